@@ -1,0 +1,454 @@
+#include "client.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "errbuf.h"
+#include "kstats.h"
+#include "outcome.h"
+#include "schedule.h"
+
+/* Connects started in one wake-up before the loop gets to run I/O again:
+ * catching up after a stall must not starve the connections in flight. */
+#define SCHEDULE_BATCH 256
+/* After the greeting, how long to wait for the server's FIN before closing
+ * anyway (the server closes right after greeting; this is a safety net). */
+#define DRAIN_TIMEOUT_S 1.0
+#define GRACE_S 1.0
+
+enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN };
+
+struct conn {
+    ev_io io;
+    ev_timer timer;
+    struct client *c;
+    uint64_t due_ns;
+    int fd;
+    enum conn_state state;
+    struct conn *next_free;
+};
+
+struct client {
+    /* what the thread needs of the config */
+    struct sockaddr_storage dst;
+    socklen_t dstlen;
+    double connect_timeout_s;
+    double greeting_timeout_s;
+    unsigned request_bytes;
+    bool expect_greeting;
+
+    struct ev_loop *loop;
+    pthread_t thread;
+    bool running;
+    int tfd;              /* timerfd: the next due connect */
+    ev_io tick;
+    ev_async wake;        /* interrupt requested */
+    ev_timer grace;
+    atomic_bool interrupt;
+    struct schedule sched;
+
+    struct conn *pool;
+    uint64_t pool_size;
+    struct conn *free_list;
+    uint64_t inflight;
+    char *request;        /* request_bytes of payload */
+
+    struct tally tally;
+    atomic_uint_fast64_t p_started, p_established, p_failed;
+    atomic_bool done;
+};
+
+uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads)
+{
+    double hold_s = (cfg->client.connect_timeout_ms +
+                     (cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms : 0)) / 1000.0 +
+                    DRAIN_TIMEOUT_S;
+    double need = cfg->client.rate / nthreads * hold_s + 64;
+    uint64_t per_thread = cfg->client.connections
+                              ? (cfg->client.connections + nthreads - 1) / nthreads
+                              : UINT64_MAX;
+
+    return need < (double)per_thread ? (uint64_t)need : per_thread;
+}
+
+static void progress_add(atomic_uint_fast64_t *v)
+{
+    /* single writer: a relaxed load+store is enough for a progress line */
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
+static void check_done(struct client *c)
+{
+    if (c->inflight == 0 && schedule_finished(&c->sched)) {
+        atomic_store(&c->done, true);
+        ev_break(c->loop, EVBREAK_ALL);
+    }
+}
+
+static void conn_release(struct conn *k)
+{
+    struct client *c = k->c;
+
+    ev_io_stop(c->loop, &k->io);
+    ev_timer_stop(c->loop, &k->timer);
+    if (k->fd >= 0)
+        close(k->fd);
+    k->fd = -1;
+    k->state = CONN_FREE;
+    k->next_free = c->free_list;
+    c->free_list = k;
+    c->inflight--;
+    check_done(c);
+}
+
+static void record(struct client *c, enum outcome o, int err, uint64_t now)
+{
+    tally_outcome(&c->tally, o, err, now);
+    progress_add(o == OUTCOME_ESTABLISHED ? &c->p_established : &c->p_failed);
+}
+
+/* A connection ended with cause err in its current phase. */
+static void conn_fail(struct conn *k, int err)
+{
+    enum outcome_phase phase = k->state == CONN_CONNECTING ? PHASE_CONNECT : PHASE_GREETING;
+
+    record(k->c, outcome_classify(phase, err), err, clock_now_ns());
+    conn_release(k);
+}
+
+static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents);
+static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents);
+
+static void wait_for(struct conn *k, int events, double timeout_s)
+{
+    struct client *c = k->c;
+
+    ev_io_stop(c->loop, &k->io);
+    ev_io_set(&k->io, k->fd, events);
+    ev_io_start(c->loop, &k->io);
+    ev_timer_stop(c->loop, &k->timer);
+    ev_timer_set(&k->timer, timeout_s, 0.);
+    ev_timer_start(c->loop, &k->timer);
+}
+
+/* Reads what the server sent; returns to the loop or releases k. */
+static void conn_read(struct conn *k)
+{
+    struct client *c = k->c;
+    char buf[64];
+
+    for (;;) {
+        ssize_t n = recv(k->fd, buf, sizeof(buf), 0);
+
+        if (n > 0) {
+            if (k->state == CONN_GREETING) {
+                uint64_t now = clock_now_ns();
+
+                histogram_record(&c->tally.accept_us, (now - k->due_ns) / NS_PER_US);
+                record(c, OUTCOME_ESTABLISHED, 0, now);
+                k->state = CONN_DRAIN;
+                wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
+            }
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        /* EOF or error. After the greeting this is the server's close we wait
+         * for: closing now is a passive close, so no TIME_WAIT here. */
+        if (k->state == CONN_DRAIN)
+            conn_release(k);
+        else
+            conn_fail(k, n == 0 ? OUTCOME_ERR_EOF : errno);
+        return;
+    }
+}
+
+static void conn_handshake_done(struct conn *k)
+{
+    struct client *c = k->c;
+    uint64_t now = clock_now_ns();
+    unsigned retrans = 0;
+
+    histogram_record(&c->tally.connect_us, (now - k->due_ns) / NS_PER_US);
+    if (kstats_socket_retrans(k->fd, &retrans) == 0)
+        tally_retrans(&c->tally, retrans);
+    k->state = CONN_GREETING;
+    if (c->request_bytes > 0 &&
+        send(k->fd, c->request, c->request_bytes, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+        errno != EAGAIN) {
+        conn_fail(k, errno);
+        return;
+    }
+    if (!c->expect_greeting) {
+        record(c, OUTCOME_ESTABLISHED, 0, now);
+        conn_release(k);
+        return;
+    }
+    wait_for(k, EV_READ, c->greeting_timeout_s);
+    /* The greeting is often there already (loopback completes the whole
+     * exchange inside connect()): save a trip through the loop. */
+    conn_read(k);
+}
+
+static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct conn *k = (struct conn *)w;
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+
+    (void)loop;
+    (void)revents;
+    if (k->state != CONN_CONNECTING) {
+        conn_read(k);
+        return;
+    }
+    if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+        soerr = errno;
+    if (soerr)
+        conn_fail(k, soerr);
+    else
+        conn_handshake_done(k);
+}
+
+static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct conn *k = (struct conn *)((char *)w - offsetof(struct conn, timer));
+
+    (void)loop;
+    (void)revents;
+    if (k->state == CONN_DRAIN)
+        conn_release(k);
+    else
+        conn_fail(k, OUTCOME_ERR_TIMER);
+}
+
+static void conn_start(struct client *c, uint64_t due, uint64_t now)
+{
+    struct conn *k = c->free_list;
+    int fd, rc;
+
+    histogram_record(&c->tally.lag_us, (now - due) / NS_PER_US);
+    tally_attempt(&c->tally, now);
+    progress_add(&c->p_started);
+    if (!k) {
+        /* The pool is sized to the open-file limit: this is EMFILE. */
+        record(c, OUTCOME_ERROR, EMFILE, now);
+        return;
+    }
+    fd = socket(c->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        record(c, OUTCOME_ERROR, errno, now);
+        return;
+    }
+    c->free_list = k->next_free;
+    c->inflight++;
+    k->fd = fd;
+    k->due_ns = due;
+    k->state = CONN_CONNECTING;
+    rc = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);
+    if (rc == 0) {
+        conn_handshake_done(k);
+    } else if (errno == EINPROGRESS) {
+        wait_for(k, EV_WRITE, c->connect_timeout_s);
+    } else {
+        conn_fail(k, errno);
+    }
+}
+
+static void arm_tick(struct client *c)
+{
+    struct itimerspec its;
+    uint64_t due;
+
+    if (schedule_finished(&c->sched)) {
+        ev_io_stop(c->loop, &c->tick);
+        check_done(c);
+        return;
+    }
+    due = schedule_due_ns(&c->sched, c->sched.next);
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_sec = (time_t)(due / NS_PER_S);
+    its.it_value.tv_nsec = (long)(due % NS_PER_S);
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1; /* zero would disarm */
+    timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void on_tick(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct client *c = (struct client *)((char *)w - offsetof(struct client, tick));
+    uint64_t expirations, due, now = clock_now_ns();
+    int n = 0;
+
+    (void)loop;
+    (void)revents;
+    (void)!read(c->tfd, &expirations, sizeof(expirations));
+    while (n < SCHEDULE_BATCH && schedule_take(&c->sched, now, &due)) {
+        conn_start(c, due, now);
+        if (++n % 16 == 0)
+            now = clock_now_ns();
+    }
+    arm_tick(c);
+}
+
+static void on_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct client *c = (struct client *)((char *)w - offsetof(struct client, grace));
+
+    (void)loop;
+    (void)revents;
+    for (uint64_t i = 0; i < c->pool_size; i++) {
+        struct conn *k = &c->pool[i];
+
+        if (k->state == CONN_DRAIN)
+            conn_release(k);
+        else if (k->state != CONN_FREE)
+            conn_fail(k, OUTCOME_ERR_INTERRUPTED);
+    }
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+    struct client *c = (struct client *)((char *)w - offsetof(struct client, wake));
+
+    (void)revents;
+    if (!atomic_load(&c->interrupt) || ev_is_active(&c->grace))
+        return;
+    schedule_stop(&c->sched);
+    ev_io_stop(loop, &c->tick);
+    ev_timer_start(loop, &c->grace);
+    check_done(c);
+}
+
+static void *client_thread(void *arg)
+{
+    struct client *c = arg;
+
+    ev_io_start(c->loop, &c->tick);
+    arm_tick(c);
+    if (!atomic_load(&c->done))
+        ev_run(c->loop, 0);
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+struct client *client_new(const struct config *cfg, const struct sockaddr_storage *dst,
+                          socklen_t dstlen, unsigned stream, unsigned nstreams, uint64_t start_ns,
+                          uint64_t pool, char *err, size_t errlen)
+{
+    struct client *c = calloc(1, sizeof(*c));
+    uint64_t total = cfg->client.connections ? cfg->client.connections : SCHEDULE_UNLIMITED;
+    uint64_t run_ns = cfg->client.duration_ms
+                          ? cfg->client.duration_ms * NS_PER_MS
+                          : (uint64_t)((double)cfg->client.connections / cfg->client.rate * 1e9);
+
+    if (!c) {
+        errbuf_set(err, errlen, "client: out of memory");
+        return NULL;
+    }
+    c->tfd = -1;
+    memcpy(&c->dst, dst, dstlen);
+    c->dstlen = dstlen;
+    c->connect_timeout_s = cfg->client.connect_timeout_ms / 1000.0;
+    c->greeting_timeout_s = cfg->client.greeting_timeout_ms / 1000.0;
+    c->request_bytes = cfg->client.request_bytes;
+    c->expect_greeting = cfg->client.expect_greeting;
+    schedule_init(&c->sched, cfg->client.rate, stream, nstreams, total,
+                  cfg->client.duration_ms * NS_PER_MS, start_ns);
+    c->pool_size = pool ? pool : 1;
+    c->pool = calloc(c->pool_size, sizeof(*c->pool));
+    c->request = calloc(1, c->request_bytes + 1);
+    c->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (!c->pool || !c->request || !c->loop || c->tfd < 0 ||
+        tally_init(&c->tally, start_ns, cfg->sample.timeline_ms * NS_PER_MS,
+                   run_ns + (uint64_t)(c->connect_timeout_s + c->greeting_timeout_s + 2) * NS_PER_S) < 0) {
+        errbuf_set(err, errlen, "client: cannot allocate a pool of %llu connections: %s",
+                   (unsigned long long)c->pool_size, strerror(errno));
+        client_free(c);
+        return NULL;
+    }
+    memset(c->request, 'q', c->request_bytes);
+    for (uint64_t i = c->pool_size; i-- > 0;) {
+        struct conn *k = &c->pool[i];
+
+        k->c = c;
+        k->fd = -1;
+        ev_io_init(&k->io, on_conn_event, -1, EV_WRITE);
+        ev_timer_init(&k->timer, on_conn_timer, 0., 0.);
+        k->next_free = c->free_list;
+        c->free_list = k;
+    }
+    ev_io_init(&c->tick, on_tick, c->tfd, EV_READ);
+    ev_async_init(&c->wake, on_wake);
+    ev_async_start(c->loop, &c->wake);
+    ev_timer_init(&c->grace, on_grace_over, GRACE_S, 0.);
+    return c;
+}
+
+int client_start(struct client *c, char *err, size_t errlen)
+{
+    int rc = pthread_create(&c->thread, NULL, client_thread, c);
+
+    if (rc != 0)
+        return errbuf_set(err, errlen, "client: pthread_create: %s", strerror(rc));
+    c->running = true;
+    return 0;
+}
+
+void client_interrupt(struct client *c)
+{
+    atomic_store(&c->interrupt, true);
+    ev_async_send(c->loop, &c->wake);
+}
+
+bool client_done(const struct client *c)
+{
+    return atomic_load(&c->done);
+}
+
+void client_progress(const struct client *c, struct client_progress *p)
+{
+    p->started = atomic_load_explicit(&c->p_started, memory_order_relaxed);
+    p->established = atomic_load_explicit(&c->p_established, memory_order_relaxed);
+    p->failed = atomic_load_explicit(&c->p_failed, memory_order_relaxed);
+}
+
+void client_join(struct client *c)
+{
+    if (c->running) {
+        pthread_join(c->thread, NULL);
+        c->running = false;
+    }
+}
+
+const struct tally *client_tally(const struct client *c)
+{
+    return &c->tally;
+}
+
+void client_free(struct client *c)
+{
+    if (!c)
+        return;
+    client_join(c);
+    for (uint64_t i = 0; c->pool && i < c->pool_size; i++)
+        if (c->pool[i].fd >= 0)
+            close(c->pool[i].fd);
+    if (c->tfd >= 0)
+        close(c->tfd);
+    if (c->loop)
+        ev_loop_destroy(c->loop);
+    tally_destroy(&c->tally);
+    free(c->pool);
+    free(c->request);
+    free(c);
+}

@@ -1,0 +1,149 @@
+#include "compare.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "results.h"
+
+struct metric {
+    const char *name;
+    bool is_ratio;
+    bool higher_is_better;
+};
+
+static const struct metric metrics[] = {
+    {"established_ratio", true, true},
+    {"timeout_ratio", true, false},
+    {"reset_ratio", true, false},
+    {"refused_ratio", true, false},
+    {"greeting_timeout_ratio", true, false},
+    {"error_ratio", true, false},
+    {"connect_p50_us", false, false},
+    {"connect_p99_us", false, false},
+    {"accept_p50_us", false, false},
+    {"accept_p99_us", false, false},
+};
+
+void compare_default_opts(struct compare_opts *o)
+{
+    o->latency_pct = 50.0;
+    o->latency_floor_us = 500.0;
+    o->ratio_pp = 5.0;
+}
+
+static const json_t *find_run(const json_t *doc, const json_t *params)
+{
+    const json_t *runs = json_object_get(doc, "runs");
+
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i);
+
+        if (json_equal(json_object_get(run, "params"), (json_t *)params))
+            return run;
+    }
+    return NULL;
+}
+
+/* "worse", "better" or "same" for one metric. */
+static const char *judge(const struct metric *m, double base, double cur,
+                         const struct compare_opts *o)
+{
+    double worse_by = m->higher_is_better ? base - cur : cur - base;
+
+    if (m->is_ratio) {
+        if (worse_by * 100.0 > o->ratio_pp)
+            return "REGRESSION";
+        if (-worse_by * 100.0 > o->ratio_pp)
+            return "better";
+        return "ok";
+    }
+    if (fabs(cur - base) < o->latency_floor_us)
+        return "ok";
+    if (base > 0 && worse_by / base * 100.0 > o->latency_pct)
+        return "REGRESSION";
+    if (base > 0 && -worse_by / base * 100.0 > o->latency_pct)
+        return "better";
+    return "ok";
+}
+
+static void format_value(const struct metric *m, bool have, double v, char *buf, size_t len)
+{
+    if (!have)
+        snprintf(buf, len, "-");
+    else if (m->is_ratio)
+        snprintf(buf, len, "%.2f%%", v * 100.0);
+    else
+        snprintf(buf, len, "%.0f us", v);
+}
+
+static void format_change(const struct metric *m, bool hb, double b, bool hc, double c,
+                          char *buf, size_t len)
+{
+    if (!hb || !hc)
+        snprintf(buf, len, "-");
+    else if (m->is_ratio)
+        snprintf(buf, len, "%+.2f pp", (c - b) * 100.0);
+    else if (b > 0)
+        snprintf(buf, len, "%+.1f%%", (c - b) / b * 100.0);
+    else
+        snprintf(buf, len, "%+.0f us", c - b);
+}
+
+enum compare_verdict compare_results(const json_t *baseline, const json_t *current,
+                                     const struct compare_opts *o, FILE *out, char *err,
+                                     size_t errlen)
+{
+    const json_t *bruns = json_object_get(baseline, "runs");
+    size_t matched = 0;
+    bool regression = false;
+
+    fprintf(out, "%-40s %-24s %14s %14s %12s  %s\n", "run", "metric", "baseline", "current",
+            "change", "verdict");
+    for (size_t i = 0; i < json_array_size(bruns); i++) {
+        const json_t *brun = json_array_get(bruns, i);
+        const json_t *params = json_object_get(brun, "params");
+        const json_t *crun = find_run(current, params);
+        char *ps = json_dumps(params, JSON_COMPACT);
+        const char *label = ps && strcmp(ps, "{}") != 0 ? ps : "(single run)";
+
+        if (!crun) {
+            fprintf(out, "%-40s %-24s %14s %14s %12s  %s\n", label, "-", "present", "missing",
+                    "-", "REGRESSION");
+            regression = true;
+            free(ps);
+            continue;
+        }
+        matched++;
+        for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+            const struct metric *m = &metrics[k];
+            double b = 0, c = 0;
+            bool hb = results_metric(brun, m->name, &b) == 0;
+            bool hc = results_metric(crun, m->name, &c) == 0;
+            char bs[32], cs[32], ch[32];
+            const char *verdict;
+
+            if (!hb && !hc)
+                continue; /* e.g. accept latency when neither run had a greeting */
+            if (hb && hc)
+                verdict = judge(m, b, c, o);
+            else
+                verdict = hb ? "REGRESSION" : "new";
+            if (strcmp(verdict, "REGRESSION") == 0)
+                regression = true;
+            format_value(m, hb, b, bs, sizeof(bs));
+            format_value(m, hc, c, cs, sizeof(cs));
+            format_change(m, hb, b, hc, c, ch, sizeof(ch));
+            fprintf(out, "%-40s %-24s %14s %14s %12s  %s\n", label, m->name, bs, cs, ch, verdict);
+        }
+        free(ps);
+    }
+    if (matched == 0) {
+        errbuf_set(err, errlen, "no run of the current file has the params of a baseline run: "
+                                "these files are not the same experiment");
+        return COMPARE_BAD_INPUT;
+    }
+    return regression ? COMPARE_REGRESSION : COMPARE_OK;
+}

@@ -1,0 +1,101 @@
+/* config: the experiment description. Loads JSON, applies overrides by
+ * dotted path, fills defaults and validates strictly: every error names the
+ * source, the key's path and the reason, and nothing runs on a bad config.
+ * No json_t outlives loading: the struct keeps its own copies. */
+#ifndef QB_CONFIG_H
+#define QB_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#define CONFIG_MAX_SYSCTL 32
+#define CONFIG_MAX_EXPECT 32
+#define CONFIG_MAX_THREADS 64
+
+struct config_sysctl {
+    char name[80];   /* "net.ipv4.tcp_synack_retries" */
+    char value[80];  /* as written to /proc/sys */
+};
+
+struct config_expect {
+    char name[64];   /* "established_ratio_min" */
+    double bound;
+};
+
+struct config_endpoint {
+    char text[128];  /* as written in the config */
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+};
+
+struct config {
+    char name[128];
+    bool isolate;
+    size_t nsysctl;
+    struct config_sysctl sysctl[CONFIG_MAX_SYSCTL];
+
+    bool use_target;              /* true: "target", no built-in server */
+    struct config_endpoint endpoint; /* server.address or target */
+
+    struct {
+        int backlog;
+        int accept_delay_ms;      /* 0 as fast as possible, -1 never */
+        bool greeting;
+        unsigned threads;
+    } server;
+
+    struct {
+        double rate;
+        uint64_t connections;     /* 0: bounded by duration only */
+        uint64_t duration_ms;     /* 0: bounded by connections only */
+        unsigned connect_timeout_ms;
+        unsigned greeting_timeout_ms;
+        unsigned request_bytes;
+        bool expect_greeting;
+        unsigned threads;
+    } client;
+
+    struct {
+        unsigned accept_queue_ms; /* accept queue sampling interval */
+        unsigned timeline_ms;     /* timeline row width */
+    } sample;
+
+    size_t nexpect;
+    struct config_expect expect[CONFIG_MAX_EXPECT];
+
+    char output[PATH_MAX];
+};
+
+/* Parses a JSON file; syntax errors carry line and column. */
+json_t *config_read_file(const char *path, char *err, size_t errlen);
+
+/* Sets root[path] = value (value is stolen). The path is dotted
+ * ("server.backlog"); "sysctl.<name>" addresses one sysctl whose name
+ * itself has dots. Missing intermediate objects are created. */
+int config_set_path(json_t *root, const char *path, json_t *value, char *err, size_t errlen);
+
+/* Applies "KEY=VALUE" (VALUE parsed as JSON, else taken as a string). */
+int config_apply_set(json_t *root, const char *assignment, char *err, size_t errlen);
+
+/* Validates root (ignoring its "sweep", which the sweep module owns) into
+ * cfg. source names the file in messages; default_name is used when the
+ * config has no "name". */
+int config_from_json(const json_t *root, const char *source, const char *default_name,
+                     struct config *cfg, char *err, size_t errlen);
+
+/* The effective config, defaults filled in. */
+json_t *config_to_json(const struct config *cfg);
+
+/* True if a sysctl may be written inside a private network namespace. */
+bool config_sysctl_is_per_netns(const char *name);
+
+/* Parses "host:port" / "[v6]:port" (numeric hosts and "localhost"). */
+int config_parse_endpoint(const char *text, bool need_port, struct config_endpoint *ep,
+                          char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,16 @@
+/* errbuf: failures travel as a return code plus a message the caller owns.
+ * Every fallible function takes (char *err, size_t errlen) and fills it with
+ * one line naming the cause; the top level prints it. */
+#ifndef QB_ERRBUF_H
+#define QB_ERRBUF_H
+
+#include <stddef.h>
+
+#define ERRBUF_LEN 512
+
+/* Formats the message into err and returns -1, so "return errbuf_set(...)"
+ * is the usual way to fail. */
+int errbuf_set(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,148 @@
+#include "kstats.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "errbuf.h"
+
+/* Parses the "Prefix: name name ..." / "Prefix: value value ..." line
+ * pairs of one file, keeping the sections qbench reports. */
+static int read_pairs(struct kstats *ks, const char *path, char *err, size_t errlen)
+{
+    char head[8192], vals[8192];
+    FILE *f = fopen(path, "r");
+
+    if (!f)
+        return errbuf_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    while (fgets(head, sizeof(head), f) && fgets(vals, sizeof(vals), f)) {
+        char *hs, *vs, *h, *v;
+        char *colon = strchr(head, ':');
+
+        if (!colon || strncmp(head, vals, (size_t)(colon - head + 1)) != 0) {
+            fclose(f);
+            return errbuf_set(err, errlen, "%s: header and value lines do not pair up", path);
+        }
+        *colon = '\0';
+        if (strcmp(head, "TcpExt") != 0 && strcmp(head, "Tcp") != 0)
+            continue;
+        h = strtok_r(colon + 1, " \n", &hs);
+        v = strtok_r(vals + (colon - head) + 1, " \n", &vs);
+        for (; h && v; h = strtok_r(NULL, " \n", &hs), v = strtok_r(NULL, " \n", &vs)) {
+            if (ks->n >= KSTATS_MAX)
+                break;
+            snprintf(ks->names[ks->n], sizeof(ks->names[0]), "%s", h);
+            ks->values[ks->n++] = strtoll(v, NULL, 10);
+        }
+    }
+    fclose(f);
+    return 0;
+}
+
+int kstats_read(struct kstats *ks, const char *netdir, char *err, size_t errlen)
+{
+    char path[512];
+
+    ks->n = 0;
+    snprintf(path, sizeof(path), "%s/netstat", netdir);
+    if (read_pairs(ks, path, err, errlen) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/snmp", netdir);
+    return read_pairs(ks, path, err, errlen);
+}
+
+int64_t kstats_get(const struct kstats *ks, const char *name)
+{
+    for (size_t i = 0; i < ks->n; i++)
+        if (strcmp(ks->names[i], name) == 0)
+            return ks->values[i];
+    return 0;
+}
+
+static int is_gauge(const char *name)
+{
+    return strcmp(name, "CurrEstab") == 0 || strcmp(name, "MaxConn") == 0 ||
+           strncmp(name, "Rto", 3) == 0;
+}
+
+json_t *kstats_delta_json(const struct kstats *before, const struct kstats *after)
+{
+    json_t *out = json_object();
+
+    for (size_t i = 0; i < after->n; i++) {
+        int64_t d = after->values[i] - kstats_get(before, after->names[i]);
+
+        if (d != 0 && !is_gauge(after->names[i]))
+            json_object_set_new(out, after->names[i], json_integer(d));
+    }
+    return out;
+}
+
+int kstats_listen_queue(int fd, unsigned *length, unsigned *limit)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return -1;
+    *length = ti.tcpi_unacked;
+    *limit = ti.tcpi_sacked;
+    return 0;
+}
+
+int kstats_socket_retrans(int fd, unsigned *retrans)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return -1;
+    *retrans = ti.tcpi_total_retrans;
+    return 0;
+}
+
+void queue_series_init(struct queue_series *q)
+{
+    memset(q, 0, sizeof(*q));
+    q->stride = 1;
+}
+
+static void queue_series_store(struct queue_series *q)
+{
+    if (q->n == QUEUE_SERIES_CAP) {
+        for (size_t i = 0; i < QUEUE_SERIES_CAP / 2; i++) {
+            uint32_t a = q->length[2 * i], b = q->length[2 * i + 1];
+
+            q->t_ms[i] = q->t_ms[2 * i];
+            q->length[i] = a > b ? a : b;
+        }
+        q->n = QUEUE_SERIES_CAP / 2;
+        q->stride *= 2;
+    }
+    q->t_ms[q->n] = q->pending_t_ms;
+    q->length[q->n++] = q->pending_max;
+    q->pending_ticks = 0;
+    q->pending_max = 0;
+}
+
+void queue_series_add(struct queue_series *q, uint32_t t_ms, uint32_t length)
+{
+    if (q->pending_ticks == 0)
+        q->pending_t_ms = t_ms;
+    if (length > q->pending_max)
+        q->pending_max = length;
+    if (length > q->max)
+        q->max = length;
+    if (++q->pending_ticks >= q->stride)
+        queue_series_store(q);
+}
+
+void queue_series_flush(struct queue_series *q)
+{
+    if (q->pending_ticks)
+        queue_series_store(q);
+}

@@ -1,0 +1,362 @@
+/* qbench: what a full listen backlog does to TCP connections.
+ * The command line: run / validate / compare / plot. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "compare.h"
+#include "errbuf.h"
+#include "expect.h"
+#include "plan.h"
+#include "plot.h"
+#include "results.h"
+#include "runner.h"
+#include "stopflag.h"
+
+enum exit_code {
+    EXIT_OK = 0,
+    EXIT_EXPECT = 1,      /* an expect bound failed / compare found a regression */
+    EXIT_USAGE = 2,       /* bad usage, bad config, bad input file */
+    EXIT_ENV = 3,         /* the environment refused (namespace, sysctl, bind, disk) */
+    EXIT_INTERRUPTED = 130,
+};
+
+#define MAX_SETS 64
+
+static void usage(FILE *out)
+{
+    fputs("usage: qbench [run] --config FILE [--set KEY=VALUE]... [--output PATH] [--quiet]\n"
+          "       qbench validate --config FILE [--set KEY=VALUE]...\n"
+          "       qbench compare BASELINE.json CURRENT.json [--threshold PCT]\n"
+          "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x PARAM]\n"
+          "       qbench --version\n"
+          "\n"
+          "Exit: 0 ok, 1 an expect bound failed (compare: a regression), 2 bad usage or input,\n"
+          "3 the environment refused, 130 interrupted. See README.md.\n",
+          out);
+}
+
+struct run_args {
+    const char *config;
+    const char *output;
+    const char *sets[MAX_SETS];
+    size_t nsets;
+    bool quiet;
+};
+
+static int parse_run_args(int argc, char **argv, struct run_args *a)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:s:o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            a->config = optarg;
+            break;
+        case 's':
+            if (a->nsets >= MAX_SETS) {
+                fprintf(stderr, "qbench: at most %d --set options\n", MAX_SETS);
+                return -1;
+            }
+            a->sets[a->nsets++] = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(EXIT_OK);
+        default:
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "qbench: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return -1;
+    }
+    if (!a->config) {
+        fprintf(stderr, "qbench: --config FILE is required\n");
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static void print_summary(const json_t *run)
+{
+    const json_t *o = json_object_get(run, "outcomes");
+    const json_t *c = json_object_get(json_object_get(run, "latency_us"), "connect");
+    const json_t *a = json_object_get(json_object_get(run, "latency_us"), "accept");
+    char *ps = json_dumps(json_object_get(run, "params"), JSON_COMPACT);
+
+    printf("%s attempted %lld: established %lld, timeout %lld, reset %lld, refused %lld, "
+           "greeting_timeout %lld, error %lld | connect p50 %lld us p99 %lld us | accept p50 "
+           "%lld us p99 %lld us\n",
+           ps ? ps : "{}", json_integer_value(json_object_get(o, "attempted")),
+           json_integer_value(json_object_get(o, "established")),
+           json_integer_value(json_object_get(o, "timeout")),
+           json_integer_value(json_object_get(o, "reset")),
+           json_integer_value(json_object_get(o, "refused")),
+           json_integer_value(json_object_get(o, "greeting_timeout")),
+           json_integer_value(json_object_get(o, "error")),
+           json_integer_value(json_object_get(c, "p50")),
+           json_integer_value(json_object_get(c, "p99")),
+           json_integer_value(json_object_get(a, "p50")),
+           json_integer_value(json_object_get(a, "p99")));
+    free(ps);
+}
+
+static int cmd_run(int argc, char **argv, bool validate_only)
+{
+    struct run_args a;
+    struct plan plan;
+    char err[ERRBUF_LEN], started[32];
+    json_t *runs, *expect, *doc;
+    bool interrupted = false, pass;
+    int rc;
+
+    if (parse_run_args(argc, argv, &a) < 0)
+        return EXIT_USAGE;
+    if (plan_load(&plan, a.config, a.sets, a.nsets, a.output, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (validate_only) {
+        printf("%s: ok (%zu run point%s, results to %s)\n", a.config, plan.npoints,
+               plan.npoints == 1 ? "" : "s", plan.points[0].output);
+        plan_destroy(&plan);
+        return EXIT_OK;
+    }
+    if (results_probe(plan.points[0].output, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench: %s\n", err);
+        plan_destroy(&plan);
+        return EXIT_ENV;
+    }
+    stopflag_install();
+    raise_nofile();
+    clock_iso8601(started, sizeof(started));
+    runs = json_array();
+    for (size_t i = 0; i < plan.npoints && !interrupted; i++) {
+        struct runner_opts ro = {a.quiet, (unsigned)i + 1, (unsigned)plan.npoints};
+        json_t *run;
+
+        if (runner_run_point(&plan.points[i], plan.params[i], &ro, &run, &interrupted, err,
+                             sizeof(err)) < 0) {
+            fprintf(stderr, "qbench: %s\n", err);
+            json_decref(runs);
+            plan_destroy(&plan);
+            return EXIT_ENV;
+        }
+        if (!a.quiet)
+            print_summary(run);
+        json_array_append_new(runs, run);
+    }
+    expect = expect_check(&plan.points[0], runs, &pass);
+    doc = results_document(plan.effective, runs, expect, started, interrupted);
+    rc = results_write(doc, plan.points[0].output, err, sizeof(err));
+    json_decref(doc);
+    if (rc < 0) {
+        fprintf(stderr, "qbench: %s\n", err);
+        plan_destroy(&plan);
+        return EXIT_ENV;
+    }
+    if (!a.quiet)
+        printf("wrote %s\n", plan.points[0].output);
+    plan_destroy(&plan);
+    if (interrupted) {
+        fprintf(stderr, "qbench: interrupted; partial results written\n");
+        return EXIT_INTERRUPTED;
+    }
+    if (!pass) {
+        fprintf(stderr, "qbench: an expect bound failed (see \"expect\" in the results)\n");
+        return EXIT_EXPECT;
+    }
+    return EXIT_OK;
+}
+
+static int parse_number(const char *opt, const char *text, double *out)
+{
+    char *end;
+
+    *out = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(*out >= 0)) {
+        fprintf(stderr, "qbench: %s: expected a number >= 0, got '%s'\n", opt, text);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"threshold", required_argument, NULL, 't'},
+        {"ratio-threshold", required_argument, NULL, 'r'},
+        {"latency-floor-us", required_argument, NULL, 'f'},
+        {NULL, 0, NULL, 0},
+    };
+    struct compare_opts co;
+    char err[ERRBUF_LEN];
+    json_t *base, *cur;
+    enum compare_verdict v;
+    int c;
+
+    compare_default_opts(&co);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+        double *target = c == 't' ? &co.latency_pct : c == 'r' ? &co.ratio_pp
+                       : c == 'f' ? &co.latency_floor_us : NULL;
+
+        if (!target) {
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        if (parse_number(argv[optind - 1], optarg, target) < 0)
+            return EXIT_USAGE;
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "qbench compare: expected BASELINE.json CURRENT.json\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    base = results_load(argv[optind], err, sizeof(err));
+    if (!base) {
+        fprintf(stderr, "qbench compare: %s\n", err);
+        return EXIT_USAGE;
+    }
+    cur = results_load(argv[optind + 1], err, sizeof(err));
+    if (!cur) {
+        fprintf(stderr, "qbench compare: %s\n", err);
+        json_decref(base);
+        return EXIT_USAGE;
+    }
+    v = compare_results(base, cur, &co, stdout, err, sizeof(err));
+    json_decref(base);
+    json_decref(cur);
+    if (v == COMPARE_BAD_INPUT) {
+        fprintf(stderr, "qbench compare: %s\n", err);
+        return EXIT_USAGE;
+    }
+    printf("%s (thresholds: latency +%g%% and at least %g us, outcome ratios %g points)\n",
+           v == COMPARE_REGRESSION ? "REGRESSION" : "no regression", co.latency_pct,
+           co.latency_floor_us, co.ratio_pp);
+    return v == COMPARE_REGRESSION ? EXIT_EXPECT : EXIT_OK;
+}
+
+static int cmd_plot(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"x", required_argument, NULL, 'x'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL, *x = NULL;
+    char err[ERRBUF_LEN], tmp[PATH_MAX + 32];
+    json_t **docs;
+    size_t ndocs = 0;
+    char *script = NULL;
+    int c, fmt, rc = EXIT_OK;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:x:", opts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'x')
+            x = optarg;
+        else {
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (!out || optind >= argc) {
+        fprintf(stderr, "qbench plot: expected RESULTS.json... -o OUT.png|OUT.svg\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    fmt = plot_format_of(out);
+    if (fmt < 0) {
+        fprintf(stderr, "qbench plot: -o %s: the name must end in .png or .svg\n", out);
+        return EXIT_USAGE;
+    }
+    docs = calloc((size_t)(argc - optind), sizeof(*docs));
+    if (!docs)
+        return EXIT_ENV;
+    for (int i = optind; i < argc; i++) {
+        docs[ndocs] = results_load(argv[i], err, sizeof(err));
+        if (!docs[ndocs]) {
+            fprintf(stderr, "qbench plot: %s\n", err);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        ndocs++;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+    if (plot_script(docs, ndocs, x, (enum plot_format)fmt, tmp, &script, err, sizeof(err)) < 0 ||
+        plot_render(script, tmp, out, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench plot: %s\n", err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    printf("wrote %s\n", out);
+out:
+    for (size_t i = 0; i < ndocs; i++)
+        json_decref(docs[i]);
+    free(docs);
+    free(script);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+
+    if (strcmp(cmd, "--version") == 0) {
+        printf("qbench %s\n", QBENCH_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1, false);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_run(argc - 1, argv + 1, true);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        return cmd_run(argc, argv, false);
+    if (cmd[0] == '\0')
+        fprintf(stderr, "qbench: no command\n");
+    else
+        fprintf(stderr, "qbench: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,60 @@
+#include "outcome.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const names[OUTCOME_COUNT] = {
+    [OUTCOME_ESTABLISHED] = "established",
+    [OUTCOME_TIMEOUT] = "timeout",
+    [OUTCOME_RESET] = "reset",
+    [OUTCOME_REFUSED] = "refused",
+    [OUTCOME_GREETING_TIMEOUT] = "greeting_timeout",
+    [OUTCOME_ERROR] = "error",
+};
+
+enum outcome outcome_classify(enum outcome_phase phase, int err)
+{
+    switch (err) {
+    case 0:
+        return phase == PHASE_GREETING ? OUTCOME_ESTABLISHED : OUTCOME_ERROR;
+    case OUTCOME_ERR_TIMER:
+    case ETIMEDOUT:
+        /* Past the handshake, a timeout means the server never took the
+         * connection off its queue (or forgot it): the greeting never came. */
+        return phase == PHASE_CONNECT ? OUTCOME_TIMEOUT : OUTCOME_GREETING_TIMEOUT;
+    case ECONNRESET:
+    case EPIPE:
+        return OUTCOME_RESET;
+    case ECONNREFUSED:
+        return phase == PHASE_CONNECT ? OUTCOME_REFUSED : OUTCOME_RESET;
+    default:
+        return OUTCOME_ERROR;
+    }
+}
+
+const char *outcome_name(enum outcome o)
+{
+    return (unsigned)o < OUTCOME_COUNT ? names[o] : "unknown";
+}
+
+const char *outcome_error_name(int err, char *buf, unsigned len)
+{
+    const char *name;
+
+    switch (err) {
+    case OUTCOME_ERR_TIMER:
+        return "TIMER";
+    case OUTCOME_ERR_EOF:
+        return "EOF";
+    case OUTCOME_ERR_INTERRUPTED:
+        return "INTERRUPTED";
+    default:
+        break;
+    }
+    name = err > 0 ? strerrorname_np(err) : NULL;
+    if (name)
+        return name;
+    snprintf(buf, len, "E%d", err);
+    return buf;
+}

@@ -1,0 +1,37 @@
+/* outcome: what the client saw of one connection, as the SPEC's classes.
+ * Pure: classification depends only on the phase and the error. */
+#ifndef QB_OUTCOME_H
+#define QB_OUTCOME_H
+
+enum outcome {
+    OUTCOME_ESTABLISHED,
+    OUTCOME_TIMEOUT,
+    OUTCOME_RESET,
+    OUTCOME_REFUSED,
+    OUTCOME_GREETING_TIMEOUT,
+    OUTCOME_ERROR,
+    OUTCOME_COUNT
+};
+
+/* Where the connection was when it ended. */
+enum outcome_phase {
+    PHASE_CONNECT,   /* SYN sent, handshake not complete */
+    PHASE_GREETING,  /* handshake complete, waiting for the server's byte */
+};
+
+/* Causes that are not errnos. */
+#define OUTCOME_ERR_TIMER (-1)       /* qbench's own timer expired */
+#define OUTCOME_ERR_EOF (-2)         /* orderly close before the greeting */
+#define OUTCOME_ERR_INTERRUPTED (-3) /* still in flight when an interrupt ended the run */
+
+/* Class of a connection that ended in phase with cause err (an errno, or
+ * one of OUTCOME_ERR_*). err 0 in PHASE_GREETING means the greeting came. */
+enum outcome outcome_classify(enum outcome_phase phase, int err);
+
+/* "established", "timeout" ... as used in results files. */
+const char *outcome_name(enum outcome o);
+
+/* Name of an error cause: "EADDRNOTAVAIL", "EOF", "INTERRUPTED", or "E<n>". */
+const char *outcome_error_name(int err, char *buf, unsigned len);
+
+#endif

@@ -1,0 +1,373 @@
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+#include "outcome.h"
+#include "results.h"
+
+extern char **environ;
+
+struct point {
+    const json_t *run;
+    const json_t *doc;
+    char label[96];
+    double x;          /* numeric x, for sorting */
+    bool numeric;
+};
+
+int plot_format_of(const char *path)
+{
+    size_t n = strlen(path);
+
+    if (n > 4 && strcasecmp(path + n - 4, ".png") == 0)
+        return PLOT_PNG;
+    if (n > 4 && strcasecmp(path + n - 4, ".svg") == 0)
+        return PLOT_SVG;
+    return -1;
+}
+
+/* A gnuplot double-quoted string's content. */
+static void quote(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        fputc(*s == '\n' ? ' ' : *s, f);
+    }
+    fputc('"', f);
+}
+
+static void value_text(const json_t *v, char *buf, size_t len)
+{
+    if (json_is_integer(v))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, len, "%g", json_real_value(v));
+    else if (json_is_string(v))
+        snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
+    else
+        snprintf(buf, len, "?");
+}
+
+/* "sysctl.net.ipv4.tcp_synack_retries" -> "tcp_synack_retries" */
+static const char *short_key(const char *key)
+{
+    const char *dot = strrchr(key, '.');
+
+    return dot ? dot + 1 : key;
+}
+
+/* The first params key whose value differs between runs. */
+static const char *varying_key(const struct point *pts, size_t n)
+{
+    const char *key;
+    json_t *val;
+
+    if (n < 2)
+        return NULL;
+    json_object_foreach((json_t *)json_object_get(pts[0].run, "params"), key, val) {
+        for (size_t i = 1; i < n; i++)
+            if (!json_equal(val, json_object_get(json_object_get(pts[i].run, "params"), key)))
+                return key;
+    }
+    return NULL;
+}
+
+static int cmp_points(const void *a, const void *b)
+{
+    const struct point *p = a, *q = b;
+
+    if (p->numeric && q->numeric)
+        return p->x < q->x ? -1 : p->x > q->x;
+    return 0;
+}
+
+static double num(const json_t *obj, const char *a, const char *b)
+{
+    const json_t *j = json_object_get(obj, a);
+
+    if (b)
+        j = json_object_get(j, b);
+    return json_is_number(j) ? json_number_value(j) : 0;
+}
+
+/* The settings that decide the outcome, for a caption; skips the x key. */
+static void caption(FILE *f, const struct point *p, const char *x_key)
+{
+    const json_t *cfg = json_object_get(p->doc, "config");
+    const json_t *server = json_object_get(cfg, "server");
+    const json_t *client = json_object_get(cfg, "client");
+    const json_t *sys = json_object_get(p->run, "sysctl");
+    const char *key;
+    json_t *val;
+    char buf[1024], v[64];
+    size_t n = 0;
+
+    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "kernel %s",
+                          json_string_value(json_object_get(p->doc, "kernel")));
+    if (server)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+                              " | backlog %lld, accept every %lld ms, rate %g/s",
+                              (long long)num(server, "backlog", NULL),
+                              (long long)num(server, "accept_delay_ms", NULL),
+                              num(client, "rate", NULL));
+    json_object_foreach((json_t *)sys, key, val) {
+        if (x_key && strstr(x_key, key))
+            continue;
+        if (strstr(key, "port_range") || strstr(key, "tw_reuse") || strstr(key, "max_syn"))
+            continue;
+        value_text(val, v, sizeof(v));
+        if (n < sizeof(buf))
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | %s %s", short_key(key), v);
+    }
+    fprintf(f, "set label 1 ");
+    quote(f, buf);
+    fprintf(f, " at screen 0.01, screen 0.015 font \",9\"\n");
+}
+
+static void terminal(FILE *f, enum plot_format fmt, const char *out)
+{
+    if (fmt == PLOT_PNG)
+        fprintf(f, "set terminal pngcairo size 1280,960 noenhanced font \"DejaVu Sans,11\"\n");
+    else
+        fprintf(f, "set terminal svg size 1280,960 dynamic noenhanced font \"DejaVu Sans,11\"\n");
+    fprintf(f, "set output ");
+    quote(f, out);
+    fprintf(f, "\nset grid ytics lc rgb \"#dddddd\"\nset key outside right top\n");
+}
+
+static const char *const outcome_colors[OUTCOME_COUNT] = {
+    "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#ff7f0e", "#7f7f7f",
+};
+
+static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, const char *name)
+{
+    fprintf(f, "$outcomes << EOD\n");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_object_get(pts[i].run, "outcomes");
+        double att = num(o, "attempted", NULL);
+
+        quote(f, pts[i].label);
+        for (int k = 0; k < OUTCOME_COUNT; k++)
+            fprintf(f, " %.6f", att > 0 ? num(o, outcome_name((enum outcome)k), NULL) / att : 0);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "EOD\n$latency << EOD\n");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *lat = json_object_get(pts[i].run, "latency_us");
+        const char *which[2] = {"connect", "accept"};
+
+        quote(f, pts[i].label);
+        for (int w = 0; w < 2; w++) {
+            const json_t *h = json_object_get(lat, which[w]);
+            bool any = num(h, "count", NULL) > 0;
+
+            /* NaN leaves a gap: a missing percentile is not a zero on a log axis. */
+            if (any)
+                fprintf(f, " %.4f %.4f", num(h, "p50", NULL) / 1000.0,
+                        num(h, "p99", NULL) / 1000.0);
+            else
+                fprintf(f, " NaN NaN");
+        }
+        fprintf(f, "\n");
+    }
+    fprintf(f, "EOD\n");
+    fprintf(f, "set multiplot layout 2,1 title ");
+    {
+        char t[256];
+
+        snprintf(t, sizeof(t), "qbench %s: what clients saw, by %s", name, x_key);
+        quote(f, t);
+    }
+    fprintf(f, "\nset bmargin 4\n");
+    fprintf(f, "set title \"Outcome of every connection attempt (fraction, stacked)\"\n");
+    fprintf(f, "set style data histograms\nset style histogram rowstacked\n"
+               "set style fill solid 0.85 border -1\nset boxwidth 0.7\n"
+               "set yrange [0:1]\nset ylabel \"fraction of attempts\"\nset xlabel ");
+    quote(f, x_key);
+    fprintf(f, "\nplot ");
+    for (int k = 0; k < OUTCOME_COUNT; k++) {
+        fprintf(f, "%s using %d%s title \"%s\" lc rgb \"%s\"", k ? ", ''" : "$outcomes", k + 2,
+                k == 0 ? ":xtic(1)" : "", outcome_name((enum outcome)k), outcome_colors[k]);
+    }
+    fprintf(f, "\nunset style\nset style data linespoints\n");
+    fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "
+               "received (accept)\"\n");
+    fprintf(f, "set yrange [*:*]\nset logscale y\nset ylabel \"milliseconds (log scale)\"\n");
+    fprintf(f, "plot $latency using 0:2:xtic(1) title \"connect p50\" lw 2 pt 7 lc rgb "
+               "\"#1f77b4\", '' using 0:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
+               "\"#1f77b4\", '' using 0:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
+               "'' using 0:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"\n");
+    caption(f, &pts[0], x_key);
+    fprintf(f, "unset multiplot\n");
+}
+
+static void single_plot(FILE *f, const struct point *p, const char *name)
+{
+    const json_t *tl = json_object_get(p->run, "timeline");
+    const json_t *aq = json_object_get(p->run, "accept_queue");
+    const json_t *samples = json_object_get(aq, "samples");
+    double interval = num(p->run, "timeline_interval_ms", NULL);
+    double cap = num(aq, "limit", NULL) + num(aq, "listeners", NULL);
+    char t[256];
+
+    fprintf(f, "$timeline << EOD\n");
+    for (size_t i = 0; i < json_array_size(tl); i++) {
+        const json_t *row = json_array_get(tl, i);
+
+        fprintf(f, "%.3f %lld %lld %lld\n", json_number_value(json_array_get(row, 0)) / 1000.0,
+                (long long)json_integer_value(json_array_get(row, 1)),
+                (long long)json_integer_value(json_array_get(row, 2)),
+                (long long)json_integer_value(json_array_get(row, 3)));
+    }
+    fprintf(f, "EOD\n$queue << EOD\n");
+    for (size_t i = 0; i < json_array_size(samples); i++) {
+        const json_t *s = json_array_get(samples, i);
+
+        fprintf(f, "%.3f %lld\n", json_number_value(json_array_get(s, 0)) / 1000.0,
+                (long long)json_integer_value(json_array_get(s, 1)));
+    }
+    fprintf(f, "EOD\n");
+    snprintf(t, sizeof(t), "qbench %s: one run over time", name);
+    fprintf(f, "set multiplot layout 2,1 title ");
+    quote(f, t);
+    fprintf(f, "\nset bmargin 4\nset xlabel \"seconds since the first scheduled connect\"\n");
+    fprintf(f, "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
+               "they ended)\"\n", interval);
+    fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:*]\n");
+    fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
+               "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\", "
+               "'' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"\n");
+    if (aq) {
+        fprintf(f, "set title \"Accept queue depth (sampled every %.0f ms) against its capacity "
+                   "(backlog+1 per listener)\"\n", num(aq, "interval_ms", NULL));
+        fprintf(f, "set ylabel \"connections waiting for accept()\"\nset yrange [0:%g]\n",
+                cap * 1.25 + 1);
+        fprintf(f, "plot $queue using 1:2 with steps lw 2 lc rgb \"#9467bd\" title \"queue "
+                   "length\", %g with lines dt 2 lw 2 lc rgb \"#d62728\" title \"capacity %g\"\n",
+                cap, cap);
+    }
+    caption(f, p, NULL);
+    fprintf(f, "unset multiplot\n");
+}
+
+int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plot_format fmt,
+                const char *output_path, char **script, char *err, size_t errlen)
+{
+    struct point *pts;
+    size_t n = 0, total = 0, size = 0;
+    const char *x_key;
+    FILE *f;
+
+    for (size_t d = 0; d < ndocs; d++)
+        total += json_array_size(json_object_get(docs[d], "runs"));
+    if (total == 0)
+        return errbuf_set(err, errlen, "no runs to plot");
+    pts = calloc(total, sizeof(*pts));
+    if (!pts)
+        return errbuf_set(err, errlen, "out of memory");
+    for (size_t d = 0; d < ndocs; d++) {
+        const json_t *runs = json_object_get(docs[d], "runs");
+
+        for (size_t i = 0; i < json_array_size(runs); i++) {
+            pts[n].doc = docs[d];
+            pts[n++].run = json_array_get(runs, i);
+        }
+    }
+    x_key = x_param ? x_param : varying_key(pts, n);
+    if (n > 1 && !x_key)
+        x_key = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = x_key ? json_object_get(json_object_get(pts[i].run, "params"), x_key)
+                                : NULL;
+
+        if (x_key && x_param && !v) {
+            free(pts);
+            return errbuf_set(err, errlen, "--x %s: run %zu has no such param (its params: %s)",
+                              x_param, i + 1, "see the results file");
+        }
+        if (v) {
+            value_text(v, pts[i].label, sizeof(pts[i].label));
+            pts[i].numeric = json_is_number(v);
+            pts[i].x = json_is_number(v) ? json_number_value(v) : 0;
+        } else {
+            snprintf(pts[i].label, sizeof(pts[i].label), "run %zu", i + 1);
+        }
+    }
+    qsort(pts, n, sizeof(*pts), cmp_points);
+
+    f = open_memstream(script, &size);
+    if (!f) {
+        free(pts);
+        return errbuf_set(err, errlen, "out of memory");
+    }
+    terminal(f, fmt, output_path);
+    if (n == 1)
+        single_plot(f, &pts[0], json_string_value(json_object_get(docs[0], "name")));
+    else
+        sweep_plot(f, pts, n, x_key ? short_key(x_key) : "run",
+                   json_string_value(json_object_get(docs[0], "name")));
+    fclose(f);
+    free(pts);
+    return 0;
+}
+
+int plot_render(const char *script, const char *tmp_path, const char *output_path, char *err,
+                size_t errlen)
+{
+    int pipefd[2], status;
+    pid_t pid;
+    posix_spawn_file_actions_t fa;
+    const char *gp = getenv("QBENCH_GNUPLOT") ? getenv("QBENCH_GNUPLOT") : "gnuplot";
+    char *argv[] = {(char *)gp, NULL};
+    struct stat st;
+    size_t len = strlen(script);
+    int rc;
+
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return errbuf_set(err, errlen, "pipe: %s", strerror(errno));
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[0], STDIN_FILENO);
+    rc = posix_spawnp(&pid, gp, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[0]);
+    if (rc != 0) {
+        close(pipefd[1]);
+        return errbuf_set(err, errlen, "cannot run %s: %s (install it: apt-get install "
+                                       "gnuplot-nox, or set QBENCH_GNUPLOT)", gp, strerror(rc));
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(pipefd[1], script + off, len - off);
+
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(pipefd[1]);
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stat(tmp_path, &st) < 0 ||
+        st.st_size == 0) {
+        unlink(tmp_path);
+        return errbuf_set(err, errlen, "gnuplot failed (exit %d); nothing written to %s",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : -1, output_path);
+    }
+    if (rename(tmp_path, output_path) < 0) {
+        unlink(tmp_path);
+        return errbuf_set(err, errlen, "rename %s -> %s: %s", tmp_path, output_path,
+                          strerror(errno));
+    }
+    return 0;
+}

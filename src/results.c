@@ -1,0 +1,316 @@
+#include "results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "errbuf.h"
+#include "outcome.h"
+#include "stopflag.h"
+
+json_t *results_histogram_json(const struct histogram *h)
+{
+    return json_pack("{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I}",
+                     "count", (json_int_t)h->count,
+                     "min", (json_int_t)(h->count ? h->min : 0),
+                     "mean", histogram_mean(h),
+                     "p50", (json_int_t)histogram_quantile(h, 0.50),
+                     "p90", (json_int_t)histogram_quantile(h, 0.90),
+                     "p99", (json_int_t)histogram_quantile(h, 0.99),
+                     "p999", (json_int_t)histogram_quantile(h, 0.999),
+                     "max", (json_int_t)h->max);
+}
+
+static json_t *retrans_json(const uint64_t *slots)
+{
+    json_t *o = json_object();
+
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++) {
+        char key[16];
+
+        if (!slots[i])
+            continue;
+        snprintf(key, sizeof(key), i == TALLY_RETRANS_SLOTS - 1 ? "%d+" : "%d", i);
+        json_object_set_new(o, key, json_integer((json_int_t)slots[i]));
+    }
+    return o;
+}
+
+static json_t *errors_json(const uint64_t *slots)
+{
+    json_t *o = json_object();
+
+    for (unsigned i = 0; i < TALLY_ERR_SLOTS; i++) {
+        char buf[16];
+
+        if (slots[i])
+            json_object_set_new(o, outcome_error_name(tally_slot_err(i), buf, sizeof(buf)),
+                                json_integer((json_int_t)slots[i]));
+    }
+    return o;
+}
+
+static json_t *outcomes_json(const struct tally *t)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "attempted", json_integer((json_int_t)tally_attempted(t)));
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        json_object_set_new(o, outcome_name((enum outcome)i), json_integer((json_int_t)t->outcomes[i]));
+    json_object_set_new(o, "errors", errors_json(t->errors));
+    return o;
+}
+
+static json_t *queue_json(const struct run_data *rd)
+{
+    json_t *samples = json_array();
+
+    for (size_t i = 0; i < rd->queue.n; i++)
+        json_array_append_new(samples, json_pack("[I, I]", (json_int_t)rd->queue.t_ms[i],
+                                                 (json_int_t)rd->queue.length[i]));
+    return json_pack("{s:I, s:I, s:I, s:I, s:o}", "limit", (json_int_t)rd->queue_limit,
+                     "max", (json_int_t)rd->queue.max, "listeners", (json_int_t)rd->listeners,
+                     "interval_ms",
+                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride,
+                     "samples", samples);
+}
+
+static json_t *timeline_json(const struct timeline *tl)
+{
+    json_t *rows = json_array();
+
+    for (size_t i = 0; i < tl->len; i++)
+        json_array_append_new(rows, json_pack("[I, I, I, I]",
+                                              (json_int_t)(i * tl->interval_ns / NS_PER_MS),
+                                              (json_int_t)tl->rows[i].attempted,
+                                              (json_int_t)tl->rows[i].established,
+                                              (json_int_t)tl->rows[i].failed));
+    return rows;
+}
+
+json_t *results_run_json(const struct run_data *rd)
+{
+    const struct tally *t = &rd->tally;
+    json_t *run = json_object();
+    uint64_t elapsed = t->last_ns > t->first_ns && t->first_ns != UINT64_MAX
+                           ? (t->last_ns - t->first_ns) / NS_PER_MS
+                           : 0;
+
+    json_object_set_new(run, "params", json_deep_copy(rd->params));
+    json_object_set_new(run, "elapsed_ms", json_integer((json_int_t)elapsed));
+    if (rd->interrupted)
+        json_object_set_new(run, "interrupted", json_true());
+    json_object_set_new(run, "sysctl", rd->sysctl ? json_incref(rd->sysctl) : json_object());
+    json_object_set_new(run, "outcomes", outcomes_json(t));
+    json_object_set_new(run, "latency_us",
+                        json_pack("{s:o, s:o}", "connect", results_histogram_json(&t->connect_us),
+                                  "accept", results_histogram_json(&t->accept_us)));
+    json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
+    if (rd->has_server) {
+        json_object_set_new(run, "synack_retransmits", retrans_json(rd->server.synack_retrans));
+        json_object_set_new(run, "server",
+                            json_pack("{s:I, s:I, s:o}", "accepted",
+                                      (json_int_t)rd->server.accepted, "greeting_failed",
+                                      (json_int_t)rd->server.greeting_failed, "accept_errors",
+                                      errors_json(rd->server.accept_errors)));
+        json_object_set_new(run, "accept_queue", queue_json(rd));
+    }
+    json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));
+    json_object_set_new(run, "timeline_interval_ms",
+                        json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));
+    json_object_set_new(run, "timeline", timeline_json(&t->timeline));
+    json_object_set_new(run, "schedule_lag_us",
+                        json_pack("{s:I, s:I, s:I}", "p50",
+                                  (json_int_t)histogram_quantile(&t->lag_us, 0.5), "p99",
+                                  (json_int_t)histogram_quantile(&t->lag_us, 0.99), "max",
+                                  (json_int_t)t->lag_us.max));
+    json_object_set_new(run, "client_threads", json_integer(rd->client_threads));
+    return run;
+}
+
+json_t *results_document(const json_t *effective_config, json_t *runs, json_t *expect,
+                         const char *started_at, bool interrupted)
+{
+    struct utsname u;
+    char finished[32];
+    json_t *doc = json_object();
+
+    uname(&u);
+    clock_iso8601(finished, sizeof(finished));
+    json_object_set_new(doc, "schema", json_string(RESULTS_SCHEMA));
+    json_object_set(doc, "name", json_object_get(effective_config, "name"));
+    json_object_set_new(doc, "started_at", json_string(started_at));
+    json_object_set_new(doc, "finished_at", json_string(finished));
+    json_object_set_new(doc, "qbench_version", json_string(QBENCH_VERSION));
+    json_object_set_new(doc, "kernel", json_string(u.release));
+    json_object_set_new(doc, "host", json_string(u.nodename));
+    json_object_set_new(doc, "interrupted", json_boolean(interrupted));
+    json_object_set_new(doc, "config", json_deep_copy(effective_config));
+    json_object_set_new(doc, "runs", runs);
+    json_object_set_new(doc, "expect", expect ? expect : json_object());
+    return doc;
+}
+
+static int mkdir_parents(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return errbuf_set(err, errlen, "cannot create directory %s: %s", buf,
+                              strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
+{
+    static char tmp[PATH_MAX + 32];
+    int fd, rc = 0;
+
+    if (mkdir_parents(path, err, errlen) < 0)
+        return -1;
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errbuf_set(err, errlen, "cannot write results: %s: %s", tmp, strerror(errno));
+    stopflag_set_tmpfile(tmp);
+    if (json_dumpfd(doc, fd, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0 ||
+        write(fd, "\n", 1) != 1)
+        rc = errbuf_set(err, errlen, "cannot write results: %s: %s", tmp,
+                        errno ? strerror(errno) : "write failed");
+    else if (fsync(fd) < 0)
+        rc = errbuf_set(err, errlen, "cannot write results: fsync %s: %s", tmp, strerror(errno));
+    if (close(fd) < 0 && rc == 0)
+        rc = errbuf_set(err, errlen, "cannot write results: close %s: %s", tmp, strerror(errno));
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = errbuf_set(err, errlen, "cannot write results: rename %s -> %s: %s", tmp, path,
+                        strerror(errno));
+    if (rc < 0)
+        unlink(tmp);
+    stopflag_set_tmpfile(NULL);
+    return rc;
+}
+
+int results_probe(const char *path, char *err, size_t errlen)
+{
+    char tmp[PATH_MAX + 32];
+    int fd;
+
+    if (mkdir_parents(path, err, errlen) < 0)
+        return -1;
+    snprintf(tmp, sizeof(tmp), "%s.probe.%d", path, (int)getpid());
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errbuf_set(err, errlen, "cannot write results next to %s: %s", path,
+                          strerror(errno));
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
+json_t *results_load(const char *path, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, 0, &jerr);
+    const json_t *schema, *runs;
+
+    if (!doc) {
+        if (jerr.line <= 0)
+            errbuf_set(err, errlen, "%s: %s", path, jerr.text);
+        else
+            errbuf_set(err, errlen, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
+                       jerr.text);
+        return NULL;
+    }
+    schema = json_object_get(doc, "schema");
+    if (!json_is_object(doc) || !json_is_string(schema) ||
+        strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0) {
+        errbuf_set(err, errlen, "%s: not a qbench results file (expected \"schema\": \"%s\")",
+                   path, RESULTS_SCHEMA);
+        json_decref(doc);
+        return NULL;
+    }
+    runs = json_object_get(doc, "runs");
+    if (!json_is_array(runs)) {
+        errbuf_set(err, errlen, "%s: runs: missing or not an array", path);
+        json_decref(doc);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i);
+
+        if (!json_is_object(run) || !json_is_object(json_object_get(run, "params")) ||
+            !json_is_object(json_object_get(run, "outcomes"))) {
+            errbuf_set(err, errlen, "%s: runs[%zu]: needs params and outcomes objects", path, i);
+            json_decref(doc);
+            return NULL;
+        }
+    }
+    return doc;
+}
+
+static int number_at(const json_t *obj, const char *a, const char *b, const char *c,
+                     double *value)
+{
+    const json_t *j = json_object_get(obj, a);
+
+    if (b)
+        j = json_object_get(j, b);
+    if (c)
+        j = json_object_get(j, c);
+    if (!json_is_number(j))
+        return -1;
+    *value = json_number_value(j);
+    return 0;
+}
+
+int results_metric(const json_t *run, const char *metric, double *value)
+{
+    char buf[64];
+    size_t n = strlen(metric);
+    const char *under;
+
+    if (n >= sizeof(buf))
+        return -1;
+    if (n > 6 && strcmp(metric + n - 6, "_ratio") == 0) {
+        double count, attempted;
+
+        snprintf(buf, sizeof(buf), "%.*s", (int)(n - 6), metric);
+        if (number_at(run, "outcomes", buf, NULL, &count) < 0 ||
+            number_at(run, "outcomes", "attempted", NULL, &attempted) < 0)
+            return -1;
+        *value = attempted > 0 ? count / attempted : 0;
+        return 0;
+    }
+    if (strcmp(metric, "accept_queue_max") == 0)
+        return number_at(run, "accept_queue", "max", NULL, value);
+    if (strcmp(metric, "schedule_lag_p99_us") == 0)
+        return number_at(run, "schedule_lag_us", "p99", NULL, value);
+    /* connect_p99_us -> latency_us.connect.p99 */
+    under = strchr(metric, '_');
+    if (under && n > 3 && strcmp(metric + n - 3, "_us") == 0) {
+        char stat[16];
+        const json_t *hist;
+
+        snprintf(buf, sizeof(buf), "%.*s", (int)(under - metric), metric);
+        snprintf(stat, sizeof(stat), "%.*s", (int)(n - 3 - (size_t)(under - metric) - 1),
+                 under + 1);
+        hist = json_object_get(json_object_get(run, "latency_us"), buf);
+        if (!hist || json_integer_value(json_object_get(hist, "count")) == 0)
+            return -1;
+        return number_at(hist, stat, NULL, NULL, value);
+    }
+    return number_at(run, "outcomes", metric, NULL, value);
+}

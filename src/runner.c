@@ -1,0 +1,297 @@
+#include "runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "clock.h"
+#include "errbuf.h"
+#include "kstats.h"
+#include "netns.h"
+#include "results.h"
+#include "server.h"
+#include "stopflag.h"
+
+/* Read back into every run, whether the config set them or not: they are
+ * what decides the outcome of a full backlog. */
+static const char *const reported_sysctls[] = {
+    "net.core.somaxconn",
+    "net.ipv4.tcp_max_syn_backlog",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_syn_retries",
+    "net.ipv4.tcp_synack_retries",
+    "net.ipv4.tcp_syn_linear_timeouts",
+    "net.ipv4.tcp_tw_reuse",
+    "net.ipv4.ip_local_port_range",
+};
+
+#define START_DELAY_NS (20 * NS_PER_MS)
+#define FD_RESERVE 128
+
+static json_t *sysctl_value_json(const char *text)
+{
+    char *end;
+    long long n = strtoll(text, &end, 10);
+
+    return *text && *end == '\0' ? json_integer(n) : json_string(text);
+}
+
+static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **readback,
+                         char *err, size_t errlen)
+{
+    json_t *out = json_object();
+    char value[128], ignored[ERRBUF_LEN];
+
+    for (size_t i = 0; i < cfg->nsysctl; i++) {
+        if (netns_sysctl_write(ns, cfg->sysctl[i].name, cfg->sysctl[i].value, err, errlen) < 0) {
+            json_decref(out);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < cfg->nsysctl; i++)
+        if (netns_sysctl_read(ns, cfg->sysctl[i].name, value, sizeof(value), ignored,
+                              sizeof(ignored)) == 0)
+            json_object_set_new(out, cfg->sysctl[i].name, sysctl_value_json(value));
+    for (size_t i = 0; i < sizeof(reported_sysctls) / sizeof(reported_sysctls[0]); i++)
+        if (netns_sysctl_read(ns, reported_sysctls[i], value, sizeof(value), ignored,
+                              sizeof(ignored)) == 0)
+            json_object_set_new(out, reported_sysctls[i], sysctl_value_json(value));
+    *readback = out;
+    return 0;
+}
+
+/* Connections one client thread may hold at once: what the rate and the
+ * timeouts need, within the open-file limit (a quarter kept for the
+ * built-in server). Says so when the limit will bite, and what to change. */
+static uint64_t pool_per_thread(const struct config *cfg, unsigned nthreads, bool quiet)
+{
+    struct rlimit rl;
+    uint64_t need = client_pool_needed(cfg, nthreads), budget;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return need;
+    budget = rl.rlim_cur > FD_RESERVE ? rl.rlim_cur - FD_RESERVE : 1;
+    if (!cfg->use_target)
+        budget = budget * 3 / 4;
+    budget /= nthreads;
+    if (need <= budget)
+        return need;
+    if (!quiet)
+        fprintf(stderr,
+                "qbench: warning: %g connects/s held up to connect_timeout_ms + "
+                "greeting_timeout_ms can need %llu sockets per client thread, but the open-file "
+                "limit (RLIMIT_NOFILE %llu) allows %llu: connects beyond that count as error "
+                "EMFILE. Raise the limit (ulimit -n) or shorten the timeouts.\n",
+                cfg->client.rate, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
+                (unsigned long long)budget);
+    return budget ? budget : 1;
+}
+
+static void sample_queue(struct server *srv, struct run_data *rd, uint64_t start_ns)
+{
+    unsigned total = 0, limit_sum = 0;
+    uint64_t now = clock_now_ns();
+
+    for (unsigned i = 0; i < server_listeners(srv); i++) {
+        unsigned len, limit;
+
+        if (kstats_listen_queue(server_listen_fd(srv, i), &len, &limit) == 0) {
+            total += len;
+            limit_sum += limit;
+        }
+    }
+    rd->queue_limit = limit_sum;
+    queue_series_add(&rd->queue, now > start_ns ? (uint32_t)((now - start_ns) / NS_PER_MS) : 0,
+                     total);
+}
+
+static void print_progress(const struct runner_opts *opts, const json_t *params,
+                           struct client **clients, unsigned n, uint64_t elapsed_ns, bool final)
+{
+    struct client_progress sum = {0, 0, 0}, p;
+    char *ps = json_dumps(params, JSON_COMPACT);
+    bool tty = isatty(STDERR_FILENO);
+
+    for (unsigned i = 0; i < n; i++) {
+        client_progress(clients[i], &p);
+        sum.started += p.started;
+        sum.established += p.established;
+        sum.failed += p.failed;
+    }
+    fprintf(stderr, "%sqbench: [%u/%u]%s%s %5.1fs attempted %llu established %llu failed %llu "
+                    "in flight %llu%s",
+            tty ? "\r\033[K" : "", opts->point, opts->npoints,
+            json_object_size(params) ? " " : "", json_object_size(params) ? ps : "",
+            (double)elapsed_ns / 1e9, (unsigned long long)sum.started,
+            (unsigned long long)sum.established, (unsigned long long)sum.failed,
+            (unsigned long long)(sum.started - sum.established - sum.failed),
+            tty && !final ? "" : "\n");
+    free(ps);
+}
+
+static bool all_done(struct client **clients, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (!client_done(clients[i]))
+            return false;
+    return true;
+}
+
+/* Watches the run from the main thread until every client thread is done:
+ * samples the accept queue, prints progress, passes on an interrupt. */
+static void monitor(const struct config *cfg, const struct runner_opts *opts,
+                    const json_t *params, struct server *srv, struct client **clients,
+                    unsigned n, uint64_t start_ns, struct run_data *rd)
+{
+    uint64_t tick = cfg->sample.accept_queue_ms * NS_PER_MS;
+    uint64_t next = start_ns, next_progress = start_ns + NS_PER_S;
+
+    for (;;) {
+        struct timespec ts = {(time_t)(next / NS_PER_S), (long)(next % NS_PER_S)};
+        uint64_t now;
+
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        now = clock_now_ns();
+        if (srv)
+            sample_queue(srv, rd, start_ns);
+        if (stopflag_requested() && !rd->interrupted) {
+            rd->interrupted = true;
+            for (unsigned i = 0; i < n; i++)
+                client_interrupt(clients[i]);
+        }
+        if (all_done(clients, n))
+            break;
+        if (!opts->quiet && now >= next_progress) {
+            print_progress(opts, params, clients, n, now - start_ns, false);
+            next_progress += NS_PER_S;
+        }
+        next += tick;
+        if (next < now)
+            next = now + tick; /* a stalled sampler skips ticks, it does not burst */
+    }
+    if (!opts->quiet)
+        print_progress(opts, params, clients, n, clock_now_ns() - start_ns, true);
+}
+
+static int start_threads(struct server *srv, struct client **clients, unsigned n, char *err,
+                         size_t errlen)
+{
+    sigset_t block, old;
+    int rc = 0;
+
+    /* Threads inherit this mask: SIGINT/SIGTERM reach only the main thread. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    if (srv)
+        rc = server_start(srv, err, errlen);
+    for (unsigned i = 0; rc == 0 && i < n; i++)
+        rc = client_start(clients[i], err, errlen);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+int runner_run_point(const struct config *cfg, const json_t *params,
+                     const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
+                     size_t errlen)
+{
+    struct netns ns;
+    struct run_data *rd = calloc(1, sizeof(*rd));
+    struct server *srv = NULL;
+    struct client **clients = NULL;
+    struct sockaddr_storage dst;
+    socklen_t dstlen;
+    unsigned n = cfg->client.threads ? cfg->client.threads : 1, created = 0;
+    uint64_t start_ns, pool;
+    int rc = -1;
+
+    *run = NULL;
+    if (!rd)
+        return errbuf_set(err, errlen, "out of memory");
+    rd->cfg = cfg;
+    rd->params = params;
+    rd->client_threads = n;
+    queue_series_init(&rd->queue);
+    netns_init(&ns);
+    if (cfg->isolate && netns_enter_private(&ns, err, errlen) < 0)
+        goto out;
+    if (apply_sysctls(cfg, &ns, &rd->sysctl, err, errlen) < 0)
+        goto out;
+
+    if (!cfg->use_target) {
+        srv = server_new(cfg, err, errlen);
+        if (!srv)
+            goto out;
+        server_address(srv, &dst, &dstlen);
+        rd->has_server = true;
+        rd->listeners = server_listeners(srv);
+    } else {
+        memcpy(&dst, &cfg->endpoint.addr, cfg->endpoint.addrlen);
+        dstlen = cfg->endpoint.addrlen;
+    }
+
+    pool = pool_per_thread(cfg, n, opts->quiet);
+    start_ns = clock_now_ns() + START_DELAY_NS;
+    clients = calloc(n, sizeof(*clients));
+    if (!clients) {
+        errbuf_set(err, errlen, "out of memory");
+        goto out;
+    }
+    for (created = 0; created < n; created++) {
+        clients[created] = client_new(cfg, &dst, dstlen, created, n, start_ns, pool, err, errlen);
+        if (!clients[created])
+            goto out;
+    }
+    if (kstats_read(&rd->before, "/proc/self/net", err, errlen) < 0)
+        goto out;
+    if (tally_init(&rd->tally, start_ns, cfg->sample.timeline_ms * NS_PER_MS, 0) < 0) {
+        errbuf_set(err, errlen, "out of memory");
+        goto out;
+    }
+    if (start_threads(srv, clients, n, err, errlen) < 0)
+        goto out;
+
+    monitor(cfg, opts, params, srv, clients, n, start_ns, rd);
+    for (unsigned i = 0; i < n; i++)
+        client_join(clients[i]);
+    /* Counters are read before the server tears down: closing the listener
+     * resets whatever is still queued, and that is qbench's doing, not the
+     * experiment's. */
+    if (kstats_read(&rd->after, "/proc/self/net", err, errlen) < 0)
+        goto out;
+    if (srv) {
+        sample_queue(srv, rd, start_ns);
+        queue_series_flush(&rd->queue);
+        server_stop(srv);
+        server_stats(srv, &rd->server);
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (tally_merge(&rd->tally, client_tally(clients[i])) < 0) {
+            errbuf_set(err, errlen, "out of memory merging results");
+            goto out;
+        }
+    *run = results_run_json(rd);
+    *interrupted = rd->interrupted;
+    rc = 0;
+
+out:
+    for (unsigned i = 0; i < created && clients; i++) {
+        if (rc < 0)
+            client_interrupt(clients[i]);
+        client_free(clients[i]);
+    }
+    free(clients);
+    server_free(srv);
+    tally_destroy(&rd->tally);
+    json_decref(rd->sysctl);
+    free(rd);
+    return rc;
+}

@@ -1,0 +1,29 @@
+/* runner: one run point from start to finish. Makes the private namespace
+ * and writes its sysctls, starts the server and the client threads,
+ * samples the accept queue and prints progress while they run, reads the
+ * kernel's counters before and after, and turns it all into one runs[]
+ * entry. The namespace dies with the point: nothing leaks into the next. */
+#ifndef QB_RUNNER_H
+#define QB_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "config.h"
+
+struct runner_opts {
+    bool quiet;
+    unsigned point;    /* 1-based, for progress */
+    unsigned npoints;
+};
+
+/* Returns 0 and the run's JSON in *run (interrupted set if a signal cut
+ * it short), or -1 when the environment refused (namespace, sysctl,
+ * bind ...) with the cause in err. */
+int runner_run_point(const struct config *cfg, const json_t *params,
+                     const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
+                     size_t errlen);
+
+#endif

@@ -1,0 +1,43 @@
+#include "stopflag.h"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_count;
+static const char *volatile stop_tmpfile;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (++stop_count >= 2) {
+        const char *tmp = stop_tmpfile;
+        static const char msg[] = "qbench: second signal, exiting now\n";
+
+        if (tmp)
+            unlink(tmp);
+        (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        _exit(130);
+    }
+}
+
+void stopflag_install(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+bool stopflag_requested(void)
+{
+    return stop_count > 0;
+}
+
+void stopflag_set_tmpfile(const char *path)
+{
+    stop_tmpfile = path;
+}

@@ -1,0 +1,24 @@
+/* stopflag: the one process-wide piece of state in qbench.
+ *
+ * SIGINT/SIGTERM must reach code running in several threads and event loops,
+ * and a signal handler can only touch a sig_atomic_t, so the request to stop
+ * lives here, documented as global. The first signal asks the run to wind
+ * down (stop scheduling, give in-flight connections a second, write results);
+ * the second exits at once with status 130, after removing the temporary
+ * results file if one is being written, so no half-written file is left. */
+#ifndef QB_STOPFLAG_H
+#define QB_STOPFLAG_H
+
+#include <stdbool.h>
+
+/* Installs the SIGINT/SIGTERM handlers. */
+void stopflag_install(void);
+
+/* True once SIGINT or SIGTERM arrived. */
+bool stopflag_requested(void);
+
+/* Tells the handler which temporary file to remove if a second signal
+ * forces an immediate exit (NULL clears it). The string must stay valid. */
+void stopflag_set_tmpfile(const char *path);
+
+#endif

@@ -1,0 +1,91 @@
+#include "sweep.h"
+
+#include <string.h>
+
+#include "config.h"
+#include "errbuf.h"
+
+/* Only what describes the experiment may vary; name, output and isolate
+ * are the run's identity and must stay fixed across its points. */
+static const char *const sweepable[] = {"server.", "client.", "sysctl.", "sample.", NULL};
+
+int sweep_parse(const json_t *spec, const char *source, struct sweep *sw, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *val;
+
+    memset(sw, 0, sizeof(*sw));
+    sw->npoints = 1;
+    if (!spec)
+        return 0;
+    if (!json_is_object(spec))
+        return errbuf_set(err, errlen, "%s: sweep: must be an object of key -> list of values",
+                          source);
+    if (json_object_size(spec) == 0)
+        return errbuf_set(err, errlen, "%s: sweep: empty (remove it, or give a key to vary)",
+                          source);
+    json_object_foreach((json_t *)spec, key, val) {
+        bool ok = false;
+
+        for (const char *const *p = sweepable; *p; p++)
+            if (strncmp(key, *p, strlen(*p)) == 0 && key[strlen(*p)] != '\0')
+                ok = true;
+        if (!ok) {
+            sweep_destroy(sw);
+            return errbuf_set(err, errlen, "%s: sweep.%s: only server.*, client.*, sample.* and "
+                                           "sysctl.<name> keys can be swept", source, key);
+        }
+        if (!json_is_array(val) || json_array_size(val) == 0) {
+            sweep_destroy(sw);
+            return errbuf_set(err, errlen, "%s: sweep.%s: must be a non-empty list of values",
+                              source, key);
+        }
+        if (sw->nkeys >= SWEEP_MAX_KEYS || strlen(key) >= sizeof(sw->keys[0])) {
+            sweep_destroy(sw);
+            return errbuf_set(err, errlen, "%s: sweep.%s: at most %d keys of up to %zu characters",
+                              source, key, SWEEP_MAX_KEYS, sizeof(sw->keys[0]) - 1);
+        }
+        if (sw->npoints * json_array_size(val) > SWEEP_MAX_POINTS) {
+            sweep_destroy(sw);
+            return errbuf_set(err, errlen, "%s: sweep: more than %d points", source,
+                              SWEEP_MAX_POINTS);
+        }
+        strcpy(sw->keys[sw->nkeys], key);
+        sw->values[sw->nkeys++] = json_incref(val);
+        sw->npoints *= json_array_size(val);
+    }
+    return 0;
+}
+
+void sweep_destroy(struct sweep *sw)
+{
+    for (size_t k = 0; k < sw->nkeys; k++)
+        json_decref(sw->values[k]);
+    sw->nkeys = 0;
+}
+
+json_t *sweep_params(const struct sweep *sw, size_t i)
+{
+    json_t *params = json_object();
+    size_t stride = sw->npoints;
+
+    for (size_t k = 0; k < sw->nkeys; k++) {
+        size_t n = json_array_size(sw->values[k]);
+
+        stride /= n;
+        json_object_set(params, sw->keys[k], json_array_get(sw->values[k], (i / stride) % n));
+    }
+    return params;
+}
+
+int sweep_apply(json_t *root, const json_t *params, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *val;
+
+    json_object_foreach((json_t *)params, key, val) {
+        if (config_set_path(root, key, json_deep_copy(val), err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,129 @@
+#include "tally.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_t expected_ns)
+{
+    memset(t, 0, sizeof(*t));
+    histogram_init(&t->connect_us);
+    histogram_init(&t->accept_us);
+    histogram_init(&t->lag_us);
+    t->first_ns = UINT64_MAX;
+    t->timeline.start_ns = start_ns;
+    t->timeline.interval_ns = interval_ns ? interval_ns : 1;
+    t->timeline.cap = (size_t)(expected_ns / t->timeline.interval_ns) + 16;
+    t->timeline.rows = calloc(t->timeline.cap, sizeof(*t->timeline.rows));
+    return t->timeline.rows ? 0 : -1;
+}
+
+void tally_destroy(struct tally *t)
+{
+    free(t->timeline.rows);
+    t->timeline.rows = NULL;
+}
+
+/* The row for time now, growing the timeline when the run outlasts its
+ * estimate (amortised: once per doubling, not per connection). */
+static struct timeline_row *timeline_row(struct timeline *tl, uint64_t now_ns)
+{
+    size_t idx = now_ns > tl->start_ns ? (size_t)((now_ns - tl->start_ns) / tl->interval_ns) : 0;
+
+    if (idx >= tl->cap) {
+        size_t cap = tl->cap * 2 > idx + 1 ? tl->cap * 2 : idx + 16;
+        struct timeline_row *rows = realloc(tl->rows, cap * sizeof(*rows));
+
+        if (!rows)
+            return NULL;
+        memset(rows + tl->cap, 0, (cap - tl->cap) * sizeof(*rows));
+        tl->rows = rows;
+        tl->cap = cap;
+    }
+    if (idx + 1 > tl->len)
+        tl->len = idx + 1;
+    return &tl->rows[idx];
+}
+
+void tally_attempt(struct tally *t, uint64_t now_ns)
+{
+    struct timeline_row *row = timeline_row(&t->timeline, now_ns);
+
+    if (row)
+        row->attempted++;
+    if (now_ns < t->first_ns)
+        t->first_ns = now_ns;
+}
+
+unsigned tally_err_slot(int err)
+{
+    if (err > 0 && err < TALLY_ERRNO_MAX)
+        return (unsigned)err;
+    if (err < 0 && err >= -TALLY_PSEUDO)
+        return (unsigned)(TALLY_ERRNO_MAX - 1 - err);
+    return 0; /* unknown cause */
+}
+
+int tally_slot_err(unsigned slot)
+{
+    return slot < TALLY_ERRNO_MAX ? (int)slot : (int)(TALLY_ERRNO_MAX - 1) - (int)slot;
+}
+
+void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns)
+{
+    struct timeline_row *row = timeline_row(&t->timeline, now_ns);
+
+    t->outcomes[o]++;
+    if (o == OUTCOME_ERROR)
+        t->errors[tally_err_slot(err)]++;
+    if (row) {
+        if (o == OUTCOME_ESTABLISHED)
+            row->established++;
+        else
+            row->failed++;
+    }
+    if (now_ns > t->last_ns)
+        t->last_ns = now_ns;
+}
+
+void tally_retrans(struct tally *t, unsigned retransmits)
+{
+    t->retrans[retransmits < TALLY_RETRANS_SLOTS ? retransmits : TALLY_RETRANS_SLOTS - 1]++;
+}
+
+uint64_t tally_attempted(const struct tally *t)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        n += t->outcomes[i];
+    return n;
+}
+
+int tally_merge(struct tally *dst, const struct tally *src)
+{
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        dst->outcomes[i] += src->outcomes[i];
+    for (int i = 0; i < TALLY_ERR_SLOTS; i++)
+        dst->errors[i] += src->errors[i];
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+        dst->retrans[i] += src->retrans[i];
+    histogram_merge(&dst->connect_us, &src->connect_us);
+    histogram_merge(&dst->accept_us, &src->accept_us);
+    histogram_merge(&dst->lag_us, &src->lag_us);
+    if (src->first_ns < dst->first_ns)
+        dst->first_ns = src->first_ns;
+    if (src->last_ns > dst->last_ns)
+        dst->last_ns = src->last_ns;
+    if (src->timeline.len > 0) {
+        uint64_t at = dst->timeline.start_ns + (src->timeline.len - 1) * dst->timeline.interval_ns;
+
+        if (!timeline_row(&dst->timeline, at))
+            return -1;
+    }
+    for (size_t i = 0; i < src->timeline.len; i++) {
+        dst->timeline.rows[i].attempted += src->timeline.rows[i].attempted;
+        dst->timeline.rows[i].established += src->timeline.rows[i].established;
+        dst->timeline.rows[i].failed += src->timeline.rows[i].failed;
+    }
+    return 0;
+}

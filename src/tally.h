@@ -1,0 +1,62 @@
+/* tally: everything one client thread counts during a run point, merged
+ * across threads at the end. Memory is fixed but for the timeline, which
+ * grows with the run's duration (one row per interval), never with the
+ * number of connections. */
+#ifndef QB_TALLY_H
+#define QB_TALLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "histogram.h"
+#include "outcome.h"
+
+#define TALLY_ERRNO_MAX 256                   /* errnos 1..255 */
+#define TALLY_PSEUDO 4                        /* OUTCOME_ERR_* */
+#define TALLY_ERR_SLOTS (TALLY_ERRNO_MAX + TALLY_PSEUDO)
+#define TALLY_RETRANS_SLOTS 16                /* 0..14, and 15 or more */
+
+struct timeline_row {
+    uint64_t attempted;
+    uint64_t established;
+    uint64_t failed;
+};
+
+struct timeline {
+    uint64_t start_ns;
+    uint64_t interval_ns;
+    size_t len;
+    size_t cap;
+    struct timeline_row *rows;
+};
+
+struct tally {
+    uint64_t outcomes[OUTCOME_COUNT];
+    uint64_t errors[TALLY_ERR_SLOTS];
+    uint64_t retrans[TALLY_RETRANS_SLOTS]; /* SYN (client) or SYN-ACK (server) */
+    struct histogram connect_us;           /* due -> handshake complete */
+    struct histogram accept_us;            /* due -> greeting read */
+    struct histogram lag_us;               /* due -> connect() called */
+    uint64_t first_ns;                     /* first connect() */
+    uint64_t last_ns;                      /* last outcome */
+    struct timeline timeline;
+};
+
+/* expected_ns sizes the timeline up front (0: grow as needed). */
+int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_t expected_ns);
+void tally_destroy(struct tally *t);
+
+void tally_attempt(struct tally *t, uint64_t now_ns);
+/* Records one finished connection; err as for outcome_classify (errors only). */
+void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns);
+void tally_retrans(struct tally *t, unsigned retransmits);
+uint64_t tally_attempted(const struct tally *t);
+
+/* Adds src into dst. Returns -1 if memory ran out. */
+int tally_merge(struct tally *dst, const struct tally *src);
+
+/* Slot of an error cause in errors[], and back. */
+unsigned tally_err_slot(int err);
+int tally_slot_err(unsigned slot);
+
+#endif
