@@ -5,7 +5,7 @@
 
 #include "results.h"
 
-json_t *expect_check(const struct config *cfg, const json_t *runs, bool *all_pass)
+json_t *expect_evaluate(const struct config *cfg, const json_t *runs, bool *all_pass)
 {
     json_t *out = json_object();
 

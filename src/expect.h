@@ -9,11 +9,11 @@
 
 #include "config.h"
 
-/* Checks cfg's bounds against each of runs[]. Returns the "expect" object:
+/* Evaluates cfg's bounds against each of runs[]. Returns the "expect" object:
  * {"<bound>": {"bound": b, "value": worst, "pass": bool,
  *              "runs": [{"params": {...}, "value": v, "pass": bool}]}}
  * and sets *all_pass. A metric a run does not have (e.g. accept latency
  * without a greeting) fails its bound, with value null. */
-json_t *expect_check(const struct config *cfg, const json_t *runs, bool *all_pass);
+json_t *expect_evaluate(const struct config *cfg, const json_t *runs, bool *all_pass);
 
 #endif

@@ -177,7 +177,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
             print_summary(run);
         json_array_append_new(runs, run);
     }
-    expect = expect_check(&plan.points[0], runs, &pass);
+    expect = expect_evaluate(&plan.points[0], runs, &pass);
     doc = results_document(plan.effective, runs, expect, started, interrupted);
     rc = results_write(doc, plan.points[0].output, err, sizeof(err));
     json_decref(doc);

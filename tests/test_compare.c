@@ -1,0 +1,96 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compare.h"
+#include "errbuf.h"
+#include "testdocs.h"
+
+static const struct fake_run base_runs[] = {
+    {"{\"sysctl.net.ipv4.tcp_synack_retries\": 0}", 700, 100, 0, 200, 900, 3000000, 1200, 5000000},
+    {"{\"sysctl.net.ipv4.tcp_synack_retries\": 1}", 800, 100, 0, 100, 900, 3000000, 1200, 5000000},
+};
+
+/* Compares base_runs with a copy changed by mutate, returns the verdict
+ * and leaves the printed table in out. */
+static enum compare_verdict run_compare(void (*mutate)(struct fake_run *), char **out)
+{
+    struct fake_run cur[2];
+    struct compare_opts o;
+    json_t *b, *c;
+    char err[ERRBUF_LEN];
+    size_t len;
+    FILE *f = open_memstream(out, &len);
+    enum compare_verdict v;
+
+    memcpy(cur, base_runs, sizeof(cur));
+    if (mutate)
+        mutate(cur);
+    b = fake_doc(base_runs, 2);
+    c = fake_doc(cur, 2);
+    compare_default_opts(&o);
+    v = compare_results(b, c, &o, f, err, sizeof(err));
+    fclose(f);
+    json_decref(b);
+    json_decref(c);
+    return v;
+}
+
+static void expect_verdict(void (*mutate)(struct fake_run *), enum compare_verdict want,
+                           const char *line_must_have)
+{
+    char *out = NULL;
+    enum compare_verdict v = run_compare(mutate, &out);
+
+    if (v != want)
+        fail_msg("verdict %d, wanted %d; table:\n%s", v, want, out);
+    if (line_must_have && !strstr(out, line_must_have))
+        fail_msg("table lacks '%s':\n%s", line_must_have, out);
+    free(out);
+}
+
+static void m_established_drops(struct fake_run *r) { r[1].established -= 100; r[1].timeout += 100; }
+static void m_established_improves(struct fake_run *r) { r[0].established += 150; r[0].timeout -= 100; r[0].greeting_timeout -= 50; }
+static void m_timeout_grows(struct fake_run *r) { r[0].timeout += 80; r[0].established -= 80; }
+static void m_reset_appears(struct fake_run *r) { r[0].reset += 100; r[0].greeting_timeout -= 100; }
+static void m_connect_p99_doubles(struct fake_run *r) { r[0].connect_p99 *= 2; }
+static void m_connect_p50_noise(struct fake_run *r) { r[0].connect_p50 += 300; } /* +33%, < floor */
+static void m_accept_p50_regress(struct fake_run *r) { r[1].accept_p50 = 900000; }
+static void m_small_ratio_noise(struct fake_run *r) { r[0].established -= 10; r[0].timeout += 10; }
+static void m_run_missing(struct fake_run *r) { r[1].params = "{\"sysctl.net.ipv4.tcp_synack_retries\": 9}"; }
+static void m_nothing_matches(struct fake_run *r) { r[0].params = "{\"x\": 1}"; r[1].params = "{\"x\": 2}"; }
+
+static void test_no_change_is_no_regression(void **state) { (void)state; expect_verdict(NULL, COMPARE_OK, "established_ratio"); }
+static void test_improvement_is_no_regression(void **state) { (void)state; expect_verdict(m_established_improves, COMPARE_OK, "better"); }
+static void test_established_ratio_drop(void **state) { (void)state; expect_verdict(m_established_drops, COMPARE_REGRESSION, "-10.00 pp"); }
+static void test_timeout_ratio_growth(void **state) { (void)state; expect_verdict(m_timeout_grows, COMPARE_REGRESSION, "timeout_ratio"); }
+static void test_reset_ratio_growth(void **state) { (void)state; expect_verdict(m_reset_appears, COMPARE_REGRESSION, "reset_ratio"); }
+static void test_connect_p99_growth(void **state) { (void)state; expect_verdict(m_connect_p99_doubles, COMPARE_REGRESSION, "+100.0%"); }
+static void test_latency_noise_below_floor(void **state) { (void)state; expect_verdict(m_connect_p50_noise, COMPARE_OK, NULL); }
+static void test_accept_p50_growth(void **state) { (void)state; expect_verdict(m_accept_p50_regress, COMPARE_REGRESSION, "accept_p50_us"); }
+static void test_ratio_noise_within_threshold(void **state) { (void)state; expect_verdict(m_small_ratio_noise, COMPARE_OK, NULL); }
+static void test_missing_run_is_a_regression(void **state) { (void)state; expect_verdict(m_run_missing, COMPARE_REGRESSION, "missing"); }
+static void test_unrelated_files_are_bad_input(void **state) { (void)state; expect_verdict(m_nothing_matches, COMPARE_BAD_INPUT, NULL); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_change_is_no_regression),
+        cmocka_unit_test(test_improvement_is_no_regression),
+        cmocka_unit_test(test_established_ratio_drop),
+        cmocka_unit_test(test_timeout_ratio_growth),
+        cmocka_unit_test(test_reset_ratio_growth),
+        cmocka_unit_test(test_connect_p99_growth),
+        cmocka_unit_test(test_latency_noise_below_floor),
+        cmocka_unit_test(test_accept_p50_growth),
+        cmocka_unit_test(test_ratio_noise_within_threshold),
+        cmocka_unit_test(test_missing_run_is_a_regression),
+        cmocka_unit_test(test_unrelated_files_are_bad_input),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

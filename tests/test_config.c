@@ -1,0 +1,266 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "errbuf.h"
+
+#define MINIMAL "\"client\": {\"rate\": 100, \"connections\": 10}"
+
+static int parse(const char *text, struct config *cfg, char *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loads(text, 0, &jerr);
+    int rc;
+
+    if (!root)
+        fail_msg("test JSON does not parse: %s: %s", text, jerr.text);
+    rc = config_from_json(root, "t.json", "t", cfg, err, ERRBUF_LEN);
+    json_decref(root);
+    return rc;
+}
+
+static void test_minimal_config_gets_spec_defaults(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(parse("{" MINIMAL "}", &cfg, err), 0);
+    assert_string_equal(cfg.name, "t");
+    assert_true(cfg.isolate);
+    assert_false(cfg.use_target);
+    assert_string_equal(cfg.endpoint.text, "127.0.0.1:0");
+    assert_int_equal(cfg.server.backlog, 128);
+    assert_int_equal(cfg.server.accept_delay_ms, 0);
+    assert_true(cfg.server.greeting);
+    assert_true(cfg.client.expect_greeting);
+    assert_int_equal(cfg.client.connect_timeout_ms, 10000);
+    assert_int_equal(cfg.client.greeting_timeout_ms, 10000);
+    assert_int_equal(cfg.client.request_bytes, 0);
+    assert_string_equal(cfg.output, "results/t.json");
+}
+
+static void test_spec_example_is_valid(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(
+        parse("{\"name\": \"slow-accept\", \"isolate\": true,"
+              "\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 2,"
+              "  \"net.ipv4.tcp_abort_on_overflow\": 0, \"net.core.somaxconn\": 4096},"
+              "\"server\": {\"address\": \"127.0.0.1:0\", \"backlog\": 8, \"accept_delay_ms\": 100,"
+              "  \"greeting\": true},"
+              "\"client\": {\"rate\": 200, \"connections\": 1000, \"connect_timeout_ms\": 10000,"
+              "  \"greeting_timeout_ms\": 10000},"
+              "\"sweep\": {\"sysctl.net.ipv4.tcp_synack_retries\": [0, 1, 2, 3]},"
+              "\"expect\": {\"established_ratio_min\": 0.5},"
+              "\"output\": \"results/slow-accept.json\"}",
+              &cfg, err),
+        0);
+    assert_int_equal(cfg.nsysctl, 4);
+    assert_string_equal(cfg.sysctl[0].name, "net.ipv4.tcp_synack_retries");
+    assert_string_equal(cfg.sysctl[0].value, "1");
+    assert_int_equal(cfg.server.backlog, 8);
+    assert_int_equal(cfg.nexpect, 1);
+    assert_true(cfg.expect[0].bound == 0.5);
+}
+
+static void test_backlog_minus_one_and_never_accept_are_allowed(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(parse("{\"server\": {\"backlog\": -1, \"accept_delay_ms\": -1}, " MINIMAL "}",
+                           &cfg, err), 0);
+    assert_int_equal(cfg.server.backlog, -1);
+    assert_int_equal(cfg.server.accept_delay_ms, -1);
+}
+
+static void test_ipv6_loopback_and_string_sysctl(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(parse("{\"server\": {\"address\": \"[::1]:0\"}, \"sysctl\": "
+                           "{\"net.ipv4.ip_local_port_range\": \"20000 60999\"}, " MINIMAL "}",
+                           &cfg, err), 0);
+    assert_int_equal(cfg.endpoint.addr.ss_family, AF_INET6);
+    assert_string_equal(cfg.sysctl[0].value, "20000 60999");
+}
+
+static void test_target_replaces_the_server(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", " MINIMAL "}",
+                           &cfg, err), 0);
+    assert_true(cfg.use_target);
+    assert_false(cfg.client.expect_greeting);
+}
+
+/* Each bad config must fail, and the message must name the key's path. */
+static void test_bad_configs_name_the_key(void **state)
+{
+    static const struct {
+        const char *json;
+        const char *must_say;
+    } cases[] = {
+        {"{\"client\": {\"rate\": -5, \"connections\": 10}}", "t.json: client.rate: must be > 0, got -5"},
+        {"{\"client\": {\"rate\": \"fast\", \"connections\": 10}}", "client.rate: must be a number"},
+        {"{\"client\": {\"connections\": 10}}", "client.rate: required"},
+        {"{\"client\": {\"rate\": 10}}", "client: needs connections or duration_ms"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 0}}", "client.connections: must be >= 1"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 1.5}}", "client.connections: must be an integer"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"bogus\": 1}}", "client.bogus: unknown key"},
+        {"{\"bogus\": 1, " MINIMAL "}", "bogus: unknown key"},
+        {"{\"server\": {\"backlog\": -2}, " MINIMAL "}", "server.backlog: must be >= -1, got -2"},
+        {"{\"server\": {\"backlog\": \"8\"}, " MINIMAL "}", "server.backlog: must be an integer, got a string"},
+        {"{\"server\": {\"accept_delay_ms\": -7}, " MINIMAL "}", "server.accept_delay_ms: must be >= -1"},
+        {"{\"server\": {\"greeting\": 1}, " MINIMAL "}", "server.greeting: must be true or false"},
+        {"{\"server\": {\"address\": \"127.0.0.1\"}, " MINIMAL "}", "server.address: expected HOST:PORT"},
+        {"{\"server\": {\"address\": \"127.0.0.1:70000\"}, " MINIMAL "}", "server.address: port must be 0..65535"},
+        {"{\"server\": {\"address\": \"example.com:80\"}, " MINIMAL "}", "server.address: \"example.com\" is not a numeric IP"},
+        {"{\"server\": 5, " MINIMAL "}", "server: must be an object"},
+        {"{\"sysctl\": {\"vm.swappiness\": 10}, " MINIMAL "}", "sysctl.vm.swappiness: not a per-network-namespace sysctl"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_mem\": \"1 2 3\"}, " MINIMAL "}", "sysctl.net.ipv4.tcp_mem: not a per-network-namespace"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": [1]}, " MINIMAL "}", "sysctl.net.ipv4.tcp_syn_retries: must be an integer or a string"},
+        {"{\"isolate\": false, \"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1}, " MINIMAL "}", "sysctl: needs isolate: true"},
+        {"{\"isolate\": \"yes\", " MINIMAL "}", "isolate: must be true or false"},
+        {"{\"target\": \"127.0.0.1:80\", " MINIMAL "}", "target: an external server cannot be reached"},
+        {"{\"isolate\": false, \"target\": \"127.0.0.1:0\", " MINIMAL "}", "target: port must not be 0"},
+        {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"server\": {}, " MINIMAL "}", "target: give either target"},
+        {"{\"expect\": {\"established_ratio\": 1}, " MINIMAL "}", "expect.established_ratio: a bound is <metric>_min or <metric>_max"},
+        {"{\"expect\": {\"speed_max\": 1}, " MINIMAL "}", "expect.speed_max: unknown metric 'speed'"},
+        {"{\"expect\": {\"established_ratio_min\": 1.5}, " MINIMAL "}", "expect.established_ratio_min: a ratio must be <= 1"},
+        {"{\"output\": \"\", " MINIMAL "}", "output: must not be empty"},
+        {"{\"name\": \"a/b\", " MINIMAL "}", "name: must not contain '/'"},
+        {"{\"server\": {\"greeting\": false}, \"client\": {\"rate\": 1, \"connections\": 1, \"expect_greeting\": true}}", "client.expect_greeting: true, but server.greeting is false"},
+        {"{\"sample\": {\"accept_queue_ms\": 0}, " MINIMAL "}", "sample.accept_queue_ms: must be >= 1"},
+        {"[1, 2]", "t.json: the config must be a JSON object"},
+    };
+    char err[ERRBUF_LEN];
+    struct config cfg;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *root = json_loads(cases[i].json, 0, NULL);
+
+        assert_non_null(root);
+        err[0] = '\0';
+        if (config_from_json(root, "t.json", "t", &cfg, err, sizeof(err)) != -1)
+            fail_msg("accepted a bad config: %s", cases[i].json);
+        if (!strstr(err, cases[i].must_say))
+            fail_msg("config %s\n  said:     %s\n  expected: %s", cases[i].json, err,
+                     cases[i].must_say);
+        json_decref(root);
+    }
+}
+
+static void test_syntax_error_has_line_and_column(void **state)
+{
+    char path[] = "/tmp/qbench-test-XXXXXX";
+    char err[ERRBUF_LEN];
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\n  \"client\": {\n    \"rate\": 5,\n  }\n}\n", 36), 36);
+    close(fd);
+    assert_null(config_read_file(path, err, sizeof(err)));
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, ":4:"));
+    unlink(path);
+    assert_null(config_read_file("/nonexistent/x.json", err, sizeof(err)));
+    assert_non_null(strstr(err, "/nonexistent/x.json: cannot open"));
+}
+
+static void test_set_overrides_by_dotted_path(void **state)
+{
+    json_t *root = json_loads("{" MINIMAL "}", 0, NULL);
+    char err[ERRBUF_LEN];
+    struct config cfg;
+
+    (void)state;
+    assert_int_equal(config_apply_set(root, "server.backlog=4", err, sizeof(err)), 0);
+    assert_int_equal(config_apply_set(root, "client.rate=2.5", err, sizeof(err)), 0);
+    assert_int_equal(config_apply_set(root, "sysctl.net.ipv4.tcp_synack_retries=3", err, sizeof(err)), 0);
+    assert_int_equal(config_apply_set(root, "name=hello", err, sizeof(err)), 0);
+    assert_int_equal(config_from_json(root, "t.json", "t", &cfg, err, sizeof(err)), 0);
+    assert_int_equal(cfg.server.backlog, 4);
+    assert_true(cfg.client.rate == 2.5);
+    assert_string_equal(cfg.sysctl[0].name, "net.ipv4.tcp_synack_retries");
+    assert_string_equal(cfg.sysctl[0].value, "3");
+    assert_string_equal(cfg.name, "hello");
+
+    assert_int_equal(config_apply_set(root, "server.backlog", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "expected KEY=VALUE"));
+    assert_int_equal(config_apply_set(root, "name.x=1", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--set name.x=1"));
+    /* a value that is valid JSON but the wrong type is caught by validation */
+    assert_int_equal(config_apply_set(root, "server.backlog=\"many\"", err, sizeof(err)), 0);
+    assert_int_equal(config_from_json(root, "t.json", "t", &cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "server.backlog: must be an integer"));
+    json_decref(root);
+}
+
+static void test_effective_config_round_trips(void **state)
+{
+    struct config a, b;
+    char err[ERRBUF_LEN];
+    json_t *j;
+
+    (void)state;
+    assert_int_equal(parse("{\"sysctl\": {\"net.core.somaxconn\": 16}, \"server\": {\"backlog\": 3},"
+                           "\"client\": {\"rate\": 50, \"duration_ms\": 2000},"
+                           "\"expect\": {\"timeout_max\": 3}}", &a, err), 0);
+    j = config_to_json(&a);
+    assert_int_equal(config_from_json(j, "eff", "x", &b, err, sizeof(err)), 0);
+    assert_string_equal(a.name, b.name);
+    assert_int_equal(a.server.backlog, b.server.backlog);
+    assert_int_equal(a.client.duration_ms, b.client.duration_ms);
+    assert_true(a.client.rate == b.client.rate);
+    assert_string_equal(a.sysctl[0].value, b.sysctl[0].value);
+    assert_string_equal(a.expect[0].name, b.expect[0].name);
+    assert_string_equal(a.output, b.output);
+    json_decref(j);
+}
+
+static void test_only_per_netns_sysctls(void **state)
+{
+    (void)state;
+    assert_true(config_sysctl_is_per_netns("net.ipv4.tcp_synack_retries"));
+    assert_true(config_sysctl_is_per_netns("net.core.somaxconn"));
+    assert_false(config_sysctl_is_per_netns("net.core.rmem_max"));
+    assert_false(config_sysctl_is_per_netns("kernel.pid_max"));
+    assert_false(config_sysctl_is_per_netns("net.ipv4.tcp_synack_retries/../../x"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_config_gets_spec_defaults),
+        cmocka_unit_test(test_spec_example_is_valid),
+        cmocka_unit_test(test_backlog_minus_one_and_never_accept_are_allowed),
+        cmocka_unit_test(test_ipv6_loopback_and_string_sysctl),
+        cmocka_unit_test(test_target_replaces_the_server),
+        cmocka_unit_test(test_bad_configs_name_the_key),
+        cmocka_unit_test(test_syntax_error_has_line_and_column),
+        cmocka_unit_test(test_set_overrides_by_dotted_path),
+        cmocka_unit_test(test_effective_config_round_trips),
+        cmocka_unit_test(test_only_per_netns_sysctls),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

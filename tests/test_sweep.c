@@ -1,0 +1,186 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "errbuf.h"
+#include "plan.h"
+#include "sweep.h"
+
+static char *write_temp(const char *text)
+{
+    static char path[64];
+    int fd;
+
+    strcpy(path, "/tmp/qbench-sweep-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_cartesian_product_last_key_fastest(void **state)
+{
+    json_t *spec = json_loads("{\"server.backlog\": [1, 2, 3], \"client.rate\": [10, 20]}", 0, NULL);
+    struct sweep sw;
+    char err[ERRBUF_LEN];
+    json_t *p;
+
+    (void)state;
+    assert_int_equal(sweep_parse(spec, "t.json", &sw, err, sizeof(err)), 0);
+    assert_int_equal(sw.npoints, 6);
+    p = sweep_params(&sw, 0);
+    assert_int_equal(json_integer_value(json_object_get(p, "server.backlog")), 1);
+    assert_int_equal(json_integer_value(json_object_get(p, "client.rate")), 10);
+    json_decref(p);
+    p = sweep_params(&sw, 1);
+    assert_int_equal(json_integer_value(json_object_get(p, "server.backlog")), 1);
+    assert_int_equal(json_integer_value(json_object_get(p, "client.rate")), 20);
+    json_decref(p);
+    p = sweep_params(&sw, 5);
+    assert_int_equal(json_integer_value(json_object_get(p, "server.backlog")), 3);
+    assert_int_equal(json_integer_value(json_object_get(p, "client.rate")), 20);
+    json_decref(p);
+    sweep_destroy(&sw);
+    json_decref(spec);
+}
+
+static void test_no_sweep_is_one_point_with_empty_params(void **state)
+{
+    struct sweep sw;
+    char err[ERRBUF_LEN];
+    json_t *p;
+
+    (void)state;
+    assert_int_equal(sweep_parse(NULL, "t.json", &sw, err, sizeof(err)), 0);
+    assert_int_equal(sw.npoints, 1);
+    p = sweep_params(&sw, 0);
+    assert_int_equal(json_object_size(p), 0);
+    json_decref(p);
+}
+
+static void test_plan_applies_sysctl_points(void **state)
+{
+    const char *path = write_temp(
+        "{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1},"
+        " \"client\": {\"rate\": 10, \"connections\": 5},"
+        " \"sweep\": {\"sysctl.net.ipv4.tcp_synack_retries\": [0, 1, 2]}}");
+    struct plan p;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(p.npoints, 3);
+    for (size_t i = 0; i < 3; i++) {
+        char want[8];
+        int found = 0;
+
+        snprintf(want, sizeof(want), "%zu", i);
+        for (size_t k = 0; k < p.points[i].nsysctl; k++)
+            if (strcmp(p.points[i].sysctl[k].name, "net.ipv4.tcp_synack_retries") == 0) {
+                assert_string_equal(p.points[i].sysctl[k].value, want);
+                found = 1;
+            }
+        assert_true(found);
+        assert_int_equal(json_integer_value(json_object_get(
+                             p.params[i], "sysctl.net.ipv4.tcp_synack_retries")),
+                         (json_int_t)i);
+    }
+    assert_non_null(json_object_get(p.effective, "sweep"));
+    plan_destroy(&p);
+    unlink(path);
+}
+
+static void test_set_and_output_override_every_point(void **state)
+{
+    const char *path = write_temp("{\"client\": {\"rate\": 10, \"connections\": 5},"
+                                  " \"sweep\": {\"server.backlog\": [1, 2]}}");
+    const char *sets[] = {"client.rate=77"};
+    struct plan p;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(plan_load(&p, path, sets, 1, "/tmp/out.json", err, sizeof(err)), 0);
+    assert_true(p.points[0].client.rate == 77 && p.points[1].client.rate == 77);
+    assert_int_equal(p.points[1].server.backlog, 2);
+    assert_string_equal(p.points[1].output, "/tmp/out.json");
+    plan_destroy(&p);
+    unlink(path);
+}
+
+static void test_a_bad_value_anywhere_fails_before_running(void **state)
+{
+    const char *path = write_temp("{\"client\": {\"rate\": 10, \"connections\": 5},"
+                                  " \"sweep\": {\"server.backlog\": [1, 2, -9]}}");
+    struct plan p;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "server.backlog: must be >= -1, got -9"));
+    assert_non_null(strstr(err, "sweep point 3 of 3"));
+    unlink(path);
+}
+
+static void test_sweep_errors(void **state)
+{
+    static const struct {
+        const char *sweep;
+        const char *must_say;
+    } cases[] = {
+        {"{}", "sweep: empty"},
+        {"[1]", "sweep: must be an object"},
+        {"{\"server.backlog\": []}", "sweep.server.backlog: must be a non-empty list"},
+        {"{\"server.backlog\": 4}", "sweep.server.backlog: must be a non-empty list"},
+        {"{\"name\": [\"a\", \"b\"]}", "sweep.name: only server.*"},
+        {"{\"isolate\": [true, false]}", "sweep.isolate: only server.*"},
+        {"{\"sysctl.\": [1]}", "sweep.sysctl.: only server.*"},
+    };
+    char err[ERRBUF_LEN];
+    struct sweep sw;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *spec = json_loads(cases[i].sweep, JSON_DECODE_ANY, NULL);
+
+        assert_non_null(spec);
+        if (sweep_parse(spec, "t.json", &sw, err, sizeof(err)) != -1)
+            fail_msg("accepted sweep %s", cases[i].sweep);
+        if (!strstr(err, cases[i].must_say))
+            fail_msg("sweep %s said '%s', expected '%s'", cases[i].sweep, err, cases[i].must_say);
+        json_decref(spec);
+    }
+}
+
+static void test_swept_sysctl_must_be_per_netns(void **state)
+{
+    const char *path = write_temp("{\"client\": {\"rate\": 10, \"connections\": 5},"
+                                  " \"sweep\": {\"sysctl.vm.swappiness\": [1]}}");
+    struct plan p;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "sysctl.vm.swappiness: not a per-network-namespace"));
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cartesian_product_last_key_fastest),
+        cmocka_unit_test(test_no_sweep_is_one_point_with_empty_params),
+        cmocka_unit_test(test_plan_applies_sysctl_points),
+        cmocka_unit_test(test_set_and_output_override_every_point),
+        cmocka_unit_test(test_a_bad_value_anywhere_fails_before_running),
+        cmocka_unit_test(test_sweep_errors),
+        cmocka_unit_test(test_swept_sysctl_must_be_per_netns),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
