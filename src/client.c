@@ -119,8 +119,12 @@ static void record(struct client *c, enum outcome o, int err, uint64_t now)
 static void conn_fail(struct conn *k, int err)
 {
     enum outcome_phase phase = k->state == CONN_CONNECTING ? PHASE_CONNECT : PHASE_GREETING;
+    enum outcome o = outcome_classify(phase, err);
+    uint64_t now = clock_now_ns();
 
-    record(k->c, outcome_classify(phase, err), err, clock_now_ns());
+    if (o == OUTCOME_TIMEOUT)
+        histogram_record(&k->c->tally.timeout_us, (now - k->due_ns) / NS_PER_US);
+    record(k->c, o, err, now);
     conn_release(k);
 }
 

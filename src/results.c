@@ -109,8 +109,10 @@ json_t *results_run_json(const struct run_data *rd)
     json_object_set_new(run, "sysctl", rd->sysctl ? json_incref(rd->sysctl) : json_object());
     json_object_set_new(run, "outcomes", outcomes_json(t));
     json_object_set_new(run, "latency_us",
-                        json_pack("{s:o, s:o}", "connect", results_histogram_json(&t->connect_us),
-                                  "accept", results_histogram_json(&t->accept_us)));
+                        json_pack("{s:o, s:o, s:o}", "connect",
+                                  results_histogram_json(&t->connect_us), "accept",
+                                  results_histogram_json(&t->accept_us), "timeout",
+                                  results_histogram_json(&t->timeout_us)));
     json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
     if (rd->has_server) {
         json_object_set_new(run, "synack_retransmits", retrans_json(rd->server.synack_retrans));

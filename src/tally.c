@@ -9,6 +9,7 @@ int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_
     histogram_init(&t->connect_us);
     histogram_init(&t->accept_us);
     histogram_init(&t->lag_us);
+    histogram_init(&t->timeout_us);
     t->first_ns = UINT64_MAX;
     t->timeline.start_ns = start_ns;
     t->timeline.interval_ns = interval_ns ? interval_ns : 1;
@@ -110,6 +111,7 @@ int tally_merge(struct tally *dst, const struct tally *src)
     histogram_merge(&dst->connect_us, &src->connect_us);
     histogram_merge(&dst->accept_us, &src->accept_us);
     histogram_merge(&dst->lag_us, &src->lag_us);
+    histogram_merge(&dst->timeout_us, &src->timeout_us);
     if (src->first_ns < dst->first_ns)
         dst->first_ns = src->first_ns;
     if (src->last_ns > dst->last_ns)

@@ -37,6 +37,7 @@ struct tally {
     struct histogram connect_us;           /* due -> handshake complete */
     struct histogram accept_us;            /* due -> greeting read */
     struct histogram lag_us;               /* due -> connect() called */
+    struct histogram timeout_us;           /* due -> gave up (outcome timeout) */
     uint64_t first_ns;                     /* first connect() */
     uint64_t last_ns;                      /* last outcome */
     struct timeline timeline;

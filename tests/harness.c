@@ -1,0 +1,191 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "errbuf.h"
+#include "results.h"
+
+extern char **environ;
+
+static char dir[64];
+static char out_text[65536], err_text[65536];
+
+void harness_require_netns(void)
+{
+    pid_t pid = fork();
+    int status;
+
+    if (pid == 0) {
+        if (unshare(CLONE_NEWNET) == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0)
+            _exit(0);
+        _exit(1);
+    }
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return;
+    if (getenv("QBENCH_REQUIRE_NETNS"))
+        fail_msg("cannot create a network namespace here, and QBENCH_REQUIRE_NETNS is set");
+    skip();
+}
+
+const char *harness_dir(void)
+{
+    if (!dir[0]) {
+        strcpy(dir, "/tmp/qbench-it-XXXXXX");
+        if (!mkdtemp(dir))
+            fail_msg("mkdtemp: %s", strerror(errno));
+    }
+    return dir;
+}
+
+void harness_cleanup(void)
+{
+    char cmd[128];
+
+    if (!dir[0])
+        return;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "harness: could not remove %s\n", dir);
+    dir[0] = '\0';
+}
+
+const char *harness_file(const char *name, const char *text)
+{
+    static char paths[4][256];
+    static int slot;
+    char *path = paths[slot++ % 4];
+    FILE *f;
+
+    snprintf(path, 256, "%s/%s", harness_dir(), name);
+    f = fopen(path, "w");
+    if (!f)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+int harness_qbench(const char *const *args)
+{
+    char *argv[64];
+    char out_path[256], err_path[256];
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int status, n = 0;
+
+    argv[n++] = (char *)QBENCH_BIN;
+    for (; *args && n < 63; args++)
+        argv[n++] = (char *)*args;
+    argv[n] = NULL;
+    snprintf(out_path, sizeof(out_path), "%s/.stdout", harness_dir());
+    snprintf(err_path, sizeof(err_path), "%s/.stderr", harness_dir());
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&pid, QBENCH_BIN, &fa, NULL, argv, environ) != 0)
+        fail_msg("cannot run %s", QBENCH_BIN);
+    posix_spawn_file_actions_destroy(&fa);
+    waitpid(pid, &status, 0);
+    slurp(out_path, out_text, sizeof(out_text));
+    slurp(err_path, err_text, sizeof(err_text));
+    if (WIFSIGNALED(status))
+        fail_msg("qbench died of signal %d; stderr:\n%s", WTERMSIG(status), err_text);
+    return WEXITSTATUS(status);
+}
+
+const char *harness_stdout(void)
+{
+    return out_text;
+}
+
+const char *harness_stderr(void)
+{
+    return err_text;
+}
+
+json_t *harness_load(const char *path)
+{
+    char err[ERRBUF_LEN];
+    json_t *doc = results_load(path, err, sizeof(err));
+
+    if (!doc)
+        fail_msg("%s\nqbench stderr:\n%s", err, err_text);
+    return doc;
+}
+
+const json_t *harness_run(const json_t *doc, size_t i)
+{
+    const json_t *run = json_array_get(json_object_get(doc, "runs"), i);
+
+    if (!run)
+        fail_msg("results have no runs[%zu]", i);
+    return run;
+}
+
+long long harness_int(const json_t *obj, const char *dotted_path)
+{
+    char buf[256];
+    char *save, *seg;
+    const json_t *j = obj;
+
+    snprintf(buf, sizeof(buf), "%s", dotted_path);
+    for (seg = strtok_r(buf, ".", &save); seg; seg = strtok_r(NULL, ".", &save))
+        j = json_object_get(j, seg);
+    if (!json_is_number(j))
+        fail_msg("results have no number at %s", dotted_path);
+    return (long long)json_number_value(j);
+}
+
+long long harness_param(const json_t *run, const char *key)
+{
+    const json_t *j = json_object_get(json_object_get(run, "params"), key);
+
+    if (!json_is_integer(j))
+        fail_msg("run has no integer param %s", key);
+    return (long long)json_integer_value(j);
+}
+
+long long harness_kernel(const json_t *run, const char *counter)
+{
+    const json_t *j = json_object_get(json_object_get(run, "kernel"), counter);
+
+    return json_is_integer(j) ? (long long)json_integer_value(j) : 0;
+}
+
+void harness_assert_outcomes_add_up(const json_t *run)
+{
+    static const char *const classes[] = {"established", "timeout", "reset", "refused",
+                                          "greeting_timeout", "error"};
+    long long sum = 0;
+
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "outcomes.%s", classes[i]);
+        sum += harness_int(run, path);
+    }
+    assert_int_equal(sum, harness_int(run, "outcomes.attempted"));
+}

@@ -1,0 +1,42 @@
+/* harness: what the integration tests share. They run the real qbench
+ * binary (QBENCH_BIN), each experiment in a private network namespace
+ * qbench makes for itself, and read the results file it wrote. */
+#ifndef QB_HARNESS_H
+#define QB_HARNESS_H
+
+#include <jansson.h>
+
+/* Skips the test when this machine cannot make a network namespace, unless
+ * QBENCH_REQUIRE_NETNS is set (CI sets it): then it fails instead. */
+void harness_require_netns(void);
+
+/* A fresh temporary directory for this test (removed by harness_cleanup). */
+const char *harness_dir(void);
+void harness_cleanup(void);
+
+/* Writes text to <dir>/<name> and returns the path (static buffer per call
+ * slot: copy it if you need two at once). */
+const char *harness_file(const char *name, const char *text);
+
+/* Runs qbench with args (NULL-terminated); returns its exit status. Its
+ * stdout and stderr are kept and readable through harness_stderr(). */
+int harness_qbench(const char *const *args);
+const char *harness_stdout(void);
+const char *harness_stderr(void);
+
+/* Loads a results file or fails the test. */
+json_t *harness_load(const char *path);
+
+/* runs[i] of a document, and small accessors that fail the test when a key
+ * is missing. */
+const json_t *harness_run(const json_t *doc, size_t i);
+long long harness_int(const json_t *obj, const char *dotted_path);
+/* runs[].params[key] as an integer (keys are dotted: "server.backlog"). */
+long long harness_param(const json_t *run, const char *key);
+/* A kernel counter's delta in a run (0 when it did not move). */
+long long harness_kernel(const json_t *run, const char *counter);
+
+/* Asserts that attempted equals the sum of the outcome classes. */
+void harness_assert_outcomes_add_up(const json_t *run);
+
+#endif

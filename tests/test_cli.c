@@ -1,0 +1,185 @@
+/* The command line's contract: exit codes, messages that name the cause,
+ * nothing written on bad input, and a clean run that leaves the host alone. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define FAST_CONFIG(extra)                                                                   \
+    "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"   \
+    " \"server\": {\"backlog\": 128, \"accept_delay_ms\": 0},"                               \
+    " \"client\": {\"rate\": 2000, \"connections\": 3000, \"connect_timeout_ms\": 5000,"    \
+    "             \"greeting_timeout_ms\": 5000}" extra "}"
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_cleanup();
+    return 0;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+static void test_validate_accepts_the_shipped_configs(void **state)
+{
+    static const char *const configs[] = {"slow-accept", NULL};
+
+    (void)state;
+    for (const char *const *c = configs; *c; c++) {
+        char path[512];
+
+        snprintf(path, sizeof(path), "%s/configs/%s.json", QBENCH_SOURCE_DIR, *c);
+        assert_int_equal(harness_qbench((const char *[]){"validate", "--config", path, NULL}), 0);
+        assert_non_null(strstr(harness_stdout(), ": ok"));
+    }
+}
+
+static void test_bad_config_exits_2_names_key_and_writes_nothing(void **state)
+{
+    char out[256];
+    const char *cfg;
+
+    (void)state;
+    snprintf(out, sizeof(out), "%s/never.json", harness_dir());
+    cfg = harness_file("bad.json", "{\"client\": {\"rate\": -5, \"connections\": 10}}");
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "bad.json: client.rate: must be > 0, got -5"));
+    assert_false(exists(out));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, NULL}), 2);
+}
+
+static void test_bad_set_exits_2(void **state)
+{
+    const char *cfg = harness_file("ok.json", FAST_CONFIG(""));
+
+    (void)state;
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "server.backlog=-3", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "server.backlog: must be >= -1, got -3"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "nonsense", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "expected KEY=VALUE"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "client.rate=5", NULL}), 0);
+}
+
+static void test_usage_errors_exit_2(void **state)
+{
+    const char *notres = harness_file("notres.json", "{\"hello\": 1}");
+
+    (void)state;
+    assert_int_equal(harness_qbench((const char *[]){"frobnicate", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "unknown command 'frobnicate'"));
+    assert_int_equal(harness_qbench((const char *[]){"run", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "--config FILE is required"));
+    assert_int_equal(harness_qbench((const char *[]){"--config", "/nonexistent.json", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "/nonexistent.json: cannot open"));
+    assert_int_equal(harness_qbench((const char *[]){"compare", notres, notres, NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "expected \"schema\": \"qbench-result/1\""));
+    assert_int_equal(harness_qbench((const char *[]){"compare", notres, NULL}), 2);
+    assert_int_equal(harness_qbench((const char *[]){"plot", notres, "-o", "x.pdf", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "must end in .png or .svg"));
+    assert_int_equal(harness_qbench((const char *[]){"compare", "--threshold", "abc", notres,
+                                                     notres, NULL}), 2);
+}
+
+static void read_host(const char *name, char *buf, size_t len)
+{
+    FILE *f = fopen(name, "r");
+
+    assert_non_null(f);
+    assert_non_null(fgets(buf, (int)len, f));
+    fclose(f);
+}
+
+/* A fast acceptor takes every connection; qbench's own teardown leaves no
+ * trace in the failure counters; the host's sysctls are what they were. */
+static void test_fast_server_admits_everything_cleanly(void **state)
+{
+    static const char *const host[] = {"/proc/sys/net/ipv4/tcp_synack_retries",
+                                       "/proc/sys/net/ipv4/tcp_syn_retries"};
+    char before[2][64], after[2][64], out[256];
+    const char *cfg = harness_file("fast.json", FAST_CONFIG(""));
+    json_t *doc;
+    const json_t *run;
+
+    (void)state;
+    harness_require_netns();
+    for (int i = 0; i < 2; i++)
+        read_host(host[i], before[i], sizeof(before[i]));
+    snprintf(out, sizeof(out), "%s/fast-result.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
+                                                     NULL}), 0);
+    for (int i = 0; i < 2; i++) {
+        read_host(host[i], after[i], sizeof(after[i]));
+        assert_string_equal(before[i], after[i]);
+    }
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    harness_assert_outcomes_add_up(run);
+    assert_int_equal(harness_int(run, "outcomes.attempted"), 3000);
+    assert_int_equal(harness_int(run, "outcomes.established"), 3000);
+    assert_int_equal(harness_int(run, "server.accepted"), 3000);
+    assert_int_equal(harness_int(run, "latency_us.accept.count"), 3000);
+    /* the sysctls were written in the namespace and read back */
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "sysctl"),
+                                                        "net.ipv4.tcp_synack_retries")), 1);
+    /* clean measurement: nothing overflowed, and qbench's own closes sent no RST */
+    assert_int_equal(harness_kernel(run, "ListenOverflows"), 0);
+    assert_int_equal(harness_kernel(run, "ListenDrops"), 0);
+    assert_int_equal(harness_kernel(run, "OutRsts"), 0);
+    assert_int_equal(harness_kernel(run, "EstabResets"), 0);
+    assert_int_equal(harness_kernel(run, "TCPAbortOnData"), 0);
+    assert_int_equal(harness_kernel(run, "TCPAbortOnClose"), 0);
+    assert_int_equal(harness_kernel(run, "ActiveOpens"), 3000);
+    assert_int_equal(harness_kernel(run, "PassiveOpens"), 3000);
+    assert_true(harness_int(run, "latency_us.connect.p50") < 100000);
+    json_decref(doc);
+}
+
+static void test_expect_failure_exits_1_and_is_recorded(void **state)
+{
+    char out[256];
+    const char *cfg = harness_file(
+        "exp.json", "{\"server\": {\"backlog\": 128}, \"client\": {\"rate\": 500, \"connections\": "
+                    "50}, \"expect\": {\"established_ratio_min\": 1.0, \"connect_max_us_max\": 0}}");
+    json_t *doc;
+    const json_t *e;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/exp-result.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
+                                                     NULL}), 1);
+    doc = harness_load(out);
+    e = json_object_get(doc, "expect");
+    assert_true(json_is_true(json_object_get(json_object_get(e, "established_ratio_min"), "pass")));
+    assert_false(json_is_true(json_object_get(json_object_get(e, "connect_max_us_max"), "pass")));
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_validate_accepts_the_shipped_configs, teardown),
+        cmocka_unit_test_teardown(test_bad_config_exits_2_names_key_and_writes_nothing, teardown),
+        cmocka_unit_test_teardown(test_bad_set_exits_2, teardown),
+        cmocka_unit_test_teardown(test_usage_errors_exit_2, teardown),
+        cmocka_unit_test_teardown(test_fast_server_admits_everything_cleanly, teardown),
+        cmocka_unit_test_teardown(test_expect_failure_exits_1_and_is_recorded, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
