@@ -121,7 +121,12 @@ static void conn_fail(struct conn *k, int err)
     enum outcome_phase phase = k->state == CONN_CONNECTING ? PHASE_CONNECT : PHASE_GREETING;
     enum outcome o = outcome_classify(phase, err);
     uint64_t now = clock_now_ns();
+    unsigned retrans;
 
+    /* A failed handshake's SYN retransmits, so that client and server
+     * retransmits together account for the kernel's TCPSynRetrans. */
+    if (phase == PHASE_CONNECT && k->fd >= 0 && kstats_socket_retrans(k->fd, &retrans) == 0)
+        tally_retrans(&k->c->tally, retrans, true);
     if (o == OUTCOME_TIMEOUT)
         histogram_record(&k->c->tally.timeout_us, (now - k->due_ns) / NS_PER_US);
     record(k->c, o, err, now);
@@ -181,9 +186,8 @@ static void conn_handshake_done(struct conn *k)
     uint64_t now = clock_now_ns();
     unsigned retrans = 0;
 
-    histogram_record(&c->tally.connect_us, (now - k->due_ns) / NS_PER_US);
-    if (kstats_socket_retrans(k->fd, &retrans) == 0)
-        tally_retrans(&c->tally, retrans);
+    kstats_socket_retrans(k->fd, &retrans);
+    tally_handshake(&c->tally, (now - k->due_ns) / NS_PER_US, retrans);
     k->state = CONN_GREETING;
     if (c->request_bytes > 0 &&
         send(k->fd, c->request, c->request_bytes, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&

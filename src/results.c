@@ -42,6 +42,21 @@ static json_t *retrans_json(const uint64_t *slots)
     return o;
 }
 
+static json_t *by_retrans_json(const struct histogram *h)
+{
+    json_t *o = json_object();
+
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++) {
+        char key[16];
+
+        if (!h[i].count)
+            continue;
+        snprintf(key, sizeof(key), i == TALLY_RETRANS_SLOTS - 1 ? "%d+" : "%d", i);
+        json_object_set_new(o, key, results_histogram_json(&h[i]));
+    }
+    return o;
+}
+
 static json_t *errors_json(const uint64_t *slots)
 {
     json_t *o = json_object();
@@ -109,11 +124,14 @@ json_t *results_run_json(const struct run_data *rd)
     json_object_set_new(run, "sysctl", rd->sysctl ? json_incref(rd->sysctl) : json_object());
     json_object_set_new(run, "outcomes", outcomes_json(t));
     json_object_set_new(run, "latency_us",
-                        json_pack("{s:o, s:o, s:o}", "connect",
+                        json_pack("{s:o, s:o, s:o, s:o}", "connect",
                                   results_histogram_json(&t->connect_us), "accept",
                                   results_histogram_json(&t->accept_us), "timeout",
-                                  results_histogram_json(&t->timeout_us)));
+                                  results_histogram_json(&t->timeout_us),
+                                  "connect_by_syn_retransmits",
+                                  by_retrans_json(t->connect_by_retrans)));
     json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
+    json_object_set_new(run, "syn_retransmits_failed", retrans_json(t->retrans_failed));
     if (rd->has_server) {
         json_object_set_new(run, "synack_retransmits", retrans_json(rd->server.synack_retrans));
         json_object_set_new(run, "server",

@@ -10,6 +10,8 @@ int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_
     histogram_init(&t->accept_us);
     histogram_init(&t->lag_us);
     histogram_init(&t->timeout_us);
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+        histogram_init(&t->connect_by_retrans[i]);
     t->first_ns = UINT64_MAX;
     t->timeline.start_ns = start_ns;
     t->timeline.interval_ns = interval_ns ? interval_ns : 1;
@@ -86,9 +88,21 @@ void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns)
         t->last_ns = now_ns;
 }
 
-void tally_retrans(struct tally *t, unsigned retransmits)
+static unsigned retrans_slot(unsigned retransmits)
 {
-    t->retrans[retransmits < TALLY_RETRANS_SLOTS ? retransmits : TALLY_RETRANS_SLOTS - 1]++;
+    return retransmits < TALLY_RETRANS_SLOTS ? retransmits : TALLY_RETRANS_SLOTS - 1;
+}
+
+void tally_retrans(struct tally *t, unsigned retransmits, bool failed)
+{
+    (failed ? t->retrans_failed : t->retrans)[retrans_slot(retransmits)]++;
+}
+
+void tally_handshake(struct tally *t, uint64_t latency_us, unsigned retransmits)
+{
+    histogram_record(&t->connect_us, latency_us);
+    histogram_record(&t->connect_by_retrans[retrans_slot(retransmits)], latency_us);
+    tally_retrans(t, retransmits, false);
 }
 
 uint64_t tally_attempted(const struct tally *t)
@@ -106,12 +120,16 @@ int tally_merge(struct tally *dst, const struct tally *src)
         dst->outcomes[i] += src->outcomes[i];
     for (int i = 0; i < TALLY_ERR_SLOTS; i++)
         dst->errors[i] += src->errors[i];
-    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++) {
         dst->retrans[i] += src->retrans[i];
+        dst->retrans_failed[i] += src->retrans_failed[i];
+    }
     histogram_merge(&dst->connect_us, &src->connect_us);
     histogram_merge(&dst->accept_us, &src->accept_us);
     histogram_merge(&dst->lag_us, &src->lag_us);
     histogram_merge(&dst->timeout_us, &src->timeout_us);
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+        histogram_merge(&dst->connect_by_retrans[i], &src->connect_by_retrans[i]);
     if (src->first_ns < dst->first_ns)
         dst->first_ns = src->first_ns;
     if (src->last_ns > dst->last_ns)

@@ -5,6 +5,7 @@
 #ifndef QB_TALLY_H
 #define QB_TALLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,11 +34,15 @@ struct timeline {
 struct tally {
     uint64_t outcomes[OUTCOME_COUNT];
     uint64_t errors[TALLY_ERR_SLOTS];
-    uint64_t retrans[TALLY_RETRANS_SLOTS]; /* SYN (client) or SYN-ACK (server) */
+    uint64_t retrans[TALLY_RETRANS_SLOTS]; /* SYN retransmits of completed handshakes */
+    uint64_t retrans_failed[TALLY_RETRANS_SLOTS]; /* ... of handshakes that failed */
     struct histogram connect_us;           /* due -> handshake complete */
     struct histogram accept_us;            /* due -> greeting read */
     struct histogram lag_us;               /* due -> connect() called */
     struct histogram timeout_us;           /* due -> gave up (outcome timeout) */
+    /* connect_us split by the SYN retransmits the handshake needed: shows
+     * that k retransmits cost k seconds (linear timeouts) or 2^k-1 */
+    struct histogram connect_by_retrans[TALLY_RETRANS_SLOTS];
     uint64_t first_ns;                     /* first connect() */
     uint64_t last_ns;                      /* last outcome */
     struct timeline timeline;
@@ -50,7 +55,10 @@ void tally_destroy(struct tally *t);
 void tally_attempt(struct tally *t, uint64_t now_ns);
 /* Records one finished connection; err as for outcome_classify (errors only). */
 void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns);
-void tally_retrans(struct tally *t, unsigned retransmits);
+/* Counts one connection's SYN retransmits; failed: its handshake never completed. */
+void tally_retrans(struct tally *t, unsigned retransmits, bool failed);
+/* Records a completed handshake: its latency and the retransmits it took. */
+void tally_handshake(struct tally *t, uint64_t latency_us, unsigned retransmits);
 uint64_t tally_attempted(const struct tally *t);
 
 /* Adds src into dst. Returns -1 if memory ran out. */

@@ -33,7 +33,7 @@ static struct run_data *make_run_data(void)
         tally_attempt(&rd->tally, (uint64_t)i * 10 * NS_PER_MS);
         histogram_record(&rd->tally.connect_us, 50 + (uint64_t)i);
         histogram_record(&rd->tally.accept_us, 1000 + (uint64_t)i);
-        tally_retrans(&rd->tally, 0);
+        tally_retrans(&rd->tally, 0, false);
         tally_outcome(&rd->tally, OUTCOME_ESTABLISHED, 0, (uint64_t)i * 10 * NS_PER_MS + 1000);
     }
     tally_attempt(&rd->tally, 200 * NS_PER_MS);

@@ -60,15 +60,17 @@ static void test_merge_adds_everything(void **state)
     tally_init(&b, 0, NS_PER_S, 0);
     tally_attempt(&a, 0);
     tally_outcome(&a, OUTCOME_ESTABLISHED, 0, NS_PER_S / 2);
-    tally_retrans(&a, 0);
+    tally_retrans(&a, 0, false);
+    tally_retrans(&a, 2, true);
     tally_attempt(&b, 3 * NS_PER_S);
     tally_outcome(&b, OUTCOME_RESET, ECONNRESET, 4 * NS_PER_S);
-    tally_retrans(&b, 40); /* clamps into the last slot */
+    tally_retrans(&b, 40, false); /* clamps into the last slot */
     histogram_record(&b.connect_us, 1000);
     assert_int_equal(tally_merge(&a, &b), 0);
     assert_int_equal(tally_attempted(&a), 2);
     assert_int_equal(a.outcomes[OUTCOME_RESET], 1);
     assert_int_equal(a.retrans[0], 1);
+    assert_int_equal(a.retrans_failed[2], 1);
     assert_int_equal(a.retrans[TALLY_RETRANS_SLOTS - 1], 1);
     assert_int_equal(a.connect_us.count, 1);
     assert_int_equal(a.timeline.len, 5);
