@@ -125,7 +125,7 @@ static void caption(FILE *f, const struct point *p, const char *x_key)
                               (long long)num(server, "accept_delay_ms", NULL),
                               num(client, "rate", NULL));
     json_object_foreach((json_t *)sys, key, val) {
-        if (x_key && strstr(x_key, key))
+        if (x_key && strcmp(short_key(x_key), short_key(key)) == 0)
             continue;
         if (strstr(key, "port_range") || strstr(key, "tw_reuse") || strstr(key, "max_syn"))
             continue;
@@ -135,7 +135,7 @@ static void caption(FILE *f, const struct point *p, const char *x_key)
     }
     fprintf(f, "set label 1 ");
     quote(f, buf);
-    fprintf(f, " at screen 0.01, screen 0.015 font \",9\"\n");
+    fprintf(f, " at screen 0.01, screen 0.012 font \",9\"\n");
 }
 
 static void terminal(FILE *f, enum plot_format fmt, const char *out)
@@ -192,7 +192,7 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
         snprintf(t, sizeof(t), "qbench %s: what clients saw, by %s", name, x_key);
         quote(f, t);
     }
-    fprintf(f, "\nset bmargin 4\n");
+    fprintf(f, "\nset bmargin 5\nset xrange [-0.5:%zu.5]\n", n - 1);
     fprintf(f, "set title \"Outcome of every connection attempt (fraction, stacked)\"\n");
     fprintf(f, "set style data histograms\nset style histogram rowstacked\n"
                "set style fill solid 0.85 border -1\nset boxwidth 0.7\n"
@@ -206,12 +206,13 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
     fprintf(f, "\nunset style\nset style data linespoints\n");
     fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "
                "received (accept)\"\n");
-    fprintf(f, "set yrange [*:*]\nset logscale y\nset ylabel \"milliseconds (log scale)\"\n");
+    fprintf(f, "set yrange [*:*]\nset logscale y\nset format y \"%%g\"\n"
+               "set ylabel \"milliseconds (log scale)\"\n");
+    caption(f, &pts[0], x_key);
     fprintf(f, "plot $latency using 0:2:xtic(1) title \"connect p50\" lw 2 pt 7 lc rgb "
                "\"#1f77b4\", '' using 0:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
                "\"#1f77b4\", '' using 0:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
                "'' using 0:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"\n");
-    caption(f, &pts[0], x_key);
     fprintf(f, "unset multiplot\n");
 }
 
@@ -244,10 +245,11 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     snprintf(t, sizeof(t), "qbench %s: one run over time", name);
     fprintf(f, "set multiplot layout 2,1 title ");
     quote(f, t);
-    fprintf(f, "\nset bmargin 4\nset xlabel \"seconds since the first scheduled connect\"\n");
+    fprintf(f, "\nset bmargin 5\nset xlabel \"seconds since the first scheduled connect\"\n");
     fprintf(f, "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
                "they ended)\"\n", interval);
     fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:*]\n");
+    caption(f, p, NULL);
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
                "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\", "
                "'' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"\n");
@@ -260,7 +262,6 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
                    "length\", %g with lines dt 2 lw 2 lc rgb \"#d62728\" title \"capacity %g\"\n",
                 cap, cap);
     }
-    caption(f, p, NULL);
     fprintf(f, "unset multiplot\n");
 }
 

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Sets up (Debian packages), builds, and runs one experiment:
+#   sudo ./scripts/run.sh configs/slow-accept.json [qbench options...]
+set -eu
+cd "$(dirname "$0")/.."
+[ $# -ge 1 ] || { echo "usage: $0 CONFIG.json [qbench options]" >&2; exit 2; }
+./scripts/setup.sh
+./scripts/build.sh >/dev/null
+config=$1
+shift
+exec ./build/qbench --config "$config" "$@"
