@@ -1,6 +1,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <ev.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -43,6 +44,12 @@ struct client {
     double greeting_timeout_s;
     unsigned request_bytes;
     bool expect_greeting;
+    bool close_reset;
+    uint64_t max_in_flight;   /* 0: open loop */
+    uint32_t source_first;    /* IPv4 source range, host order */
+    uint32_t source_count;
+    uint32_t source_next;
+    bool pumping;
 
     struct ev_loop *loop;
     pthread_t thread;
@@ -93,20 +100,31 @@ static void check_done(struct client *c)
     }
 }
 
+static void pump(struct client *c);
+
 static void conn_release(struct conn *k)
 {
     struct client *c = k->c;
 
     ev_io_stop(c->loop, &k->io);
     ev_timer_stop(c->loop, &k->timer);
-    if (k->fd >= 0)
+    if (k->fd >= 0) {
+        if (c->close_reset && k->state != CONN_CONNECTING) {
+            struct linger lg = {1, 0};
+
+            setsockopt(k->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        }
         close(k->fd);
+    }
     k->fd = -1;
     k->state = CONN_FREE;
     k->next_free = c->free_list;
     c->free_list = k;
     c->inflight--;
     check_done(c);
+    /* With max_in_flight, a freed slot lets the next overdue connect go. */
+    if (c->max_in_flight && c->inflight + 1 == c->max_in_flight)
+        pump(c);
 }
 
 static void record(struct client *c, enum outcome o, int err, uint64_t now)
@@ -238,6 +256,21 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
         conn_fail(k, OUTCOME_ERR_TIMER);
 }
 
+/* Spreads connections over a loopback source range. IP_BIND_ADDRESS_NO_PORT
+ * defers the port choice to connect(), which then picks per destination
+ * instead of reserving a port per source address. */
+static int bind_source(struct client *c, int fd)
+{
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    int one = 1;
+
+    src.sin_addr.s_addr = htonl(c->source_first + c->source_next);
+    if (++c->source_next == c->source_count)
+        c->source_next = 0;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+    return bind(fd, (struct sockaddr *)&src, sizeof(src));
+}
+
 static void conn_start(struct client *c, uint64_t due, uint64_t now)
 {
     struct conn *k = c->free_list;
@@ -256,6 +289,13 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
         record(c, OUTCOME_ERROR, errno, now);
         return;
     }
+    if (c->source_count && bind_source(c, fd) < 0) {
+        int err = errno;
+
+        close(fd);
+        record(c, OUTCOME_ERROR, err, now);
+        return;
+    }
     c->free_list = k->next_free;
     c->inflight++;
     k->fd = fd;
@@ -271,6 +311,11 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     }
 }
 
+static bool at_capacity(const struct client *c)
+{
+    return c->max_in_flight && c->inflight >= c->max_in_flight;
+}
+
 static void arm_tick(struct client *c)
 {
     struct itimerspec its;
@@ -281,6 +326,8 @@ static void arm_tick(struct client *c)
         check_done(c);
         return;
     }
+    if (at_capacity(c))
+        return; /* the next release pumps; an armed overdue timer would spin */
     due = schedule_due_ns(&c->sched, c->sched.next);
     memset(&its, 0, sizeof(its));
     its.it_value.tv_sec = (time_t)(due / NS_PER_S);
@@ -290,21 +337,37 @@ static void arm_tick(struct client *c)
     timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void on_tick(struct ev_loop *loop, ev_io *w, int revents)
+/* Starts every connect that is due, a batch at a time, then arms the timer
+ * for the next one. Connects that fail at once release their slot inside
+ * this loop; the flag keeps that from re-entering. */
+static void pump(struct client *c)
 {
-    struct client *c = (struct client *)((char *)w - offsetof(struct client, tick));
-    uint64_t expirations, due, now = clock_now_ns();
+    uint64_t due, now;
     int n = 0;
 
-    (void)loop;
-    (void)revents;
-    (void)!read(c->tfd, &expirations, sizeof(expirations));
-    while (n < SCHEDULE_BATCH && schedule_take(&c->sched, now, &due)) {
+    if (c->pumping)
+        return;
+    c->pumping = true;
+    now = clock_now_ns();
+    schedule_expire(&c->sched, now);
+    while (n < SCHEDULE_BATCH && !at_capacity(c) && schedule_take(&c->sched, now, &due)) {
         conn_start(c, due, now);
         if (++n % 16 == 0)
             now = clock_now_ns();
     }
+    c->pumping = false;
     arm_tick(c);
+}
+
+static void on_tick(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct client *c = (struct client *)((char *)w - offsetof(struct client, tick));
+    uint64_t expirations;
+
+    (void)loop;
+    (void)revents;
+    (void)!read(c->tfd, &expirations, sizeof(expirations));
+    pump(c);
 }
 
 static void on_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
@@ -369,6 +432,11 @@ struct client *client_new(const struct config *cfg, const struct sockaddr_storag
     c->greeting_timeout_s = cfg->client.greeting_timeout_ms / 1000.0;
     c->request_bytes = cfg->client.request_bytes;
     c->expect_greeting = cfg->client.expect_greeting;
+    c->close_reset = cfg->client.close_reset;
+    /* max_in_flight is for the whole run: each thread holds its share */
+    c->max_in_flight = (cfg->client.max_in_flight + nstreams - 1) / nstreams;
+    c->source_first = cfg->client.source_first;
+    c->source_count = cfg->client.source_count;
     schedule_init(&c->sched, cfg->client.rate, stream, nstreams, total,
                   cfg->client.duration_ms * NS_PER_MS, start_ns);
     c->pool_size = pool ? pool : 1;
@@ -441,6 +509,11 @@ void client_join(struct client *c)
 const struct tally *client_tally(const struct client *c)
 {
     return &c->tally;
+}
+
+uint64_t client_unstarted(const struct client *c)
+{
+    return schedule_unstarted(&c->sched);
 }
 
 void client_free(struct client *c)

@@ -46,6 +46,8 @@ void client_progress(const struct client *c, struct client_progress *p);
 /* Waits for the thread; afterwards the tally is final. */
 void client_join(struct client *c);
 const struct tally *client_tally(const struct client *c);
+/* After join: connects that were due but never started (see schedule.h). */
+uint64_t client_unstarted(const struct client *c);
 
 void client_free(struct client *c);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errbuf.h"
 
@@ -404,13 +405,51 @@ static int parse_server(struct vctx *v, const json_t *obj, struct config *cfg)
     return 0;
 }
 
+/* "127.0.0.1-127.0.0.8": source addresses spread over loopback, so a long
+ * run does not exhaust one address's ephemeral ports. */
+static int parse_sources(struct vctx *v, const char *text, struct config *cfg)
+{
+    char first[32], last[32];
+    const char *dash = strchr(text, '-');
+    struct in_addr a, b;
+    uint32_t lo, hi;
+
+    if (cfg->endpoint.addr.ss_family != AF_INET)
+        return bad(v, "client.source_addresses", "only for an IPv4 server address or target");
+    if (dash) {
+        snprintf(first, sizeof(first), "%.*s", (int)(dash - text), text);
+        snprintf(last, sizeof(last), "%s", dash + 1);
+    } else {
+        snprintf(first, sizeof(first), "%s", text);
+        snprintf(last, sizeof(last), "%s", text);
+    }
+    if (inet_pton(AF_INET, first, &a) != 1 || inet_pton(AF_INET, last, &b) != 1)
+        return bad(v, "client.source_addresses", "expected A.B.C.D or A.B.C.D-A.B.C.D, got \"%s\"",
+                   text);
+    lo = ntohl(a.s_addr);
+    hi = ntohl(b.s_addr);
+    if ((lo >> 24) != 127 || (hi >> 24) != 127)
+        return bad(v, "client.source_addresses", "must lie in 127.0.0.0/8 (loopback), got \"%s\"",
+                   text);
+    if (hi < lo)
+        return bad(v, "client.source_addresses", "range ends before it starts: \"%s\"", text);
+    if (hi - lo >= 65536)
+        return bad(v, "client.source_addresses", "at most 65536 addresses, got %u", hi - lo + 1);
+    cfg->client.source_first = lo;
+    cfg->client.source_count = hi - lo + 1;
+    return 0;
+}
+
 static int parse_client(struct vctx *v, const json_t *obj, struct config *cfg)
 {
     static const char *const keys[] = {"rate", "connections", "duration_ms", "connect_timeout_ms",
                                        "greeting_timeout_ms", "request_bytes", "expect_greeting",
-                                       "threads", NULL};
+                                       "threads", "max_in_flight", "close", "source_addresses",
+                                       NULL};
     const json_t *rate;
-    long long conns = 0, dur = 0, ct = 10000, gt = 10000, req = 0, threads = 1;
+    long long conns = 0, dur = 0, ct = 10000, gt = 10000, req = 0, maxfl = 0;
+    long long threads = sysconf(_SC_NPROCESSORS_ONLN);
+    char close_mode[16] = "graceful", sources[64] = "";
 
     if (!obj)
         return bad(v, "client", "required (at least client.rate and client.connections or "
@@ -432,7 +471,20 @@ static int parse_client(struct vctx *v, const json_t *obj, struct config *cfg)
         get_int(v, obj, "client", "connect_timeout_ms", 1, 3600000, &ct) ||
         get_int(v, obj, "client", "greeting_timeout_ms", 1, 3600000, &gt) ||
         get_int(v, obj, "client", "request_bytes", 0, 65536, &req) ||
-        get_int(v, obj, "client", "threads", 1, CONFIG_MAX_THREADS, &threads))
+        get_int(v, obj, "client", "max_in_flight", 0, 1000000, &maxfl) ||
+        get_string(v, obj, "client", "close", close_mode, sizeof(close_mode)) ||
+        get_string(v, obj, "client", "source_addresses", sources, sizeof(sources)))
+        return -1;
+    if (threads < 1)
+        threads = 1;
+    if (threads > CONFIG_MAX_THREADS)
+        threads = CONFIG_MAX_THREADS;
+    if (get_int(v, obj, "client", "threads", 1, CONFIG_MAX_THREADS, &threads))
+        return -1;
+    if (strcmp(close_mode, "graceful") != 0 && strcmp(close_mode, "reset") != 0)
+        return bad(v, "client.close", "must be \"graceful\" or \"reset\", got \"%s\"", close_mode);
+    cfg->client.close_reset = strcmp(close_mode, "reset") == 0;
+    if (sources[0] && parse_sources(v, sources, cfg) < 0)
         return -1;
     if (!conns && !dur)
         return bad(v, "client", "needs connections or duration_ms, so the run is bounded");
@@ -448,6 +500,7 @@ static int parse_client(struct vctx *v, const json_t *obj, struct config *cfg)
     cfg->client.greeting_timeout_ms = (unsigned)gt;
     cfg->client.request_bytes = (unsigned)req;
     cfg->client.threads = (unsigned)threads;
+    cfg->client.max_in_flight = (unsigned)maxfl;
     return 0;
 }
 
@@ -585,6 +638,19 @@ json_t *config_to_json(const struct config *cfg)
     json_object_set_new(client, "request_bytes", json_integer(cfg->client.request_bytes));
     json_object_set_new(client, "expect_greeting", json_boolean(cfg->client.expect_greeting));
     json_object_set_new(client, "threads", json_integer(cfg->client.threads));
+    json_object_set_new(client, "max_in_flight", json_integer(cfg->client.max_in_flight));
+    json_object_set_new(client, "close", json_string(cfg->client.close_reset ? "reset" : "graceful"));
+    if (cfg->client.source_count) {
+        char text[64];
+        struct in_addr a = {htonl(cfg->client.source_first)},
+                       b = {htonl(cfg->client.source_first + cfg->client.source_count - 1)};
+        char sa[INET_ADDRSTRLEN], sb[INET_ADDRSTRLEN];
+
+        inet_ntop(AF_INET, &a, sa, sizeof(sa));
+        inet_ntop(AF_INET, &b, sb, sizeof(sb));
+        snprintf(text, sizeof(text), "%s-%s", sa, sb);
+        json_object_set_new(client, "source_addresses", json_string(text));
+    }
     json_object_set_new(root, "client", client);
     json_object_set_new(sample, "accept_queue_ms", json_integer(cfg->sample.accept_queue_ms));
     json_object_set_new(sample, "timeline_ms", json_integer(cfg->sample.timeline_ms));

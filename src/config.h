@@ -57,7 +57,11 @@ struct config {
         unsigned greeting_timeout_ms;
         unsigned request_bytes;
         bool expect_greeting;
-        unsigned threads;
+        unsigned threads;         /* event loops; default one per online CPU */
+        unsigned max_in_flight;   /* 0: pure open loop */
+        bool close_reset;         /* close with RST (SO_LINGER 0) instead of FIN */
+        uint32_t source_first;    /* IPv4 source range (host order), count 0: none */
+        uint32_t source_count;
     } client;
 
     struct {

@@ -30,6 +30,7 @@ struct run_data {
     unsigned queue_limit;        /* sum over listeners */
     unsigned listeners;
     unsigned client_threads;
+    uint64_t unstarted;          /* due connects never started (generator behind) */
     bool interrupted;
 };
 

@@ -273,11 +273,17 @@ int runner_run_point(const struct config *cfg, const json_t *params,
         server_stop(srv);
         server_stats(srv, &rd->server);
     }
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         if (tally_merge(&rd->tally, client_tally(clients[i])) < 0) {
             errbuf_set(err, errlen, "out of memory merging results");
             goto out;
         }
+        rd->unstarted += client_unstarted(clients[i]);
+    }
+    if (rd->unstarted && !rd->interrupted && !opts->quiet)
+        fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "
+                        "connects were never started (see schedule_lag_us; lower client.rate or "
+                        "add client.threads)\n", (unsigned long long)rd->unstarted);
     *run = results_run_json(rd);
     *interrupted = rd->interrupted;
     rc = 0;

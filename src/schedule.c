@@ -58,3 +58,32 @@ void schedule_stop(struct schedule *s)
 {
     s->stopped = true;
 }
+
+void schedule_expire(struct schedule *s, uint64_t now_ns)
+{
+    if (s->end_ns != SCHEDULE_UNLIMITED && now_ns >= s->end_ns)
+        s->stopped = true;
+}
+
+uint64_t schedule_unstarted(const struct schedule *s)
+{
+    uint64_t due_total;
+
+    if (s->end_ns == SCHEDULE_UNLIMITED) {
+        due_total = s->limit;
+    } else {
+        /* the number of k with due(k) < end, capped by the count limit */
+        double span = (double)(s->end_ns - s->start_ns) * s->rate / (double)NS_PER_S;
+        double g = span - s->stream;
+
+        due_total = g <= 0 ? 0 : (uint64_t)((g + s->nstreams - 1) / s->nstreams);
+        while (due_total > 0 && schedule_due_ns(s, due_total - 1) >= s->end_ns)
+            due_total--;
+        while (schedule_due_ns(s, due_total) < s->end_ns &&
+               (s->limit == SCHEDULE_UNLIMITED || due_total < s->limit))
+            due_total++;
+        if (s->limit != SCHEDULE_UNLIMITED && due_total > s->limit)
+            due_total = s->limit;
+    }
+    return due_total > s->next ? due_total - s->next : 0;
+}

@@ -46,4 +46,13 @@ uint64_t schedule_wait_ns(const struct schedule *s, uint64_t now_ns);
 /* Stops the schedule early (interrupt). */
 void schedule_stop(struct schedule *s);
 
+/* Ends a duration-bound schedule once now has reached its end: a generator
+ * that fell behind does not keep starting connects that were due before
+ * the end but were never started. */
+void schedule_expire(struct schedule *s, uint64_t now_ns);
+
+/* Connects that were due (within the bounds) but never started, because
+ * the schedule was stopped or expired while behind. */
+uint64_t schedule_unstarted(const struct schedule *s);
+
 #endif

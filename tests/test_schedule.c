@@ -120,6 +120,43 @@ static void test_stream_with_nothing_to_do(void **state)
     assert_true(schedule_finished(&s));
 }
 
+static void test_late_generator_stops_at_the_end_and_counts_what_it_missed(void **state)
+{
+    struct schedule s;
+    uint64_t due;
+    int n = 0;
+
+    (void)state;
+    /* 1000/s for 1 s, but the generator only got 300 out before the end */
+    schedule_init(&s, 1000, 0, 1, SCHEDULE_UNLIMITED, NS_PER_S, 0);
+    while (n < 300 && schedule_take(&s, 2 * NS_PER_S, &due))
+        n++;
+    schedule_expire(&s, NS_PER_S - 1);
+    assert_false(schedule_finished(&s));
+    schedule_expire(&s, NS_PER_S);
+    assert_true(schedule_finished(&s));
+    assert_false(schedule_take(&s, 2 * NS_PER_S, &due));
+    assert_int_equal(schedule_unstarted(&s), 700);
+}
+
+static void test_unstarted_with_streams_and_counts(void **state)
+{
+    struct schedule a, b;
+    uint64_t due;
+
+    (void)state;
+    schedule_init(&a, 100, 0, 2, 11, 0, 0);
+    schedule_init(&b, 100, 1, 2, 11, 0, 0);
+    assert_true(schedule_take(&a, NS_PER_S, &due));
+    schedule_stop(&a);
+    assert_int_equal(schedule_unstarted(&a), 5); /* stream 0 owns 6 of 11 */
+    assert_int_equal(schedule_unstarted(&b), 5);
+    /* duration bound, two streams: 100/s for 1 s is 50 each */
+    schedule_init(&a, 100, 0, 2, SCHEDULE_UNLIMITED, NS_PER_S, 0);
+    schedule_init(&b, 100, 1, 2, SCHEDULE_UNLIMITED, NS_PER_S, 0);
+    assert_int_equal(schedule_unstarted(&a) + schedule_unstarted(&b), 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -131,6 +168,8 @@ int main(void)
         cmocka_unit_test(test_duration_bound_finishes),
         cmocka_unit_test(test_stop_ends_the_schedule),
         cmocka_unit_test(test_stream_with_nothing_to_do),
+        cmocka_unit_test(test_late_generator_stops_at_the_end_and_counts_what_it_missed),
+        cmocka_unit_test(test_unstarted_with_streams_and_counts),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
