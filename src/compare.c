@@ -31,7 +31,7 @@ void compare_default_opts(struct compare_opts *o)
 {
     o->latency_pct = 50.0;
     o->latency_floor_us = 500.0;
-    o->ratio_pp = 5.0;
+    o->ratio_pp = 10.0;
 }
 
 static const json_t *find_run(const json_t *doc, const json_t *params)

@@ -53,10 +53,10 @@ static void expect_verdict(void (*mutate)(struct fake_run *), enum compare_verdi
     free(out);
 }
 
-static void m_established_drops(struct fake_run *r) { r[1].established -= 100; r[1].timeout += 100; }
+static void m_established_drops(struct fake_run *r) { r[1].established -= 200; r[1].timeout += 200; }
 static void m_established_improves(struct fake_run *r) { r[0].established += 150; r[0].timeout -= 100; r[0].greeting_timeout -= 50; }
-static void m_timeout_grows(struct fake_run *r) { r[0].timeout += 80; r[0].established -= 80; }
-static void m_reset_appears(struct fake_run *r) { r[0].reset += 100; r[0].greeting_timeout -= 100; }
+static void m_timeout_grows(struct fake_run *r) { r[0].timeout += 150; r[0].established -= 150; }
+static void m_reset_appears(struct fake_run *r) { r[0].reset += 150; r[0].greeting_timeout -= 150; }
 static void m_connect_p99_doubles(struct fake_run *r) { r[0].connect_p99 *= 2; }
 static void m_connect_p50_noise(struct fake_run *r) { r[0].connect_p50 += 300; } /* +33%, < floor */
 static void m_accept_p50_regress(struct fake_run *r) { r[1].accept_p50 = 900000; }
@@ -66,7 +66,7 @@ static void m_nothing_matches(struct fake_run *r) { r[0].params = "{\"x\": 1}"; 
 
 static void test_no_change_is_no_regression(void **state) { (void)state; expect_verdict(NULL, COMPARE_OK, "established_ratio"); }
 static void test_improvement_is_no_regression(void **state) { (void)state; expect_verdict(m_established_improves, COMPARE_OK, "better"); }
-static void test_established_ratio_drop(void **state) { (void)state; expect_verdict(m_established_drops, COMPARE_REGRESSION, "-10.00 pp"); }
+static void test_established_ratio_drop(void **state) { (void)state; expect_verdict(m_established_drops, COMPARE_REGRESSION, "-20.00 pp"); }
 static void test_timeout_ratio_growth(void **state) { (void)state; expect_verdict(m_timeout_grows, COMPARE_REGRESSION, "timeout_ratio"); }
 static void test_reset_ratio_growth(void **state) { (void)state; expect_verdict(m_reset_appears, COMPARE_REGRESSION, "reset_ratio"); }
 static void test_connect_p99_growth(void **state) { (void)state; expect_verdict(m_connect_p99_doubles, COMPARE_REGRESSION, "+100.0%"); }

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Regression check for CI: runs a fixed set of configs and compares each
+# with its baseline under results/baseline/.
+#   bench/regress.sh            run and compare; exit 1 on a regression
+#   bench/regress.sh --update   run and make the results the new baseline
+# Refresh the baseline (and commit it) when a change of behaviour is
+# intended, or when the machine or kernel CI runs on changes.
+set -eu
+cd "$(dirname "$0")/.."
+QBENCH=${QBENCH:-./build/qbench}
+CONFIGS=${CONFIGS:-"slow-accept backlog-table"}
+update=0
+[ "${1:-}" = "--update" ] && update=1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+for c in $CONFIGS; do
+    echo "== $c"
+    rc=0
+    "$QBENCH" --config "configs/$c.json" --output "$tmp/$c.json" --quiet || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+        echo "regress: $c: qbench exited $rc" >&2
+        exit "$rc"
+    fi
+    if [ "$update" -eq 1 ]; then
+        mkdir -p results/baseline
+        cp "$tmp/$c.json" "results/baseline/$c.json"
+        echo "baseline updated: results/baseline/$c.json"
+        continue
+    fi
+    if [ ! -f "results/baseline/$c.json" ]; then
+        echo "regress: no baseline results/baseline/$c.json (run $0 --update)" >&2
+        exit 2
+    fi
+    rc=0
+    "$QBENCH" compare "results/baseline/$c.json" "$tmp/$c.json" || rc=$?
+    [ "$rc" -eq 0 ] || status=1
+    [ "$rc" -le 1 ] || exit "$rc"
+done
+exit $status
