@@ -61,7 +61,7 @@ void schedule_stop(struct schedule *s)
 
 void schedule_expire(struct schedule *s, uint64_t now_ns)
 {
-    if (s->end_ns != SCHEDULE_UNLIMITED && now_ns >= s->end_ns)
+    if (s->end_ns != SCHEDULE_UNLIMITED && now_ns >= s->end_ns + SCHEDULE_EXPIRE_SLACK_NS)
         s->stopped = true;
 }
 

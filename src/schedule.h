@@ -46,9 +46,11 @@ uint64_t schedule_wait_ns(const struct schedule *s, uint64_t now_ns);
 /* Stops the schedule early (interrupt). */
 void schedule_stop(struct schedule *s);
 
-/* Ends a duration-bound schedule once now has reached its end: a generator
- * that fell behind does not keep starting connects that were due before
- * the end but were never started. */
+/* Ends a duration-bound schedule once now is SCHEDULE_EXPIRE_SLACK_NS past
+ * its end: a generator that fell far behind does not keep starting connects
+ * that were due before the end, while one that is merely a timer tick late
+ * still starts the last one. */
+#define SCHEDULE_EXPIRE_SLACK_NS 10000000ULL
 void schedule_expire(struct schedule *s, uint64_t now_ns);
 
 /* Connects that were due (within the bounds) but never started, because
