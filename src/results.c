@@ -195,22 +195,44 @@ static int mkdir_parents(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Writes all of buf, or fails with errno set (a short write is retried,
+ * so a full disk reports ENOSPC rather than a silent truncation). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
 {
     static char tmp[PATH_MAX + 32];
+    char *text;
     int fd, rc = 0;
 
     if (mkdir_parents(path, err, errlen) < 0)
         return -1;
+    text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (!text)
+        return errbuf_set(err, errlen, "cannot write results: out of memory");
     snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
+    if (fd < 0) {
+        free(text);
         return errbuf_set(err, errlen, "cannot write results: %s: %s", tmp, strerror(errno));
+    }
     stopflag_set_tmpfile(tmp);
-    if (json_dumpfd(doc, fd, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) < 0 ||
-        write(fd, "\n", 1) != 1)
-        rc = errbuf_set(err, errlen, "cannot write results: %s: %s", tmp,
-                        errno ? strerror(errno) : "write failed");
+    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
+        rc = errbuf_set(err, errlen, "cannot write results: %s: %s", tmp, strerror(errno));
     else if (fsync(fd) < 0)
         rc = errbuf_set(err, errlen, "cannot write results: fsync %s: %s", tmp, strerror(errno));
     if (close(fd) < 0 && rc == 0)
@@ -221,6 +243,7 @@ int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
     if (rc < 0)
         unlink(tmp);
     stopflag_set_tmpfile(NULL);
+    free(text);
     return rc;
 }
 

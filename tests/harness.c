@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -88,13 +87,12 @@ static void slurp(const char *path, char *buf, size_t len)
         fclose(f);
 }
 
-int harness_qbench(const char *const *args)
+static pid_t spawn(const char *const *args, void (*child_setup)(void))
 {
     char *argv[64];
     char out_path[256], err_path[256];
-    posix_spawn_file_actions_t fa;
     pid_t pid;
-    int status, n = 0;
+    int n = 0;
 
     argv[n++] = (char *)QBENCH_BIN;
     for (; *args && n < 63; args++)
@@ -102,18 +100,52 @@ int harness_qbench(const char *const *args)
     argv[n] = NULL;
     snprintf(out_path, sizeof(out_path), "%s/.stdout", harness_dir());
     snprintf(err_path, sizeof(err_path), "%s/.stderr", harness_dir());
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid, QBENCH_BIN, &fa, NULL, argv, environ) != 0)
-        fail_msg("cannot run %s", QBENCH_BIN);
-    posix_spawn_file_actions_destroy(&fa);
-    waitpid(pid, &status, 0);
-    slurp(out_path, out_text, sizeof(out_text));
-    slurp(err_path, err_text, sizeof(err_text));
+    pid = fork();
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+        if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
+            _exit(127);
+        if (child_setup)
+            child_setup();
+        execve(QBENCH_BIN, argv, environ);
+        _exit(127);
+    }
+    return pid;
+}
+
+int harness_qbench_wait(pid_t pid)
+{
+    char path[256];
+    int status;
+
+    if (waitpid(pid, &status, 0) < 0)
+        fail_msg("waitpid: %s", strerror(errno));
+    snprintf(path, sizeof(path), "%s/.stdout", harness_dir());
+    slurp(path, out_text, sizeof(out_text));
+    snprintf(path, sizeof(path), "%s/.stderr", harness_dir());
+    slurp(path, err_text, sizeof(err_text));
     if (WIFSIGNALED(status))
         fail_msg("qbench died of signal %d; stderr:\n%s", WTERMSIG(status), err_text);
     return WEXITSTATUS(status);
+}
+
+pid_t harness_qbench_start(const char *const *args)
+{
+    return spawn(args, NULL);
+}
+
+int harness_qbench_with(const char *const *args, void (*child_setup)(void))
+{
+    return harness_qbench_wait(spawn(args, child_setup));
+}
+
+int harness_qbench(const char *const *args)
+{
+    return harness_qbench_with(args, NULL);
 }
 
 const char *harness_stdout(void)

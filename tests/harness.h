@@ -4,6 +4,8 @@
 #ifndef QB_HARNESS_H
 #define QB_HARNESS_H
 
+#include <sys/types.h>
+
 #include <jansson.h>
 
 /* Skips the test when this machine cannot make a network namespace, unless
@@ -22,6 +24,14 @@ const char *harness_file(const char *name, const char *text);
  * stdout and stderr are kept and readable through harness_stderr(). */
 int harness_qbench(const char *const *args);
 const char *harness_stdout(void);
+
+/* The same, with child_setup run in the child before exec (to lower a
+ * limit, enter a mount namespace ...); it may fail the child with _exit. */
+int harness_qbench_with(const char *const *args, void (*child_setup)(void));
+
+/* Starts qbench in the background; harness_qbench_wait collects it. */
+pid_t harness_qbench_start(const char *const *args);
+int harness_qbench_wait(pid_t pid);
 const char *harness_stderr(void);
 
 /* Loads a results file or fails the test. */
