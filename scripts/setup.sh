@@ -2,7 +2,7 @@
 # Installs the Debian packages qbench needs to build, test and plot.
 # Idempotent; run as root (or through sudo) on a fresh Debian machine.
 set -eu
-PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang valgrind"
+PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

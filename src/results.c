@@ -264,11 +264,32 @@ int results_probe(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+int results_check(const json_t *doc, const char *source, char *err, size_t errlen)
+{
+    const json_t *schema = json_object_get(doc, "schema"), *runs;
+
+    if (!json_is_object(doc) || !json_is_string(schema) ||
+        strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0)
+        return errbuf_set(err, errlen, "%s: not a qbench results file (expected \"schema\": "
+                                       "\"%s\")", source, RESULTS_SCHEMA);
+    runs = json_object_get(doc, "runs");
+    if (!json_is_array(runs))
+        return errbuf_set(err, errlen, "%s: runs: missing or not an array", source);
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i);
+
+        if (!json_is_object(run) || !json_is_object(json_object_get(run, "params")) ||
+            !json_is_object(json_object_get(run, "outcomes")))
+            return errbuf_set(err, errlen, "%s: runs[%zu]: needs params and outcomes objects",
+                              source, i);
+    }
+    return 0;
+}
+
 json_t *results_load(const char *path, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *doc = json_load_file(path, 0, &jerr);
-    const json_t *schema, *runs;
 
     if (!doc) {
         if (jerr.line <= 0)
@@ -278,29 +299,9 @@ json_t *results_load(const char *path, char *err, size_t errlen)
                        jerr.text);
         return NULL;
     }
-    schema = json_object_get(doc, "schema");
-    if (!json_is_object(doc) || !json_is_string(schema) ||
-        strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0) {
-        errbuf_set(err, errlen, "%s: not a qbench results file (expected \"schema\": \"%s\")",
-                   path, RESULTS_SCHEMA);
+    if (results_check(doc, path, err, errlen) < 0) {
         json_decref(doc);
         return NULL;
-    }
-    runs = json_object_get(doc, "runs");
-    if (!json_is_array(runs)) {
-        errbuf_set(err, errlen, "%s: runs: missing or not an array", path);
-        json_decref(doc);
-        return NULL;
-    }
-    for (size_t i = 0; i < json_array_size(runs); i++) {
-        const json_t *run = json_array_get(runs, i);
-
-        if (!json_is_object(run) || !json_is_object(json_object_get(run, "params")) ||
-            !json_is_object(json_object_get(run, "outcomes"))) {
-            errbuf_set(err, errlen, "%s: runs[%zu]: needs params and outcomes objects", path, i);
-            json_decref(doc);
-            return NULL;
-        }
     }
     return doc;
 }

@@ -55,6 +55,9 @@ int results_probe(const char *path, char *err, size_t errlen);
 /* Loads and checks a results file (schema, runs[]). */
 json_t *results_load(const char *path, char *err, size_t errlen);
 
+/* The checks of results_load on a parsed document; source names it in err. */
+int results_check(const json_t *doc, const char *source, char *err, size_t errlen);
+
 /* A metric of one run: "established_ratio", "timeout", "connect_p99_us",
  * "accept_queue_max" ... (the names expect bounds use). -1 if unknown or
  * missing (e.g. no accept latency without a greeting). */
