@@ -152,6 +152,7 @@ json_t *results_run_json(const struct run_data *rd)
                                   (json_int_t)t->lag_us.max));
     json_object_set_new(run, "client_threads", json_integer(rd->client_threads));
     json_object_set_new(run, "unstarted", json_integer((json_int_t)rd->unstarted));
+    json_object_set_new(run, "qbench_peak_rss_kb", json_integer(rd->peak_rss_kb));
     return run;
 }
 

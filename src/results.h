@@ -31,6 +31,7 @@ struct run_data {
     unsigned listeners;
     unsigned client_threads;
     uint64_t unstarted;          /* due connects never started (generator behind) */
+    long peak_rss_kb;            /* qbench's own peak RSS so far */
     bool interrupted;
 };
 

@@ -284,6 +284,12 @@ int runner_run_point(const struct config *cfg, const json_t *params,
         fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "
                         "connects were never started (see schedule_lag_us; lower client.rate or "
                         "add client.threads)\n", (unsigned long long)rd->unstarted);
+    {
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_SELF, &ru) == 0)
+            rd->peak_rss_kb = ru.ru_maxrss;
+    }
     *run = results_run_json(rd);
     *interrupted = rd->interrupted;
     rc = 0;
