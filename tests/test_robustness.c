@@ -323,6 +323,44 @@ static void test_unusable_address_exits_3(void **state)
     assert_non_null(strstr(harness_stderr(), "bind(10.1.2.3:0)"));
 }
 
+static void enter_powerless_user_namespace(void)
+{
+    /* unmapped in a fresh user namespace: no capability left, not even to
+     * make another namespace that would map us to root */
+    if (unshare(CLONE_NEWUSER) < 0)
+        _exit(MOUNT_UNAVAILABLE);
+}
+
+static void test_namespace_refused_exits_3_and_says_why(void **state)
+{
+    const char *cfg = harness_file("nons.json", "{\"client\": {\"rate\": 10, \"connections\": 1}}");
+    int rc;
+
+    (void)state;
+    harness_require_netns();
+    rc = harness_qbench_with((const char *[]){"--config", cfg, "--output",
+                                              out_path("nons-result.json"), NULL},
+                             enter_powerless_user_namespace);
+    if (rc == MOUNT_UNAVAILABLE)
+        skip();
+    assert_int_equal(rc, 3);
+    assert_non_null(strstr(harness_stderr(), "cannot create a private network namespace"));
+    assert_non_null(strstr(harness_stderr(), "Run as root, or allow unprivileged user namespaces"));
+}
+
+static void test_sysctl_the_kernel_refuses_exits_3(void **state)
+{
+    const char *cfg = harness_file("refused.json",
+                                   "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 300},"
+                                   " \"client\": {\"rate\": 10, \"connections\": 1}}");
+
+    (void)state;
+    harness_require_netns();
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output",
+                                                     out_path("refused-result.json"), NULL}), 3);
+    assert_non_null(strstr(harness_stderr(), "sysctl net.ipv4.tcp_synack_retries = 300"));
+}
+
 static void read_host_sysctls(char values[][128], const char *const *names)
 {
     for (size_t i = 0; names[i]; i++) {
@@ -375,6 +413,8 @@ int main(void)
         cmocka_unit_test_teardown(test_read_only_output_fails_before_the_run, teardown),
         cmocka_unit_test_teardown(test_unusable_address_exits_3, teardown),
         cmocka_unit_test_teardown(test_host_sysctls_are_never_written, teardown),
+        cmocka_unit_test_teardown(test_namespace_refused_exits_3_and_says_why, teardown),
+        cmocka_unit_test_teardown(test_sysctl_the_kernel_refuses_exits_3, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
