@@ -82,12 +82,18 @@ json_t *kstats_delta_json(const struct kstats *before, const struct kstats *afte
     return out;
 }
 
+static int tcp_info_of(int fd, struct tcp_info *ti)
+{
+    socklen_t len = sizeof(*ti);
+
+    return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len);
+}
+
 int kstats_listen_queue(int fd, unsigned *length, unsigned *limit)
 {
     struct tcp_info ti;
-    socklen_t len = sizeof(ti);
 
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+    if (tcp_info_of(fd, &ti) < 0)
         return -1;
     *length = ti.tcpi_unacked;
     *limit = ti.tcpi_sacked;
@@ -97,9 +103,8 @@ int kstats_listen_queue(int fd, unsigned *length, unsigned *limit)
 int kstats_socket_retrans(int fd, unsigned *retrans)
 {
     struct tcp_info ti;
-    socklen_t len = sizeof(ti);
 
-    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+    if (tcp_info_of(fd, &ti) < 0)
         return -1;
     *retrans = ti.tcpi_total_retrans;
     return 0;

@@ -27,33 +27,33 @@ json_t *results_histogram_json(const struct histogram *h)
                      "max", (json_int_t)h->max);
 }
 
+/* "0", "1" ... and "15+" for the last slot. */
+static const char *retrans_key(int slot, char *buf, size_t len)
+{
+    snprintf(buf, len, slot == TALLY_RETRANS_SLOTS - 1 ? "%d+" : "%d", slot);
+    return buf;
+}
+
 static json_t *retrans_json(const uint64_t *slots)
 {
     json_t *o = json_object();
+    char key[16];
 
-    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++) {
-        char key[16];
-
-        if (!slots[i])
-            continue;
-        snprintf(key, sizeof(key), i == TALLY_RETRANS_SLOTS - 1 ? "%d+" : "%d", i);
-        json_object_set_new(o, key, json_integer((json_int_t)slots[i]));
-    }
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+        if (slots[i])
+            json_object_set_new(o, retrans_key(i, key, sizeof(key)),
+                                json_integer((json_int_t)slots[i]));
     return o;
 }
 
 static json_t *by_retrans_json(const struct histogram *h)
 {
     json_t *o = json_object();
+    char key[16];
 
-    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++) {
-        char key[16];
-
-        if (!h[i].count)
-            continue;
-        snprintf(key, sizeof(key), i == TALLY_RETRANS_SLOTS - 1 ? "%d+" : "%d", i);
-        json_object_set_new(o, key, results_histogram_json(&h[i]));
-    }
+    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+        if (h[i].count)
+            json_object_set_new(o, retrans_key(i, key, sizeof(key)), results_histogram_json(&h[i]));
     return o;
 }
 

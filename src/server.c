@@ -120,7 +120,7 @@ static void serve(struct sthread *t, int fd)
 
     t->stats.accepted++;
     if (kstats_socket_retrans(fd, &retrans) == 0)
-        t->stats.synack_retrans[retrans < TALLY_RETRANS_SLOTS ? retrans : TALLY_RETRANS_SLOTS - 1]++;
+        t->stats.synack_retrans[tally_retrans_slot(retrans)]++;
     if (s->greeting && send(fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
         t->stats.greeting_failed++;
     if (s->request_bytes == 0 && !s->hold_until_eof) {

@@ -88,20 +88,20 @@ void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns)
         t->last_ns = now_ns;
 }
 
-static unsigned retrans_slot(unsigned retransmits)
+unsigned tally_retrans_slot(unsigned retransmits)
 {
     return retransmits < TALLY_RETRANS_SLOTS ? retransmits : TALLY_RETRANS_SLOTS - 1;
 }
 
 void tally_retrans(struct tally *t, unsigned retransmits, bool failed)
 {
-    (failed ? t->retrans_failed : t->retrans)[retrans_slot(retransmits)]++;
+    (failed ? t->retrans_failed : t->retrans)[tally_retrans_slot(retransmits)]++;
 }
 
 void tally_handshake(struct tally *t, uint64_t latency_us, unsigned retransmits)
 {
     histogram_record(&t->connect_us, latency_us);
-    histogram_record(&t->connect_by_retrans[retrans_slot(retransmits)], latency_us);
+    histogram_record(&t->connect_by_retrans[tally_retrans_slot(retransmits)], latency_us);
     tally_retrans(t, retransmits, false);
 }
 

@@ -55,6 +55,8 @@ void tally_destroy(struct tally *t);
 void tally_attempt(struct tally *t, uint64_t now_ns);
 /* Records one finished connection; err as for outcome_classify (errors only). */
 void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns);
+/* The slot of retrans[] for a retransmit count (the last one holds the rest). */
+unsigned tally_retrans_slot(unsigned retransmits);
 /* Counts one connection's SYN retransmits; failed: its handshake never completed. */
 void tally_retrans(struct tally *t, unsigned retransmits, bool failed);
 /* Records a completed handshake: its latency and the retransmits it took. */

@@ -23,16 +23,27 @@ static char out_text[65536], err_text[65536];
 
 void harness_require_netns(void)
 {
-    pid_t pid = fork();
-    int status;
+    int fds[2];
+    char ok = 0;
+    pid_t pid;
 
+    /* The child answers through a pipe, not its exit status, which a tool
+     * such as valgrind may replace with its own. */
+    if (pipe(fds) < 0)
+        fail_msg("pipe: %s", strerror(errno));
+    pid = fork();
     if (pid == 0) {
+        close(fds[0]);
         if (unshare(CLONE_NEWNET) == 0 || unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0)
-            _exit(0);
-        _exit(1);
+            (void)!write(fds[1], "y", 1);
+        _exit(0);
     }
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    close(fds[1]);
+    if (read(fds[0], &ok, 1) != 1)
+        ok = 0;
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    if (ok == 'y')
         return;
     if (getenv("QBENCH_REQUIRE_NETNS"))
         fail_msg("cannot create a network namespace here, and QBENCH_REQUIRE_NETNS is set");

@@ -14,8 +14,8 @@
 
 #define FAST_CONFIG(extra)                                                                   \
     "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"   \
-    " \"server\": {\"backlog\": 128, \"accept_delay_ms\": 0},"                               \
-    " \"client\": {\"rate\": 2000, \"connections\": 3000, \"connect_timeout_ms\": 5000,"    \
+    " \"server\": {\"backlog\": 4096, \"accept_delay_ms\": 0},"                              \
+    " \"client\": {\"rate\": 1000, \"connections\": 3000, \"connect_timeout_ms\": 5000,"    \
     "             \"greeting_timeout_ms\": 5000}" extra "}"
 
 static int teardown(void **state)
