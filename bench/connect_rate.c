@@ -1,9 +1,11 @@
 /* connect-rate: how close qbench comes to what this machine's kernel can do.
  *
  * In one private network namespace, it measures
- *   1. the maximum sustained connects/s of bench/yardstick (plain epoll) and
- *      of qbench at an unreachable target rate, both with the same number of
- *      connections in flight, and their ratio, CPU per connection and peak RSS;
+ *   1. the maximum sustained connects/s of bench/yardstick (plain epoll), with
+ *      one client thread and with as many as qbench uses (one per CPU), and
+ *      of qbench at an unreachable target rate, all with the same number of
+ *      connections in flight; qbench's ratio to the better yardstick, CPU per
+ *      connection and peak RSS;
  *   2. connect latency p50/p99 of both at a low fixed rate;
  *   3. qbench's schedule lag at half its maximum rate.
  *
@@ -77,13 +79,16 @@ static double kv(const char *text, const char *key)
     return p ? atof(p + strlen(pat)) : -1;
 }
 
-static int yardstick(const char *mode, const char *value, double seconds, struct measure *m)
+static int yardstick(const char *mode, const char *value, long clients, double seconds,
+                     struct measure *m)
 {
-    char secs[32], out[4096];
-    char *argv[] = {(char *)YARDSTICK_BIN, "--seconds", secs, (char *)mode, (char *)value, NULL};
+    char secs[32], nclients[32], out[4096];
+    char *argv[] = {(char *)YARDSTICK_BIN, "--seconds", secs, (char *)mode, (char *)value,
+                    "--clients", nclients, NULL};
     struct rusage ru;
 
     snprintf(secs, sizeof(secs), "%g", seconds);
+    snprintf(nclients, sizeof(nclients), "%ld", clients);
     if (run(argv, &ru, out, sizeof(out)) < 0)
         return -1;
     m->rate = kv(out, "rate");
@@ -150,14 +155,22 @@ static int qbench(double rate, double seconds, long inflight, struct measure *m)
     return 0;
 }
 
+static void row(const char *name, const struct measure *m)
+{
+    printf("  %-12s %12.0f %10.0f %14.2f %12.1f\n", name, m->rate, m->failed,
+           m->cpu_us / m->connections, (double)m->maxrss_kb / 1024.0);
+}
+
 int main(int argc, char **argv)
 {
     double seconds = 5, low_rate = 1000;
     long inflight = 64;
-    struct measure ym, qm, yl, ql, qh;
+    struct measure y1, yn, qm, yl, ql, qh;
+    const struct measure *ym;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     struct netns ns;
     char err[ERRBUF_LEN], cmd[128];
-    char inflight_s[32], rate_s[32];
+    char inflight_s[32], rate_s[32], label[32];
 
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--seconds") == 0)
@@ -188,19 +201,28 @@ int main(int argc, char **argv)
     snprintf(rate_s, sizeof(rate_s), "%g", low_rate);
     printf("connect-rate: %g s per measurement, %ld connections in flight, one private namespace\n",
            seconds, inflight);
-    if (yardstick("--inflight", inflight_s, seconds, &ym) < 0 ||
-        qbench(1e7, seconds, inflight, &qm) < 0 || yardstick("--rate", rate_s, seconds, &yl) < 0 ||
+    if (ncpu < 1)
+        ncpu = 1;
+    if (yardstick("--inflight", inflight_s, 1, seconds, &y1) < 0 ||
+        yardstick("--inflight", inflight_s, ncpu, seconds, &yn) < 0 ||
+        qbench(1e7, seconds, inflight, &qm) < 0 ||
+        yardstick("--rate", rate_s, 1, seconds, &yl) < 0 ||
         qbench(low_rate, seconds, 0, &ql) < 0 || qbench(qm.rate / 2, seconds, 0, &qh) < 0)
         return 1;
+    /* the yardstick is whichever thread layout this machine runs faster */
+    ym = yn.rate > y1.rate ? &yn : &y1;
 
     printf("\nmaximum sustained rate (connect, accept, greeting, close)\n");
-    printf("  %-10s %12s %10s %14s %12s %8s\n", "program", "connects/s", "failed", "cpu us/conn",
+    printf("  %-12s %12s %10s %14s %12s %8s\n", "program", "connects/s", "failed", "cpu us/conn",
            "peak RSS MB", "");
-    printf("  %-10s %12.0f %10.0f %14.2f %12.1f\n", "yardstick", ym.rate, ym.failed,
-           ym.cpu_us / ym.connections, ym.maxrss_kb / 1024.0);
-    printf("  %-10s %12.0f %10.0f %14.2f %12.1f\n", "qbench", qm.rate, qm.failed,
-           qm.cpu_us / qm.connections, qm.maxrss_kb / 1024.0);
-    printf("  ratio qbench/yardstick: %.3f\n", qm.rate / ym.rate);
+    row("yardstick-1", &y1);
+    snprintf(label, sizeof(label), "yardstick-%ld", ncpu);
+    row(label, &yn);
+    snprintf(label, sizeof(label), "qbench-%ld", ncpu);
+    row(label, &qm);
+    printf("  (-T: T client threads, one acceptor thread)\n");
+    printf("  ratio qbench/yardstick: %.3f (against the faster yardstick, %s)\n",
+           qm.rate / ym->rate, ym == &yn ? "multi-threaded" : "single-threaded");
     printf("\nconnect latency at %g connects/s (from each connect's due time)\n", low_rate);
     printf("  %-10s %10s %10s\n", "program", "p50 us", "p99 us");
     printf("  %-10s %10.0f %10.0f\n", "yardstick", yl.p50_us, yl.p99_us);

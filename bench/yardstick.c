@@ -2,13 +2,15 @@
  * a measure of what this machine's kernel allows. Plain epoll, no libraries,
  * no bookkeeping beyond a latency array. It does the same exchange as qbench
  * (connect; the server accepts, writes one byte and closes first; the client
- * reads the byte and the FIN and closes), with one client and one acceptor
- * thread, so the two can be compared in the same namespace.
+ * reads the byte and the FIN and closes), with one acceptor thread and one
+ * thread per client loop, so the two can be compared in the same namespace.
  *
- *   yardstick --seconds S [--inflight N | --rate R]
+ *   yardstick --seconds S [--inflight N | --rate R] [--clients T]
  *
  * --inflight N: as fast as possible with N connections in flight (closed
  * loop). --rate R: open loop at R/s, latency from each connect's due time.
+ * --clients T: T client threads, each with its own epoll loop and a 1/T
+ * share of N or R (default 1), as qbench splits its rate over client.threads.
  * Prints key=value lines. Run it inside a private network namespace. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,6 +30,7 @@
 
 #define MAX_EVENTS 256
 #define MAX_SAMPLES 2000000
+#define MAX_FDS 65536
 
 static int listen_fd;
 static volatile int stop_acceptor;
@@ -63,11 +66,25 @@ static void *acceptor(void *arg)
     return NULL;
 }
 
-/* Per-connection state lives in the epoll data: fd in the low 32 bits,
- * phase in bit 32, due-time index above. */
+/* Per-connection state, indexed by fd: an fd belongs to one client thread
+ * at a time, so the threads can share the array. */
 struct slot {
     uint64_t due;
     int connected;
+};
+
+static struct slot *slots;
+static struct sockaddr_in server_addr;
+
+/* One client event loop: closed loop up to inflight_max, or open loop at
+ * rate with this thread's phase (thread i of n takes due times i, i+n, …). */
+struct client {
+    pthread_t th;
+    double rate, seconds;
+    long inflight_max;
+    unsigned index, count;
+    uint64_t *lat, nlat, lat_cap, done, failed;
+    uint64_t start, end;
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -77,80 +94,49 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+static uint64_t due_time(const struct client *c, uint64_t k)
 {
-    double seconds = 5, rate = 0;
-    long inflight_max = 64;
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    socklen_t alen = sizeof(addr);
-    pthread_t th;
-    int ep, tfd = -1, one = 1;
-    struct epoll_event events[MAX_EVENTS];
-    struct slot *slots;
-    uint64_t *lat, nlat = 0, done = 0, started = 0, failed = 0, start, end, next_due;
-    long inflight = 0;
-    struct rusage ru;
+    return c->start + (uint64_t)((double)(k * c->count + c->index) * 1e9 / c->rate);
+}
 
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--seconds") == 0)
-            seconds = atof(argv[i + 1]);
-        else if (strcmp(argv[i], "--inflight") == 0)
-            inflight_max = atol(argv[i + 1]);
-        else if (strcmp(argv[i], "--rate") == 0)
-            rate = atof(argv[i + 1]);
-        else {
-            fprintf(stderr, "usage: yardstick --seconds S [--inflight N | --rate R]\n");
-            return 2;
-        }
-    }
-    if (seconds <= 0 || seconds > 600 || inflight_max < 1 || rate < 0) {
-        fprintf(stderr, "yardstick: bad arguments\n");
-        return 2;
-    }
-    slots = calloc(65536, sizeof(*slots));
-    lat = malloc(MAX_SAMPLES * sizeof(*lat));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (!slots || !lat || bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-        listen(listen_fd, 4096) < 0 || getsockname(listen_fd, (struct sockaddr *)&addr, &alen) < 0) {
-        perror("yardstick: listener");
-        return 1;
-    }
-    pthread_create(&th, NULL, acceptor, NULL);
-    ep = epoll_create1(EPOLL_CLOEXEC);
-    if (rate > 0) {
+static void *client_loop(void *arg)
+{
+    struct client *c = arg;
+    struct epoll_event events[MAX_EVENTS];
+    uint64_t started = 0, next_due, end = c->start + (uint64_t)(c->seconds * 1e9);
+    long inflight = 0;
+    int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1;
+
+    if (c->rate > 0) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
 
         tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-        inflight_max = 60000;
     }
-    start = now_ns();
-    end = start + (uint64_t)(seconds * 1e9);
-    next_due = start;
+    next_due = c->rate > 0 ? due_time(c, 0) : c->start;
     for (;;) {
         uint64_t now = now_ns();
         int n;
 
         /* start what may start: everything due (open loop) or up to the cap */
-        while (now < end && inflight < inflight_max && (rate == 0 || next_due <= now)) {
+        while (now < end && inflight < c->inflight_max && (c->rate == 0 || next_due <= now)) {
             int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             struct epoll_event ev = {.events = EPOLLOUT};
 
-            if (fd < 0 || fd >= 65536) {
-                failed++;
+            if (fd < 0 || fd >= MAX_FDS) {
+                c->failed++;
                 if (fd >= 0)
                     close(fd);
                 break;
             }
-            slots[fd].due = rate > 0 ? next_due : now;
+            slots[fd].due = c->rate > 0 ? next_due : now;
             slots[fd].connected = 0;
             started++;
-            next_due = rate > 0 ? start + (uint64_t)((double)started * 1e9 / rate) : now;
-            if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 && errno != EINPROGRESS) {
+            next_due = c->rate > 0 ? due_time(c, started) : now;
+            if (connect(fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) < 0 &&
+                errno != EINPROGRESS) {
                 close(fd);
-                failed++;
+                c->failed++;
                 continue;
             }
             ev.data.u64 = (uint64_t)fd;
@@ -159,7 +145,7 @@ int main(int argc, char **argv)
         }
         if (now >= end && inflight == 0)
             break;
-        if (rate > 0 && now < end) {
+        if (c->rate > 0 && now < end) {
             struct itimerspec its = {.it_value = {(time_t)(next_due / 1000000000ULL),
                                                   (long)(next_due % 1000000000ULL)}};
 
@@ -187,11 +173,11 @@ int main(int argc, char **argv)
                 if (err) {
                     close(fd);
                     inflight--;
-                    failed++;
+                    c->failed++;
                     continue;
                 }
-                if (nlat < MAX_SAMPLES)
-                    lat[nlat++] = (now_ns() - slots[fd].due) / 1000;
+                if (c->nlat < c->lat_cap)
+                    c->lat[c->nlat++] = (now_ns() - slots[fd].due) / 1000;
                 slots[fd].connected = 1;
                 epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
                 continue;
@@ -202,14 +188,93 @@ int main(int argc, char **argv)
                 continue;
             close(fd); /* after the server's FIN: no TIME_WAIT on this side */
             inflight--;
-            done++;
+            c->done++;
         }
     }
-    end = now_ns();
+    c->end = now_ns();
+    if (tfd >= 0)
+        close(tfd);
+    close(ep);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    double seconds = 5, rate = 0;
+    long inflight_max = 64, nclients = 1;
+    socklen_t alen = sizeof(server_addr);
+    pthread_t th;
+    int one = 1;
+    struct client *clients;
+    uint64_t *lat, nlat = 0, done = 0, failed = 0, start, end = 0;
+    struct rusage ru;
+
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--seconds") == 0)
+            seconds = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--inflight") == 0)
+            inflight_max = atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--rate") == 0)
+            rate = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--clients") == 0)
+            nclients = atol(argv[i + 1]);
+        else {
+            fprintf(stderr, "usage: yardstick --seconds S [--inflight N | --rate R] [--clients T]\n");
+            return 2;
+        }
+    }
+    if (seconds <= 0 || seconds > 600 || inflight_max < 1 || rate < 0 || nclients < 1 ||
+        nclients > 64 || inflight_max < nclients) {
+        fprintf(stderr, "yardstick: bad arguments\n");
+        return 2;
+    }
+    slots = calloc(MAX_FDS, sizeof(*slots));
+    lat = malloc(MAX_SAMPLES * sizeof(*lat));
+    clients = calloc((size_t)nclients, sizeof(*clients));
+    server_addr.sin_family = AF_INET;
+    server_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (!slots || !lat || !clients ||
+        bind(listen_fd, (struct sockaddr *)&server_addr, sizeof(server_addr)) < 0 ||
+        listen(listen_fd, 4096) < 0 ||
+        getsockname(listen_fd, (struct sockaddr *)&server_addr, &alen) < 0) {
+        perror("yardstick: listener");
+        return 1;
+    }
+    pthread_create(&th, NULL, acceptor, NULL);
+    start = now_ns();
+    for (long i = 0; i < nclients; i++) {
+        struct client *c = &clients[i];
+
+        c->rate = rate;
+        c->seconds = seconds;
+        /* open loop: the pool is not the limit; closed loop: split the cap */
+        c->inflight_max = rate > 0 ? 60000 / nclients : inflight_max / nclients;
+        c->index = (unsigned)i;
+        c->count = (unsigned)nclients;
+        c->lat_cap = MAX_SAMPLES / (uint64_t)nclients;
+        c->lat = lat + (uint64_t)i * c->lat_cap;
+        c->start = start;
+        pthread_create(&c->th, NULL, client_loop, c);
+    }
+    for (long i = 0; i < nclients; i++) {
+        struct client *c = &clients[i];
+
+        pthread_join(c->th, NULL);
+        /* gather the samples into one contiguous array for the percentiles */
+        memmove(lat + nlat, c->lat, c->nlat * sizeof(*lat));
+        nlat += c->nlat;
+        done += c->done;
+        failed += c->failed;
+        if (c->end > end)
+            end = c->end;
+    }
     stop_acceptor = 1;
     pthread_join(th, NULL);
     getrusage(RUSAGE_SELF, &ru);
     qsort(lat, nlat, sizeof(*lat), cmp_u64);
+    printf("clients=%ld\n", nclients);
     printf("connections=%llu\n", (unsigned long long)done);
     printf("failed=%llu\n", (unsigned long long)failed);
     printf("seconds=%.3f\n", (double)(end - start) / 1e9);
