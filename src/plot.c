@@ -155,6 +155,8 @@ static const char *const outcome_colors[OUTCOME_COUNT] = {
 
 static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, const char *name)
 {
+    double lat_lo = 1e12, lat_hi = 0;
+
     fprintf(f, "$outcomes << EOD\n");
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_object_get(pts[i].run, "outcomes");
@@ -176,10 +178,13 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
             bool any = num(h, "count", NULL) > 0;
 
             /* NaN leaves a gap: a missing percentile is not a zero on a log axis. */
-            if (any)
-                fprintf(f, " %.4f %.4f", num(h, "p50", NULL) / 1000.0,
-                        num(h, "p99", NULL) / 1000.0);
-            else
+            if (any) {
+                double p50 = num(h, "p50", NULL) / 1000.0, p99 = num(h, "p99", NULL) / 1000.0;
+
+                fprintf(f, " %.4f %.4f", p50, p99);
+                lat_lo = p50 > 0 && p50 < lat_lo ? p50 : lat_lo;
+                lat_hi = p99 > lat_hi ? p99 : lat_hi;
+            } else
                 fprintf(f, " NaN NaN");
         }
         fprintf(f, "\n");
@@ -206,7 +211,15 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
     fprintf(f, "\nunset style\nset style data linespoints\n");
     fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "
                "received (accept)\"\n");
-    fprintf(f, "set yrange [*:*]\nset logscale y\nset format y \"%%g\"\n"
+    /* 1-2-5 labels: a log axis labelled only at powers of ten hides the
+     * 1 s retransmit steps this panel is read for */
+    if (lat_hi > 0 && lat_lo <= lat_hi)
+        fprintf(f, "set yrange [%g:%g]\n", lat_lo / 1.6, lat_hi * 1.6);
+    else
+        fprintf(f, "set yrange [*:*]\n");
+    fprintf(f, "set logscale y\nset format y \"%%g\"\n"
+               "set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500,"
+               " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000)\n"
                "set ylabel \"milliseconds (log scale)\"\n");
     caption(f, &pts[0], x_key);
     fprintf(f, "plot $latency using 0:2:xtic(1) title \"connect p50\" lw 2 pt 7 lc rgb "

@@ -35,6 +35,7 @@ static void test_sweep_script_stacks_outcomes_in_x_order(void **state)
     assert_non_null(strstr(script, "set output \"/tmp/o.png\""));
     assert_non_null(strstr(script, "rowstacked"));
     assert_non_null(strstr(script, "set logscale y"));
+    assert_non_null(strstr(script, " 1000, 2000, 5000,"));
     assert_non_null(strstr(script, "by tcp_synack_retries"));     /* the varying key */
     assert_non_null(strstr(script, "title \"greeting_timeout\""));
     assert_non_null(strstr(script, "milliseconds"));

@@ -54,6 +54,31 @@ static void test_one_run_per_value_with_sysctl_read_back(void **state)
     json_decref(doc);
 }
 
+/* Handshakes the client completed that the server never accepted. */
+static long long half_open(const json_t *run)
+{
+    return harness_int(run, "outcomes.attempted") - harness_int(run, "outcomes.timeout") -
+           harness_int(run, "server.accepted");
+}
+
+/* A dropped final ACK is final with tcp_synack_retries 0; each SYN-ACK
+ * retransmit is another chance (the client answers it with a challenge
+ * ACK), so at 2 fewer connections end half-open. */
+static void test_synack_retries_rescue_dropped_final_acks(void **state)
+{
+    json_t *doc = harness_load(result);
+    const json_t *none = harness_run(doc, 0), *two = harness_run(doc, 1);
+
+    (void)state;
+    if (half_open(none) < 2 || half_open(two) >= half_open(none))
+        fail_msg("half-open: %lld with synack_retries 0, %lld with 2", half_open(none),
+                 half_open(two));
+    assert_true(harness_kernel(none, "ListenOverflows") > 0);
+    assert_int_equal(harness_kernel(none, "TCPSYNChallenge"), 0);
+    assert_true(harness_kernel(two, "TCPSYNChallenge") > 0);
+    json_decref(doc);
+}
+
 static void assert_image(const char *path, const char *magic, size_t magic_len, size_t min_size)
 {
     FILE *f = fopen(path, "rb");
@@ -134,6 +159,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_run_per_value_with_sysctl_read_back),
+        cmocka_unit_test(test_synack_retries_rescue_dropped_final_acks),
         cmocka_unit_test(test_plots_are_real_images),
         cmocka_unit_test(test_compare_tells_a_doctored_regression_from_an_unchanged_file),
     };
