@@ -32,6 +32,7 @@ static void usage(FILE *out)
     fputs("usage: qbench [run] --config FILE [--set KEY=VALUE]... [--output PATH] [--quiet]\n"
           "       qbench validate --config FILE [--set KEY=VALUE]...\n"
           "       qbench compare BASELINE.json CURRENT.json [--threshold PCT]\n"
+          "                      [--ratio-threshold PP] [--latency-floor-us US]\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x PARAM]\n"
           "       qbench --version\n"
           "\n"
