@@ -219,7 +219,7 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
         fprintf(f, "set yrange [*:*]\n");
     fprintf(f, "set logscale y\nset format y \"%%g\"\n"
                "set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500,"
-               " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000)\n"
+               " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000)\n"
                "set ylabel \"milliseconds (log scale)\"\n");
     caption(f, &pts[0], x_key);
     fprintf(f, "plot $latency using 0:2:xtic(1) title \"connect p50\" lw 2 pt 7 lc rgb "
