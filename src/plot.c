@@ -36,15 +36,21 @@ int plot_format_of(const char *path)
     return -1;
 }
 
-/* A gnuplot double-quoted string's content. */
-static void quote(FILE *f, const char *s)
+/* The content of a gnuplot double-quoted string, escaped. */
+static void quote_body(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
+    for (; s && *s; s++) {
         if (*s == '"' || *s == '\\')
             fputc('\\', f);
         fputc(*s == '\n' ? ' ' : *s, f);
     }
+}
+
+/* A gnuplot double-quoted string. */
+static void quote(FILE *f, const char *s)
+{
+    fputc('"', f);
+    quote_body(f, s);
     fputc('"', f);
 }
 
@@ -70,20 +76,103 @@ static const char *short_key(const char *key)
     return dot ? dot + 1 : key;
 }
 
-/* The first params key whose value differs between runs. */
-static const char *varying_key(const struct point *pts, size_t n)
+/* The value of a dotted key for one run: its sweep params first, then the
+ * sysctls read back in its namespace, then the effective config of its file.
+ * Files made one by one with --set have no params, only configs that differ. */
+static const json_t *point_value(const struct point *p, const char *key)
 {
+    const json_t *v = json_object_get(json_object_get(p->run, "params"), key);
+    const char *s = key;
+
+    if (v)
+        return v;
+    if (strncmp(key, "sysctl.", 7) == 0)
+        return json_object_get(json_object_get(p->run, "sysctl"), key + 7);
+    v = json_object_get(p->doc, "config");
+    while (v && *s) {
+        const char *dot = strchr(s, '.');
+        size_t len = dot ? (size_t)(dot - s) : strlen(s);
+        char part[64];
+
+        if (len >= sizeof(part))
+            return NULL;
+        memcpy(part, s, len);
+        part[len] = '\0';
+        v = json_object_get(v, part);
+        s += len + (dot ? 1 : 0);
+    }
+    return v;
+}
+
+static bool key_varies(const struct point *pts, size_t n, const char *key)
+{
+    const json_t *first = point_value(&pts[0], key);
+
+    for (size_t i = 1; i < n; i++)
+        if (!json_equal((json_t *)first, (json_t *)point_value(&pts[i], key)))
+            return true;
+    return false;
+}
+
+/* The settings that differ between runs, in this order: swept params, the
+ * sysctls read back, scalar server/client/sample settings. The first X_KEYS
+ * of them label the x axis. One is the usual case (a sweep, or files that
+ * differ in one setting); files of unrelated experiments differ in several,
+ * and a label needs them to tell the runs apart. */
+#define VARYING_MAX 16
+#define X_KEYS 3
+#define X_KEY_LEN 160
+
+static size_t add_if_varies(const struct point *pts, size_t n, const char *key,
+                            char keys[][X_KEY_LEN], size_t nkeys)
+{
+    if (nkeys == VARYING_MAX || strlen(key) >= X_KEY_LEN || !key_varies(pts, n, key))
+        return nkeys;
+    for (size_t k = 0; k < nkeys; k++)
+        if (strcmp(keys[k], key) == 0)
+            return nkeys;
+    strcpy(keys[nkeys], key);
+    return nkeys + 1;
+}
+
+static size_t varying_keys(const struct point *pts, size_t n, char keys[][X_KEY_LEN])
+{
+    static const char *const sections[] = {"server", "client", "sample"};
+    const json_t *cfg = json_object_get(pts[0].doc, "config");
     const char *key;
     json_t *val;
+    char buf[X_KEY_LEN];
+    size_t nkeys = 0;
 
     if (n < 2)
-        return NULL;
-    json_object_foreach((json_t *)json_object_get(pts[0].run, "params"), key, val) {
-        for (size_t i = 1; i < n; i++)
-            if (!json_equal(val, json_object_get(json_object_get(pts[i].run, "params"), key)))
-                return key;
+        return 0;
+    json_object_foreach((json_t *)json_object_get(pts[0].run, "params"), key, val)
+        nkeys = add_if_varies(pts, n, key, keys, nkeys);
+    json_object_foreach((json_t *)json_object_get(pts[0].run, "sysctl"), key, val) {
+        snprintf(buf, sizeof(buf), "sysctl.%s", key);
+        nkeys = add_if_varies(pts, n, buf, keys, nkeys);
     }
-    return NULL;
+    for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+        json_object_foreach((json_t *)json_object_get(cfg, sections[s]), key, val) {
+            if (json_is_object(val) || json_is_array(val))
+                continue;
+            snprintf(buf, sizeof(buf), "%s.%s", sections[s], key);
+            nkeys = add_if_varies(pts, n, buf, keys, nkeys);
+        }
+    }
+    return nkeys;
+}
+
+/* keys[from..to) as ", "-separated short names into buf. */
+static void join_short_keys(char *buf, size_t len, char keys[][X_KEY_LEN], size_t from,
+                            size_t to)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (size_t k = from; k < to && used < len; k++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", k > from ? ", " : "",
+                                 short_key(keys[k]));
 }
 
 static int cmp_points(const void *a, const void *b)
@@ -104,8 +193,26 @@ static double num(const json_t *obj, const char *a, const char *b)
     return json_is_number(j) ? json_number_value(j) : 0;
 }
 
-/* The settings that decide the outcome, for a caption; skips the x key. */
-static void caption(FILE *f, const struct point *p, const char *x_key)
+/* Whether name is one of the ", "-separated short keys on the x axis. */
+static bool is_x(const char *x_names, const char *name)
+{
+    size_t len = strlen(name);
+
+    for (const char *p = x_names; p && *p;) {
+        const char *end = strstr(p, ", ");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+
+        if (n == len && strncmp(p, name, len) == 0)
+            return true;
+        p = end ? end + 2 : p + n;
+    }
+    return false;
+}
+
+/* The settings that decide the outcome, for a caption, as the first run has
+ * them; skips the ones that differ between runs (x_key: their short names)
+ * and names those the x axis does not show (also). */
+static void caption(FILE *f, const struct point *p, const char *x_key, const char *also)
 {
     const json_t *cfg = json_object_get(p->doc, "config");
     const json_t *server = json_object_get(cfg, "server");
@@ -118,14 +225,24 @@ static void caption(FILE *f, const struct point *p, const char *x_key)
 
     n += (size_t)snprintf(buf + n, sizeof(buf) - n, "kernel %s",
                           json_string_value(json_object_get(p->doc, "kernel")));
-    if (server)
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-                              " | backlog %lld, accept every %lld ms, rate %g/s",
-                              (long long)num(server, "backlog", NULL),
-                              (long long)num(server, "accept_delay_ms", NULL),
-                              num(client, "rate", NULL));
+    /* what is on the x axis varies, so the first run's value would mislead */
+    if (server && !is_x(x_key, "backlog"))
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | backlog %lld",
+                              (long long)num(server, "backlog", NULL));
+    if (server && !is_x(x_key, "accept_delay_ms")) {
+        long long delay = (long long)num(server, "accept_delay_ms", NULL);
+
+        if (delay < 0)
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | never accepts");
+        else if (delay == 0)
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | accepts at once");
+        else
+            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | accept every %lld ms", delay);
+    }
+    if (client && !is_x(x_key, "rate"))
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | rate %g/s", num(client, "rate", NULL));
     json_object_foreach((json_t *)sys, key, val) {
-        if (x_key && strcmp(short_key(x_key), short_key(key)) == 0)
+        if (is_x(x_key, short_key(key)))
             continue;
         if (strstr(key, "port_range") || strstr(key, "tw_reuse") || strstr(key, "max_syn"))
             continue;
@@ -133,6 +250,8 @@ static void caption(FILE *f, const struct point *p, const char *x_key)
         if (n < sizeof(buf))
             n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | %s %s", short_key(key), v);
     }
+    if (also && *also && n < sizeof(buf))
+        snprintf(buf + n, sizeof(buf) - n, " | also differ between runs: %s", also);
     fprintf(f, "set label 1 ");
     quote(f, buf);
     fprintf(f, " at screen 0.01, screen 0.012 font \",9\"\n");
@@ -153,7 +272,8 @@ static const char *const outcome_colors[OUTCOME_COUNT] = {
     "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#ff7f0e", "#7f7f7f",
 };
 
-static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, const char *name)
+static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
+                       const char *differ, const char *also, const char *name)
 {
     double lat_lo = 1e12, lat_hi = 0;
 
@@ -190,13 +310,11 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
         fprintf(f, "\n");
     }
     fprintf(f, "EOD\n");
-    fprintf(f, "set multiplot layout 2,1 title ");
-    {
-        char t[256];
-
-        snprintf(t, sizeof(t), "qbench %s: what clients saw, by %s", name, x_key);
-        quote(f, t);
-    }
+    fprintf(f, "set multiplot layout 2,1 title \"qbench ");
+    quote_body(f, name);
+    fprintf(f, ": what clients saw, by ");
+    quote_body(f, x_key);
+    fputc('"', f);
     fprintf(f, "\nset bmargin 5\nset xrange [-0.5:%zu.5]\n", n - 1);
     fprintf(f, "set title \"Outcome of every connection attempt (fraction, stacked)\"\n");
     fprintf(f, "set style data histograms\nset style histogram rowstacked\n"
@@ -221,7 +339,7 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, 
                "set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500,"
                " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000)\n"
                "set ylabel \"milliseconds (log scale)\"\n");
-    caption(f, &pts[0], x_key);
+    caption(f, &pts[0], differ, also);
     fprintf(f, "plot $latency using 0:2:xtic(1) title \"connect p50\" lw 2 pt 7 lc rgb "
                "\"#1f77b4\", '' using 0:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
                "\"#1f77b4\", '' using 0:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
@@ -262,7 +380,7 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     fprintf(f, "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
                "they ended)\"\n", interval);
     fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:*]\n");
-    caption(f, p, NULL);
+    caption(f, p, NULL, NULL);
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
                "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\", "
                "'' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"\n");
@@ -283,7 +401,9 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
 {
     struct point *pts;
     size_t n = 0, total = 0, size = 0;
-    const char *x_key;
+    char keys[VARYING_MAX][X_KEY_LEN], x_names[X_KEYS * X_KEY_LEN] = "";
+    char differ[VARYING_MAX * 40] = "", also[VARYING_MAX * 40] = "";
+    size_t nkeys = 0, nx;
     FILE *f;
 
     for (size_t d = 0; d < ndocs; d++)
@@ -301,25 +421,43 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
             pts[n++].run = json_array_get(runs, i);
         }
     }
-    x_key = x_param ? x_param : varying_key(pts, n);
-    if (n > 1 && !x_key)
-        x_key = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *v = x_key ? json_object_get(json_object_get(pts[i].run, "params"), x_key)
-                                : NULL;
-
-        if (x_key && x_param && !v) {
+    if (x_param) {
+        if (strlen(x_param) >= X_KEY_LEN) {
             free(pts);
-            return errbuf_set(err, errlen, "--x %s: run %zu has no such param (its params: %s)",
-                              x_param, i + 1, "see the results file");
+            return errbuf_set(err, errlen, "--x %.40s...: too long", x_param);
         }
-        if (v) {
-            value_text(v, pts[i].label, sizeof(pts[i].label));
-            pts[i].numeric = json_is_number(v);
-            pts[i].x = json_is_number(v) ? json_number_value(v) : 0;
-        } else {
+        strcpy(keys[0], x_param);
+        nkeys = 1;
+    } else {
+        nkeys = varying_keys(pts, n, keys);
+    }
+    nx = nkeys < X_KEYS ? nkeys : X_KEYS;
+    join_short_keys(x_names, sizeof(x_names), keys, 0, nx);
+    join_short_keys(differ, sizeof(differ), keys, 0, nkeys);
+    join_short_keys(also, sizeof(also), keys, nx, nkeys);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+
+        for (size_t k = 0; k < nx; k++) {
+            const json_t *v = point_value(&pts[i], keys[k]);
+            char text[64];
+
+            if (!v && x_param) {
+                free(pts);
+                return errbuf_set(err, errlen,
+                                  "--x %s: run %zu has no such swept param, sysctl or config key",
+                                  x_param, i + 1);
+            }
+            value_text(v, text, sizeof(text));
+            if (len < sizeof(pts[i].label))
+                len += (size_t)snprintf(pts[i].label + len, sizeof(pts[i].label) - len, "%s%s",
+                                        k ? ", " : "", text);
+            /* sorted by value only when one number tells the runs apart */
+            pts[i].numeric = nx == 1 && json_is_number(v);
+            pts[i].x = pts[i].numeric ? json_number_value(v) : 0;
+        }
+        if (nkeys == 0)
             snprintf(pts[i].label, sizeof(pts[i].label), "run %zu", i + 1);
-        }
     }
     qsort(pts, n, sizeof(*pts), cmp_points);
 
@@ -332,7 +470,7 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
     if (n == 1)
         single_plot(f, &pts[0], json_string_value(json_object_get(docs[0], "name")));
     else
-        sweep_plot(f, pts, n, x_key ? short_key(x_key) : "run",
+        sweep_plot(f, pts, n, nkeys ? x_names : "run", differ, also,
                    json_string_value(json_object_get(docs[0], "name")));
     fclose(f);
     free(pts);

@@ -95,10 +95,78 @@ static void test_unknown_x_param_is_an_error(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, "server.backlog", PLOT_PNG, "o.png", &script, err,
+    assert_int_equal(plot_script(&doc, 1, "server.no_such_key", PLOT_PNG, "o.png", &script, err,
                                  sizeof(err)), -1);
-    assert_non_null(strstr(err, "--x server.backlog"));
+    assert_non_null(strstr(err, "--x server.no_such_key"));
+    assert_int_equal(plot_script(&doc, 1, "sysctl.net.ipv4.no_such_sysctl", PLOT_PNG, "o.png",
+                                 &script, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--x sysctl.net.ipv4.no_such_sysctl"));
     json_decref(doc);
+}
+
+/* Files made one at a time (--set, no sweep) have empty params: the x axis
+ * comes from what differs between them, the sysctls read back first, then
+ * the config, and the caption does not claim the first file's value. */
+static void test_files_without_params_plot_against_what_differs(void **state)
+{
+    struct fake_run one[] = {{"{}", 90, 10, 0, 0, 100, 1000, 200, 3000}};
+    struct fake_run two[] = {{"{}", 50, 10, 0, 40, 100, 1000, 200, 3000}};
+    json_t *docs[2] = {fake_doc(one, 1), fake_doc(two, 1)};
+    json_t *run0 = json_array_get(json_object_get(docs[0], "runs"), 0);
+    json_t *run1 = json_array_get(json_object_get(docs[1], "runs"), 0);
+    char *script = NULL, err[ERRBUF_LEN];
+
+    (void)state;
+    json_object_set_new(json_object_get(run0, "sysctl"), "net.ipv4.tcp_synack_retries",
+                        json_integer(3));
+    json_object_set_new(json_object_get(run1, "sysctl"), "net.ipv4.tcp_synack_retries",
+                        json_integer(0));
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "by tcp_synack_retries"));
+    assert_non_null(strstr(script, "\"0\" 0.5")); /* sorted: 0 before 3 */
+    assert_true(strstr(script, "\"0\" 0.5") < strstr(script, "\"3\" 0.9"));
+    assert_null(strstr(script, "| tcp_synack_retries")); /* not in the caption */
+    free(script);
+
+    /* the same sysctls, a different backlog in the config */
+    json_object_set_new(json_object_get(run1, "sysctl"), "net.ipv4.tcp_synack_retries",
+                        json_integer(3));
+    json_object_set_new(json_object_get(json_object_get(docs[1], "config"), "server"), "backlog",
+                        json_integer(2));
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "by backlog"));
+    assert_null(strstr(script, "| backlog 8"));
+    assert_non_null(strstr(script, "| accept every 50 ms"));
+    free(script);
+    assert_int_equal(plot_script(docs, 2, "server.backlog", PLOT_PNG, "o.png", &script, err,
+                                 sizeof(err)), 0);
+    assert_non_null(strstr(script, "\"2\" 0.5"));
+    free(script);
+
+    /* unrelated experiments differ in several settings: all of them label a run */
+    json_object_set_new(json_object_get(run1, "sysctl"), "net.ipv4.tcp_synack_retries",
+                        json_integer(0));
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "by tcp_synack_retries, backlog\""));
+    assert_non_null(strstr(script, "\"3, 8\" 0.9"));
+    assert_non_null(strstr(script, "\"0, 2\" 0.5"));
+    assert_null(strstr(script, "| backlog"));
+    free(script);
+
+    /* more than three differ: three label the runs, the caption names the rest */
+    json_object_set_new(json_object_get(json_object_get(docs[1], "config"), "server"),
+                        "accept_delay_ms", json_integer(10));
+    json_object_set_new(json_object_get(json_object_get(docs[1], "config"), "client"), "rate",
+                        json_real(400));
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "by tcp_synack_retries, backlog, accept_delay_ms\""));
+    assert_non_null(strstr(script, "\"0, 2, 10\" 0.5"));
+    assert_non_null(strstr(script, "| also differ between runs: rate\""));
+    assert_null(strstr(script, "| rate"));
+    assert_null(strstr(script, "accept every"));
+    free(script);
+    json_decref(docs[0]);
+    json_decref(docs[1]);
 }
 
 static void test_titles_are_quoted(void **state)
@@ -123,6 +191,7 @@ int main(void)
         cmocka_unit_test(test_single_run_script_draws_timeline_and_queue),
         cmocka_unit_test(test_missing_latency_is_a_gap_not_zero),
         cmocka_unit_test(test_unknown_x_param_is_an_error),
+        cmocka_unit_test(test_files_without_params_plot_against_what_differs),
         cmocka_unit_test(test_titles_are_quoted),
     };
 
