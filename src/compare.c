@@ -32,6 +32,22 @@ void compare_default_opts(struct compare_opts *o)
     o->latency_pct = 50.0;
     o->latency_floor_us = 500.0;
     o->ratio_pp = 10.0;
+    o->min_samples = 100.0;
+}
+
+/* The number of samples behind a latency metric: connect_p99_us ->
+ * latency_us.connect.count. */
+static double latency_samples(const json_t *run, const char *metric)
+{
+    const char *under = strchr(metric, '_');
+    char hist[32];
+    const json_t *count;
+
+    if (!under || (size_t)(under - metric) >= sizeof(hist))
+        return 0;
+    snprintf(hist, sizeof(hist), "%.*s", (int)(under - metric), metric);
+    count = json_object_get(json_object_get(json_object_get(run, "latency_us"), hist), "count");
+    return json_is_number(count) ? json_number_value(count) : 0;
 }
 
 static const json_t *find_run(const json_t *doc, const json_t *params)
@@ -122,12 +138,18 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             double b = 0, c = 0;
             bool hb = results_metric(brun, m->name, &b) == 0;
             bool hc = results_metric(crun, m->name, &c) == 0;
-            char bs[32], cs[32], ch[32];
+            char bs[32], cs[32], ch[32], few[48];
             const char *verdict;
 
             if (!hb && !hc)
                 continue; /* e.g. accept latency when neither run had a greeting */
-            if (hb && hc)
+            if (hb && hc && !m->is_ratio &&
+                fmin(latency_samples(brun, m->name), latency_samples(crun, m->name)) <
+                    o->min_samples) {
+                snprintf(few, sizeof(few), "few samples (%.0f/%.0f)",
+                         latency_samples(brun, m->name), latency_samples(crun, m->name));
+                verdict = few;
+            } else if (hb && hc)
                 verdict = judge(m, b, c, o);
             else
                 verdict = hb ? "REGRESSION" : "new";

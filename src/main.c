@@ -32,7 +32,7 @@ static void usage(FILE *out)
     fputs("usage: qbench [run] --config FILE [--set KEY=VALUE]... [--output PATH] [--quiet]\n"
           "       qbench validate --config FILE [--set KEY=VALUE]...\n"
           "       qbench compare BASELINE.json CURRENT.json [--threshold PCT]\n"
-          "                      [--ratio-threshold PP] [--latency-floor-us US]\n"
+          "                      [--ratio-threshold PP] [--latency-floor-us US] [--min-samples N]\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x PARAM]\n"
           "       qbench --version\n"
           "\n"
@@ -219,6 +219,7 @@ static int cmd_compare(int argc, char **argv)
         {"threshold", required_argument, NULL, 't'},
         {"ratio-threshold", required_argument, NULL, 'r'},
         {"latency-floor-us", required_argument, NULL, 'f'},
+        {"min-samples", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     struct compare_opts co;
@@ -231,7 +232,8 @@ static int cmd_compare(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
         double *target = c == 't' ? &co.latency_pct : c == 'r' ? &co.ratio_pp
-                       : c == 'f' ? &co.latency_floor_us : NULL;
+                       : c == 'f' ? &co.latency_floor_us
+                       : c == 'n' ? &co.min_samples : NULL;
 
         if (!target) {
             usage(stderr);
@@ -263,9 +265,10 @@ static int cmd_compare(int argc, char **argv)
         fprintf(stderr, "qbench compare: %s\n", err);
         return EXIT_USAGE;
     }
-    printf("%s (thresholds: latency +%g%% and at least %g us, outcome ratios %g points)\n",
+    printf("%s (thresholds: latency +%g%% and at least %g us, from %g samples or more; "
+           "outcome ratios %g points)\n",
            v == COMPARE_REGRESSION ? "REGRESSION" : "no regression", co.latency_pct,
-           co.latency_floor_us, co.ratio_pp);
+           co.latency_floor_us, co.min_samples, co.ratio_pp);
     return v == COMPARE_REGRESSION ? EXIT_EXPECT : EXIT_OK;
 }
 

@@ -76,9 +76,37 @@ static void test_ratio_noise_within_threshold(void **state) { (void)state; expec
 static void test_missing_run_is_a_regression(void **state) { (void)state; expect_verdict(m_run_missing, COMPARE_REGRESSION, "missing"); }
 static void test_unrelated_files_are_bad_input(void **state) { (void)state; expect_verdict(m_nothing_matches, COMPARE_BAD_INPUT, NULL); }
 
+/* The p99 of three handshakes is their maximum: one slow handshake must not
+ * fail CI, unless the user asks to judge so few samples. */
+static void test_few_samples_are_not_judged(void **state)
+{
+    const struct fake_run base[] = {{"{\"server.backlog\": 2}", 0, 997, 0, 3, 47, 154, 0, 0}};
+    struct fake_run cur[] = {{"{\"server.backlog\": 2}", 0, 997, 0, 3, 47, 2019, 0, 0}};
+    json_t *b = fake_doc(base, 1), *c = fake_doc(cur, 1);
+    struct compare_opts o;
+    char err[ERRBUF_LEN], *out = NULL;
+    size_t len;
+    FILE *f = open_memstream(&out, &len);
+
+    (void)state;
+    compare_default_opts(&o);
+    assert_int_equal(compare_results(b, c, &o, f, err, sizeof(err)), COMPARE_OK);
+    fclose(f);
+    assert_non_null(strstr(out, "few samples (3/3)"));
+    free(out);
+    f = open_memstream(&out, &len);
+    o.min_samples = 1;
+    assert_int_equal(compare_results(b, c, &o, f, err, sizeof(err)), COMPARE_REGRESSION);
+    fclose(f);
+    free(out);
+    json_decref(b);
+    json_decref(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_few_samples_are_not_judged),
         cmocka_unit_test(test_no_change_is_no_regression),
         cmocka_unit_test(test_improvement_is_no_regression),
         cmocka_unit_test(test_established_ratio_drop),
