@@ -32,8 +32,16 @@ for c in $CONFIGS; do
         echo "regress: no baseline results/baseline/$c.json (run $0 --update)" >&2
         exit 2
     fi
+    # backlog-table gates admission (outcome ratios). Its latency is 4,200
+    # connects at 5,000/s on the CI machine's two cores: scheduling noise
+    # moved its p99 between 0.16 and 13.6 ms in identical runs here. The
+    # regressions that matter in it are retransmit-sized (1 s), so only
+    # changes above 100 ms count there.
+    opts=""
+    [ "$c" = backlog-table ] && opts="--latency-floor-us 100000"
     rc=0
-    "$QBENCH" compare "results/baseline/$c.json" "$tmp/$c.json" || rc=$?
+    # shellcheck disable=SC2086
+    "$QBENCH" compare $opts "results/baseline/$c.json" "$tmp/$c.json" || rc=$?
     [ "$rc" -eq 0 ] || status=1
     [ "$rc" -le 1 ] || exit "$rc"
 done
