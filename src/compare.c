@@ -140,14 +140,14 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             bool hc = results_metric(crun, m->name, &c) == 0;
             char bs[32], cs[32], ch[32], few[48];
             const char *verdict;
+            double nb, nc; /* samples behind a latency percentile */
 
             if (!hb && !hc)
                 continue; /* e.g. accept latency when neither run had a greeting */
-            if (hb && hc && !m->is_ratio &&
-                fmin(latency_samples(brun, m->name), latency_samples(crun, m->name)) <
-                    o->min_samples) {
-                snprintf(few, sizeof(few), "few samples (%.0f/%.0f)",
-                         latency_samples(brun, m->name), latency_samples(crun, m->name));
+            nb = m->is_ratio ? 0 : latency_samples(brun, m->name);
+            nc = m->is_ratio ? 0 : latency_samples(crun, m->name);
+            if (hb && hc && !m->is_ratio && fmin(nb, nc) < o->min_samples) {
+                snprintf(few, sizeof(few), "few samples (%.0f/%.0f)", nb, nc);
                 verdict = few;
             } else if (hb && hc)
                 verdict = judge(m, b, c, o);
