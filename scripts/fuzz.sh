@@ -6,10 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 CC=clang cmake -S . -B build-fuzz -DQBENCH_FUZZ=ON -DQBENCH_TESTS=OFF -DQBENCH_WERROR=ON >/dev/null
-cmake --build build-fuzz -j "$(nproc)" --target fuzz_config fuzz_results
+cmake --build build-fuzz -j "$(nproc)" --target fuzz_config fuzz_results fuzz_plot
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for t in config results; do
+for t in config results plot; do
     mkdir -p "$work/$t"
     echo "fuzz_$t: $seconds s"
     ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$seconds" \

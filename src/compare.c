@@ -108,6 +108,31 @@ static void format_change(const struct metric *m, bool hb, double b, bool hc, do
         snprintf(buf, len, "%+.0f us", c - b);
 }
 
+/* Two runs of one file with equal params would both match the same run of
+ * the other file, and one of them would never be judged. */
+static int check_unique_params(const json_t *doc, const char *which, char *err, size_t errlen)
+{
+    const json_t *runs = json_object_get(doc, "runs");
+
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        for (size_t j = 0; j < i; j++) {
+            const json_t *pi = json_object_get(json_array_get(runs, i), "params");
+
+            if (json_equal((json_t *)pi,
+                           json_object_get(json_array_get(runs, j), "params"))) {
+                char *ps = json_dumps(pi, JSON_COMPACT);
+
+                errbuf_set(err, errlen, "%s: runs %zu and %zu have the same params %.200s: "
+                                        "which to compare is ambiguous", which, j + 1, i + 1,
+                           ps ? ps : "?");
+                free(ps);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 enum compare_verdict compare_results(const json_t *baseline, const json_t *current,
                                      const struct compare_opts *o, FILE *out, char *err,
                                      size_t errlen)
@@ -115,6 +140,19 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
     const json_t *bruns = json_object_get(baseline, "runs");
     size_t matched = 0;
     bool regression = false;
+
+    if (check_unique_params(baseline, "baseline", err, errlen) < 0 ||
+        check_unique_params(current, "current", err, errlen) < 0)
+        return COMPARE_BAD_INPUT;
+    /* Decided before any verdict is printed: unrelated files get no table. */
+    for (size_t i = 0; i < json_array_size(bruns); i++)
+        if (find_run(current, json_object_get(json_array_get(bruns, i), "params")))
+            matched++;
+    if (matched == 0) {
+        errbuf_set(err, errlen, "no run of the current file has the params of a baseline run: "
+                                "these files are not the same experiment");
+        return COMPARE_BAD_INPUT;
+    }
 
     fprintf(out, "%-40s %-24s %14s %14s %12s  %s\n", "run", "metric", "baseline", "current",
             "change", "verdict");
@@ -132,7 +170,6 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             free(ps);
             continue;
         }
-        matched++;
         for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
             const struct metric *m = &metrics[k];
             double b = 0, c = 0;
@@ -161,11 +198,6 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             fprintf(out, "%-40s %-24s %14s %14s %12s  %s\n", label, m->name, bs, cs, ch, verdict);
         }
         free(ps);
-    }
-    if (matched == 0) {
-        errbuf_set(err, errlen, "no run of the current file has the params of a baseline run: "
-                                "these files are not the same experiment");
-        return COMPARE_BAD_INPUT;
     }
     return regression ? COMPARE_REGRESSION : COMPARE_OK;
 }

@@ -142,15 +142,26 @@ int config_apply_set(json_t *root, const char *assignment, char *err, size_t err
     const char *eq = strchr(assignment, '=');
     char path[256];
     json_t *value;
+    json_error_t jerr;
     char sub[ERRBUF_LEN];
 
     if (!eq || eq == assignment || (size_t)(eq - assignment) >= sizeof(path))
         return errbuf_set(err, errlen, "--set %s: expected KEY=VALUE", assignment);
     memcpy(path, assignment, (size_t)(eq - assignment));
     path[eq - assignment] = '\0';
-    value = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-    if (!value)
+    value = json_loads(eq + 1, JSON_DECODE_ANY, &jerr);
+    if (!value) {
+        /* A value that starts like JSON structure was meant as JSON: taking
+         * it as a string would turn a typo into "got a string". */
+        const char *t = eq + 1;
+
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (*t == '[' || *t == '{' || *t == '"')
+            return errbuf_set(err, errlen, "--set %s: the value is not valid JSON (column %d: "
+                                           "%s)", assignment, jerr.column, jerr.text);
         value = json_string(eq + 1);
+    }
     if (config_set_path(root, path, value, sub, sizeof(sub)) < 0)
         return errbuf_set(err, errlen, "--set %s: %s", assignment, sub);
     return 0;
@@ -539,6 +550,37 @@ static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
     return 0;
 }
 
+/* What the run will allocate follows from its length: a schedule that
+ * cannot end within a day, or a timeline too long to keep, is refused here
+ * rather than by an allocation failure once the run has started. */
+#define RUN_MAX_MS 86400000.0
+#define TIMELINE_MAX_ROWS 1000000.0
+
+static int check_run_length(struct vctx *v, const struct config *cfg)
+{
+    double ms = cfg->client.duration_ms ? (double)cfg->client.duration_ms : RUN_MAX_MS;
+
+    if (cfg->client.connections) {
+        double sched_ms = (double)cfg->client.connections / cfg->client.rate * 1000.0;
+
+        if (sched_ms > ms && !cfg->client.duration_ms)
+            return bad(v, "client.connections", "%llu connections at client.rate %g/s would "
+                       "take %.0f s, over the %.0f s a run may last; lower connections, raise "
+                       "rate, or bound the run with duration_ms",
+                       (unsigned long long)cfg->client.connections, cfg->client.rate,
+                       sched_ms / 1000.0, RUN_MAX_MS / 1000.0);
+        if (sched_ms < ms)
+            ms = sched_ms;
+    }
+    ms += (double)cfg->client.connect_timeout_ms + (double)cfg->client.greeting_timeout_ms;
+    if (ms / cfg->sample.timeline_ms > TIMELINE_MAX_ROWS)
+        return bad(v, "sample.timeline_ms", "%u ms rows over a run of up to %.0f s make %.0f "
+                   "timeline rows, more than %.0f; use at least %.0f",
+                   cfg->sample.timeline_ms, ms / 1000.0, ms / cfg->sample.timeline_ms,
+                   TIMELINE_MAX_ROWS, ms / TIMELINE_MAX_ROWS + 1);
+    return 0;
+}
+
 int config_from_json(const json_t *root, const char *source, const char *default_name,
                      struct config *cfg, char *err, size_t errlen)
 {
@@ -594,6 +636,8 @@ int config_from_json(const json_t *root, const char *source, const char *default
         return -1;
     cfg->sample.accept_queue_ms = (unsigned)aq;
     cfg->sample.timeline_ms = (unsigned)tl;
+    if (check_run_length(&v, cfg))
+        return -1;
 
     snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
     if (get_string(&v, root, "", "output", cfg->output, sizeof(cfg->output)))

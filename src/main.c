@@ -1,6 +1,9 @@
 /* qbench: what a full listen backlog does to TCP connections.
  * The command line: run / validate / compare / plot. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "plot.h"
 #include "results.h"
 #include "runner.h"
+#include "safefile.h"
 #include "stopflag.h"
 
 enum exit_code {
@@ -154,13 +158,25 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         plan_destroy(&plan);
         return EXIT_OK;
     }
-    if (results_probe(plan.points[0].output, err, sizeof(err)) < 0) {
-        fprintf(stderr, "qbench: %s\n", err);
-        plan_destroy(&plan);
-        return EXIT_ENV;
+    {
+        const char *inputs[] = {a.config};
+        int env;
+
+        if (safefile_check(plan.points[0].output, inputs, 1, &env, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench: output: %s\n", err);
+            plan_destroy(&plan);
+            return env ? EXIT_ENV : EXIT_USAGE;
+        }
+    }
+    raise_nofile();
+    for (size_t i = 0; i < plan.npoints; i++) {
+        if (runner_check_fds(&plan.points[i], err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench: %s\n", err);
+            plan_destroy(&plan);
+            return EXIT_ENV;
+        }
     }
     stopflag_install();
-    raise_nofile();
     clock_iso8601(started, sizeof(started));
     runs = json_array();
     for (size_t i = 0; i < plan.npoints && !interrupted; i++) {
@@ -280,11 +296,12 @@ static int cmd_plot(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *x = NULL;
-    char err[ERRBUF_LEN], tmp[PATH_MAX + 32];
+    char err[ERRBUF_LEN];
+    struct safefile sf;
     json_t **docs;
     size_t ndocs = 0;
     char *script = NULL;
-    int c, fmt, rc = EXIT_OK;
+    int c, fmt, env, rc = EXIT_OK;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:x:", opts, NULL)) != -1) {
@@ -319,11 +336,31 @@ static int cmd_plot(int argc, char **argv)
         }
         ndocs++;
     }
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
-    if (plot_script(docs, ndocs, x, (enum plot_format)fmt, tmp, &script, err, sizeof(err)) < 0 ||
-        plot_render(script, tmp, out, err, sizeof(err)) < 0) {
+    if (plot_script(docs, ndocs, x, (enum plot_format)fmt, &script, err, sizeof(err)) < 0) {
         fprintf(stderr, "qbench plot: %s\n", err);
         rc = EXIT_USAGE;
+        goto out;
+    }
+    if (safefile_check(out, (const char *const *)argv + optind, (size_t)(argc - optind), &env,
+                       err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench plot: -o: %s\n", err);
+        rc = env ? EXIT_ENV : EXIT_USAGE;
+        goto out;
+    }
+    if (safefile_open(&sf, out, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench plot: %s\n", err);
+        rc = EXIT_ENV;
+        goto out;
+    }
+    if (plot_render(script, sf.fd, err, sizeof(err)) < 0) {
+        safefile_abort(&sf);
+        fprintf(stderr, "qbench plot: %s; nothing written to %s\n", err, out);
+        rc = EXIT_ENV;
+        goto out;
+    }
+    if (safefile_commit(&sf, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench plot: %s\n", err);
+        rc = EXIT_ENV;
         goto out;
     }
     printf("wrote %s\n", out);
@@ -335,9 +372,27 @@ out:
     return rc;
 }
 
+/* Descriptors 0-2 open before anything else: started with one closed, the
+ * first socket would take its number and progress lines would be written
+ * into the listener. */
+static void open_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+            _exit(EXIT_ENV);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
+
+    open_std_fds();
+    /* A peer or gnuplot going away is an error to report, not a signal
+     * that kills qbench without results. */
+    signal(SIGPIPE, SIG_IGN);
 
     if (strcmp(cmd, "--version") == 0) {
         printf("qbench %s\n", QBENCH_VERSION);

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include "errbuf.h"
 #include "outcome.h"
 #include "results.h"
+#include "safefile.h"
 
 extern char **environ;
 
@@ -36,22 +39,54 @@ int plot_format_of(const char *path)
     return -1;
 }
 
-/* The content of a gnuplot double-quoted string, escaped. */
-static void quote_body(FILE *f, const char *s)
+/* A gnuplot single-quoted string holding s literally. Inside single quotes
+ * gnuplot substitutes nothing (no backquote commands, no @macros, no
+ * backslash escapes); the only special character is the quote itself,
+ * doubled. Control characters (a newline would end the command) are shown
+ * as '?'. tic: the string is a tic label, which gnuplot also runs through
+ * its number formatter, so '%' is doubled as well. Every string of a
+ * results file reaches the script through here and nowhere else. */
+static void gp_string(FILE *f, const char *s, bool tic)
 {
+    fputc('\'', f);
     for (; s && *s; s++) {
-        if (*s == '"' || *s == '\\')
-            fputc('\\', f);
-        fputc(*s == '\n' ? ' ' : *s, f);
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '\'')
+            fputs("''", f);
+        else if (tic && c == '%')
+            fputs("%%", f);
+        else if (c < 0x20 || c == 0x7f)
+            fputc('?', f);
+        else
+            fputc(c, f);
     }
+    fputc('\'', f);
 }
 
-/* A gnuplot double-quoted string. */
-static void quote(FILE *f, const char *s)
+/* Bounded text for titles and captions: appends never write past buf,
+ * and a text that does not fit is cut (no size arithmetic can wrap). */
+struct text {
+    char buf[1024];
+    size_t len;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_add(struct text *t, const char *fmt, ...)
 {
-    fputc('"', f);
-    quote_body(f, s);
-    fputc('"', f);
+    va_list ap;
+    int n;
+
+    if (t->len >= sizeof(t->buf) - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(t->buf + t->len, sizeof(t->buf) - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        t->buf[t->len] = '\0';
+    else
+        t->len = (size_t)n < sizeof(t->buf) - t->len ? t->len + (size_t)n : sizeof(t->buf) - 1;
 }
 
 static void value_text(const json_t *v, char *buf, size_t len)
@@ -211,61 +246,73 @@ static bool is_x(const char *x_names, const char *name)
 
 /* The settings that decide the outcome, for a caption, as the first run has
  * them; skips the ones that differ between runs (x_key: their short names)
- * and names those the x axis does not show (also). */
+ * and names those the x axis does not show (also). Strings from the file
+ * are cut to a readable length; the whole caption is bounded. */
 static void caption(FILE *f, const struct point *p, const char *x_key, const char *also)
 {
     const json_t *cfg = json_object_get(p->doc, "config");
     const json_t *server = json_object_get(cfg, "server");
     const json_t *client = json_object_get(cfg, "client");
     const json_t *sys = json_object_get(p->run, "sysctl");
+    const json_t *kernel = json_object_get(p->doc, "kernel");
     const char *key;
     json_t *val;
-    char buf[1024], v[64];
-    size_t n = 0;
+    struct text t = {.len = 0};
+    char v[64];
 
-    n += (size_t)snprintf(buf + n, sizeof(buf) - n, "kernel %s",
-                          json_string_value(json_object_get(p->doc, "kernel")));
+    t.buf[0] = '\0';
+    text_add(&t, "kernel %.64s", json_is_string(kernel) ? json_string_value(kernel) : "?");
     /* what is on the x axis varies, so the first run's value would mislead */
     if (server && !is_x(x_key, "backlog"))
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | backlog %lld",
-                              (long long)num(server, "backlog", NULL));
+        text_add(&t, " | backlog %lld", (long long)num(server, "backlog", NULL));
     if (server && !is_x(x_key, "accept_delay_ms")) {
         long long delay = (long long)num(server, "accept_delay_ms", NULL);
 
         if (delay < 0)
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | never accepts");
+            text_add(&t, " | never accepts");
         else if (delay == 0)
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | accepts at once");
+            text_add(&t, " | accepts at once");
         else
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | accept every %lld ms", delay);
+            text_add(&t, " | accept every %lld ms", delay);
     }
     if (client && !is_x(x_key, "rate"))
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | rate %g/s", num(client, "rate", NULL));
+        text_add(&t, " | rate %g/s", num(client, "rate", NULL));
     json_object_foreach((json_t *)sys, key, val) {
         if (is_x(x_key, short_key(key)))
             continue;
         if (strstr(key, "port_range") || strstr(key, "tw_reuse") || strstr(key, "max_syn"))
             continue;
         value_text(val, v, sizeof(v));
-        if (n < sizeof(buf))
-            n += (size_t)snprintf(buf + n, sizeof(buf) - n, " | %s %s", short_key(key), v);
+        text_add(&t, " | %.48s %s", short_key(key), v);
     }
-    if (also && *also && n < sizeof(buf))
-        snprintf(buf + n, sizeof(buf) - n, " | also differ between runs: %s", also);
+    if (also && *also)
+        text_add(&t, " | also differ between runs: %s", also);
     fprintf(f, "set label 1 ");
-    quote(f, buf);
-    fprintf(f, " at screen 0.01, screen 0.012 font \",9\"\n");
+    gp_string(f, t.buf, false);
+    fprintf(f, " at screen 0.01, screen 0.012 font ',9'\n");
 }
 
-static void terminal(FILE *f, enum plot_format fmt, const char *out)
+/* The picture goes to gnuplot's standard output, which the caller points
+ * at the file it made: no path appears in the script. */
+static void terminal(FILE *f, enum plot_format fmt)
 {
     if (fmt == PLOT_PNG)
-        fprintf(f, "set terminal pngcairo size 1280,960 noenhanced font \"DejaVu Sans,11\"\n");
+        fprintf(f, "set terminal pngcairo size 1280,960 noenhanced font 'DejaVu Sans,11'\n");
     else
-        fprintf(f, "set terminal svg size 1280,960 dynamic noenhanced font \"DejaVu Sans,11\"\n");
-    fprintf(f, "set output ");
-    quote(f, out);
-    fprintf(f, "\nset grid ytics lc rgb \"#dddddd\"\nset key outside right top\n");
+        fprintf(f, "set terminal svg size 1280,960 dynamic noenhanced font 'DejaVu Sans,11'\n");
+    fprintf(f, "set grid ytics lc rgb '#dddddd'\nset key outside right top\n");
+}
+
+/* The x tics of a sweep plot: one label per point at 0, 1, ... */
+static void xtics(FILE *f, const struct point *pts, size_t n)
+{
+    fprintf(f, "set xtics (");
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        gp_string(f, pts[i].label, true);
+        fprintf(f, " %zu", i);
+    }
+    fprintf(f, ")\n");
 }
 
 static const char *const outcome_colors[OUTCOME_COUNT] = {
@@ -276,13 +323,14 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
                        const char *differ, const char *also, const char *name)
 {
     double lat_lo = 1e12, lat_hi = 0;
+    struct text title = {.len = 0};
 
     fprintf(f, "$outcomes << EOD\n");
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_object_get(pts[i].run, "outcomes");
         double att = num(o, "attempted", NULL);
 
-        quote(f, pts[i].label);
+        fprintf(f, "%zu", i);
         for (int k = 0; k < OUTCOME_COUNT; k++)
             fprintf(f, " %.6f", att > 0 ? num(o, outcome_name((enum outcome)k), NULL) / att : 0);
         fprintf(f, "\n");
@@ -292,7 +340,7 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
         const json_t *lat = json_object_get(pts[i].run, "latency_us");
         const char *which[2] = {"connect", "accept"};
 
-        quote(f, pts[i].label);
+        fprintf(f, "%zu", i);
         for (int w = 0; w < 2; w++) {
             const json_t *h = json_object_get(lat, which[w]);
             bool any = num(h, "count", NULL) > 0;
@@ -310,21 +358,21 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
         fprintf(f, "\n");
     }
     fprintf(f, "EOD\n");
-    fprintf(f, "set multiplot layout 2,1 title \"qbench ");
-    quote_body(f, name);
-    fprintf(f, ": what clients saw, by ");
-    quote_body(f, x_key);
-    fputc('"', f);
+    title.buf[0] = '\0';
+    text_add(&title, "qbench %.100s: what clients saw, by %s", name ? name : "?", x_key);
+    fprintf(f, "set multiplot layout 2,1 title ");
+    gp_string(f, title.buf, false);
     fprintf(f, "\nset bmargin 5\nset xrange [-0.5:%zu.5]\n", n - 1);
+    xtics(f, pts, n);
     fprintf(f, "set title \"Outcome of every connection attempt (fraction, stacked)\"\n");
     fprintf(f, "set style data histograms\nset style histogram rowstacked\n"
                "set style fill solid 0.85 border -1\nset boxwidth 0.7\n"
                "set yrange [0:1]\nset ylabel \"fraction of attempts\"\nset xlabel ");
-    quote(f, x_key);
+    gp_string(f, x_key, false);
     fprintf(f, "\nplot ");
     for (int k = 0; k < OUTCOME_COUNT; k++) {
         fprintf(f, "%s using %d%s title \"%s\" lc rgb \"%s\"", k ? ", ''" : "$outcomes", k + 2,
-                k == 0 ? ":xtic(1)" : "", outcome_name((enum outcome)k), outcome_colors[k]);
+                "", outcome_name((enum outcome)k), outcome_colors[k]);
     }
     fprintf(f, "\nunset style\nset style data linespoints\n");
     fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "
@@ -334,16 +382,16 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
     if (lat_hi > 0 && lat_lo <= lat_hi)
         fprintf(f, "set yrange [%g:%g]\n", lat_lo / 1.6, lat_hi * 1.6);
     else
-        fprintf(f, "set yrange [*:*]\n");
+        fprintf(f, "set yrange [0.1:10000]\n"); /* nothing to show, but still a picture */
     fprintf(f, "set logscale y\nset format y \"%%g\"\n"
                "set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500,"
                " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000)\n"
                "set ylabel \"milliseconds (log scale)\"\n");
     caption(f, &pts[0], differ, also);
-    fprintf(f, "plot $latency using 0:2:xtic(1) title \"connect p50\" lw 2 pt 7 lc rgb "
-               "\"#1f77b4\", '' using 0:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
-               "\"#1f77b4\", '' using 0:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
-               "'' using 0:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"\n");
+    fprintf(f, "plot $latency using 1:2 title \"connect p50\" lw 2 pt 7 lc rgb "
+               "\"#1f77b4\", '' using 1:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
+               "\"#1f77b4\", '' using 1:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
+               "'' using 1:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"\n");
     fprintf(f, "unset multiplot\n");
 }
 
@@ -354,8 +402,27 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     const json_t *samples = json_object_get(aq, "samples");
     double interval = num(p->run, "timeline_interval_ms", NULL);
     double cap = num(aq, "limit", NULL) + num(aq, "listeners", NULL);
-    char t[256];
+    double t_hi = 0, y_hi = 0;
+    struct text t = {.len = 0};
 
+    /* Both panels share one x range (the run's), so a queue spike lines
+     * up with the failures it caused; a file with no data still draws. */
+    for (size_t i = 0; i < json_array_size(tl); i++) {
+        const json_t *row = json_array_get(tl, i);
+        double end = (json_number_value(json_array_get(row, 0)) + interval) / 1000.0;
+
+        t_hi = end > t_hi ? end : t_hi;
+        for (size_t k = 1; k <= 3; k++) {
+            double y = json_number_value(json_array_get(row, k));
+
+            y_hi = y > y_hi ? y : y_hi;
+        }
+    }
+    for (size_t i = 0; i < json_array_size(samples); i++) {
+        double end = json_number_value(json_array_get(json_array_get(samples, i), 0)) / 1000.0;
+
+        t_hi = end > t_hi ? end : t_hi;
+    }
     fprintf(f, "$timeline << EOD\n");
     for (size_t i = 0; i < json_array_size(tl); i++) {
         const json_t *row = json_array_get(tl, i);
@@ -373,13 +440,16 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
                 (long long)json_integer_value(json_array_get(s, 1)));
     }
     fprintf(f, "EOD\n");
-    snprintf(t, sizeof(t), "qbench %s: one run over time", name);
+    t.buf[0] = '\0';
+    text_add(&t, "qbench %.100s: one run over time", name ? name : "?");
     fprintf(f, "set multiplot layout 2,1 title ");
-    quote(f, t);
+    gp_string(f, t.buf, false);
     fprintf(f, "\nset bmargin 5\nset xlabel \"seconds since the first scheduled connect\"\n");
+    fprintf(f, "set xrange [0:%g]\n", t_hi > 0 ? t_hi : 1.0);
     fprintf(f, "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
                "they ended)\"\n", interval);
-    fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:*]\n");
+    fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:%g]\n",
+            y_hi > 0 ? y_hi * 1.1 : 1.0);
     caption(f, p, NULL, NULL);
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
                "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\", "
@@ -397,7 +467,7 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
 }
 
 int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plot_format fmt,
-                const char *output_path, char **script, char *err, size_t errlen)
+                char **script, char *err, size_t errlen)
 {
     struct point *pts;
     size_t n = 0, total = 0, size = 0;
@@ -466,7 +536,7 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
         free(pts);
         return errbuf_set(err, errlen, "out of memory");
     }
-    terminal(f, fmt, output_path);
+    terminal(f, fmt);
     if (n == 1)
         single_plot(f, &pts[0], json_string_value(json_object_get(docs[0], "name")));
     else
@@ -477,23 +547,32 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
     return 0;
 }
 
-int plot_render(const char *script, const char *tmp_path, const char *output_path, char *err,
-                size_t errlen)
+int plot_render(const char *script, int out_fd, char *err, size_t errlen)
 {
-    int pipefd[2], status;
+    int pipefd[2], status, rc;
     pid_t pid;
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t dflt;
     const char *gp = getenv("QBENCH_GNUPLOT") ? getenv("QBENCH_GNUPLOT") : "gnuplot";
     char *argv[] = {(char *)gp, NULL};
     struct stat st;
     size_t len = strlen(script);
-    int rc;
+    bool short_write = false;
 
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return errbuf_set(err, errlen, "pipe: %s", strerror(errno));
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, pipefd[0], STDIN_FILENO);
-    rc = posix_spawnp(&pid, gp, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+    /* qbench ignores SIGPIPE; gnuplot gets the default back */
+    posix_spawnattr_init(&attr);
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &dflt);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawnp(&pid, gp, &fa, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[0]);
     if (rc != 0) {
@@ -501,25 +580,21 @@ int plot_render(const char *script, const char *tmp_path, const char *output_pat
         return errbuf_set(err, errlen, "cannot run %s: %s (install it: apt-get install "
                                        "gnuplot-nox, or set QBENCH_GNUPLOT)", gp, strerror(rc));
     }
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(pipefd[1], script + off, len - off);
-
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
+    /* gnuplot stopping early (a script error) shows as EPIPE here, not as
+     * a signal that would kill qbench */
+    if (safefile_write_all(pipefd[1], script, len) < 0)
+        short_write = true;
     close(pipefd[1]);
-    waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || stat(tmp_path, &st) < 0 ||
-        st.st_size == 0) {
-        unlink(tmp_path);
-        return errbuf_set(err, errlen, "gnuplot failed (exit %d); nothing written to %s",
-                          WIFEXITED(status) ? WEXITSTATUS(status) : -1, output_path);
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR)
+            return errbuf_set(err, errlen, "waitpid %s: %s", gp, strerror(errno));
     }
-    if (rename(tmp_path, output_path) < 0) {
-        unlink(tmp_path);
-        return errbuf_set(err, errlen, "rename %s -> %s: %s", tmp_path, output_path,
-                          strerror(errno));
-    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return errbuf_set(err, errlen, "%s failed (%s %d)%s", gp,
+                          WIFEXITED(status) ? "exit" : "signal",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                          short_write ? " before reading the whole script" : "");
+    if (fstat(out_fd, &st) < 0 || st.st_size == 0)
+        return errbuf_set(err, errlen, "%s exited 0 but drew nothing", gp);
     return 0;
 }

@@ -12,7 +12,7 @@
 #include "clock.h"
 #include "errbuf.h"
 #include "outcome.h"
-#include "stopflag.h"
+#include "safefile.h"
 
 json_t *results_histogram_json(const struct histogram *h)
 {
@@ -179,90 +179,28 @@ json_t *results_document(const json_t *effective_config, json_t *runs, json_t *e
     return doc;
 }
 
-static int mkdir_parents(const char *path, char *err, size_t errlen)
-{
-    char buf[PATH_MAX];
-
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return errbuf_set(err, errlen, "cannot create directory %s: %s", buf,
-                              strerror(errno));
-        *p = '/';
-    }
-    return 0;
-}
-
-/* Writes all of buf, or fails with errno set (a short write is retried,
- * so a full disk reports ENOSPC rather than a silent truncation). */
-static int write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
 {
-    static char tmp[PATH_MAX + 32];
+    struct safefile sf;
     char *text;
-    int fd, rc = 0;
+    int rc;
 
-    if (mkdir_parents(path, err, errlen) < 0)
-        return -1;
     text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (!text)
         return errbuf_set(err, errlen, "cannot write results: out of memory");
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    if (safefile_open(&sf, path, err, errlen) < 0) {
         free(text);
-        return errbuf_set(err, errlen, "cannot write results: %s: %s", tmp, strerror(errno));
+        return -1;
     }
-    stopflag_set_tmpfile(tmp);
-    if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0)
-        rc = errbuf_set(err, errlen, "cannot write results: %s: %s", tmp, strerror(errno));
-    else if (fsync(fd) < 0)
-        rc = errbuf_set(err, errlen, "cannot write results: fsync %s: %s", tmp, strerror(errno));
-    if (close(fd) < 0 && rc == 0)
-        rc = errbuf_set(err, errlen, "cannot write results: close %s: %s", tmp, strerror(errno));
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = errbuf_set(err, errlen, "cannot write results: rename %s -> %s: %s", tmp, path,
-                        strerror(errno));
-    if (rc < 0)
-        unlink(tmp);
-    stopflag_set_tmpfile(NULL);
+    if (safefile_write(&sf, text, strlen(text), err, errlen) < 0 ||
+        safefile_write(&sf, "\n", 1, err, errlen) < 0) {
+        safefile_abort(&sf);
+        rc = -1;
+    } else {
+        rc = safefile_commit(&sf, err, errlen);
+    }
     free(text);
     return rc;
-}
-
-int results_probe(const char *path, char *err, size_t errlen)
-{
-    char tmp[PATH_MAX + 32];
-    int fd;
-
-    if (mkdir_parents(path, err, errlen) < 0)
-        return -1;
-    snprintf(tmp, sizeof(tmp), "%s.probe.%d", path, (int)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return errbuf_set(err, errlen, "cannot write results next to %s: %s", path,
-                          strerror(errno));
-    close(fd);
-    unlink(tmp);
-    return 0;
 }
 
 int results_check(const json_t *doc, const char *source, char *err, size_t errlen)

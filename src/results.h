@@ -45,13 +45,10 @@ json_t *results_histogram_json(const struct histogram *h);
 json_t *results_document(const json_t *effective_config, json_t *runs, json_t *expect,
                          const char *started_at, bool interrupted);
 
-/* Writes doc to path atomically; creates missing parent directories. */
+/* Writes doc to path through safefile: whole or not at all, replacing only
+ * a regular file; missing parent directories are created. Check the path
+ * with safefile_check before the run. */
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen);
-
-/* Checks before a run that the results can be written there (creates the
- * parent directories, creates and removes a probe file), so a long run
- * does not end in "cannot write". */
-int results_probe(const char *path, char *err, size_t errlen);
 
 /* Loads and checks a results file (schema, runs[]). */
 json_t *results_load(const char *path, char *err, size_t errlen);

@@ -72,6 +72,24 @@ static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **re
 /* Connections one client thread may hold at once: what the rate and the
  * timeouts need, within the open-file limit (a quarter kept for the
  * built-in server). Says so when the limit will bite, and what to change. */
+int runner_check_fds(const struct config *cfg, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    unsigned n = cfg->client.threads ? cfg->client.threads : 1;
+    /* the reserve (namespace, loops, timers, /proc files), and at least
+     * one connection per client thread after the built-in server's share */
+    uint64_t need = FD_RESERVE + (cfg->use_target ? n : (4 * n + 2) / 3);
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return 0;
+    return errbuf_set(err, errlen, "the open-file limit (RLIMIT_NOFILE) is %llu, hard limit "
+                                   "%llu; qbench needs at least %llu to run %u client thread%s "
+                                   "(raise it: ulimit -n %llu)",
+                      (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+                      (unsigned long long)need, n, n == 1 ? "" : "s",
+                      (unsigned long long)need);
+}
+
 static uint64_t pool_per_thread(const struct config *cfg, unsigned nthreads, bool quiet)
 {
     struct rlimit rl;
@@ -83,6 +101,8 @@ static uint64_t pool_per_thread(const struct config *cfg, unsigned nthreads, boo
     if (!cfg->use_target)
         budget = budget * 3 / 4;
     budget /= nthreads;
+    if (budget == 0)
+        budget = 1;
     if (need <= budget)
         return need;
     if (!quiet)
@@ -93,7 +113,7 @@ static uint64_t pool_per_thread(const struct config *cfg, unsigned nthreads, boo
                 "EMFILE. Raise the limit (ulimit -n) or shorten the timeouts.\n",
                 cfg->client.rate, (unsigned long long)need, (unsigned long long)rl.rlim_cur,
                 (unsigned long long)budget);
-    return budget ? budget : 1;
+    return budget;
 }
 
 /* Grows the process's file table once, before the run, to the size the run

@@ -19,6 +19,11 @@ struct runner_opts {
     unsigned npoints;
 };
 
+/* Before any point runs: -1 and the cause (naming the limit and the
+ * command that raises it) when the open-file limit is too low to run cfg
+ * at all, so libev and the namespace never fail half-way. */
+int runner_check_fds(const struct config *cfg, char *err, size_t errlen);
+
 /* Returns 0 and the run's JSON in *run (interrupted set if a signal cut
  * it short), or -1 when the environment refused (namespace, sysctl,
  * bind ...) with the cause in err. */

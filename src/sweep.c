@@ -1,5 +1,6 @@
 #include "sweep.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -39,6 +40,22 @@ int sweep_parse(const json_t *spec, const char *source, struct sweep *sw, char *
             sweep_destroy(sw);
             return errbuf_set(err, errlen, "%s: sweep.%s: must be a non-empty list of values",
                               source, key);
+        }
+        /* Two equal values would make two points with the same params,
+         * which nothing downstream (plot, compare) could tell apart. */
+        for (size_t i = 0; i < json_array_size(val); i++) {
+            for (size_t j = 0; j < i; j++) {
+                if (json_equal(json_array_get(val, i), json_array_get(val, j))) {
+                    char *text = json_dumps(json_array_get(val, i), JSON_ENCODE_ANY);
+
+                    errbuf_set(err, errlen, "%s: sweep.%s: the value %.64s appears twice (items "
+                                            "%zu and %zu); every point must differ",
+                               source, key, text ? text : "?", j + 1, i + 1);
+                    free(text);
+                    sweep_destroy(sw);
+                    return -1;
+                }
+            }
         }
         if (sw->nkeys >= SWEEP_MAX_KEYS || strlen(key) >= sizeof(sw->keys[0])) {
             sweep_destroy(sw);

@@ -63,6 +63,8 @@ static void m_accept_p50_regress(struct fake_run *r) { r[1].accept_p50 = 900000;
 static void m_small_ratio_noise(struct fake_run *r) { r[0].established -= 10; r[0].timeout += 10; }
 static void m_run_missing(struct fake_run *r) { r[1].params = "{\"sysctl.net.ipv4.tcp_synack_retries\": 9}"; }
 static void m_nothing_matches(struct fake_run *r) { r[0].params = "{\"x\": 1}"; r[1].params = "{\"x\": 2}"; }
+/* a sweep with a duplicate value: the second run would never be judged */
+static void m_duplicate_params(struct fake_run *r) { r[1].params = r[0].params; r[1].established = 0; r[1].timeout = 1000; }
 
 static void test_no_change_is_no_regression(void **state) { (void)state; expect_verdict(NULL, COMPARE_OK, "established_ratio"); }
 static void test_improvement_is_no_regression(void **state) { (void)state; expect_verdict(m_established_improves, COMPARE_OK, "better"); }
@@ -74,7 +76,18 @@ static void test_latency_noise_below_floor(void **state) { (void)state; expect_v
 static void test_accept_p50_growth(void **state) { (void)state; expect_verdict(m_accept_p50_regress, COMPARE_REGRESSION, "accept_p50_us"); }
 static void test_ratio_noise_within_threshold(void **state) { (void)state; expect_verdict(m_small_ratio_noise, COMPARE_OK, NULL); }
 static void test_missing_run_is_a_regression(void **state) { (void)state; expect_verdict(m_run_missing, COMPARE_REGRESSION, "missing"); }
-static void test_unrelated_files_are_bad_input(void **state) { (void)state; expect_verdict(m_nothing_matches, COMPARE_BAD_INPUT, NULL); }
+static void test_duplicate_params_are_bad_input(void **state) { (void)state; expect_verdict(m_duplicate_params, COMPARE_BAD_INPUT, NULL); }
+
+/* Unrelated files: refused before a single verdict is printed. */
+static void test_unrelated_files_are_bad_input(void **state)
+{
+    char *out = NULL;
+
+    (void)state;
+    assert_int_equal(run_compare(m_nothing_matches, &out), COMPARE_BAD_INPUT);
+    assert_null(strstr(out, "REGRESSION"));
+    free(out);
+}
 
 /* The p99 of three handshakes is their maximum: one slow handshake must not
  * fail CI, unless the user asks to judge so few samples. */
@@ -118,6 +131,7 @@ int main(void)
         cmocka_unit_test(test_ratio_noise_within_threshold),
         cmocka_unit_test(test_missing_run_is_a_regression),
         cmocka_unit_test(test_unrelated_files_are_bad_input),
+        cmocka_unit_test(test_duplicate_params_are_bad_input),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

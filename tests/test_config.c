@@ -149,6 +149,9 @@ static void test_bad_configs_name_the_key(void **state)
         {"{\"server\": {\"greeting\": false}, \"client\": {\"rate\": 1, \"connections\": 1, \"expect_greeting\": true}}", "client.expect_greeting: true, but server.greeting is false"},
         {"{\"sample\": {\"accept_queue_ms\": 0}, " MINIMAL "}", "sample.accept_queue_ms: must be >= 1"},
         {"[1, 2]", "t.json: the config must be a JSON object"},
+        /* what the run could not allocate is refused before it starts */
+        {"{\"client\": {\"rate\": 1, \"connections\": 1000000000}}", "client.connections: 1000000000 connections at client.rate 1/s would take 1000000000 s"},
+        {"{\"client\": {\"rate\": 1, \"duration_ms\": 86400000}, \"sample\": {\"timeline_ms\": 1}}", "sample.timeline_ms: 1 ms rows"},
     };
     char err[ERRBUF_LEN];
     struct config cfg;
@@ -212,6 +215,12 @@ static void test_set_overrides_by_dotted_path(void **state)
     assert_int_equal(config_apply_set(root, "server.backlog=\"many\"", err, sizeof(err)), 0);
     assert_int_equal(config_from_json(root, "t.json", "t", &cfg, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "server.backlog: must be an integer"));
+    /* JSON that does not parse is reported as such, not taken as a string */
+    assert_int_equal(config_apply_set(root, "server.backlog=[1", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--set server.backlog=[1: the value is not valid JSON"));
+    assert_int_equal(config_apply_set(root, "sweep={\"server.backlog\": [1,", err, sizeof(err)),
+                     -1);
+    assert_non_null(strstr(err, "not valid JSON"));
     json_decref(root);
 }
 

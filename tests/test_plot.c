@@ -7,6 +7,7 @@
 
 #include "errbuf.h"
 #include "plot.h"
+#include "gpcheck.h"
 #include "testdocs.h"
 
 static void test_format_from_extension(void **state)
@@ -29,10 +30,10 @@ static void test_sweep_script_stacks_outcomes_in_x_order(void **state)
     char *first, *second;
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, "/tmp/o.png", &script, err,
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err,
                                  sizeof(err)), 0);
     assert_non_null(strstr(script, "set terminal pngcairo"));
-    assert_non_null(strstr(script, "set output \"/tmp/o.png\""));
+    assert_null(strstr(script, "set output")); /* gnuplot draws to its stdout */
     assert_non_null(strstr(script, "rowstacked"));
     assert_non_null(strstr(script, "set logscale y"));
     assert_non_null(strstr(script, " 1000, 2000, 5000,"));
@@ -40,14 +41,16 @@ static void test_sweep_script_stacks_outcomes_in_x_order(void **state)
     assert_non_null(strstr(script, "title \"greeting_timeout\""));
     assert_non_null(strstr(script, "milliseconds"));
     assert_non_null(strstr(script, "kernel "));                  /* caption */
-    /* x values sorted numerically: the 0 row comes before the 2 row */
-    first = strstr(script, "\"0\" 0.5");
-    second = strstr(script, "\"2\" 0.9");
+    /* x values sorted numerically: the 0 point comes before the 2 point */
+    assert_non_null(strstr(script, "set xtics ('0' 0, '2' 1)"));
+    first = strstr(script, "\n0 0.5");
+    second = strstr(script, "\n1 0.9");
     assert_non_null(first);
     assert_non_null(second);
     assert_true(first < second);
     /* the greeting_timeout column carries 40 of 100 */
-    assert_non_null(strstr(script, "\"0\" 0.500000 0.100000 0.000000 0.000000 0.400000"));
+    assert_non_null(strstr(script, "\n0 0.500000 0.100000 0.000000 0.000000 0.400000"));
+    assert_null(gpcheck(script));
     free(script);
     json_decref(doc);
 }
@@ -59,7 +62,7 @@ static void test_single_run_script_draws_timeline_and_queue(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_SVG, "/tmp/o.svg", &script, err,
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_SVG, &script, err,
                                  sizeof(err)), 0);
     assert_non_null(strstr(script, "set terminal svg"));
     assert_non_null(strstr(script, "$timeline << EOD\n0.000 10 8 0\n0.100 10 5 3\nEOD"));
@@ -79,8 +82,9 @@ static void test_missing_latency_is_a_gap_not_zero(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
-    assert_non_null(strstr(script, "\"1\" 0.1000 1.0000 NaN NaN"));
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "set xtics ('1' 0, '2' 1)"));
+    assert_non_null(strstr(script, "\n0 0.1000 1.0000 NaN NaN"));
     free(script);
     json_decref(doc);
 }
@@ -95,10 +99,10 @@ static void test_unknown_x_param_is_an_error(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, "server.no_such_key", PLOT_PNG, "o.png", &script, err,
+    assert_int_equal(plot_script(&doc, 1, "server.no_such_key", PLOT_PNG, &script, err,
                                  sizeof(err)), -1);
     assert_non_null(strstr(err, "--x server.no_such_key"));
-    assert_int_equal(plot_script(&doc, 1, "sysctl.net.ipv4.no_such_sysctl", PLOT_PNG, "o.png",
+    assert_int_equal(plot_script(&doc, 1, "sysctl.net.ipv4.no_such_sysctl", PLOT_PNG,
                                  &script, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "--x sysctl.net.ipv4.no_such_sysctl"));
     json_decref(doc);
@@ -121,10 +125,10 @@ static void test_files_without_params_plot_against_what_differs(void **state)
                         json_integer(3));
     json_object_set_new(json_object_get(run1, "sysctl"), "net.ipv4.tcp_synack_retries",
                         json_integer(0));
-    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
     assert_non_null(strstr(script, "by tcp_synack_retries"));
-    assert_non_null(strstr(script, "\"0\" 0.5")); /* sorted: 0 before 3 */
-    assert_true(strstr(script, "\"0\" 0.5") < strstr(script, "\"3\" 0.9"));
+    assert_non_null(strstr(script, "set xtics ('0' 0, '3' 1)")); /* sorted: 0 before 3 */
+    assert_non_null(strstr(script, "\n0 0.5"));
     assert_null(strstr(script, "| tcp_synack_retries")); /* not in the caption */
     free(script);
 
@@ -133,23 +137,22 @@ static void test_files_without_params_plot_against_what_differs(void **state)
                         json_integer(3));
     json_object_set_new(json_object_get(json_object_get(docs[1], "config"), "server"), "backlog",
                         json_integer(2));
-    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
     assert_non_null(strstr(script, "by backlog"));
     assert_null(strstr(script, "| backlog 8"));
     assert_non_null(strstr(script, "| accept every 50 ms"));
     free(script);
-    assert_int_equal(plot_script(docs, 2, "server.backlog", PLOT_PNG, "o.png", &script, err,
+    assert_int_equal(plot_script(docs, 2, "server.backlog", PLOT_PNG, &script, err,
                                  sizeof(err)), 0);
-    assert_non_null(strstr(script, "\"2\" 0.5"));
+    assert_non_null(strstr(script, "set xtics ('2' 0, '8' 1)"));
     free(script);
 
     /* unrelated experiments differ in several settings: all of them label a run */
     json_object_set_new(json_object_get(run1, "sysctl"), "net.ipv4.tcp_synack_retries",
                         json_integer(0));
-    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
-    assert_non_null(strstr(script, "by tcp_synack_retries, backlog\""));
-    assert_non_null(strstr(script, "\"3, 8\" 0.9"));
-    assert_non_null(strstr(script, "\"0, 2\" 0.5"));
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "by tcp_synack_retries, backlog'"));
+    assert_non_null(strstr(script, "set xtics ('3, 8' 0, '0, 2' 1)"));
     assert_null(strstr(script, "| backlog"));
     free(script);
 
@@ -158,10 +161,10 @@ static void test_files_without_params_plot_against_what_differs(void **state)
                         "accept_delay_ms", json_integer(10));
     json_object_set_new(json_object_get(json_object_get(docs[1], "config"), "client"), "rate",
                         json_real(400));
-    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
-    assert_non_null(strstr(script, "by tcp_synack_retries, backlog, accept_delay_ms\""));
-    assert_non_null(strstr(script, "\"0, 2, 10\" 0.5"));
-    assert_non_null(strstr(script, "| also differ between runs: rate\""));
+    assert_int_equal(plot_script(docs, 2, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "by tcp_synack_retries, backlog, accept_delay_ms'"));
+    assert_non_null(strstr(script, "'0, 2, 10' 1"));
+    assert_non_null(strstr(script, "| also differ between runs: rate'"));
     assert_null(strstr(script, "| rate"));
     assert_null(strstr(script, "accept every"));
     free(script);
@@ -169,17 +172,115 @@ static void test_files_without_params_plot_against_what_differs(void **state)
     json_decref(docs[1]);
 }
 
-static void test_titles_are_quoted(void **state)
+/* Strings an attacker controls in a results file: each must reach the
+ * script only inside a single-quoted string (where gnuplot substitutes
+ * nothing), literally, with quotes doubled and '%' doubled in tic labels. */
+static const char *const hostile[] = {
+    "demo`id>PWNED`",
+    "@x @ARG0 $ARG1",
+    "a'b''c",
+    "\" ; system(\"id\") ; \"",
+    "%s%n%d%%",
+    "line\nbreak\rreturn\x1b[31m",
+    "\\`\\'",
+    "EOD",
+    "'; system('id'); '",
+};
+
+/* Where a run's strings can come from in a file: the experiment's name,
+ * the kernel, a sysctl read back, a swept value, a config value. */
+static void plant(json_t *doc, const char *field, const char *s)
+{
+    json_t *run0 = json_array_get(json_object_get(doc, "runs"), 0);
+
+    if (strcmp(field, "name") == 0 || strcmp(field, "kernel") == 0)
+        json_object_set_new(doc, field, json_string(s));
+    else if (strcmp(field, "sysctl") == 0)
+        json_object_set_new(json_object_get(run0, "sysctl"), "net.ipv4.tcp_synack_retries",
+                            json_string(s));
+    else if (strcmp(field, "sysctl_name") == 0)
+        json_object_set_new(json_object_get(run0, "sysctl"), s, json_integer(1));
+    else if (strcmp(field, "params") == 0)
+        json_object_set_new(json_object_get(run0, "params"), s, json_string(s));
+    else
+        json_object_set_new(json_object_get(json_object_get(doc, "config"), "server"), "backlog",
+                            json_string(s));
+}
+
+static void test_hostile_strings_stay_literal(void **state)
+{
+    static const char *const fields[] = {"name", "kernel", "sysctl", "sysctl_name", "params",
+                                         "config"};
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    for (size_t h = 0; h < sizeof(hostile) / sizeof(hostile[0]); h++) {
+        for (size_t fi = 0; fi < sizeof(fields) / sizeof(fields[0]); fi++) {
+            for (size_t nruns = 1; nruns <= 2; nruns++) {
+                struct fake_run runs[] = {
+                    {"{\"client.rate\": 1}", 90, 10, 0, 0, 100, 1000, 200, 3000},
+                    {"{\"client.rate\": 2}", 50, 10, 0, 40, 100, 1000, 200, 3000},
+                };
+                json_t *doc = fake_doc(runs, nruns);
+                char *script = NULL;
+                const char *bad;
+
+                plant(doc, fields[fi], hostile[h]);
+                for (int fmt = PLOT_PNG; fmt <= PLOT_SVG; fmt++) {
+                    assert_int_equal(plot_script(&doc, 1, NULL, (enum plot_format)fmt, &script,
+                                                 err, sizeof(err)), 0);
+                    bad = gpcheck(script);
+                    if (bad)
+                        fail_msg("%s in %s (%zu runs): %s", hostile[h], fields[fi], nruns, bad);
+                    free(script);
+                }
+                json_decref(doc);
+            }
+        }
+    }
+}
+
+static void test_names_are_single_quoted_literally(void **state)
 {
     struct fake_run runs[] = {{"{}", 1, 0, 0, 0, 1, 1, 1, 1}};
     json_t *doc = fake_doc(runs, 1);
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    json_object_set_new(doc, "name", json_string("evil\" ; system(\"rm -rf /\")"));
-    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, "o.png", &script, err, sizeof(err)), 0);
-    assert_non_null(strstr(script, "evil\\\" ; system(\\\"rm -rf /\\\")"));
+    json_object_set_new(doc, "name", json_string("demo`id>PWNED` it's"));
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "title 'qbench demo`id>PWNED` it''s: one run over time'"));
     free(script);
+    json_decref(doc);
+}
+
+/* A kernel string longer than the caption once overflowed a stack buffer:
+ * the caption is cut, and everything after it is still written. */
+static void test_long_strings_are_cut_not_overflowed(void **state)
+{
+    struct fake_run runs[] = {{"{}", 1, 0, 0, 0, 1, 1, 1, 1}};
+    json_t *doc = fake_doc(runs, 1);
+    char *script = NULL, err[ERRBUF_LEN], *big = malloc(5000), *sys = malloc(300);
+    json_t *run0 = json_array_get(json_object_get(doc, "runs"), 0);
+
+    (void)state;
+    memset(big, 'k', 4999);
+    big[4999] = '\0';
+    json_object_set_new(doc, "kernel", json_string(big));
+    json_object_set_new(doc, "name", json_string(big));
+    for (int i = 0; i < 40; i++) {
+        memset(sys, 's', 299);
+        sys[299] = '\0';
+        sys[0] = (char)('A' + i);
+        json_object_set_new(json_object_get(run0, "sysctl"), sys, json_string(big));
+    }
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_null(gpcheck(script));
+    assert_non_null(strstr(script, "unset multiplot"));
+    assert_null(strstr(script, big)); /* cut, not copied whole */
+    free(script);
+    free(big);
+    free(sys);
     json_decref(doc);
 }
 
@@ -192,7 +293,9 @@ int main(void)
         cmocka_unit_test(test_missing_latency_is_a_gap_not_zero),
         cmocka_unit_test(test_unknown_x_param_is_an_error),
         cmocka_unit_test(test_files_without_params_plot_against_what_differs),
-        cmocka_unit_test(test_titles_are_quoted),
+        cmocka_unit_test(test_hostile_strings_stay_literal),
+        cmocka_unit_test(test_names_are_single_quoted_literally),
+        cmocka_unit_test(test_long_strings_are_cut_not_overflowed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

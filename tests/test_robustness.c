@@ -53,7 +53,8 @@ static void assert_no_temporary_files(const char *dir)
 
     assert_non_null(d);
     while ((e = readdir(d)))
-        if (strstr(e->d_name, ".tmp.") || strstr(e->d_name, ".probe."))
+        if (strstr(e->d_name, ".tmp.") || strstr(e->d_name, ".probe.") ||
+            strstr(e->d_name, ".qbtmp."))
             fail_msg("temporary file left behind: %s/%s", dir, e->d_name);
     closedir(d);
 }

@@ -140,6 +140,8 @@ static void test_sweep_errors(void **state)
         {"{\"name\": [\"a\", \"b\"]}", "sweep.name: only server.*"},
         {"{\"isolate\": [true, false]}", "sweep.isolate: only server.*"},
         {"{\"sysctl.\": [1]}", "sweep.sysctl.: only server.*"},
+        {"{\"server.backlog\": [8, 4, 8]}", "sweep.server.backlog: the value 8 appears twice (items 1 and 3)"},
+        {"{\"client.close\": [\"reset\", \"reset\"]}", "sweep.client.close: the value \"reset\" appears twice"},
     };
     char err[ERRBUF_LEN];
     struct sweep sw;

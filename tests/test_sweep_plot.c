@@ -125,7 +125,7 @@ static void test_plots_are_real_images(void **state)
     }
     /* a missing gnuplot is said clearly, and nothing is written */
     setenv("QBENCH_GNUPLOT", "/nonexistent/gnuplot", 1);
-    assert_int_equal(harness_qbench((const char *[]){"plot", result, "-o", png, NULL}), 2);
+    assert_int_equal(harness_qbench((const char *[]){"plot", result, "-o", png, NULL}), 3);
     unsetenv("QBENCH_GNUPLOT");
     assert_non_null(strstr(harness_stderr(), "apt-get install gnuplot-nox"));
 }
