@@ -188,18 +188,21 @@ int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
     text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (!text)
         return errbuf_set(err, errlen, "cannot write results: out of memory");
-    if (safefile_open(&sf, path, err, errlen) < 0) {
-        free(text);
-        return -1;
-    }
-    if (safefile_write(&sf, text, strlen(text), err, errlen) < 0 ||
-        safefile_write(&sf, "\n", 1, err, errlen) < 0) {
+    rc = safefile_open(&sf, path, err, errlen);
+    if (rc == 0 && (safefile_write(&sf, text, strlen(text), err, errlen) < 0 ||
+                    safefile_write(&sf, "\n", 1, err, errlen) < 0)) {
         safefile_abort(&sf);
         rc = -1;
-    } else {
+    } else if (rc == 0) {
         rc = safefile_commit(&sf, err, errlen);
     }
     free(text);
+    if (rc < 0) {
+        char cause[ERRBUF_LEN];
+
+        snprintf(cause, sizeof(cause), "%s", err);
+        errbuf_set(err, errlen, "cannot write results: %s", cause);
+    }
     return rc;
 }
 

@@ -305,7 +305,7 @@ static void test_read_only_output_fails_before_the_run(void **state)
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/tiny/result.json", harness_dir());
     assert_int_equal(run_on_tiny_fs(MS_RDONLY, out), 3);
-    assert_non_null(strstr(harness_stderr(), "cannot write results next to"));
+    assert_non_null(strstr(harness_stderr(), "cannot write next to"));
     assert_non_null(strstr(harness_stderr(), "Read-only file system"));
     /* refused before anything ran: no progress line was printed */
     assert_null(strstr(harness_stderr(), "attempted"));
