@@ -72,11 +72,19 @@ struct client {
     atomic_bool done;
 };
 
+/* The longest a connection can live: its handshake timeout, the greeting
+ * timeout when one is awaited, and the drain after the schedule ends. The
+ * pool size and the timeline's first estimate both follow from it. */
+static double lifetime_s(const struct config *cfg)
+{
+    return (cfg->client.connect_timeout_ms +
+            (cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms : 0)) / 1000.0 +
+           DRAIN_TIMEOUT_S;
+}
+
 uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads)
 {
-    double hold_s = (cfg->client.connect_timeout_ms +
-                     (cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms : 0)) / 1000.0 +
-                    DRAIN_TIMEOUT_S;
+    double hold_s = lifetime_s(cfg);
     double need = cfg->client.rate / nthreads * hold_s + 64;
     uint64_t per_thread = cfg->client.connections
                               ? (cfg->client.connections + nthreads - 1) / nthreads
@@ -442,17 +450,12 @@ struct client *client_new(const struct config *cfg, const struct sockaddr_storag
     c->pool_size = pool ? pool : 1;
     c->pool = calloc(c->pool_size, sizeof(*c->pool));
     c->request = calloc(1, c->request_bytes + 1);
-    c->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
-    c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (!c->pool || !c->request || !c->loop || c->tfd < 0 ||
-        tally_init(&c->tally, start_ns, cfg->sample.timeline_ms * NS_PER_MS,
-                   run_ns + (uint64_t)(c->connect_timeout_s + c->greeting_timeout_s + 2) * NS_PER_S) < 0) {
-        errbuf_set(err, errlen, "client: cannot allocate a pool of %llu connections: %s",
-                   (unsigned long long)c->pool_size, strerror(errno));
-        client_free(c);
-        return NULL;
+    if (!c->pool || !c->request) {
+        errbuf_set(err, errlen, "client: cannot allocate a pool of %llu connections (%zu MB)",
+                   (unsigned long long)c->pool_size, c->pool_size * sizeof(*c->pool) >> 20);
+        goto fail;
     }
-    memset(c->request, 'q', c->request_bytes);
+    /* every fd -1 before anything can fail: client_free closes what is open */
     for (uint64_t i = c->pool_size; i-- > 0;) {
         struct conn *k = &c->pool[i];
 
@@ -463,11 +466,33 @@ struct client *client_new(const struct config *cfg, const struct sockaddr_storag
         k->next_free = c->free_list;
         c->free_list = k;
     }
+    c->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+    if (!c->loop) {
+        errbuf_set(err, errlen, "client: cannot create an event loop (libev): %s",
+                   strerror(errno));
+        goto fail;
+    }
+    c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (c->tfd < 0) {
+        errbuf_set(err, errlen, "client: timerfd_create: %s", strerror(errno));
+        goto fail;
+    }
+    if (tally_init(&c->tally, start_ns, cfg->sample.timeline_ms * NS_PER_MS,
+                   run_ns + (uint64_t)(lifetime_s(cfg) * 1e9)) < 0) {
+        errbuf_set(err, errlen, "client: cannot allocate the timeline (%llu ms rows)",
+                   (unsigned long long)cfg->sample.timeline_ms);
+        goto fail;
+    }
+    memset(c->request, 'q', c->request_bytes);
     ev_io_init(&c->tick, on_tick, c->tfd, EV_READ);
     ev_async_init(&c->wake, on_wake);
     ev_async_start(c->loop, &c->wake);
     ev_timer_init(&c->grace, on_grace_over, GRACE_S, 0.);
     return c;
+
+fail:
+    client_free(c);
+    return NULL;
 }
 
 int client_start(struct client *c, char *err, size_t errlen)

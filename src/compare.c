@@ -6,26 +6,7 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "results.h"
-
-struct metric {
-    const char *name;
-    bool is_ratio;
-    bool higher_is_better;
-};
-
-static const struct metric metrics[] = {
-    {"established_ratio", true, true},
-    {"timeout_ratio", true, false},
-    {"reset_ratio", true, false},
-    {"refused_ratio", true, false},
-    {"greeting_timeout_ratio", true, false},
-    {"error_ratio", true, false},
-    {"connect_p50_us", false, false},
-    {"connect_p99_us", false, false},
-    {"accept_p50_us", false, false},
-    {"accept_p99_us", false, false},
-};
+#include "metric.h"
 
 void compare_default_opts(struct compare_opts *o)
 {
@@ -33,21 +14,6 @@ void compare_default_opts(struct compare_opts *o)
     o->latency_floor_us = 500.0;
     o->ratio_pp = 10.0;
     o->min_samples = 100.0;
-}
-
-/* The number of samples behind a latency metric: connect_p99_us ->
- * latency_us.connect.count. */
-static double latency_samples(const json_t *run, const char *metric)
-{
-    const char *under = strchr(metric, '_');
-    char hist[32];
-    const json_t *count;
-
-    if (!under || (size_t)(under - metric) >= sizeof(hist))
-        return 0;
-    snprintf(hist, sizeof(hist), "%.*s", (int)(under - metric), metric);
-    count = json_object_get(json_object_get(json_object_get(run, "latency_us"), hist), "count");
-    return json_is_number(count) ? json_number_value(count) : 0;
 }
 
 static const json_t *find_run(const json_t *doc, const json_t *params)
@@ -63,13 +29,13 @@ static const json_t *find_run(const json_t *doc, const json_t *params)
     return NULL;
 }
 
-/* "worse", "better" or "same" for one metric. */
+/* "REGRESSION", "better" or "ok" for one metric. */
 static const char *judge(const struct metric *m, double base, double cur,
                          const struct compare_opts *o)
 {
-    double worse_by = m->higher_is_better ? base - cur : cur - base;
+    double worse_by = m->higher_is_worse ? cur - base : base - cur;
 
-    if (m->is_ratio) {
+    if (m->kind == METRIC_RATIO) {
         if (worse_by * 100.0 > o->ratio_pp)
             return "REGRESSION";
         if (-worse_by * 100.0 > o->ratio_pp)
@@ -85,27 +51,17 @@ static const char *judge(const struct metric *m, double base, double cur,
     return "ok";
 }
 
-static void format_value(const struct metric *m, bool have, double v, char *buf, size_t len)
-{
-    if (!have)
-        snprintf(buf, len, "-");
-    else if (m->is_ratio)
-        snprintf(buf, len, "%.2f%%", v * 100.0);
-    else
-        snprintf(buf, len, "%.0f us", v);
-}
-
 static void format_change(const struct metric *m, bool hb, double b, bool hc, double c,
                           char *buf, size_t len)
 {
     if (!hb || !hc)
         snprintf(buf, len, "-");
-    else if (m->is_ratio)
+    else if (m->kind == METRIC_RATIO)
         snprintf(buf, len, "%+.2f pp", (c - b) * 100.0);
     else if (b > 0)
         snprintf(buf, len, "%+.1f%%", (c - b) / b * 100.0);
     else
-        snprintf(buf, len, "%+.0f us", c - b);
+        metric_format_us(c - b, buf, len);
 }
 
 /* Two runs of one file with equal params would both match the same run of
@@ -138,7 +94,8 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
                                      size_t errlen)
 {
     const json_t *bruns = json_object_get(baseline, "runs");
-    size_t matched = 0;
+    size_t matched = 0, nmetrics;
+    const struct metric *metrics = metric_table(&nmetrics);
     bool regression = false;
 
     if (check_unique_params(baseline, "baseline", err, errlen) < 0 ||
@@ -170,20 +127,23 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             free(ps);
             continue;
         }
-        for (size_t k = 0; k < sizeof(metrics) / sizeof(metrics[0]); k++) {
+        for (size_t k = 0; k < nmetrics; k++) {
             const struct metric *m = &metrics[k];
             double b = 0, c = 0;
-            bool hb = results_metric(brun, m->name, &b) == 0;
-            bool hc = results_metric(crun, m->name, &c) == 0;
+            bool hb, hc;
             char bs[32], cs[32], ch[32], few[48];
             const char *verdict;
             double nb, nc; /* samples behind a latency percentile */
 
+            if (!m->compared)
+                continue;
+            hb = metric_value(brun, m, &b) == 0;
+            hc = metric_value(crun, m, &c) == 0;
             if (!hb && !hc)
                 continue; /* e.g. accept latency when neither run had a greeting */
-            nb = m->is_ratio ? 0 : latency_samples(brun, m->name);
-            nc = m->is_ratio ? 0 : latency_samples(crun, m->name);
-            if (hb && hc && !m->is_ratio && fmin(nb, nc) < o->min_samples) {
+            nb = metric_samples(brun, m);
+            nc = metric_samples(crun, m);
+            if (hb && hc && m->kind == METRIC_LATENCY && fmin(nb, nc) < o->min_samples) {
                 snprintf(few, sizeof(few), "few samples (%.0f/%.0f)", nb, nc);
                 verdict = few;
             } else if (hb && hc)
@@ -192,8 +152,8 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
                 verdict = hb ? "REGRESSION" : "new";
             if (strcmp(verdict, "REGRESSION") == 0)
                 regression = true;
-            format_value(m, hb, b, bs, sizeof(bs));
-            format_value(m, hc, c, cs, sizeof(cs));
+            metric_format(m, hb, b, bs, sizeof(bs));
+            metric_format(m, hc, c, cs, sizeof(cs));
             format_change(m, hb, b, hc, c, ch, sizeof(ch));
             fprintf(out, "%-40s %-24s %14s %14s %12s  %s\n", label, m->name, bs, cs, ch, verdict);
         }

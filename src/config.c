@@ -6,67 +6,69 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "metric.h"
 
-/* Sysctls that live in each network namespace, so writing them inside a
- * private one leaves the host alone. Anything else (vm.*, kernel.*, global
- * net.ipv4 ones such as tcp_mem) would change the whole machine. */
-static const char *const per_netns_sysctls[] = {
-    "net.core.somaxconn",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.ip_local_reserved_ports",
-    "net.ipv4.ip_unprivileged_port_start",
-    "net.ipv4.tcp_abort_on_overflow",
-    "net.ipv4.tcp_ecn",
-    "net.ipv4.tcp_fastopen",
-    "net.ipv4.tcp_fin_timeout",
-    "net.ipv4.tcp_keepalive_intvl",
-    "net.ipv4.tcp_keepalive_probes",
-    "net.ipv4.tcp_keepalive_time",
-    "net.ipv4.tcp_max_syn_backlog",
-    "net.ipv4.tcp_max_tw_buckets",
-    "net.ipv4.tcp_migrate_req",
-    "net.ipv4.tcp_no_metrics_save",
-    "net.ipv4.tcp_orphan_retries",
-    "net.ipv4.tcp_retries1",
-    "net.ipv4.tcp_retries2",
-    "net.ipv4.tcp_rfc1337",
-    "net.ipv4.tcp_rmem",
-    "net.ipv4.tcp_sack",
-    "net.ipv4.tcp_syn_linear_timeouts",
-    "net.ipv4.tcp_syn_retries",
-    "net.ipv4.tcp_synack_retries",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.tcp_timestamps",
-    "net.ipv4.tcp_tw_reuse",
-    "net.ipv4.tcp_window_scaling",
-    "net.ipv4.tcp_wmem",
+/* The sysctls qbench may set: each lives in every network namespace, so
+ * writing it inside a private one leaves the host alone (anything else,
+ * vm.*, kernel.*, global ones such as tcp_mem, would change the whole
+ * machine). Each has its documented form and range (Documentation/
+ * networking/ip-sysctl.rst), checked before the run: the kernel's own
+ * checks are uneven (it accepts tcp_syncookies 5 and tcp_abort_on_overflow
+ * 7, which mean nothing). */
+enum sysctl_form {
+    SYS_INT,    /* one integer in [min, max] */
+    SYS_PAIR,   /* "LO HI", each in [min, max], LO <= HI */
+    SYS_TRIPLE, /* "MIN DEFAULT MAX", each in [min, max], non-decreasing */
+    SYS_LIST,   /* port list: digits, ',' and '-' */
 };
 
-/* Metrics an expect bound may name, as <metric>_min or <metric>_max. */
-static const char *const expect_metrics[] = {
-    "established_ratio", "timeout_ratio", "reset_ratio", "refused_ratio",
-    "greeting_timeout_ratio", "error_ratio",
-    "established", "timeout", "reset", "refused", "greeting_timeout", "error",
-    "connect_p50_us", "connect_p90_us", "connect_p99_us", "connect_p999_us", "connect_max_us",
-    "accept_p50_us", "accept_p90_us", "accept_p99_us", "accept_p999_us", "accept_max_us",
-    "schedule_lag_p99_us", "accept_queue_max",
+struct sysctl_row {
+    const char *name;
+    enum sysctl_form form;
+    long long min, max;
 };
 
+#define I32 2147483647LL
+
+static const struct sysctl_row sysctl_rows[] = {
+    {"net.core.somaxconn", SYS_INT, 0, I32},
+    {"net.ipv4.ip_local_port_range", SYS_PAIR, 1, 65535},
+    {"net.ipv4.ip_local_reserved_ports", SYS_LIST, 0, 65535},
+    {"net.ipv4.ip_unprivileged_port_start", SYS_INT, 0, 65535},
+    {"net.ipv4.tcp_abort_on_overflow", SYS_INT, 0, 1},
+    {"net.ipv4.tcp_ecn", SYS_INT, 0, 2},
+    {"net.ipv4.tcp_fastopen", SYS_INT, 0, 0xfff},
+    {"net.ipv4.tcp_fin_timeout", SYS_INT, 1, 120},
+    {"net.ipv4.tcp_keepalive_intvl", SYS_INT, 1, 32767},
+    {"net.ipv4.tcp_keepalive_probes", SYS_INT, 1, 127},
+    {"net.ipv4.tcp_keepalive_time", SYS_INT, 1, 32767},
+    {"net.ipv4.tcp_max_syn_backlog", SYS_INT, 0, I32},
+    {"net.ipv4.tcp_max_tw_buckets", SYS_INT, 0, I32},
+    {"net.ipv4.tcp_migrate_req", SYS_INT, 0, 1},
+    {"net.ipv4.tcp_no_metrics_save", SYS_INT, 0, 1},
+    {"net.ipv4.tcp_orphan_retries", SYS_INT, 0, 255},
+    {"net.ipv4.tcp_retries1", SYS_INT, 0, 255},
+    {"net.ipv4.tcp_retries2", SYS_INT, 0, 255},
+    {"net.ipv4.tcp_rfc1337", SYS_INT, 0, 1},
+    {"net.ipv4.tcp_rmem", SYS_TRIPLE, 1, I32},
+    {"net.ipv4.tcp_sack", SYS_INT, 0, 1},
+    {"net.ipv4.tcp_syn_linear_timeouts", SYS_INT, 0, 127},
+    {"net.ipv4.tcp_syn_retries", SYS_INT, 1, 127},
+    {"net.ipv4.tcp_synack_retries", SYS_INT, 0, 255},
+    {"net.ipv4.tcp_syncookies", SYS_INT, 0, 2},
+    {"net.ipv4.tcp_timestamps", SYS_INT, 0, 2},
+    {"net.ipv4.tcp_tw_reuse", SYS_INT, 0, 2},
+    {"net.ipv4.tcp_window_scaling", SYS_INT, 0, 1},
+    {"net.ipv4.tcp_wmem", SYS_TRIPLE, 1, I32},
+};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-bool config_sysctl_is_per_netns(const char *name)
-{
-    for (size_t i = 0; i < COUNT(per_netns_sysctls); i++)
-        if (strcmp(name, per_netns_sysctls[i]) == 0)
-            return true;
-    return false;
-}
 
 json_t *config_read_file(const char *path, char *err, size_t errlen)
 {
@@ -162,6 +164,11 @@ int config_apply_set(json_t *root, const char *assignment, char *err, size_t err
                                            "%s)", assignment, jerr.column, jerr.text);
         value = json_string(eq + 1);
     }
+    /* named against --set, not against the file it overrides */
+    if (config_check_path(path, false, sub, sizeof(sub)) < 0) {
+        json_decref(value);
+        return errbuf_set(err, errlen, "--set %s: %s", assignment, sub);
+    }
     if (config_set_path(root, path, value, sub, sizeof(sub)) < 0)
         return errbuf_set(err, errlen, "--set %s: %s", assignment, sub);
     return 0;
@@ -201,110 +208,498 @@ static const char *type_name(const json_t *j)
     }
 }
 
-static void join(char *out, size_t len, const char *prefix, const char *key)
+/* Edit distance, for "did you mean": a typo is one or two edits away. */
+static size_t edits(const char *a, const char *b)
 {
-    if (prefix[0])
-        snprintf(out, len, "%s.%s", prefix, key);
-    else
-        snprintf(out, len, "%s", key);
-}
+    size_t la = strlen(a), lb = strlen(b), row[64];
 
-/* Rejects keys of obj not in allowed (NULL-terminated). */
-static int only_keys(struct vctx *v, const json_t *obj, const char *prefix,
-                     const char *const *allowed)
-{
-    const char *key;
-    json_t *val;
+    if (la >= 63 || lb >= 63)
+        return 99;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
 
-    json_object_foreach((json_t *)obj, key, val) {
-        bool ok = false;
-        char path[256], list[256] = "";
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
 
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(key, *a) == 0)
-                ok = true;
-        if (ok)
-            continue;
-        for (const char *const *a = allowed; *a; a++) {
-            strncat(list, *a, sizeof(list) - strlen(list) - 1);
-            if (a[1])
-                strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
         }
-        join(path, sizeof(path), prefix, key);
-        return bad(v, path, "unknown key (allowed here: %s)", list);
+    }
+    return row[lb];
+}
+
+/* " (did you mean 'x'?)" for the closest of n names within two edits (a
+ * third of a longer word), or "". */
+static void suggest(const char *got, const char *const *names, size_t n, char *out, size_t len)
+{
+    size_t best = 99, limit = strlen(got) > 9 ? 3 : 2;
+    const char *pick = NULL;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t d = edits(got, names[i]);
+
+        if (d < best) {
+            best = d;
+            pick = names[i];
+        }
+    }
+    if (pick && best <= limit)
+        snprintf(out, len, " (did you mean '%s'?)", pick);
+    else
+        out[0] = '\0';
+}
+
+static const struct sysctl_row *sysctl_row(const char *name)
+{
+    for (size_t i = 0; i < COUNT(sysctl_rows); i++)
+        if (strcmp(sysctl_rows[i].name, name) == 0)
+            return &sysctl_rows[i];
+    return NULL;
+}
+
+bool config_sysctl_is_per_netns(const char *name)
+{
+    return sysctl_row(name) != NULL;
+}
+
+/* "sysctl.<name>: not a per-network-namespace sysctl ... (did you mean ...)" */
+static void sysctl_unknown(const char *name, char *out, size_t len)
+{
+    const char *names[COUNT(sysctl_rows)];
+    char hint[128];
+
+    for (size_t i = 0; i < COUNT(sysctl_rows); i++)
+        names[i] = sysctl_rows[i].name;
+    suggest(name, names, COUNT(sysctl_rows), hint, sizeof(hint));
+    snprintf(out, len, "not a per-network-namespace sysctl qbench may set (writing it would "
+                       "change the whole machine)%s", hint);
+}
+
+/* Parses up to want integers separated by blanks; all of text must be used. */
+static int parse_ints(const char *text, long long *v, int want)
+{
+    const char *p = text;
+    int n = 0;
+
+    while (*p) {
+        char *end;
+
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        if (n == want)
+            return -1;
+        errno = 0;
+        v[n++] = strtoll(p, &end, 10);
+        if (end == p || errno)
+            return -1;
+        p = end;
+    }
+    return n == want ? 0 : -1;
+}
+
+/* Checks value (a JSON integer or string) against row; stores its text. */
+static int sysctl_value(const struct sysctl_row *row, const json_t *val, char *out, size_t len,
+                        char *why, size_t whylen)
+{
+    static const char *const forms[] = {"an integer", "two integers \"LO HI\"",
+                                        "three integers \"MIN DEFAULT MAX\"",
+                                        "a port list such as \"8080,9000-9010\""};
+    int want = row->form == SYS_PAIR ? 2 : row->form == SYS_TRIPLE ? 3 : 1;
+    long long v[3];
+
+    if (json_is_integer(val))
+        snprintf(out, len, "%lld", (long long)json_integer_value(val));
+    else if (json_is_string(val) && json_string_length(val) > 0 && json_string_length(val) < len)
+        snprintf(out, len, "%s", json_string_value(val));
+    else if (json_is_string(val))
+        return snprintf(why, whylen, "value must be 1..%zu characters", len - 1), -1;
+    else
+        return snprintf(why, whylen, "must be %s (as an integer or a string), got %s",
+                        forms[row->form], type_name(val)), -1;
+    if (row->form == SYS_LIST) {
+        for (const char *c = out; *c; c++)
+            if (!strchr("0123456789,-", *c))
+                return snprintf(why, whylen, "must be %s, got \"%s\"", forms[row->form], out),
+                       -1;
+        return 0;
+    }
+    for (int i = 0; i < want; i++)
+        if (parse_ints(out, v, want) < 0 || v[i] < row->min || v[i] > row->max)
+            return snprintf(why, whylen, "must be %s in %lld..%lld, got \"%s\"",
+                            forms[row->form], row->min, row->max, out), -1;
+    for (int i = 1; i < want; i++)
+        if (v[i] < v[i - 1])
+            return snprintf(why, whylen, "values must not decrease, got \"%s\"", out), -1;
+    if (want == 1)
+        snprintf(out, len, "%lld", v[0]); /* "5 " and 5 are the same setting */
+    return 0;
+}
+
+/* ---- the config schema: one row per key ---- */
+
+enum key_type { KT_BOOL, KT_INT, KT_UINT, KT_U64, KT_DOUBLE, KT_STRING };
+
+enum key_flags {
+    KF_SWEEP = 1,     /* may vary across the points of a sweep */
+    KF_OMIT_ZERO = 2, /* absent from the effective config when 0 / empty */
+    KF_SERVER = 4,    /* belongs to the built-in server: not with "target" */
+    KF_ABOVE_MIN = 8, /* strictly greater than min */
+    KF_COMPUTED = 16, /* default computed by a rule below, not def */
+};
+
+struct key {
+    const char *path;         /* "server.backlog" */
+    enum key_type type;
+    size_t offset, size;      /* where in struct config, and (strings) its size */
+    double min, max;          /* numbers */
+    const char *def;          /* default, as JSON text; NULL: 0, false or "" */
+    unsigned flags;
+    const char *const *choices; /* strings: the allowed values, NULL-terminated */
+    const char *help;         /* the reference line (README, --help) */
+};
+
+#define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const char *const close_choices[] = {"graceful", "reset", NULL};
+
+static const struct key keys[] = {
+    {"name", KT_STRING, F(name), 0, 0, NULL, KF_COMPUTED, NULL,
+     "experiment name, used in output and plots (default: the config file's name)"},
+    {"isolate", KT_BOOL, F(isolate), 0, 0, "true", 0, NULL,
+     "run in a private network namespace made for each run point"},
+    {"target", KT_STRING, F(target), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "HOST:PORT of an external server instead of the built-in one"},
+    {"output", KT_STRING, F(output), 0, 0, NULL, KF_COMPUTED, NULL,
+     "results path (default results/<name>.json)"},
+    {"server.address", KT_STRING, F(address), 0, 0, "\"127.0.0.1:0\"", KF_SWEEP | KF_SERVER,
+     NULL, "listen address on loopback; port 0 picks one"},
+    {"server.backlog", KT_INT, F(server.backlog), -1, 2147483647.0, "128",
+     KF_SWEEP | KF_SERVER, NULL, "passed to listen() unchanged (-1: somaxconn)"},
+    {"server.accept_delay_ms", KT_INT, F(server.accept_delay_ms), -1, 3600000, "0",
+     KF_SWEEP | KF_SERVER, NULL, "pause between accept() calls; 0 at once, -1 never"},
+    {"server.greeting", KT_BOOL, F(server.greeting), 0, 0, "true", KF_SWEEP | KF_SERVER, NULL,
+     "write one byte to each accepted connection"},
+    {"server.threads", KT_UINT, F(server.threads), 1, CONFIG_MAX_THREADS, "1",
+     KF_SWEEP | KF_SERVER, NULL, "accepting threads, each its own SO_REUSEPORT listener"},
+    {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
+     "new connections per second, open loop (required)"},
+    {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL,
+     KF_SWEEP | KF_OMIT_ZERO, NULL, "stop after this many attempts"},
+    {"client.duration_ms", KT_U64, F(client.duration_ms), 1, 86400000, NULL,
+     KF_SWEEP | KF_OMIT_ZERO, NULL, "stop scheduling after this long"},
+    {"client.connect_timeout_ms", KT_UINT, F(client.connect_timeout_ms), 1, 3600000, "10000",
+     KF_SWEEP, NULL, "give up on a handshake after this long"},
+    {"client.greeting_timeout_ms", KT_UINT, F(client.greeting_timeout_ms), 1, 3600000, "10000",
+     KF_SWEEP, NULL, "after the handshake, wait this long for the greeting"},
+    {"client.request_bytes", KT_UINT, F(client.request_bytes), 0, 65536, "0", KF_SWEEP, NULL,
+     "bytes sent right after the handshake"},
+    {"client.expect_greeting", KT_BOOL, F(client.expect_greeting), 0, 0, NULL,
+     KF_SWEEP | KF_COMPUTED, NULL, "wait for the server's first byte (default: server.greeting)"},
+    {"client.threads", KT_UINT, F(client.threads), 1, CONFIG_MAX_THREADS, NULL,
+     KF_SWEEP | KF_COMPUTED, NULL, "client event loops (default: one per online CPU)"},
+    {"client.max_in_flight", KT_UINT, F(client.max_in_flight), 0, 1000000, "0", KF_SWEEP, NULL,
+     "connections open at once before the schedule waits; 0: pure open loop"},
+    {"client.close", KT_STRING, F(close), 0, 0, "\"graceful\"", KF_SWEEP, close_choices,
+     "how the client closes: graceful (FIN) or reset (RST)"},
+    {"client.source_addresses", KT_STRING, F(source_addresses), 0, 0, NULL,
+     KF_SWEEP | KF_OMIT_ZERO, NULL, "IPv4 loopback range the client binds from, A-B"},
+    {"sample.accept_queue_ms", KT_UINT, F(sample.accept_queue_ms), 1, 60000, "10", KF_SWEEP,
+     NULL, "accept queue sampling interval"},
+    {"sample.timeline_ms", KT_UINT, F(sample.timeline_ms), 1, 60000, "100", KF_SWEEP, NULL,
+     "timeline row width"},
+};
+
+/* Objects of the config that are maps of their own, not rows. */
+static const char *const map_sections[] = {"sysctl", "expect", "sweep"};
+
+static const struct key *find_key(const char *path)
+{
+    for (size_t i = 0; i < COUNT(keys); i++)
+        if (strcmp(keys[i].path, path) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+/* Whether section (e.g. "server") is the prefix of some row. */
+static bool is_section(const char *name)
+{
+    size_t n = strlen(name);
+
+    for (size_t i = 0; i < COUNT(keys); i++)
+        if (strncmp(keys[i].path, name, n) == 0 && keys[i].path[n] == '.')
+            return true;
+    return false;
+}
+
+static bool is_map_section(const char *name)
+{
+    for (size_t i = 0; i < COUNT(map_sections); i++)
+        if (strcmp(map_sections[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* The keys allowed directly under prefix ("" for the top level), as
+ * names relative to it, for messages and suggestions. */
+static size_t keys_under(const char *prefix, const char **names, size_t max)
+{
+    size_t n = 0, plen = strlen(prefix);
+
+    for (size_t i = 0; i < COUNT(keys) && n < max; i++) {
+        const char *p = keys[i].path, *rest;
+        bool seen = false;
+
+        if (plen && (strncmp(p, prefix, plen) != 0 || p[plen] != '.'))
+            continue;
+        rest = plen ? p + plen + 1 : p;
+        if (!plen && strchr(rest, '.')) {
+            /* a section: named once */
+            size_t slen = (size_t)(strchr(rest, '.') - rest);
+
+            for (size_t k = 0; k < n; k++)
+                if (strncmp(names[k], rest, slen) == 0 &&
+                    (names[k][slen] == '\0' || names[k][slen] == '.'))
+                    seen = true;
+            if (seen)
+                continue;
+            names[n++] = rest; /* shown up to the dot by the caller */
+            continue;
+        }
+        names[n++] = rest;
+    }
+    if (!plen)
+        for (size_t i = 0; i < COUNT(map_sections) && n < max; i++)
+            names[n++] = map_sections[i];
+    return n;
+}
+
+/* "unknown key (allowed here: a, b, c) (did you mean 'b'?)" */
+static void unknown_key(const char *prefix, const char *key, char *out, size_t len)
+{
+    const char *names[64];
+    char list[512] = "", hint[128], base[64][24];
+    size_t n = keys_under(prefix, names, 64);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *dot = strchr(names[i], '.');
+
+        snprintf(base[i], sizeof(base[i]), "%.*s",
+                 (int)(dot ? (size_t)(dot - names[i]) : strlen(names[i])), names[i]);
+        names[i] = base[i];
+        if (strlen(list) + strlen(base[i]) + 3 < sizeof(list)) {
+            strcat(list, i ? ", " : "");
+            strcat(list, base[i]);
+        }
+    }
+    suggest(key, names, n, hint, sizeof(hint));
+    snprintf(out, len, "unknown key (allowed here: %s)%s", list, hint);
+}
+
+int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen)
+{
+    const struct key *k;
+    char why[ERRBUF_LEN];
+
+    if (strncmp(path, "sysctl.", 7) == 0) {
+        if (path[7] == '\0')
+            return errbuf_set(err, errlen, "%s: a sysctl is addressed as sysctl.<name>", path);
+        if (!sysctl_row(path + 7)) {
+            sysctl_unknown(path + 7, why, sizeof(why));
+            return errbuf_set(err, errlen, "%s: %s", path, why);
+        }
+        return 0;
+    }
+    k = find_key(path);
+    if (k && for_sweep && !(k->flags & KF_SWEEP))
+        return errbuf_set(err, errlen, "%s: only server.*, client.*, sample.* and "
+                                       "sysctl.<name> keys can be swept (%s is the run's "
+                                       "identity)", path, path);
+    if (k)
+        return 0;
+    if (!for_sweep && (strncmp(path, "expect.", 7) == 0 || strncmp(path, "sweep", 5) == 0 ||
+                       is_section(path) || is_map_section(path)))
+        return 0;
+    {
+        const char *dot = strrchr(path, '.');
+        char prefix[64] = "";
+
+        if (dot && (size_t)(dot - path) < sizeof(prefix))
+            snprintf(prefix, sizeof(prefix), "%.*s", (int)(dot - path), path);
+        if (dot && !is_section(prefix))
+            return errbuf_set(err, errlen, "%s: only server.*, client.*, sample.* and "
+                                           "sysctl.<name> keys exist", path);
+        unknown_key(prefix, dot ? dot + 1 : path, why, sizeof(why));
+        return errbuf_set(err, errlen, "%s: %s", path, why);
+    }
+}
+
+/* Stores j into the row's field, or says why not. */
+static int store(struct vctx *v, const struct key *k, const json_t *j, struct config *cfg)
+{
+    char *field = (char *)cfg + k->offset;
+    double d;
+
+    switch (k->type) {
+    case KT_BOOL:
+        if (!json_is_boolean(j))
+            return bad(v, k->path, "must be true or false, got %s", type_name(j));
+        *(bool *)field = json_is_true(j);
+        return 0;
+    case KT_STRING:
+        if (!json_is_string(j))
+            return bad(v, k->path, "must be a string, got %s", type_name(j));
+        if (json_string_length(j) == 0)
+            return bad(v, k->path, "must not be empty");
+        if (json_string_length(j) >= k->size)
+            return bad(v, k->path, "longer than %zu characters", k->size - 1);
+        for (const char *c = json_string_value(j); *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return bad(v, k->path, "must not contain control characters");
+        if (k->choices) {
+            bool ok = false;
+            char list[128] = "";
+
+            for (const char *const *c = k->choices; *c; c++) {
+                ok = ok || strcmp(*c, json_string_value(j)) == 0;
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
+                         c == k->choices ? "" : c[1] ? ", " : " or ", *c);
+            }
+            if (!ok)
+                return bad(v, k->path, "must be %s, got \"%s\"", list, json_string_value(j));
+        }
+        memcpy(field, json_string_value(j), json_string_length(j) + 1);
+        return 0;
+    case KT_DOUBLE:
+        if (!json_is_number(j))
+            return bad(v, k->path, "must be a number, got %s", type_name(j));
+        d = json_number_value(j);
+        break;
+    default:
+        if (!json_is_integer(j)) {
+            if (json_is_real(j) && json_real_value(j) == floor(json_real_value(j)))
+                return bad(v, k->path, "must be an integer, got %g", json_real_value(j));
+            return bad(v, k->path, "must be an integer, got %s", type_name(j));
+        }
+        d = (double)json_integer_value(j);
+        break;
+    }
+    if ((k->flags & KF_ABOVE_MIN) ? !(d > k->min) : !(d >= k->min))
+        return bad(v, k->path, "must be %s %.15g, got %.15g",
+                   (k->flags & KF_ABOVE_MIN) ? ">" : ">=", k->min, d);
+    if (d > k->max)
+        return bad(v, k->path, "must be <= %.15g, got %.15g", k->max, d);
+    switch (k->type) {
+    case KT_INT: *(int *)field = (int)d; break;
+    case KT_UINT: *(unsigned *)field = (unsigned)d; break;
+    case KT_U64: *(uint64_t *)field = (uint64_t)d; break;
+    default: *(double *)field = d; break;
     }
     return 0;
 }
 
-static int get_int(struct vctx *v, const json_t *obj, const char *prefix, const char *key,
-                   long long min, long long max, long long *out)
+/* root[path] for a dotted row path; NULL if absent. */
+static const json_t *value_at(const json_t *root, const char *path)
 {
-    const json_t *j = json_object_get(obj, key);
-    char path[256];
+    const char *dot = strchr(path, '.');
+    char section[32];
 
-    if (!j)
-        return 0;
-    join(path, sizeof(path), prefix, key);
-    if (!json_is_integer(j)) {
-        if (json_is_real(j) && json_real_value(j) == floor(json_real_value(j)))
-            return bad(v, path, "must be an integer, got %g", json_real_value(j));
-        return bad(v, path, "must be an integer, got %s", type_name(j));
+    if (!dot)
+        return json_object_get(root, path);
+    snprintf(section, sizeof(section), "%.*s", (int)(dot - path), path);
+    return json_object_get(json_object_get(root, section), dot + 1);
+}
+
+/* Every key of root and of its sections must be a row (or a map section). */
+static int check_keys(struct vctx *v, const json_t *root)
+{
+    const char *key, *sub;
+    json_t *val, *sval;
+    char path[256], why[ERRBUF_LEN];
+
+    json_object_foreach((json_t *)root, key, val) {
+        if (is_map_section(key)) {
+            if (!json_is_object(val))
+                return bad(v, key, "must be an object, got %s", type_name(val));
+            continue;
+        }
+        if (is_section(key)) {
+            if (!json_is_object(val))
+                return bad(v, key, "must be an object, got %s", type_name(val));
+            json_object_foreach(val, sub, sval) {
+                snprintf(path, sizeof(path), "%s.%s", key, sub);
+                if (!find_key(path)) {
+                    unknown_key(key, sub, why, sizeof(why));
+                    return bad(v, path, "%s", why);
+                }
+            }
+            continue;
+        }
+        if (!find_key(key)) {
+            unknown_key("", key, why, sizeof(why));
+            return bad(v, key, "%s", why);
+        }
     }
-    if (json_integer_value(j) < min)
-        return bad(v, path, "must be >= %lld, got %lld", min, (long long)json_integer_value(j));
-    if (json_integer_value(j) > max)
-        return bad(v, path, "must be <= %lld, got %lld", max, (long long)json_integer_value(j));
-    *out = json_integer_value(j);
     return 0;
 }
 
-static int get_bool(struct vctx *v, const json_t *obj, const char *prefix, const char *key,
-                    bool *out)
+/* Defaults first (the def column), then every row present in root. */
+static int apply_rows(struct vctx *v, const json_t *root, struct config *cfg, bool *present)
 {
-    const json_t *j = json_object_get(obj, key);
-    char path[256];
+    for (size_t i = 0; i < COUNT(keys); i++) {
+        const json_t *j = value_at(root, keys[i].path);
 
-    if (!j)
-        return 0;
-    join(path, sizeof(path), prefix, key);
-    if (!json_is_boolean(j))
-        return bad(v, path, "must be true or false, got %s", type_name(j));
-    *out = json_is_true(j);
+        present[i] = j != NULL;
+        if (keys[i].def) {
+            json_t *d = json_loads(keys[i].def, JSON_DECODE_ANY, NULL);
+            int rc = store(v, &keys[i], d, cfg);
+
+            json_decref(d);
+            if (rc < 0)
+                return -1;
+        }
+        if (j && store(v, &keys[i], j, cfg) < 0)
+            return -1;
+    }
     return 0;
 }
 
-static int get_string(struct vctx *v, const json_t *obj, const char *prefix, const char *key,
-                      char *out, size_t len)
+static bool row_present(const bool *present, const char *path)
 {
-    const json_t *j = json_object_get(obj, key);
-    char path[256];
-
-    if (!j)
-        return 0;
-    join(path, sizeof(path), prefix, key);
-    if (!json_is_string(j))
-        return bad(v, path, "must be a string, got %s", type_name(j));
-    if (json_string_length(j) == 0)
-        return bad(v, path, "must not be empty");
-    if (json_string_length(j) >= len)
-        return bad(v, path, "longer than %zu characters", len - 1);
-    strcpy(out, json_string_value(j));
-    return 0;
+    return present[find_key(path) - keys];
 }
 
-static int get_object(struct vctx *v, const json_t *root, const char *key, const json_t **out)
+/* The effective value of a row, as JSON; NULL when it is omitted. */
+static json_t *row_json(const struct key *k, const struct config *cfg)
 {
-    const json_t *j = json_object_get(root, key);
+    const char *field = (const char *)cfg + k->offset;
 
-    *out = NULL;
-    if (!j)
-        return 0;
-    if (!json_is_object(j))
-        return bad(v, key, "must be an object, got %s", type_name(j));
-    *out = j;
-    return 0;
+    switch (k->type) {
+    case KT_BOOL:
+        return json_boolean(*(const bool *)field);
+    case KT_STRING:
+        return (k->flags & KF_OMIT_ZERO) && !field[0] ? NULL : json_string(field);
+    case KT_INT:
+        return json_integer(*(const int *)field);
+    case KT_UINT:
+        return json_integer(*(const unsigned *)field);
+    case KT_U64:
+        return (k->flags & KF_OMIT_ZERO) && !*(const uint64_t *)field
+                   ? NULL
+                   : json_integer((json_int_t) * (const uint64_t *)field);
+    case KT_DOUBLE:
+        return json_real(*(const double *)field);
+    }
+    return NULL;
 }
-
 int config_parse_endpoint(const char *text, bool need_port, struct config_endpoint *ep,
                           char *err, size_t errlen)
 {
@@ -358,69 +753,11 @@ int config_parse_endpoint(const char *text, bool need_port, struct config_endpoi
     return 0;
 }
 
-static int parse_sysctls(struct vctx *v, const json_t *obj, struct config *cfg)
-{
-    const char *key;
-    json_t *val;
-
-    json_object_foreach((json_t *)obj, key, val) {
-        char path[256];
-        struct config_sysctl *s;
-
-        snprintf(path, sizeof(path), "sysctl.%s", key);
-        if (!config_sysctl_is_per_netns(key))
-            return bad(v, path, "not a per-network-namespace sysctl qbench may set (writing it "
-                               "would change the whole machine)");
-        if (cfg->nsysctl >= CONFIG_MAX_SYSCTL)
-            return bad(v, path, "more than %d sysctls", CONFIG_MAX_SYSCTL);
-        s = &cfg->sysctl[cfg->nsysctl++];
-        snprintf(s->name, sizeof(s->name), "%s", key);
-        if (json_is_integer(val)) {
-            snprintf(s->value, sizeof(s->value), "%lld", (long long)json_integer_value(val));
-        } else if (json_is_string(val)) {
-            const char *str = json_string_value(val);
-
-            if (json_string_length(val) == 0 || json_string_length(val) >= sizeof(s->value))
-                return bad(v, path, "value must be 1..%zu characters", sizeof(s->value) - 1);
-            for (const char *c = str; *c; c++)
-                if ((unsigned char)*c < 0x20 && *c != '\t')
-                    return bad(v, path, "value has a control character");
-            strcpy(s->value, str);
-        } else {
-            return bad(v, path, "must be an integer or a string, got %s", type_name(val));
-        }
-    }
-    return 0;
-}
-
-static int parse_server(struct vctx *v, const json_t *obj, struct config *cfg)
-{
-    static const char *const keys[] = {"address", "backlog", "accept_delay_ms", "greeting",
-                                       "threads", NULL};
-    char addr[128] = "127.0.0.1:0", sub[ERRBUF_LEN];
-    long long backlog = 128, delay = 0, threads = 1;
-
-    if (obj) {
-        if (only_keys(v, obj, "server", keys) || get_string(v, obj, "server", "address", addr, sizeof(addr)) ||
-            get_int(v, obj, "server", "backlog", -1, INT32_MAX, &backlog) ||
-            get_int(v, obj, "server", "accept_delay_ms", -1, 3600000, &delay) ||
-            get_bool(v, obj, "server", "greeting", &cfg->server.greeting) ||
-            get_int(v, obj, "server", "threads", 1, CONFIG_MAX_THREADS, &threads))
-            return -1;
-    }
-    if (!cfg->use_target && config_parse_endpoint(addr, false, &cfg->endpoint, sub, sizeof(sub)) < 0)
-        return bad(v, "server.address", "%s", sub);
-    cfg->server.backlog = (int)backlog;
-    cfg->server.accept_delay_ms = (int)delay;
-    cfg->server.threads = (unsigned)threads;
-    return 0;
-}
-
 /* "127.0.0.1-127.0.0.8": source addresses spread over loopback, so a long
  * run does not exhaust one address's ephemeral ports. */
 static int parse_sources(struct vctx *v, const char *text, struct config *cfg)
 {
-    char first[32], last[32];
+    char first[64], last[64];
     const char *dash = strchr(text, '-');
     struct in_addr a, b;
     uint32_t lo, hi;
@@ -448,105 +785,6 @@ static int parse_sources(struct vctx *v, const char *text, struct config *cfg)
         return bad(v, "client.source_addresses", "at most 65536 addresses, got %u", hi - lo + 1);
     cfg->client.source_first = lo;
     cfg->client.source_count = hi - lo + 1;
-    return 0;
-}
-
-static int parse_client(struct vctx *v, const json_t *obj, struct config *cfg)
-{
-    static const char *const keys[] = {"rate", "connections", "duration_ms", "connect_timeout_ms",
-                                       "greeting_timeout_ms", "request_bytes", "expect_greeting",
-                                       "threads", "max_in_flight", "close", "source_addresses",
-                                       NULL};
-    const json_t *rate;
-    long long conns = 0, dur = 0, ct = 10000, gt = 10000, req = 0, maxfl = 0;
-    long long threads = sysconf(_SC_NPROCESSORS_ONLN);
-    char close_mode[16] = "graceful", sources[64] = "";
-
-    if (!obj)
-        return bad(v, "client", "required (at least client.rate and client.connections or "
-                                "client.duration_ms)");
-    if (only_keys(v, obj, "client", keys))
-        return -1;
-    rate = json_object_get(obj, "rate");
-    if (!rate)
-        return bad(v, "client.rate", "required: new connections per second");
-    if (!json_is_number(rate))
-        return bad(v, "client.rate", "must be a number, got %s", type_name(rate));
-    cfg->client.rate = json_number_value(rate);
-    if (!(cfg->client.rate > 0))
-        return bad(v, "client.rate", "must be > 0, got %g", cfg->client.rate);
-    if (cfg->client.rate > 10e6)
-        return bad(v, "client.rate", "must be <= 10000000, got %g", cfg->client.rate);
-    if (get_int(v, obj, "client", "connections", 1, 1000000000LL, &conns) ||
-        get_int(v, obj, "client", "duration_ms", 1, 86400000LL, &dur) ||
-        get_int(v, obj, "client", "connect_timeout_ms", 1, 3600000, &ct) ||
-        get_int(v, obj, "client", "greeting_timeout_ms", 1, 3600000, &gt) ||
-        get_int(v, obj, "client", "request_bytes", 0, 65536, &req) ||
-        get_int(v, obj, "client", "max_in_flight", 0, 1000000, &maxfl) ||
-        get_string(v, obj, "client", "close", close_mode, sizeof(close_mode)) ||
-        get_string(v, obj, "client", "source_addresses", sources, sizeof(sources)))
-        return -1;
-    if (threads < 1)
-        threads = 1;
-    if (threads > CONFIG_MAX_THREADS)
-        threads = CONFIG_MAX_THREADS;
-    if (get_int(v, obj, "client", "threads", 1, CONFIG_MAX_THREADS, &threads))
-        return -1;
-    if (strcmp(close_mode, "graceful") != 0 && strcmp(close_mode, "reset") != 0)
-        return bad(v, "client.close", "must be \"graceful\" or \"reset\", got \"%s\"", close_mode);
-    cfg->client.close_reset = strcmp(close_mode, "reset") == 0;
-    if (sources[0] && parse_sources(v, sources, cfg) < 0)
-        return -1;
-    if (!conns && !dur)
-        return bad(v, "client", "needs connections or duration_ms, so the run is bounded");
-    cfg->client.expect_greeting = cfg->use_target ? false : cfg->server.greeting;
-    if (get_bool(v, obj, "client", "expect_greeting", &cfg->client.expect_greeting))
-        return -1;
-    if (!cfg->use_target && cfg->client.expect_greeting && !cfg->server.greeting)
-        return bad(v, "client.expect_greeting", "true, but server.greeting is false: every "
-                                                "connection would end in greeting_timeout");
-    cfg->client.connections = (uint64_t)conns;
-    cfg->client.duration_ms = (uint64_t)dur;
-    cfg->client.connect_timeout_ms = (unsigned)ct;
-    cfg->client.greeting_timeout_ms = (unsigned)gt;
-    cfg->client.request_bytes = (unsigned)req;
-    cfg->client.threads = (unsigned)threads;
-    cfg->client.max_in_flight = (unsigned)maxfl;
-    return 0;
-}
-
-static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
-{
-    const char *key;
-    json_t *val;
-
-    json_object_foreach((json_t *)obj, key, val) {
-        char path[256], metric[64];
-        size_t n = strlen(key);
-        bool known = false;
-
-        snprintf(path, sizeof(path), "expect.%s", key);
-        if (n < 5 || n >= sizeof(metric) ||
-            (strcmp(key + n - 4, "_min") != 0 && strcmp(key + n - 4, "_max") != 0))
-            return bad(v, path, "a bound is <metric>_min or <metric>_max");
-        snprintf(metric, sizeof(metric), "%.*s", (int)(n - 4), key);
-        for (size_t i = 0; i < COUNT(expect_metrics); i++)
-            if (strcmp(metric, expect_metrics[i]) == 0)
-                known = true;
-        if (!known)
-            return bad(v, path, "unknown metric '%s' (e.g. established_ratio, timeout, "
-                                "connect_p99_us; see README)", metric);
-        if (!json_is_number(val))
-            return bad(v, path, "must be a number, got %s", type_name(val));
-        if (json_number_value(val) < 0)
-            return bad(v, path, "must be >= 0, got %g", json_number_value(val));
-        if (strstr(metric, "_ratio") && json_number_value(val) > 1)
-            return bad(v, path, "a ratio must be <= 1, got %g", json_number_value(val));
-        if (cfg->nexpect >= CONFIG_MAX_EXPECT)
-            return bad(v, path, "more than %d bounds", CONFIG_MAX_EXPECT);
-        snprintf(cfg->expect[cfg->nexpect].name, sizeof(cfg->expect[0].name), "%s", key);
-        cfg->expect[cfg->nexpect++].bound = json_number_value(val);
-    }
     return 0;
 }
 
@@ -581,77 +819,188 @@ static int check_run_length(struct vctx *v, const struct config *cfg)
     return 0;
 }
 
+static int parse_sysctls(struct vctx *v, const json_t *obj, struct config *cfg)
+{
+    const char *key;
+    json_t *val;
+
+    json_object_foreach((json_t *)obj, key, val) {
+        const struct sysctl_row *row = sysctl_row(key);
+        char path[256], why[ERRBUF_LEN];
+        struct config_sysctl *s;
+
+        snprintf(path, sizeof(path), "sysctl.%s", key);
+        if (!row) {
+            sysctl_unknown(key, why, sizeof(why));
+            return bad(v, path, "%s", why);
+        }
+        if (cfg->nsysctl >= CONFIG_MAX_SYSCTL)
+            return bad(v, path, "more than %d sysctls", CONFIG_MAX_SYSCTL);
+        s = &cfg->sysctl[cfg->nsysctl++];
+        snprintf(s->name, sizeof(s->name), "%s", key);
+        if (sysctl_value(row, val, s->value, sizeof(s->value), why, sizeof(why)) < 0)
+            return bad(v, path, "%s", why);
+    }
+    return 0;
+}
+
+static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
+{
+    const char *key;
+    json_t *val;
+
+    json_object_foreach((json_t *)obj, key, val) {
+        char path[256], name[64];
+        size_t n = strlen(key);
+        bool is_max;
+        const struct metric *m;
+
+        snprintf(path, sizeof(path), "expect.%s", key);
+        if (n < 5 || (strcmp(key + n - 4, "_min") != 0 && strcmp(key + n - 4, "_max") != 0))
+            return bad(v, path, "a bound is <metric>_min or <metric>_max");
+        m = metric_parse_bound(key, &is_max);
+        if (!m) {
+            size_t nm;
+            const struct metric *all = metric_table(&nm);
+            const char *names[64];
+            char hint[128];
+
+            for (size_t i = 0; i < nm && i < 64; i++)
+                names[i] = all[i].name;
+            snprintf(name, sizeof(name), "%.*s", (int)(n - 4), key);
+            suggest(name, names, nm < 64 ? nm : 64, hint, sizeof(hint));
+            return bad(v, path, "unknown metric '%s'%s (e.g. established_ratio, timeout, "
+                                "connect_p99_us; see README)", name, hint);
+        }
+        if (!json_is_number(val))
+            return bad(v, path, "must be a number, got %s", type_name(val));
+        if (json_number_value(val) < 0)
+            return bad(v, path, "must be >= 0, got %g", json_number_value(val));
+        if (m->kind == METRIC_RATIO && json_number_value(val) > 1)
+            return bad(v, path, "a ratio must be <= 1, got %g", json_number_value(val));
+        if (cfg->nexpect >= CONFIG_MAX_EXPECT)
+            return bad(v, path, "more than %d bounds", CONFIG_MAX_EXPECT);
+        snprintf(cfg->expect[cfg->nexpect].name, sizeof(cfg->expect[0].name), "%s", key);
+        cfg->expect[cfg->nexpect++].bound = json_number_value(val);
+    }
+    return 0;
+}
+
+/* In a private namespace only lo exists: any other address cannot be
+ * bound there, and qbench's traffic stays on loopback by rule. */
+static bool is_loopback(const struct config_endpoint *ep)
+{
+    if (ep->addr.ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)&ep->addr)->sin_addr.s_addr) >> 24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&ep->addr)->sin6_addr);
+}
+
+/* The rules that tie keys together; the rows checked each key alone. */
+static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
+                        struct config *cfg)
+{
+    char sub[ERRBUF_LEN];
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+
+    for (const char *c = cfg->name; *c; c++)
+        if (*c == '/')
+            return bad(v, "name", "must not contain '/' or control characters");
+    if (cfg->target[0]) {
+        if (json_object_get(root, "server"))
+            return bad(v, "target", "give either target (an external server) or server (the "
+                                    "built-in one), not both");
+        cfg->use_target = true;
+        if (config_parse_endpoint(cfg->target, true, &cfg->endpoint, sub, sizeof(sub)) < 0)
+            return bad(v, "target", "%s", sub);
+        if (cfg->isolate)
+            return bad(v, "target", "an external server cannot be reached from the private "
+                                    "namespace isolate: true makes; set isolate: false");
+    } else {
+        if (config_parse_endpoint(cfg->address, false, &cfg->endpoint, sub, sizeof(sub)) < 0)
+            return bad(v, "server.address", "%s", sub);
+        if (cfg->isolate && !is_loopback(&cfg->endpoint))
+            return bad(v, "server.address", "must be a loopback address (127.0.0.0/8 or ::1): "
+                                            "the private namespace has only lo, got \"%s\"",
+                       cfg->address);
+    }
+    if (cfg->nsysctl && !cfg->isolate)
+        return bad(v, "sysctl", "needs isolate: true (qbench never writes the host's sysctls)");
+    if (!json_object_get(root, "client"))
+        return bad(v, "client", "required (at least client.rate and client.connections or "
+                                "client.duration_ms)");
+    if (!row_present(present, "client.rate"))
+        return bad(v, "client.rate", "required: new connections per second");
+    if (!cfg->client.connections && !cfg->client.duration_ms)
+        return bad(v, "client", "needs connections or duration_ms, so the run is bounded");
+    cfg->client.close_reset = strcmp(cfg->close, "reset") == 0;
+    if (cfg->source_addresses[0] && parse_sources(v, cfg->source_addresses, cfg) < 0)
+        return -1;
+    if (!row_present(present, "client.threads"))
+        cfg->client.threads = (unsigned)(threads < 1 ? 1
+                                         : threads > CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS
+                                                                        : threads);
+    if (!row_present(present, "client.expect_greeting"))
+        cfg->client.expect_greeting = cfg->use_target ? false : cfg->server.greeting;
+    if (!cfg->use_target && cfg->client.expect_greeting && !cfg->server.greeting)
+        return bad(v, "client.expect_greeting", "true, but server.greeting is false: every "
+                                                "connection would end in greeting_timeout");
+    if (!row_present(present, "output"))
+        snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
+    return check_run_length(v, cfg);
+}
+
 int config_from_json(const json_t *root, const char *source, const char *default_name,
                      struct config *cfg, char *err, size_t errlen)
 {
-    static const char *const top_keys[] = {"name", "isolate", "sysctl", "server", "target",
-                                           "client", "sweep", "expect", "output", "sample", NULL};
-    static const char *const sample_keys[] = {"accept_queue_ms", "timeline_ms", NULL};
     struct vctx v = {source, err, errlen};
-    const json_t *sysctl, *server, *client, *expect, *sample;
-    char target[128] = "", sub[ERRBUF_LEN];
-    long long aq = 10, tl = 100;
+    bool present[COUNT(keys)];
+    const json_t *sysctl, *expect;
 
     memset(cfg, 0, sizeof(*cfg));
-    cfg->isolate = true;
-    cfg->server.greeting = true;
-    snprintf(cfg->name, sizeof(cfg->name), "%s", default_name);
-
     if (!json_is_object(root))
         return errbuf_set(err, errlen, "%s: the config must be a JSON object", source);
-    if (only_keys(&v, root, "", top_keys) ||
-        get_string(&v, root, "", "name", cfg->name, sizeof(cfg->name)) ||
-        get_bool(&v, root, "", "isolate", &cfg->isolate) ||
-        get_object(&v, root, "sysctl", &sysctl) || get_object(&v, root, "server", &server) ||
-        get_object(&v, root, "client", &client) || get_object(&v, root, "expect", &expect) ||
-        get_object(&v, root, "sample", &sample) ||
-        get_string(&v, root, "", "target", target, sizeof(target)))
+    if (check_keys(&v, root) < 0)
         return -1;
-    for (const char *c = cfg->name; *c; c++)
-        if (*c == '/' || (unsigned char)*c < 0x20)
-            return bad(&v, "name", "must not contain '/' or control characters");
-
-    if (target[0]) {
-        if (server)
-            return bad(&v, "target", "give either target (an external server) or server (the "
-                                     "built-in one), not both");
-        cfg->use_target = true;
-        if (config_parse_endpoint(target, true, &cfg->endpoint, sub, sizeof(sub)) < 0)
-            return bad(&v, "target", "%s", sub);
-        if (cfg->isolate)
-            return bad(&v, "target", "an external server cannot be reached from the private "
-                                     "namespace isolate: true makes; set isolate: false");
-    }
-    if (sysctl && parse_sysctls(&v, sysctl, cfg))
+    snprintf(cfg->name, sizeof(cfg->name), "%s", default_name);
+    if (apply_rows(&v, root, cfg, present) < 0)
         return -1;
-    if (cfg->nsysctl && !cfg->isolate)
-        return bad(&v, "sysctl", "needs isolate: true (qbench never writes the host's sysctls)");
-    if (parse_server(&v, server, cfg) || parse_client(&v, client, cfg))
+    sysctl = json_object_get(root, "sysctl");
+    expect = json_object_get(root, "expect");
+    if ((sysctl && parse_sysctls(&v, sysctl, cfg) < 0) ||
+        (expect && parse_expect(&v, expect, cfg) < 0))
         return -1;
-    if (expect && parse_expect(&v, expect, cfg))
-        return -1;
-    if (sample && (only_keys(&v, sample, "sample", sample_keys) ||
-                   get_int(&v, sample, "sample", "accept_queue_ms", 1, 60000, &aq) ||
-                   get_int(&v, sample, "sample", "timeline_ms", 1, 60000, &tl)))
-        return -1;
-    cfg->sample.accept_queue_ms = (unsigned)aq;
-    cfg->sample.timeline_ms = (unsigned)tl;
-    if (check_run_length(&v, cfg))
-        return -1;
-
-    snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
-    if (get_string(&v, root, "", "output", cfg->output, sizeof(cfg->output)))
-        return -1;
-    return 0;
+    return cross_checks(&v, root, present, cfg);
 }
 
 json_t *config_to_json(const struct config *cfg)
 {
-    json_t *root = json_object(), *sys = json_object(), *client = json_object(),
-           *expect = json_object(), *sample = json_object();
+    json_t *root = json_object(), *sys = json_object(), *expect = json_object();
 
-    json_object_set_new(root, "name", json_string(cfg->name));
-    json_object_set_new(root, "isolate", json_boolean(cfg->isolate));
+    for (size_t i = 0; i < COUNT(keys); i++) {
+        const struct key *k = &keys[i];
+        const char *dot = strchr(k->path, '.');
+        json_t *val;
+
+        if ((k->flags & KF_SERVER) && cfg->use_target)
+            continue;
+        val = row_json(k, cfg);
+        if (!val)
+            continue;
+        if (dot) {
+            char section[32];
+            json_t *obj;
+
+            snprintf(section, sizeof(section), "%.*s", (int)(dot - k->path), k->path);
+            obj = json_object_get(root, section);
+            if (!obj) {
+                obj = json_object();
+                json_object_set_new(root, section, obj);
+            }
+            json_object_set_new(obj, dot + 1, val);
+        } else {
+            json_object_set_new(root, k->path, val);
+        }
+    }
     for (size_t i = 0; i < cfg->nsysctl; i++) {
         char *end;
         long long n = strtoll(cfg->sysctl[i].value, &end, 10);
@@ -660,48 +1009,28 @@ json_t *config_to_json(const struct config *cfg)
                             *end == '\0' ? json_integer(n) : json_string(cfg->sysctl[i].value));
     }
     json_object_set_new(root, "sysctl", sys);
-    if (cfg->use_target) {
-        json_object_set_new(root, "target", json_string(cfg->endpoint.text));
-    } else {
-        json_t *server = json_object();
-
-        json_object_set_new(server, "address", json_string(cfg->endpoint.text));
-        json_object_set_new(server, "backlog", json_integer(cfg->server.backlog));
-        json_object_set_new(server, "accept_delay_ms", json_integer(cfg->server.accept_delay_ms));
-        json_object_set_new(server, "greeting", json_boolean(cfg->server.greeting));
-        json_object_set_new(server, "threads", json_integer(cfg->server.threads));
-        json_object_set_new(root, "server", server);
-    }
-    json_object_set_new(client, "rate", json_real(cfg->client.rate));
-    if (cfg->client.connections)
-        json_object_set_new(client, "connections", json_integer((json_int_t)cfg->client.connections));
-    if (cfg->client.duration_ms)
-        json_object_set_new(client, "duration_ms", json_integer((json_int_t)cfg->client.duration_ms));
-    json_object_set_new(client, "connect_timeout_ms", json_integer(cfg->client.connect_timeout_ms));
-    json_object_set_new(client, "greeting_timeout_ms", json_integer(cfg->client.greeting_timeout_ms));
-    json_object_set_new(client, "request_bytes", json_integer(cfg->client.request_bytes));
-    json_object_set_new(client, "expect_greeting", json_boolean(cfg->client.expect_greeting));
-    json_object_set_new(client, "threads", json_integer(cfg->client.threads));
-    json_object_set_new(client, "max_in_flight", json_integer(cfg->client.max_in_flight));
-    json_object_set_new(client, "close", json_string(cfg->client.close_reset ? "reset" : "graceful"));
-    if (cfg->client.source_count) {
-        char text[64];
-        struct in_addr a = {htonl(cfg->client.source_first)},
-                       b = {htonl(cfg->client.source_first + cfg->client.source_count - 1)};
-        char sa[INET_ADDRSTRLEN], sb[INET_ADDRSTRLEN];
-
-        inet_ntop(AF_INET, &a, sa, sizeof(sa));
-        inet_ntop(AF_INET, &b, sb, sizeof(sb));
-        snprintf(text, sizeof(text), "%s-%s", sa, sb);
-        json_object_set_new(client, "source_addresses", json_string(text));
-    }
-    json_object_set_new(root, "client", client);
-    json_object_set_new(sample, "accept_queue_ms", json_integer(cfg->sample.accept_queue_ms));
-    json_object_set_new(sample, "timeline_ms", json_integer(cfg->sample.timeline_ms));
-    json_object_set_new(root, "sample", sample);
     for (size_t i = 0; i < cfg->nexpect; i++)
         json_object_set_new(expect, cfg->expect[i].name, json_real(cfg->expect[i].bound));
     json_object_set_new(root, "expect", expect);
-    json_object_set_new(root, "output", json_string(cfg->output));
     return root;
+}
+
+void config_print_reference(FILE *out)
+{
+    for (size_t i = 0; i < COUNT(keys); i++) {
+        const struct key *k = &keys[i];
+        char range[64] = "";
+
+        if (k->type != KT_STRING && k->type != KT_BOOL)
+            snprintf(range, sizeof(range), " [%.15g..%.15g]", k->min, k->max);
+        fprintf(out, "  %-28s %s%s%s%s%s\n", k->path, k->help, range,
+                k->def ? " (default " : "", k->def ? k->def : "", k->def ? ")" : "");
+    }
+    fprintf(out, "  %-28s %s\n", "sysctl.<name>", "a per-namespace sysctl, one of:");
+    for (size_t i = 0; i < COUNT(sysctl_rows); i++)
+        fprintf(out, "    %-40s %lld..%lld%s\n", sysctl_rows[i].name, sysctl_rows[i].min,
+                sysctl_rows[i].max,
+                sysctl_rows[i].form == SYS_PAIR ? " (two values)"
+                : sysctl_rows[i].form == SYS_TRIPLE ? " (three values)"
+                : sysctl_rows[i].form == SYS_LIST ? " (port list)" : "");
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <jansson.h>
@@ -33,9 +34,16 @@ struct config_endpoint {
     socklen_t addrlen;
 };
 
+/* Filled from the schema table in config.c: one row per key names the
+ * field it fills, so a new key is a field here and a row there. The text
+ * fields keep what the config said; the fields after them are derived. */
 struct config {
     char name[128];
     bool isolate;
+    char target[128];             /* "target": HOST:PORT, "" for the built-in server */
+    char address[128];            /* "server.address" */
+    char close[16];               /* "client.close": "graceful" or "reset" */
+    char source_addresses[64];    /* "client.source_addresses", "" for none */
     size_t nsysctl;
     struct config_sysctl sysctl[CONFIG_MAX_SYSCTL];
 
@@ -94,6 +102,15 @@ int config_from_json(const json_t *root, const char *source, const char *default
 
 /* The effective config, defaults filled in. */
 json_t *config_to_json(const struct config *cfg);
+
+/* Whether path ("server.backlog", "sysctl.net.ipv4.tcp_synack_retries",
+ * "expect.x") names something the config can hold; for_sweep: something a
+ * sweep may vary. -1 with "path: reason (did you mean ...)" in err. */
+int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen);
+
+/* Every key with its meaning, range and default, and every sysctl with its
+ * range, for --help. */
+void config_print_reference(FILE *out);
 
 /* True if a sysctl may be written inside a private network namespace. */
 bool config_sysctl_is_per_netns(const char *name);

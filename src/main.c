@@ -14,8 +14,11 @@
 #include "compare.h"
 #include "errbuf.h"
 #include "expect.h"
+#include "metric.h"
+#include "outcome.h"
 #include "plan.h"
 #include "plot.h"
+#include "report.h"
 #include "results.h"
 #include "runner.h"
 #include "safefile.h"
@@ -113,28 +116,57 @@ static void raise_nofile(void)
     }
 }
 
-static void print_summary(const json_t *run)
+/* "{"server.backlog": 4}" as "server.backlog=4", or "" without a sweep. */
+static void params_text(const json_t *params, char *buf, size_t len)
+{
+    const char *key;
+    json_t *val;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    json_object_foreach((json_t *)params, key, val) {
+        char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", key,
+                                     v ? v : "?");
+        free(v);
+    }
+}
+
+/* One line a person can read: counts with their share of the attempts,
+ * latencies in ms or s. */
+static void print_summary(const json_t *run, size_t point, size_t npoints)
 {
     const json_t *o = json_object_get(run, "outcomes");
-    const json_t *c = json_object_get(json_object_get(run, "latency_us"), "connect");
-    const json_t *a = json_object_get(json_object_get(run, "latency_us"), "accept");
-    char *ps = json_dumps(json_object_get(run, "params"), JSON_COMPACT);
+    double attempted = json_number_value(json_object_get(o, "attempted"));
+    static const char *const latencies[] = {"connect_p50_us", "connect_p99_us", "accept_p50_us",
+                                            "accept_p99_us"};
+    char params[256];
 
-    printf("%s attempted %lld: established %lld, timeout %lld, reset %lld, refused %lld, "
-           "greeting_timeout %lld, error %lld | connect p50 %lld us p99 %lld us | accept p50 "
-           "%lld us p99 %lld us\n",
-           ps ? ps : "{}", json_integer_value(json_object_get(o, "attempted")),
-           json_integer_value(json_object_get(o, "established")),
-           json_integer_value(json_object_get(o, "timeout")),
-           json_integer_value(json_object_get(o, "reset")),
-           json_integer_value(json_object_get(o, "refused")),
-           json_integer_value(json_object_get(o, "greeting_timeout")),
-           json_integer_value(json_object_get(o, "error")),
-           json_integer_value(json_object_get(c, "p50")),
-           json_integer_value(json_object_get(c, "p99")),
-           json_integer_value(json_object_get(a, "p50")),
-           json_integer_value(json_object_get(a, "p99")));
-    free(ps);
+    params_text(json_object_get(run, "params"), params, sizeof(params));
+    if (npoints > 1)
+        printf("[%zu/%zu] %s: ", point, npoints, params);
+    printf("attempted %.0f:", attempted);
+    for (int k = 0; k < OUTCOME_COUNT; k++) {
+        double n = json_number_value(json_object_get(o, outcome_name((enum outcome)k)));
+
+        if (n > 0 || k == OUTCOME_ESTABLISHED)
+            printf(" %s %.0f (%.1f%%)", outcome_name((enum outcome)k), n,
+                   attempted > 0 ? n / attempted * 100.0 : 0.0);
+    }
+    printf(" |");
+    for (size_t i = 0; i < sizeof(latencies) / sizeof(latencies[0]); i++) {
+        const struct metric *m = metric_find(latencies[i]);
+        double v;
+        char text[32];
+
+        if (metric_value(run, m, &v) < 0)
+            continue;
+        metric_format(m, true, v, text, sizeof(text));
+        printf(" %.*s %s", (int)(strlen(m->name) - 3), m->name, text);
+    }
+    printf("\n");
 }
 
 static int cmd_run(int argc, char **argv, bool validate_only)
@@ -154,7 +186,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     }
     if (validate_only) {
         printf("%s: ok (%zu run point%s, results to %s)\n", a.config, plan.npoints,
-               plan.npoints == 1 ? "" : "s", plan.points[0].output);
+               plan.npoints == 1 ? "" : "s", plan.id.output);
         plan_destroy(&plan);
         return EXIT_OK;
     }
@@ -162,7 +194,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         const char *inputs[] = {a.config};
         int env;
 
-        if (safefile_check(plan.points[0].output, inputs, 1, &env, err, sizeof(err)) < 0) {
+        if (safefile_check(plan.id.output, inputs, 1, &env, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench: output: %s\n", err);
             plan_destroy(&plan);
             return env ? EXIT_ENV : EXIT_USAGE;
@@ -170,7 +202,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     }
     raise_nofile();
     for (size_t i = 0; i < plan.npoints; i++) {
-        if (runner_check_fds(&plan.points[i], err, sizeof(err)) < 0) {
+        if (runner_check_fds(&plan.points[i].cfg, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench: %s\n", err);
             plan_destroy(&plan);
             return EXIT_ENV;
@@ -183,7 +215,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         struct runner_opts ro = {a.quiet, (unsigned)i + 1, (unsigned)plan.npoints};
         json_t *run;
 
-        if (runner_run_point(&plan.points[i], plan.params[i], &ro, &run, &interrupted, err,
+        if (runner_run_point(&plan.points[i].cfg, plan.points[i].params, &ro, &run, &interrupted, err,
                              sizeof(err)) < 0) {
             fprintf(stderr, "qbench: %s\n", err);
             json_decref(runs);
@@ -191,29 +223,33 @@ static int cmd_run(int argc, char **argv, bool validate_only)
             return EXIT_ENV;
         }
         if (!a.quiet)
-            print_summary(run);
+            print_summary(run, i + 1, plan.npoints);
         json_array_append_new(runs, run);
     }
-    expect = expect_evaluate(&plan.points[0], runs, &pass);
-    doc = results_document(plan.effective, runs, expect, started, interrupted);
-    rc = results_write(doc, plan.points[0].output, err, sizeof(err));
-    json_decref(doc);
+    expect = expect_evaluate(plan.id.expect, plan.id.nexpect, runs, &pass);
+    doc = report_document(plan.effective, runs, expect, started, interrupted);
+    rc = results_write(doc, plan.id.output, err, sizeof(err));
     if (rc < 0) {
         fprintf(stderr, "qbench: %s\n", err);
+        json_decref(doc);
         plan_destroy(&plan);
         return EXIT_ENV;
     }
     if (!a.quiet)
-        printf("wrote %s\n", plan.points[0].output);
+        printf("wrote %s\n", plan.id.output);
+    if (!pass)
+        expect_print_failures(json_object_get(doc, "expect"), stderr);
+    else if (!a.quiet && plan.id.nexpect)
+        printf("expect: all %zu bound%s passed\n", plan.id.nexpect,
+               plan.id.nexpect == 1 ? "" : "s");
+    json_decref(doc);
     plan_destroy(&plan);
     if (interrupted) {
         fprintf(stderr, "qbench: interrupted; partial results written\n");
         return EXIT_INTERRUPTED;
     }
-    if (!pass) {
-        fprintf(stderr, "qbench: an expect bound failed (see \"expect\" in the results)\n");
+    if (!pass)
         return EXIT_EXPECT;
-    }
     return EXIT_OK;
 }
 

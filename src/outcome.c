@@ -58,3 +58,22 @@ const char *outcome_error_name(int err, char *buf, unsigned len)
     snprintf(buf, len, "E%d", err);
     return buf;
 }
+
+unsigned outcome_err_slot(int err)
+{
+    if (err > 0 && err < OUTCOME_ERRNO_MAX)
+        return (unsigned)err;
+    if (err < 0 && err >= -OUTCOME_PSEUDO)
+        return (unsigned)(OUTCOME_ERRNO_MAX - 1 - err);
+    return 0; /* unknown cause */
+}
+
+int outcome_slot_err(unsigned slot)
+{
+    return slot < OUTCOME_ERRNO_MAX ? (int)slot : (int)(OUTCOME_ERRNO_MAX - 1) - (int)slot;
+}
+
+unsigned outcome_retrans_slot(unsigned retransmits)
+{
+    return retransmits < OUTCOME_RETRANS_SLOTS ? retransmits : OUTCOME_RETRANS_SLOTS - 1;
+}

@@ -28,6 +28,20 @@ enum outcome_phase {
  * one of OUTCOME_ERR_*). err 0 in PHASE_GREETING means the greeting came. */
 enum outcome outcome_classify(enum outcome_phase phase, int err);
 
+/* Counts kept per cause and per retransmit count (client tallies, server
+ * stats) are indexed by these slots. */
+#define OUTCOME_ERRNO_MAX 256                       /* errnos 1..255 */
+#define OUTCOME_PSEUDO 4                            /* OUTCOME_ERR_* */
+#define OUTCOME_ERR_SLOTS (OUTCOME_ERRNO_MAX + OUTCOME_PSEUDO)
+#define OUTCOME_RETRANS_SLOTS 16                    /* 0..14, and 15 or more */
+
+/* Slot of an error cause (errno or OUTCOME_ERR_*), and back; 0 unknown. */
+unsigned outcome_err_slot(int err);
+int outcome_slot_err(unsigned slot);
+
+/* Slot of a retransmit count (the last one holds the rest). */
+unsigned outcome_retrans_slot(unsigned retransmits);
+
 /* "established", "timeout" ... as used in results files. */
 const char *outcome_name(enum outcome o);
 

@@ -43,8 +43,7 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
 
     default_name(path, name, sizeof(name));
     p->points = calloc(sw.npoints, sizeof(*p->points));
-    p->params = calloc(sw.npoints, sizeof(*p->params));
-    if (!p->points || !p->params) {
+    if (!p->points) {
         errbuf_set(err, errlen, "%s: out of memory for %zu sweep points", path, sw.npoints);
         goto fail_sweep;
     }
@@ -53,19 +52,19 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
         char sub[ERRBUF_LEN];
         int rc;
 
-        p->params[i] = sweep_params(&sw, i);
+        p->points[i].params = sweep_params(&sw, i);
         p->npoints = i + 1;
         json_object_del(copy, "sweep");
-        if (sweep_apply(copy, p->params[i], sub, sizeof(sub)) < 0) {
+        if (sweep_apply(copy, p->points[i].params, sub, sizeof(sub)) < 0) {
             json_decref(copy);
             errbuf_set(err, errlen, "%s: sweep: %s", path, sub);
             goto fail_sweep;
         }
-        rc = config_from_json(copy, path, name, &p->points[i], sub, sizeof(sub));
+        rc = config_from_json(copy, path, name, &p->points[i].cfg, sub, sizeof(sub));
         json_decref(copy);
         if (rc < 0) {
             if (sw.nkeys) {
-                char *ps = json_dumps(p->params[i], JSON_COMPACT);
+                char *ps = json_dumps(p->points[i].params, JSON_COMPACT);
 
                 errbuf_set(err, errlen, "%s (sweep point %zu of %zu: %s)", sub, i + 1,
                            sw.npoints, ps ? ps : "?");
@@ -76,15 +75,13 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
             goto fail_sweep;
         }
     }
-    for (size_t i = 1; i < sw.npoints; i++) {
-        if (strcmp(p->points[i].output, p->points[0].output) != 0 ||
-            strcmp(p->points[i].name, p->points[0].name) != 0) {
-            errbuf_set(err, errlen, "%s: sweep: name and output must be the same for every point",
-                       path);
-            goto fail_sweep;
-        }
-    }
-    p->effective = config_to_json(&p->points[0]);
+    /* name, output, isolate and expect cannot be swept: point 0 speaks for all */
+    snprintf(p->id.name, sizeof(p->id.name), "%s", p->points[0].cfg.name);
+    snprintf(p->id.output, sizeof(p->id.output), "%s", p->points[0].cfg.output);
+    p->id.isolate = p->points[0].cfg.isolate;
+    p->id.nexpect = p->points[0].cfg.nexpect;
+    memcpy(p->id.expect, p->points[0].cfg.expect, sizeof(p->id.expect));
+    p->effective = config_to_json(&p->points[0].cfg);
     if (json_object_get(root, "sweep"))
         json_object_set(p->effective, "sweep", json_object_get(root, "sweep"));
     sweep_destroy(&sw);
@@ -102,8 +99,7 @@ fail_root:
 void plan_destroy(struct plan *p)
 {
     for (size_t i = 0; i < p->npoints; i++)
-        json_decref(p->params[i]);
-    free(p->params);
+        json_decref(p->points[i].params);
     free(p->points);
     json_decref(p->effective);
     memset(p, 0, sizeof(*p));

@@ -1,21 +1,39 @@
-/* plan: what one config file (plus --set and --output) expands to: one
- * validated config per sweep point. The whole sweep is validated before
- * the first point runs, so a typo in the last value fails in a second,
- * not after an hour. */
+/* plan: what one config file (plus --set and --output) expands to: the
+ * experiment's identity, which every point shares, and one validated
+ * config per sweep point with the swept values that made it. The whole
+ * sweep is validated before the first point runs, so a typo in the last
+ * value fails in a second, not after an hour. */
 #ifndef QB_PLAN_H
 #define QB_PLAN_H
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
 
 #include "config.h"
 
+/* What no sweep can vary (the schema marks these keys unsweepable): the
+ * results file's name and path, and the bounds it is judged by. */
+struct plan_identity {
+    char name[128];
+    char output[PATH_MAX];
+    bool isolate;
+    size_t nexpect;
+    struct config_expect expect[CONFIG_MAX_EXPECT];
+};
+
+struct plan_point {
+    struct config cfg;     /* the effective settings of this point */
+    json_t *params;        /* the swept values that made it ({} without a sweep) */
+};
+
 struct plan {
+    struct plan_identity id;
     size_t npoints;
-    struct config *points;  /* npoints configs */
-    json_t **params;        /* npoints objects: the swept values of each point */
-    json_t *effective;      /* the effective config: point 0's, plus "sweep" */
+    struct plan_point *points;
+    json_t *effective;      /* the file's effective config (point 0's, plus "sweep") */
 };
 
 /* sets: n "KEY=VALUE" overrides; output: overrides "output" if not NULL. */

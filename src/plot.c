@@ -111,8 +111,17 @@ static const char *short_key(const char *key)
     return dot ? dot + 1 : key;
 }
 
+/* The settings a run ran with: its own (results since each runs[] entry
+ * carries them), else its file's effective config (older files). */
+static const json_t *point_config(const struct point *p)
+{
+    const json_t *own = json_object_get(p->run, "config");
+
+    return json_is_object(own) ? own : json_object_get(p->doc, "config");
+}
+
 /* The value of a dotted key for one run: its sweep params first, then the
- * sysctls read back in its namespace, then the effective config of its file.
+ * sysctls read back in its namespace, then the settings it ran with.
  * Files made one by one with --set have no params, only configs that differ. */
 static const json_t *point_value(const struct point *p, const char *key)
 {
@@ -123,7 +132,7 @@ static const json_t *point_value(const struct point *p, const char *key)
         return v;
     if (strncmp(key, "sysctl.", 7) == 0)
         return json_object_get(json_object_get(p->run, "sysctl"), key + 7);
-    v = json_object_get(p->doc, "config");
+    v = point_config(p);
     while (v && *s) {
         const char *dot = strchr(s, '.');
         size_t len = dot ? (size_t)(dot - s) : strlen(s);
@@ -173,7 +182,7 @@ static size_t add_if_varies(const struct point *pts, size_t n, const char *key,
 static size_t varying_keys(const struct point *pts, size_t n, char keys[][X_KEY_LEN])
 {
     static const char *const sections[] = {"server", "client", "sample"};
-    const json_t *cfg = json_object_get(pts[0].doc, "config");
+    const json_t *cfg = point_config(&pts[0]);
     const char *key;
     json_t *val;
     char buf[X_KEY_LEN];
@@ -250,7 +259,7 @@ static bool is_x(const char *x_names, const char *name)
  * are cut to a readable length; the whole caption is bounded. */
 static void caption(FILE *f, const struct point *p, const char *x_key, const char *also)
 {
-    const json_t *cfg = json_object_get(p->doc, "config");
+    const json_t *cfg = point_config(p);
     const json_t *server = json_object_get(cfg, "server");
     const json_t *client = json_object_get(cfg, "client");
     const json_t *sys = json_object_get(p->run, "sysctl");
@@ -500,6 +509,22 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
         nkeys = 1;
     } else {
         nkeys = varying_keys(pts, n, keys);
+    }
+    /* an x axis of one value would label every bar alike and hide what
+     * really differs: refuse it, naming what does vary */
+    if (x_param && n > 1 && point_value(&pts[0], x_param) && !key_varies(pts, n, x_param)) {
+        char varying[VARYING_MAX][X_KEY_LEN], text[64];
+        size_t nv = varying_keys(pts, n, varying);
+        struct text list = {.len = 0};
+
+        list.buf[0] = '\0';
+        for (size_t k = 0; k < nv; k++)
+            text_add(&list, "%s%s", k ? ", " : "", varying[k]);
+        value_text(point_value(&pts[0], x_param), text, sizeof(text));
+        free(pts);
+        return errbuf_set(err, errlen, "--x %s: every run has the same value (%s), so it "
+                                       "cannot tell them apart; what varies: %s", x_param, text,
+                          nv ? list.buf : "nothing");
     }
     nx = nkeys < X_KEYS ? nkeys : X_KEYS;
     join_short_keys(x_names, sizeof(x_names), keys, 0, nx);

@@ -16,6 +16,7 @@
 #include "errbuf.h"
 #include "kstats.h"
 #include "netns.h"
+#include "report.h"
 #include "results.h"
 #include "server.h"
 #include "stopflag.h"
@@ -244,113 +245,136 @@ static int start_threads(struct server *srv, struct client **clients, unsigned n
     return rc;
 }
 
-int runner_run_point(const struct config *cfg, const json_t *params,
-                     const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
-                     size_t errlen)
-{
+/* Everything one run point owns, from setup to teardown. */
+struct point {
+    const struct config *cfg;
+    const struct runner_opts *opts;
     struct netns ns;
-    struct run_data *rd = calloc(1, sizeof(*rd));
-    struct server *srv = NULL;
-    struct client **clients = NULL;
+    struct run_data *rd;
+    struct server *srv;
+    struct client **clients;
+    unsigned n, created;
+    uint64_t start_ns;
+};
+
+/* The namespace and its sysctls, the server, and the client threads'
+ * state, all made before the first connect is due. */
+static int point_setup(struct point *pt, char *err, size_t errlen)
+{
+    const struct config *cfg = pt->cfg;
     struct sockaddr_storage dst;
     socklen_t dstlen;
-    unsigned n = cfg->client.threads ? cfg->client.threads : 1, created = 0;
-    uint64_t start_ns, pool;
-    int rc = -1;
+    uint64_t pool;
 
-    *run = NULL;
-    if (!rd)
-        return errbuf_set(err, errlen, "out of memory");
-    rd->cfg = cfg;
-    rd->params = params;
-    rd->client_threads = n;
-    queue_series_init(&rd->queue);
-    netns_init(&ns);
-    if (cfg->isolate && netns_enter_private(&ns, err, errlen) < 0)
-        goto out;
-    if (apply_sysctls(cfg, &ns, &rd->sysctl, err, errlen) < 0)
-        goto out;
-
+    netns_init(&pt->ns);
+    if (cfg->isolate && netns_enter_private(&pt->ns, err, errlen) < 0)
+        return -1;
+    if (apply_sysctls(cfg, &pt->ns, &pt->rd->sysctl, err, errlen) < 0)
+        return -1;
     if (!cfg->use_target) {
-        srv = server_new(cfg, err, errlen);
-        if (!srv)
-            goto out;
-        server_address(srv, &dst, &dstlen);
-        rd->has_server = true;
-        rd->listeners = server_listeners(srv);
+        pt->srv = server_new(cfg, err, errlen);
+        if (!pt->srv)
+            return -1;
+        server_address(pt->srv, &dst, &dstlen);
+        pt->rd->has_server = true;
+        pt->rd->listeners = server_listeners(pt->srv);
     } else {
         memcpy(&dst, &cfg->endpoint.addr, cfg->endpoint.addrlen);
         dstlen = cfg->endpoint.addrlen;
     }
-
-    pool = pool_per_thread(cfg, n, opts->quiet);
+    pool = pool_per_thread(cfg, pt->n, pt->opts->quiet);
     /* the clients' sockets, as many accepted ones on the server, and the rest */
-    presize_fd_table(2 * n * pool + FD_RESERVE);
-    start_ns = clock_now_ns() + START_DELAY_NS;
-    clients = calloc(n, sizeof(*clients));
-    if (!clients) {
-        errbuf_set(err, errlen, "out of memory");
-        goto out;
+    presize_fd_table(2 * pt->n * pool + FD_RESERVE);
+    pt->start_ns = clock_now_ns() + START_DELAY_NS;
+    pt->clients = calloc(pt->n, sizeof(*pt->clients));
+    if (!pt->clients)
+        return errbuf_set(err, errlen, "out of memory");
+    for (pt->created = 0; pt->created < pt->n; pt->created++) {
+        pt->clients[pt->created] = client_new(cfg, &dst, dstlen, pt->created, pt->n,
+                                              pt->start_ns, pool, err, errlen);
+        if (!pt->clients[pt->created])
+            return -1;
     }
-    for (created = 0; created < n; created++) {
-        clients[created] = client_new(cfg, &dst, dstlen, created, n, start_ns, pool, err, errlen);
-        if (!clients[created])
-            goto out;
-    }
-    if (kstats_read(&rd->before, "/proc/self/net", err, errlen) < 0)
-        goto out;
-    if (tally_init(&rd->tally, start_ns, cfg->sample.timeline_ms * NS_PER_MS, 0) < 0) {
-        errbuf_set(err, errlen, "out of memory");
-        goto out;
-    }
-    if (start_threads(srv, clients, n, err, errlen) < 0)
-        goto out;
+    if (tally_init(&pt->rd->tally, pt->start_ns, cfg->sample.timeline_ms * NS_PER_MS, 0) < 0)
+        return errbuf_set(err, errlen, "out of memory");
+    return 0;
+}
 
-    monitor(cfg, opts, params, srv, clients, n, start_ns, rd);
-    for (unsigned i = 0; i < n; i++)
-        client_join(clients[i]);
+/* From the counters before the first connect to the counters after the
+ * last outcome. */
+static int point_run(struct point *pt, const json_t *params, char *err, size_t errlen)
+{
+    if (kstats_read(&pt->rd->before, "/proc/self/net", err, errlen) < 0)
+        return -1;
+    if (start_threads(pt->srv, pt->clients, pt->n, err, errlen) < 0)
+        return -1;
+    monitor(pt->cfg, pt->opts, params, pt->srv, pt->clients, pt->n, pt->start_ns, pt->rd);
+    for (unsigned i = 0; i < pt->n; i++)
+        client_join(pt->clients[i]);
     /* Counters are read before the server tears down: closing the listener
      * resets whatever is still queued, and that is qbench's doing, not the
      * experiment's. */
-    if (kstats_read(&rd->after, "/proc/self/net", err, errlen) < 0)
-        goto out;
-    if (srv) {
-        sample_queue(srv, rd, start_ns);
+    return kstats_read(&pt->rd->after, "/proc/self/net", err, errlen);
+}
+
+/* The server's last queue sample and counters, the client threads' tallies
+ * merged, and the run_data turned into a runs[] entry. */
+static json_t *point_collect(struct point *pt, char *err, size_t errlen)
+{
+    struct run_data *rd = pt->rd;
+    struct rusage ru;
+
+    if (pt->srv) {
+        sample_queue(pt->srv, rd, pt->start_ns);
         queue_series_flush(&rd->queue);
-        server_stop(srv);
-        server_stats(srv, &rd->server);
+        server_stop(pt->srv);
+        server_stats(pt->srv, &rd->server);
     }
-    for (unsigned i = 0; i < n; i++) {
-        if (tally_merge(&rd->tally, client_tally(clients[i])) < 0) {
+    for (unsigned i = 0; i < pt->n; i++) {
+        if (tally_merge(&rd->tally, client_tally(pt->clients[i])) < 0) {
             errbuf_set(err, errlen, "out of memory merging results");
-            goto out;
+            return NULL;
         }
-        rd->unstarted += client_unstarted(clients[i]);
+        rd->unstarted += client_unstarted(pt->clients[i]);
     }
-    if (rd->unstarted && !rd->interrupted && !opts->quiet)
+    if (rd->unstarted && !rd->interrupted && !pt->opts->quiet)
         fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "
                         "connects were never started (see schedule_lag_us; lower client.rate or "
                         "add client.threads)\n", (unsigned long long)rd->unstarted);
-    {
-        struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        rd->peak_rss_kb = ru.ru_maxrss;
+    return report_run_json(rd);
+}
 
-        if (getrusage(RUSAGE_SELF, &ru) == 0)
-            rd->peak_rss_kb = ru.ru_maxrss;
+int runner_run_point(const struct config *cfg, const json_t *params,
+                     const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
+                     size_t errlen)
+{
+    struct point pt = {.cfg = cfg, .opts = opts, .n = cfg->client.threads ? cfg->client.threads : 1};
+    int rc = -1;
+
+    *run = NULL;
+    pt.rd = calloc(1, sizeof(*pt.rd));
+    if (!pt.rd)
+        return errbuf_set(err, errlen, "out of memory");
+    pt.rd->cfg = cfg;
+    pt.rd->params = params;
+    pt.rd->client_threads = pt.n;
+    queue_series_init(&pt.rd->queue);
+    if (point_setup(&pt, err, errlen) == 0 && point_run(&pt, params, err, errlen) == 0) {
+        *run = point_collect(&pt, err, errlen);
+        *interrupted = pt.rd->interrupted;
+        rc = *run ? 0 : -1;
     }
-    *run = results_run_json(rd);
-    *interrupted = rd->interrupted;
-    rc = 0;
-
-out:
-    for (unsigned i = 0; i < created && clients; i++) {
+    for (unsigned i = 0; i < pt.created && pt.clients; i++) {
         if (rc < 0)
-            client_interrupt(clients[i]);
-        client_free(clients[i]);
+            client_interrupt(pt.clients[i]);
+        client_free(pt.clients[i]);
     }
-    free(clients);
-    server_free(srv);
-    tally_destroy(&rd->tally);
-    json_decref(rd->sysctl);
-    free(rd);
+    free(pt.clients);
+    server_free(pt.srv);
+    tally_destroy(&pt.rd->tally);
+    json_decref(pt.rd->sysctl);
+    free(pt.rd);
     return rc;
 }

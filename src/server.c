@@ -120,7 +120,7 @@ static void serve(struct sthread *t, int fd)
 
     t->stats.accepted++;
     if (kstats_socket_retrans(fd, &retrans) == 0)
-        t->stats.synack_retrans[tally_retrans_slot(retrans)]++;
+        t->stats.synack_retrans[outcome_retrans_slot(retrans)]++;
     if (s->greeting && send(fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
         t->stats.greeting_failed++;
     if (s->request_bytes == 0 && !s->hold_until_eof) {
@@ -150,7 +150,7 @@ static void on_listener_readable(struct ev_loop *loop, ev_io *w, int revents)
         if (fd < 0) {
             if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                 return;
-            t->stats.accept_errors[tally_err_slot(errno)]++;
+            t->stats.accept_errors[outcome_err_slot(errno)]++;
             /* EMFILE & co. leave the listener readable: back off instead of spinning. */
             ev_io_stop(loop, &t->accept_io);
             ev_timer_set(&t->pause, EMFILE_BACKOFF_S, 0.);
@@ -319,9 +319,9 @@ void server_stats(const struct server *s, struct server_stats *out)
 
         out->accepted += st->accepted;
         out->greeting_failed += st->greeting_failed;
-        for (int k = 0; k < TALLY_RETRANS_SLOTS; k++)
+        for (int k = 0; k < OUTCOME_RETRANS_SLOTS; k++)
             out->synack_retrans[k] += st->synack_retrans[k];
-        for (int k = 0; k < TALLY_ERR_SLOTS; k++)
+        for (int k = 0; k < OUTCOME_ERR_SLOTS; k++)
             out->accept_errors[k] += st->accept_errors[k];
     }
 }

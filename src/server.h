@@ -16,15 +16,15 @@
 #include <sys/socket.h>
 
 #include "config.h"
-#include "tally.h"
+#include "outcome.h"
 
 struct server;
 
 struct server_stats {
     uint64_t accepted;
-    uint64_t synack_retrans[TALLY_RETRANS_SLOTS]; /* per accepted connection */
+    uint64_t synack_retrans[OUTCOME_RETRANS_SLOTS]; /* per accepted connection */
     uint64_t greeting_failed;    /* greeting write failed: client already gone */
-    uint64_t accept_errors[TALLY_ERR_SLOTS];       /* by errno, e.g. EMFILE */
+    uint64_t accept_errors[OUTCOME_ERR_SLOTS];       /* by errno, e.g. EMFILE */
 };
 
 /* Creates the listener(s): bound, listening, not yet accepting. */

@@ -1,4 +1,6 @@
-/* stopflag: the one process-wide piece of state in qbench.
+/* stopflag: qbench's process-wide state, all of it signal-related: the
+ * request to stop, and the path of the temporary file being written (which
+ * safefile registers and clears).
  *
  * SIGINT/SIGTERM must reach code running in several threads and event loops,
  * and a signal handler can only touch a sig_atomic_t, so the request to stop

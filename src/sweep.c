@@ -6,10 +6,6 @@
 #include "config.h"
 #include "errbuf.h"
 
-/* Only what describes the experiment may vary; name, output and isolate
- * are the run's identity and must stay fixed across its points. */
-static const char *const sweepable[] = {"server.", "client.", "sysctl.", "sample.", NULL};
-
 int sweep_parse(const json_t *spec, const char *source, struct sweep *sw, char *err, size_t errlen)
 {
     const char *key;
@@ -26,15 +22,11 @@ int sweep_parse(const json_t *spec, const char *source, struct sweep *sw, char *
         return errbuf_set(err, errlen, "%s: sweep: empty (remove it, or give a key to vary)",
                           source);
     json_object_foreach((json_t *)spec, key, val) {
-        bool ok = false;
+        char why[ERRBUF_LEN];
 
-        for (const char *const *p = sweepable; *p; p++)
-            if (strncmp(key, *p, strlen(*p)) == 0 && key[strlen(*p)] != '\0')
-                ok = true;
-        if (!ok) {
+        if (config_check_path(key, true, why, sizeof(why)) < 0) {
             sweep_destroy(sw);
-            return errbuf_set(err, errlen, "%s: sweep.%s: only server.*, client.*, sample.* and "
-                                           "sysctl.<name> keys can be swept", source, key);
+            return errbuf_set(err, errlen, "%s: sweep.%s", source, why);
         }
         if (!json_is_array(val) || json_array_size(val) == 0) {
             sweep_destroy(sw);

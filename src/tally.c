@@ -10,7 +10,7 @@ int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_
     histogram_init(&t->accept_us);
     histogram_init(&t->lag_us);
     histogram_init(&t->timeout_us);
-    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+    for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
         histogram_init(&t->connect_by_retrans[i]);
     t->first_ns = UINT64_MAX;
     t->timeline.start_ns = start_ns;
@@ -57,27 +57,13 @@ void tally_attempt(struct tally *t, uint64_t now_ns)
         t->first_ns = now_ns;
 }
 
-unsigned tally_err_slot(int err)
-{
-    if (err > 0 && err < TALLY_ERRNO_MAX)
-        return (unsigned)err;
-    if (err < 0 && err >= -TALLY_PSEUDO)
-        return (unsigned)(TALLY_ERRNO_MAX - 1 - err);
-    return 0; /* unknown cause */
-}
-
-int tally_slot_err(unsigned slot)
-{
-    return slot < TALLY_ERRNO_MAX ? (int)slot : (int)(TALLY_ERRNO_MAX - 1) - (int)slot;
-}
-
 void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns)
 {
     struct timeline_row *row = timeline_row(&t->timeline, now_ns);
 
     t->outcomes[o]++;
     if (o == OUTCOME_ERROR)
-        t->errors[tally_err_slot(err)]++;
+        t->errors[outcome_err_slot(err)]++;
     if (row) {
         if (o == OUTCOME_ESTABLISHED)
             row->established++;
@@ -88,20 +74,15 @@ void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns)
         t->last_ns = now_ns;
 }
 
-unsigned tally_retrans_slot(unsigned retransmits)
-{
-    return retransmits < TALLY_RETRANS_SLOTS ? retransmits : TALLY_RETRANS_SLOTS - 1;
-}
-
 void tally_retrans(struct tally *t, unsigned retransmits, bool failed)
 {
-    (failed ? t->retrans_failed : t->retrans)[tally_retrans_slot(retransmits)]++;
+    (failed ? t->retrans_failed : t->retrans)[outcome_retrans_slot(retransmits)]++;
 }
 
 void tally_handshake(struct tally *t, uint64_t latency_us, unsigned retransmits)
 {
     histogram_record(&t->connect_us, latency_us);
-    histogram_record(&t->connect_by_retrans[tally_retrans_slot(retransmits)], latency_us);
+    histogram_record(&t->connect_by_retrans[outcome_retrans_slot(retransmits)], latency_us);
     tally_retrans(t, retransmits, false);
 }
 
@@ -118,9 +99,9 @@ int tally_merge(struct tally *dst, const struct tally *src)
 {
     for (int i = 0; i < OUTCOME_COUNT; i++)
         dst->outcomes[i] += src->outcomes[i];
-    for (int i = 0; i < TALLY_ERR_SLOTS; i++)
+    for (int i = 0; i < OUTCOME_ERR_SLOTS; i++)
         dst->errors[i] += src->errors[i];
-    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++) {
+    for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++) {
         dst->retrans[i] += src->retrans[i];
         dst->retrans_failed[i] += src->retrans_failed[i];
     }
@@ -128,7 +109,7 @@ int tally_merge(struct tally *dst, const struct tally *src)
     histogram_merge(&dst->accept_us, &src->accept_us);
     histogram_merge(&dst->lag_us, &src->lag_us);
     histogram_merge(&dst->timeout_us, &src->timeout_us);
-    for (int i = 0; i < TALLY_RETRANS_SLOTS; i++)
+    for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
         histogram_merge(&dst->connect_by_retrans[i], &src->connect_by_retrans[i]);
     if (src->first_ns < dst->first_ns)
         dst->first_ns = src->first_ns;

@@ -12,10 +12,6 @@
 #include "histogram.h"
 #include "outcome.h"
 
-#define TALLY_ERRNO_MAX 256                   /* errnos 1..255 */
-#define TALLY_PSEUDO 4                        /* OUTCOME_ERR_* */
-#define TALLY_ERR_SLOTS (TALLY_ERRNO_MAX + TALLY_PSEUDO)
-#define TALLY_RETRANS_SLOTS 16                /* 0..14, and 15 or more */
 
 struct timeline_row {
     uint64_t attempted;
@@ -33,16 +29,16 @@ struct timeline {
 
 struct tally {
     uint64_t outcomes[OUTCOME_COUNT];
-    uint64_t errors[TALLY_ERR_SLOTS];
-    uint64_t retrans[TALLY_RETRANS_SLOTS]; /* SYN retransmits of completed handshakes */
-    uint64_t retrans_failed[TALLY_RETRANS_SLOTS]; /* ... of handshakes that failed */
+    uint64_t errors[OUTCOME_ERR_SLOTS];
+    uint64_t retrans[OUTCOME_RETRANS_SLOTS]; /* SYN retransmits of completed handshakes */
+    uint64_t retrans_failed[OUTCOME_RETRANS_SLOTS]; /* ... of handshakes that failed */
     struct histogram connect_us;           /* due -> handshake complete */
     struct histogram accept_us;            /* due -> greeting read */
     struct histogram lag_us;               /* due -> connect() called */
     struct histogram timeout_us;           /* due -> gave up (outcome timeout) */
     /* connect_us split by the SYN retransmits the handshake needed: shows
      * that k retransmits cost k seconds (linear timeouts) or 2^k-1 */
-    struct histogram connect_by_retrans[TALLY_RETRANS_SLOTS];
+    struct histogram connect_by_retrans[OUTCOME_RETRANS_SLOTS];
     uint64_t first_ns;                     /* first connect() */
     uint64_t last_ns;                      /* last outcome */
     struct timeline timeline;
@@ -55,8 +51,6 @@ void tally_destroy(struct tally *t);
 void tally_attempt(struct tally *t, uint64_t now_ns);
 /* Records one finished connection; err as for outcome_classify (errors only). */
 void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns);
-/* The slot of retrans[] for a retransmit count (the last one holds the rest). */
-unsigned tally_retrans_slot(unsigned retransmits);
 /* Counts one connection's SYN retransmits; failed: its handshake never completed. */
 void tally_retrans(struct tally *t, unsigned retransmits, bool failed);
 /* Records a completed handshake: its latency and the retransmits it took. */
@@ -65,9 +59,5 @@ uint64_t tally_attempted(const struct tally *t);
 
 /* Adds src into dst. Returns -1 if memory ran out. */
 int tally_merge(struct tally *dst, const struct tally *src);
-
-/* Slot of an error cause in errors[], and back. */
-unsigned tally_err_slot(int err);
-int tally_slot_err(unsigned slot);
 
 #endif

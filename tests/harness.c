@@ -21,7 +21,7 @@ extern char **environ;
 static char dir[64];
 static char out_text[65536], err_text[65536];
 
-void harness_require_netns(void)
+bool harness_have_netns(void)
 {
     int fds[2];
     char ok = 0;
@@ -43,7 +43,12 @@ void harness_require_netns(void)
         ok = 0;
     close(fds[0]);
     waitpid(pid, NULL, 0);
-    if (ok == 'y')
+    return ok == 'y';
+}
+
+void harness_require_netns(void)
+{
+    if (harness_have_netns())
         return;
     if (getenv("QBENCH_REQUIRE_NETNS"))
         fail_msg("cannot create a network namespace here, and QBENCH_REQUIRE_NETNS is set");

@@ -4,6 +4,7 @@
 #ifndef QB_HARNESS_H
 #define QB_HARNESS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -11,6 +12,10 @@
 /* Skips the test when this machine cannot make a network namespace, unless
  * QBENCH_REQUIRE_NETNS is set (CI sets it): then it fails instead. */
 void harness_require_netns(void);
+
+/* Whether a network namespace can be made here (no skip, no failure): for
+ * group setups, where cmocka cannot skip. */
+bool harness_have_netns(void);
 
 /* A fresh temporary directory for this test (removed by harness_cleanup). */
 const char *harness_dir(void);

@@ -32,7 +32,7 @@ static void test_bounds_pass_and_fail_per_run(void **state)
 
     (void)state;
     load_cfg(&cfg, "{\"established_ratio_min\": 0.5, \"connect_p99_us_max\": 5000}");
-    res = expect_evaluate(&cfg, json_object_get(doc, "runs"), &pass);
+    res = expect_evaluate(cfg.expect, cfg.nexpect, json_object_get(doc, "runs"), &pass);
     assert_false(pass);
     {
         const json_t *e = json_object_get(res, "established_ratio_min");
@@ -45,6 +45,19 @@ static void test_bounds_pass_and_fail_per_run(void **state)
                                                   "pass")));
     }
     assert_true(json_is_true(json_object_get(json_object_get(res, "connect_p99_us_max"), "pass")));
+    {
+        /* the summary names the failed bound with its worst value and limit */
+        char *text = NULL;
+        size_t len;
+        FILE *f = open_memstream(&text, &len);
+
+        assert_int_equal(expect_print_failures(res, f), 1);
+        fclose(f);
+        assert_non_null(strstr(text, "expect established_ratio_min failed: established_ratio "
+                                     "40.00% < 50.00%"));
+        assert_null(strstr(text, "connect_p99"));
+        free(text);
+    }
     json_decref(res);
     json_decref(doc);
 }
@@ -58,7 +71,7 @@ static void test_all_pass(void **state)
 
     (void)state;
     load_cfg(&cfg, "{\"timeout_max\": 0, \"accept_p99_us_max\": 3000}");
-    res = expect_evaluate(&cfg, json_object_get(doc, "runs"), &pass);
+    res = expect_evaluate(cfg.expect, cfg.nexpect, json_object_get(doc, "runs"), &pass);
     assert_true(pass);
     json_decref(res);
     json_decref(doc);
@@ -73,7 +86,7 @@ static void test_missing_metric_fails_the_bound(void **state)
 
     (void)state;
     load_cfg(&cfg, "{\"accept_p99_us_max\": 3000}");
-    res = expect_evaluate(&cfg, json_object_get(doc, "runs"), &pass);
+    res = expect_evaluate(cfg.expect, cfg.nexpect, json_object_get(doc, "runs"), &pass);
     assert_false(pass);
     assert_true(json_is_null(json_object_get(json_object_get(res, "accept_p99_us_max"), "value")));
     json_decref(res);

@@ -7,6 +7,7 @@
 
 #include "errbuf.h"
 #include "kstats.h"
+#include "qseries.h"
 
 static void test_reads_tcpext_and_tcp_without_prefix(void **state)
 {

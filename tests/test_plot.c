@@ -108,6 +108,28 @@ static void test_unknown_x_param_is_an_error(void **state)
     json_decref(doc);
 }
 
+/* A sweep over client.rate plotted against server.backlog (8 in every
+ * run) would label every bar "8": an error that names what varies. */
+static void test_x_on_a_constant_setting_is_an_error(void **state)
+{
+    struct fake_run runs[] = {
+        {"{\"client.rate\": 1}", 90, 10, 0, 0, 100, 1000, 0, 0},
+        {"{\"client.rate\": 2}", 90, 10, 0, 0, 100, 1000, 0, 0},
+    };
+    json_t *doc = fake_doc(runs, 2);
+    char *script = NULL, err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(plot_script(&doc, 1, "server.backlog", PLOT_PNG, &script, err,
+                                 sizeof(err)), -1);
+    assert_non_null(strstr(err, "--x server.backlog: every run has the same value (8)"));
+    assert_non_null(strstr(err, "what varies: client.rate"));
+    assert_int_equal(plot_script(&doc, 1, "client.rate", PLOT_PNG, &script, err, sizeof(err)),
+                     0);
+    free(script);
+    json_decref(doc);
+}
+
 /* Files made one at a time (--set, no sweep) have empty params: the x axis
  * comes from what differs between them, the sysctls read back first, then
  * the config, and the caption does not claim the first file's value. */
@@ -292,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_single_run_script_draws_timeline_and_queue),
         cmocka_unit_test(test_missing_latency_is_a_gap_not_zero),
         cmocka_unit_test(test_unknown_x_param_is_an_error),
+        cmocka_unit_test(test_x_on_a_constant_setting_is_an_error),
         cmocka_unit_test(test_files_without_params_plot_against_what_differs),
         cmocka_unit_test(test_hostile_strings_stay_literal),
         cmocka_unit_test(test_names_are_single_quoted_literally),

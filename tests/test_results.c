@@ -10,11 +10,20 @@
 #include <cmocka.h>
 
 #include "clock.h"
+#include "metric.h"
 #include "errbuf.h"
+#include "report.h"
 #include "results.h"
 #include "testdocs.h"
 
 static struct config cfg;
+
+static int results_metric(const json_t *run, const char *name, double *v)
+{
+    const struct metric *m = metric_find(name);
+
+    return m ? metric_value(run, m, v) : -1;
+}
 
 static struct run_data *make_run_data(void)
 {
@@ -66,7 +75,7 @@ static void free_run_data(struct run_data *rd)
 static void test_run_json_has_the_spec_keys(void **state)
 {
     struct run_data *rd = make_run_data();
-    json_t *run = results_run_json(rd);
+    json_t *run = report_run_json(rd);
     const json_t *o = json_object_get(run, "outcomes");
     static const char *const keys[] = {"params", "elapsed_ms", "sysctl", "outcomes",
                                        "latency_us", "syn_retransmits", "synack_retransmits",
@@ -108,8 +117,8 @@ static void test_write_then_load_round_trips(void **state)
     (void)state;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/sub/dir/r.json", dir);
-    json_array_append_new(runs, results_run_json(rd));
-    doc = results_document(eff, runs, NULL, "2026-01-01T00:00:00Z", false);
+    json_array_append_new(runs, report_run_json(rd));
+    doc = report_document(eff, runs, NULL, "2026-01-01T00:00:00Z", false);
     assert_int_equal(results_write(doc, path, err, sizeof(err)), 0);
     back = results_load(path, err, sizeof(err));
     assert_non_null(back);
@@ -193,6 +202,35 @@ static void test_metrics_by_name(void **state)
     json_decref(run);
 }
 
+/* Every row of the metric table resolves on a document the run side
+ * really builds, so a metric cannot name a place report does not fill. */
+static void test_every_metric_resolves_on_a_real_run(void **state)
+{
+    struct run_data *rd = make_run_data();
+    json_t *run;
+    size_t n;
+    const struct metric *all = metric_table(&n);
+
+    (void)state;
+    histogram_record(&rd->tally.lag_us, 7);
+    run = report_run_json(rd);
+    for (size_t i = 0; i < n; i++) {
+        double v = -1;
+        bool is_max;
+        char bound[80];
+
+        if (metric_value(run, &all[i], &v) != 0)
+            fail_msg("metric %s does not resolve on a report_run_json document", all[i].name);
+        assert_true(v >= 0);
+        assert_true(metric_samples(run, &all[i]) > 0 || all[i].kind == METRIC_GAUGE);
+        snprintf(bound, sizeof(bound), "%s_max", all[i].name);
+        assert_ptr_equal(metric_parse_bound(bound, &is_max), &all[i]);
+        assert_true(is_max);
+    }
+    json_decref(run);
+    free_run_data(rd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_write_to_unwritable_place_fails_cleanly),
         cmocka_unit_test(test_load_rejects_what_is_not_a_result),
         cmocka_unit_test(test_metrics_by_name),
+        cmocka_unit_test(test_every_metric_resolves_on_a_real_run),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,14 +81,14 @@ static void test_plan_applies_sysctl_points(void **state)
         int found = 0;
 
         snprintf(want, sizeof(want), "%zu", i);
-        for (size_t k = 0; k < p.points[i].nsysctl; k++)
-            if (strcmp(p.points[i].sysctl[k].name, "net.ipv4.tcp_synack_retries") == 0) {
-                assert_string_equal(p.points[i].sysctl[k].value, want);
+        for (size_t k = 0; k < p.points[i].cfg.nsysctl; k++)
+            if (strcmp(p.points[i].cfg.sysctl[k].name, "net.ipv4.tcp_synack_retries") == 0) {
+                assert_string_equal(p.points[i].cfg.sysctl[k].value, want);
                 found = 1;
             }
         assert_true(found);
         assert_int_equal(json_integer_value(json_object_get(
-                             p.params[i], "sysctl.net.ipv4.tcp_synack_retries")),
+                             p.points[i].params, "sysctl.net.ipv4.tcp_synack_retries")),
                          (json_int_t)i);
     }
     assert_non_null(json_object_get(p.effective, "sweep"));
@@ -106,9 +106,9 @@ static void test_set_and_output_override_every_point(void **state)
 
     (void)state;
     assert_int_equal(plan_load(&p, path, sets, 1, "/tmp/out.json", err, sizeof(err)), 0);
-    assert_true(p.points[0].client.rate == 77 && p.points[1].client.rate == 77);
-    assert_int_equal(p.points[1].server.backlog, 2);
-    assert_string_equal(p.points[1].output, "/tmp/out.json");
+    assert_true(p.points[0].cfg.client.rate == 77 && p.points[1].cfg.client.rate == 77);
+    assert_int_equal(p.points[1].cfg.server.backlog, 2);
+    assert_string_equal(p.id.output, "/tmp/out.json");
     plan_destroy(&p);
     unlink(path);
 }
@@ -139,7 +139,9 @@ static void test_sweep_errors(void **state)
         {"{\"server.backlog\": 4}", "sweep.server.backlog: must be a non-empty list"},
         {"{\"name\": [\"a\", \"b\"]}", "sweep.name: only server.*"},
         {"{\"isolate\": [true, false]}", "sweep.isolate: only server.*"},
-        {"{\"sysctl.\": [1]}", "sweep.sysctl.: only server.*"},
+        {"{\"sysctl.\": [1]}", "sweep.sysctl.: a sysctl is addressed as sysctl.<name>"},
+        {"{\"server.bogus\": [1]}", "sweep.server.bogus: unknown key"},
+        {"{\"output\": [\"a\", \"b\"]}", "sweep.output: only server.*"},
         {"{\"server.backlog\": [8, 4, 8]}", "sweep.server.backlog: the value 8 appears twice (items 1 and 3)"},
         {"{\"client.close\": [\"reset\", \"reset\"]}", "sweep.client.close: the value \"reset\" appears twice"},
     };

@@ -18,19 +18,19 @@ static void test_attempted_is_the_sum_of_outcomes(void **state)
     tally_outcome(&t, OUTCOME_ERROR, EADDRNOTAVAIL, 3);
     tally_outcome(&t, OUTCOME_ERROR, OUTCOME_ERR_EOF, 3);
     assert_int_equal(tally_attempted(&t), 4);
-    assert_int_equal(t.errors[tally_err_slot(EADDRNOTAVAIL)], 1);
-    assert_int_equal(t.errors[tally_err_slot(OUTCOME_ERR_EOF)], 1);
+    assert_int_equal(t.errors[outcome_err_slot(EADDRNOTAVAIL)], 1);
+    assert_int_equal(t.errors[outcome_err_slot(OUTCOME_ERR_EOF)], 1);
     tally_destroy(&t);
 }
 
 static void test_error_slots_round_trip(void **state)
 {
     (void)state;
-    for (int e = 1; e < TALLY_ERRNO_MAX; e++)
-        assert_int_equal(tally_slot_err(tally_err_slot(e)), e);
-    for (int e = -1; e >= -TALLY_PSEUDO; e--) {
-        assert_true(tally_err_slot(e) < TALLY_ERR_SLOTS);
-        assert_int_equal(tally_slot_err(tally_err_slot(e)), e);
+    for (int e = 1; e < OUTCOME_ERRNO_MAX; e++)
+        assert_int_equal(outcome_slot_err(outcome_err_slot(e)), e);
+    for (int e = -1; e >= -OUTCOME_PSEUDO; e--) {
+        assert_true(outcome_err_slot(e) < OUTCOME_ERR_SLOTS);
+        assert_int_equal(outcome_slot_err(outcome_err_slot(e)), e);
     }
 }
 
@@ -71,7 +71,7 @@ static void test_merge_adds_everything(void **state)
     assert_int_equal(a.outcomes[OUTCOME_RESET], 1);
     assert_int_equal(a.retrans[0], 1);
     assert_int_equal(a.retrans_failed[2], 1);
-    assert_int_equal(a.retrans[TALLY_RETRANS_SLOTS - 1], 1);
+    assert_int_equal(a.retrans[OUTCOME_RETRANS_SLOTS - 1], 1);
     assert_int_equal(a.connect_us.count, 1);
     assert_int_equal(a.timeline.len, 5);
     assert_int_equal(a.timeline.rows[3].attempted, 1);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 
+#include "report.h"
 #include "results.h"
 
 struct fake_run {
@@ -59,7 +60,7 @@ static inline json_t *fake_doc(const struct fake_run *runs, size_t n)
 
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, fake_run_json(&runs[i]));
-    doc = results_document(cfg, arr, NULL, "2026-01-01T00:00:00Z", false);
+    doc = report_document(cfg, arr, NULL, "2026-01-01T00:00:00Z", false);
     json_decref(cfg);
     return doc;
 }

@@ -7,6 +7,7 @@
 
 #include "compare.h"
 #include "errbuf.h"
+#include "metric.h"
 #include "plot.h"
 #include "results.h"
 
@@ -31,12 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     runs = json_object_get(doc, "runs");
     for (size_t i = 0; i < json_array_size(runs); i++) {
-        static const char *const metrics[] = {"established_ratio", "timeout", "connect_p99_us",
-                                              "accept_max_us", "accept_queue_max",
-                                              "schedule_lag_p99_us", "x_us", "_ratio", "_us"};
+        size_t n;
+        const struct metric *all = metric_table(&n);
 
-        for (size_t m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++)
-            results_metric(json_array_get(runs, i), metrics[m], &v);
+        for (size_t m = 0; m < n; m++) {
+            metric_value(json_array_get(runs, i), &all[m], &v);
+            metric_samples(json_array_get(runs, i), &all[m]);
+        }
     }
     compare_default_opts(&o);
     compare_results(doc, doc, &o, sink, err, sizeof(err));

@@ -1,0 +1,178 @@
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "clock.h"
+#include "outcome.h"
+#include "results.h"
+
+json_t *report_histogram_json(const struct histogram *h)
+{
+    return json_pack("{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I}",
+                     "count", (json_int_t)h->count,
+                     "min", (json_int_t)(h->count ? h->min : 0),
+                     "mean", histogram_mean(h),
+                     "p50", (json_int_t)histogram_quantile(h, 0.50),
+                     "p90", (json_int_t)histogram_quantile(h, 0.90),
+                     "p99", (json_int_t)histogram_quantile(h, 0.99),
+                     "p999", (json_int_t)histogram_quantile(h, 0.999),
+                     "max", (json_int_t)h->max);
+}
+
+/* "0", "1" ... and "15+" for the last slot. */
+static const char *retrans_key(int slot, char *buf, size_t len)
+{
+    snprintf(buf, len, slot == OUTCOME_RETRANS_SLOTS - 1 ? "%d+" : "%d", slot);
+    return buf;
+}
+
+static json_t *retrans_json(const uint64_t *slots)
+{
+    json_t *o = json_object();
+    char key[16];
+
+    for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
+        if (slots[i])
+            json_object_set_new(o, retrans_key(i, key, sizeof(key)),
+                                json_integer((json_int_t)slots[i]));
+    return o;
+}
+
+static json_t *by_retrans_json(const struct histogram *h)
+{
+    json_t *o = json_object();
+    char key[16];
+
+    for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
+        if (h[i].count)
+            json_object_set_new(o, retrans_key(i, key, sizeof(key)), report_histogram_json(&h[i]));
+    return o;
+}
+
+static json_t *errors_json(const uint64_t *slots)
+{
+    json_t *o = json_object();
+
+    for (unsigned i = 0; i < OUTCOME_ERR_SLOTS; i++) {
+        char buf[16];
+
+        if (slots[i])
+            json_object_set_new(o, outcome_error_name(outcome_slot_err(i), buf, sizeof(buf)),
+                                json_integer((json_int_t)slots[i]));
+    }
+    return o;
+}
+
+static json_t *outcomes_json(const struct tally *t)
+{
+    json_t *o = json_object();
+
+    json_object_set_new(o, "attempted", json_integer((json_int_t)tally_attempted(t)));
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        json_object_set_new(o, outcome_name((enum outcome)i), json_integer((json_int_t)t->outcomes[i]));
+    json_object_set_new(o, "errors", errors_json(t->errors));
+    return o;
+}
+
+static json_t *queue_json(const struct run_data *rd)
+{
+    json_t *samples = json_array();
+
+    for (size_t i = 0; i < rd->queue.n; i++)
+        json_array_append_new(samples, json_pack("[I, I]", (json_int_t)rd->queue.t_ms[i],
+                                                 (json_int_t)rd->queue.length[i]));
+    return json_pack("{s:I, s:I, s:I, s:I, s:o}", "limit", (json_int_t)rd->queue_limit,
+                     "max", (json_int_t)rd->queue.max, "listeners", (json_int_t)rd->listeners,
+                     "interval_ms",
+                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride,
+                     "samples", samples);
+}
+
+static json_t *timeline_json(const struct timeline *tl)
+{
+    json_t *rows = json_array();
+
+    for (size_t i = 0; i < tl->len; i++)
+        json_array_append_new(rows, json_pack("[I, I, I, I]",
+                                              (json_int_t)(i * tl->interval_ns / NS_PER_MS),
+                                              (json_int_t)tl->rows[i].attempted,
+                                              (json_int_t)tl->rows[i].established,
+                                              (json_int_t)tl->rows[i].failed));
+    return rows;
+}
+
+json_t *report_run_json(const struct run_data *rd)
+{
+    const struct tally *t = &rd->tally;
+    json_t *run = json_object();
+    uint64_t elapsed = t->last_ns > t->first_ns && t->first_ns != UINT64_MAX
+                           ? (t->last_ns - t->first_ns) / NS_PER_MS
+                           : 0;
+
+    json_object_set_new(run, "params", json_deep_copy(rd->params));
+    /* the point's own settings: a sweep's points differ from the file's config */
+    json_object_set_new(run, "config", config_to_json(rd->cfg));
+    json_object_set_new(run, "elapsed_ms", json_integer((json_int_t)elapsed));
+    if (rd->interrupted)
+        json_object_set_new(run, "interrupted", json_true());
+    json_object_set_new(run, "sysctl", rd->sysctl ? json_incref(rd->sysctl) : json_object());
+    json_object_set_new(run, "outcomes", outcomes_json(t));
+    json_object_set_new(run, "latency_us",
+                        json_pack("{s:o, s:o, s:o, s:o}", "connect",
+                                  report_histogram_json(&t->connect_us), "accept",
+                                  report_histogram_json(&t->accept_us), "timeout",
+                                  report_histogram_json(&t->timeout_us),
+                                  "connect_by_syn_retransmits",
+                                  by_retrans_json(t->connect_by_retrans)));
+    json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
+    json_object_set_new(run, "syn_retransmits_failed", retrans_json(t->retrans_failed));
+    if (rd->has_server) {
+        json_object_set_new(run, "synack_retransmits", retrans_json(rd->server.synack_retrans));
+        json_object_set_new(run, "server",
+                            json_pack("{s:I, s:I, s:o}", "accepted",
+                                      (json_int_t)rd->server.accepted, "greeting_failed",
+                                      (json_int_t)rd->server.greeting_failed, "accept_errors",
+                                      errors_json(rd->server.accept_errors)));
+        json_object_set_new(run, "accept_queue", queue_json(rd));
+    }
+    json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));
+    json_object_set_new(run, "timeline_interval_ms",
+                        json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));
+    json_object_set_new(run, "timeline", timeline_json(&t->timeline));
+    json_object_set_new(run, "schedule_lag_us",
+                        json_pack("{s:I, s:I, s:I}", "p50",
+                                  (json_int_t)histogram_quantile(&t->lag_us, 0.5), "p99",
+                                  (json_int_t)histogram_quantile(&t->lag_us, 0.99), "max",
+                                  (json_int_t)t->lag_us.max));
+    json_object_set_new(run, "client_threads", json_integer(rd->client_threads));
+    json_object_set_new(run, "unstarted", json_integer((json_int_t)rd->unstarted));
+    json_object_set_new(run, "qbench_peak_rss_kb", json_integer(rd->peak_rss_kb));
+    return run;
+}
+
+json_t *report_document(const json_t *effective_config, json_t *runs, json_t *expect,
+                         const char *started_at, bool interrupted)
+{
+    struct utsname u;
+    char finished[32];
+    json_t *doc = json_object();
+
+    uname(&u);
+    clock_iso8601(finished, sizeof(finished));
+    json_object_set_new(doc, "schema", json_string(RESULTS_SCHEMA));
+    json_object_set(doc, "name", json_object_get(effective_config, "name"));
+    json_object_set_new(doc, "started_at", json_string(started_at));
+    json_object_set_new(doc, "finished_at", json_string(finished));
+    json_object_set_new(doc, "qbench_version", json_string(QBENCH_VERSION));
+    json_object_set_new(doc, "kernel", json_string(u.release));
+    json_object_set_new(doc, "host", json_string(u.nodename));
+    json_object_set_new(doc, "interrupted", json_boolean(interrupted));
+    json_object_set_new(doc, "config", json_deep_copy(effective_config));
+    json_object_set_new(doc, "runs", runs);
+    json_object_set_new(doc, "expect", expect ? expect : json_object());
+    return doc;
+}
+

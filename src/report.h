@@ -1,0 +1,49 @@
+/* report: the run side of a results document. Turns what one run point
+ * produced (tallies, server counters, kernel counters, queue samples) into
+ * its runs[] entry, and wraps the entries into the whole document with its
+ * context (versions, kernel, host, times, effective config). The format is
+ * the results file's (results.h); this module is the only writer of it. */
+#ifndef QB_REPORT_H
+#define QB_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "histogram.h"
+#include "kstats.h"
+#include "qseries.h"
+#include "server.h"
+#include "tally.h"
+
+/* What one run point produced; the runner fills it. */
+struct run_data {
+    const struct config *cfg;
+    const json_t *params;
+    json_t *sysctl;              /* read back from the namespace (owned) */
+    struct tally tally;          /* merged over client threads */
+    bool has_server;
+    struct server_stats server;
+    struct kstats before, after;
+    struct queue_series queue;
+    unsigned queue_limit;        /* sum over listeners */
+    unsigned listeners;
+    unsigned client_threads;
+    uint64_t unstarted;          /* due connects never started (generator behind) */
+    long peak_rss_kb;            /* qbench's own peak RSS so far */
+    bool interrupted;
+};
+
+/* One entry of runs[]. */
+json_t *report_run_json(const struct run_data *rd);
+
+/* {count, min, mean, p50, p90, p99, p999, max} */
+json_t *report_histogram_json(const struct histogram *h);
+
+/* The whole document around runs (stolen) and expect (stolen, may be NULL). */
+json_t *report_document(const json_t *effective_config, json_t *runs, json_t *expect,
+                        const char *started_at, bool interrupted);
+
+#endif
