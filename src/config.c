@@ -1022,7 +1022,8 @@ void config_print_reference(FILE *out)
         char range[64] = "";
 
         if (k->type != KT_STRING && k->type != KT_BOOL)
-            snprintf(range, sizeof(range), " [%.15g..%.15g]", k->min, k->max);
+            snprintf(range, sizeof(range), " [%s%.15g..%.15g]",
+                     (k->flags & KF_ABOVE_MIN) ? "above " : "", k->min, k->max);
         fprintf(out, "  %-28s %s%s%s%s%s\n", k->path, k->help, range,
                 k->def ? " (default " : "", k->def ? k->def : "", k->def ? ")" : "");
     }

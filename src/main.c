@@ -41,6 +41,7 @@ static void usage(FILE *out)
           "       qbench compare BASELINE.json CURRENT.json [--threshold PCT]\n"
           "                      [--ratio-threshold PP] [--latency-floor-us US] [--min-samples N]\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x PARAM]\n"
+          "       qbench help config      every config key, sysctl and metric, with ranges\n"
           "       qbench --version\n"
           "\n"
           "Exit: 0 ok, 1 an expect bound failed (compare: a regression), 2 bad usage or input,\n"
@@ -272,6 +273,7 @@ static int cmd_compare(int argc, char **argv)
         {"ratio-threshold", required_argument, NULL, 'r'},
         {"latency-floor-us", required_argument, NULL, 'f'},
         {"min-samples", required_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct compare_opts co;
@@ -282,11 +284,23 @@ static int cmd_compare(int argc, char **argv)
 
     compare_default_opts(&co);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
         double *target = c == 't' ? &co.latency_pct : c == 'r' ? &co.ratio_pp
                        : c == 'f' ? &co.latency_floor_us
                        : c == 'n' ? &co.min_samples : NULL;
 
+        if (c == 'h') {
+            printf("usage: qbench compare BASELINE.json CURRENT.json [options]\n"
+                   "  --threshold PCT          a latency percentile may grow this much (default %g)\n"
+                   "  --latency-floor-us US    latency changes below this never count (default %g)\n"
+                   "  --ratio-threshold PP     an outcome ratio may worsen this many points "
+                   "(default %g)\n"
+                   "  --min-samples N          percentiles of fewer samples are shown, not judged "
+                   "(default %g)\n"
+                   "Exit: 0 no regression, 1 regression, 2 bad input.\n",
+                   co.latency_pct, co.latency_floor_us, co.ratio_pp, co.min_samples);
+            return EXIT_OK;
+        }
         if (!target) {
             usage(stderr);
             return EXIT_USAGE;
@@ -329,6 +343,7 @@ static int cmd_plot(int argc, char **argv)
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"x", required_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *out = NULL, *x = NULL;
@@ -340,7 +355,17 @@ static int cmd_plot(int argc, char **argv)
     int c, fmt, env, rc = EXIT_OK;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:x:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:x:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            printf("usage: qbench plot RESULTS.json... -o OUT.png|OUT.svg [--x KEY]\n"
+                   "  -o, --output PATH   the picture; .png or .svg (required)\n"
+                   "  --x KEY             the setting on the x axis (default: what varies "
+                   "between the runs)\n"
+                   "One run: its timeline and queues. Several runs (a sweep, or several files):\n"
+                   "outcomes and latency against what differs between them.\n"
+                   "Exit: 0 ok, 2 bad input, 3 gnuplot missing or failed, output not writable.\n");
+            return EXIT_OK;
+        }
         if (c == 'o')
             out = optarg;
         else if (c == 'x')
@@ -432,6 +457,17 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "--version") == 0) {
         printf("qbench %s\n", QBENCH_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "config") == 0) {
+        size_t n;
+        const struct metric *all = metric_table(&n);
+
+        printf("Config keys (dotted paths, as in --set and sweep):\n");
+        config_print_reference(stdout);
+        printf("Metrics (expect bounds are <metric>_min / <metric>_max):\n");
+        for (size_t i = 0; i < n; i++)
+            printf("  %-28s %s\n", all[i].name, all[i].meaning);
         return EXIT_OK;
     }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
