@@ -14,6 +14,7 @@
 #include "errbuf.h"
 #include "kstats.h"
 #include "outcome.h"
+#include "safefile.h"
 #include "schedule.h"
 
 /* Connects started in one wake-up before the loop gets to run I/O again:
@@ -31,6 +32,10 @@ struct conn {
     ev_timer timer;
     struct client *c;
     uint64_t due_ns;
+    uint64_t start_ns;      /* connect() called */
+    uint64_t connect_ns;    /* handshake complete, 0 before */
+    uint64_t first_byte_ns; /* greeting read, 0 before */
+    unsigned syn_retrans;
     int fd;
     enum conn_state state;
     struct conn *next_free;
@@ -68,6 +73,17 @@ struct client {
     char *request;        /* request_bytes of payload */
 
     struct tally tally;
+    /* every connection's story: what gave up waiting for the greeting
+     * (joined with the server's accepts after the run), and with records a
+     * line per attempt, buffered and streamed to a temporary file */
+    bool track_gave_up;
+    struct story_gave_up *gave_up;
+    size_t ngave_up, gave_up_cap;
+    bool gave_up_failed;
+    int records_fd;
+    struct client_record *rbuf;
+    size_t nrbuf;
+    int records_errno;
     atomic_uint_fast64_t p_started, p_established, p_failed;
     atomic_bool done;
 };
@@ -135,10 +151,55 @@ static void conn_release(struct conn *k)
         pump(c);
 }
 
-static void record(struct client *c, enum outcome o, int err, uint64_t now)
+static void records_flush(struct client *c)
+{
+    if (c->nrbuf && !c->records_errno &&
+        safefile_write_all(c->records_fd, c->rbuf, c->nrbuf * sizeof(*c->rbuf)) < 0)
+        c->records_errno = errno;
+    c->nrbuf = 0;
+}
+
+/* The line of one attempt (k NULL: it never had a socket). */
+static void records_add(struct client *c, const struct conn *k, enum outcome o, int err,
+                        uint64_t now, uint32_t gave_up_idx)
+{
+    struct client_record *r = &c->rbuf[c->nrbuf];
+
+    memset(r, 0, sizeof(*r));
+    r->end_ns = now;
+    r->outcome = (uint8_t)o;
+    r->err = err;
+    r->gave_up_idx = gave_up_idx;
+    if (k) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+
+        r->due_ns = k->due_ns;
+        r->start_ns = k->start_ns;
+        r->connect_ns = k->connect_ns;
+        r->first_byte_ns = k->first_byte_ns;
+        r->syn_retrans = (uint16_t)(k->syn_retrans > 65535 ? 65535 : k->syn_retrans);
+        if (k->fd >= 0 && getsockname(k->fd, (struct sockaddr *)&ss, &len) == 0)
+            story_tuple_of((struct sockaddr *)&ss, &r->src);
+    } else {
+        r->due_ns = r->start_ns = now;
+    }
+    if (++c->nrbuf == CLIENT_RECORDS_BUFFER)
+        records_flush(c);
+}
+
+static void record_conn(struct client *c, const struct conn *k, enum outcome o, int err,
+                        uint64_t now, uint32_t gave_up_idx)
 {
     tally_outcome(&c->tally, o, err, now);
     progress_add(o == OUTCOME_ESTABLISHED ? &c->p_established : &c->p_failed);
+    if (c->records_fd >= 0)
+        records_add(c, k, o, err, now, gave_up_idx);
+}
+
+static void record(struct client *c, enum outcome o, int err, uint64_t now)
+{
+    record_conn(c, NULL, o, err, now, UINT32_MAX);
 }
 
 /* A connection ended with cause err in its current phase. */
@@ -155,7 +216,46 @@ static void conn_fail(struct conn *k, int err)
         tally_retrans(&k->c->tally, retrans, true);
     if (o == OUTCOME_TIMEOUT)
         histogram_record(&k->c->tally.timeout_us, (now - k->due_ns) / NS_PER_US);
-    record(k->c, o, err, now);
+    record_conn(k->c, k, o, err, now, UINT32_MAX);
+    conn_release(k);
+}
+
+/* The greeting never came: remember the connection (its source address
+ * and port, as the server will see them) for story to join with the
+ * server's accepts; the server may yet accept it, late. */
+static void conn_gave_up(struct conn *k)
+{
+    struct client *c = k->c;
+    uint64_t now = clock_now_ns();
+    uint32_t idx = UINT32_MAX;
+
+    if (c->track_gave_up) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+
+        if (c->ngave_up == c->gave_up_cap) {
+            size_t cap = c->gave_up_cap ? c->gave_up_cap * 2 : 256;
+            struct story_gave_up *v = realloc(c->gave_up, cap * sizeof(*v));
+
+            if (v) {
+                c->gave_up = v;
+                c->gave_up_cap = cap;
+            }
+        }
+        if (c->ngave_up < c->gave_up_cap &&
+            getsockname(k->fd, (struct sockaddr *)&ss, &len) == 0) {
+            struct story_gave_up *g = &c->gave_up[c->ngave_up];
+
+            memset(g, 0, sizeof(*g));
+            story_tuple_of((struct sockaddr *)&ss, &g->src);
+            g->start_ns = k->start_ns;
+            g->giveup_ns = now;
+            idx = (uint32_t)c->ngave_up++;
+        } else {
+            c->gave_up_failed = true;
+        }
+    }
+    record_conn(c, k, OUTCOME_GREETING_TIMEOUT, OUTCOME_ERR_TIMER, now, idx);
     conn_release(k);
 }
 
@@ -188,7 +288,8 @@ static void conn_read(struct conn *k)
                 uint64_t now = clock_now_ns();
 
                 histogram_record(&c->tally.accept_us, (now - k->due_ns) / NS_PER_US);
-                record(c, OUTCOME_ESTABLISHED, 0, now);
+                k->first_byte_ns = now;
+                record_conn(c, k, OUTCOME_ESTABLISHED, 0, now, UINT32_MAX);
                 k->state = CONN_DRAIN;
                 wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
             }
@@ -214,6 +315,8 @@ static void conn_handshake_done(struct conn *k)
 
     kstats_socket_retrans(k->fd, &retrans);
     tally_handshake(&c->tally, (now - k->due_ns) / NS_PER_US, retrans);
+    k->connect_ns = now;
+    k->syn_retrans = retrans;
     k->state = CONN_GREETING;
     if (c->request_bytes > 0 &&
         send(k->fd, c->request, c->request_bytes, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
@@ -222,7 +325,7 @@ static void conn_handshake_done(struct conn *k)
         return;
     }
     if (!c->expect_greeting) {
-        record(c, OUTCOME_ESTABLISHED, 0, now);
+        record_conn(c, k, OUTCOME_ESTABLISHED, 0, now, UINT32_MAX);
         conn_release(k);
         return;
     }
@@ -258,10 +361,18 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (k->state == CONN_DRAIN)
+    if (k->state == CONN_DRAIN) {
         conn_release(k);
-    else
-        conn_fail(k, OUTCOME_ERR_TIMER);
+        return;
+    }
+    if (k->state == CONN_GREETING) {
+        /* the greeting may have arrived in this very loop iteration */
+        conn_read(k);
+        if (k->state == CONN_GREETING)
+            conn_gave_up(k);
+        return;
+    }
+    conn_fail(k, OUTCOME_ERR_TIMER);
 }
 
 /* Spreads connections over a loopback source range. IP_BIND_ADDRESS_NO_PORT
@@ -308,6 +419,10 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     c->inflight++;
     k->fd = fd;
     k->due_ns = due;
+    k->start_ns = now;
+    k->connect_ns = 0;
+    k->first_byte_ns = 0;
+    k->syn_retrans = 0;
     k->state = CONN_CONNECTING;
     rc = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);
     if (rc == 0) {
@@ -415,15 +530,20 @@ static void *client_thread(void *arg)
     arm_tick(c);
     if (!atomic_load(&c->done))
         ev_run(c->loop, 0);
+    if (c->records_fd >= 0)
+        records_flush(c);
     atomic_store(&c->done, true);
     return NULL;
 }
 
-struct client *client_new(const struct config *cfg, const struct sockaddr_storage *dst,
-                          socklen_t dstlen, unsigned stream, unsigned nstreams, uint64_t start_ns,
-                          uint64_t pool, char *err, size_t errlen)
+struct client *client_new(const struct config *cfg, const struct client_setup *cs, char *err,
+                          size_t errlen)
 {
     struct client *c = calloc(1, sizeof(*c));
+    const struct sockaddr_storage *dst = cs->dst;
+    socklen_t dstlen = cs->dstlen;
+    unsigned stream = cs->stream, nstreams = cs->nstreams;
+    uint64_t start_ns = cs->start_ns, pool = cs->pool;
     uint64_t total = cfg->client.connections ? cfg->client.connections : SCHEDULE_UNLIMITED;
     uint64_t run_ns = cfg->client.duration_ms
                           ? cfg->client.duration_ms * NS_PER_MS
@@ -434,6 +554,15 @@ struct client *client_new(const struct config *cfg, const struct sockaddr_storag
         return NULL;
     }
     c->tfd = -1;
+    c->records_fd = cs->records_fd;
+    c->track_gave_up = cs->track_gave_up;
+    if (c->records_fd >= 0) {
+        c->rbuf = malloc(CLIENT_RECORDS_BUFFER * sizeof(*c->rbuf));
+        if (!c->rbuf) {
+            errbuf_set(err, errlen, "client: out of memory for the records buffer");
+            goto fail;
+        }
+    }
     memcpy(&c->dst, dst, dstlen);
     c->dstlen = dstlen;
     c->connect_timeout_s = cfg->client.connect_timeout_ms / 1000.0;
@@ -554,7 +683,21 @@ void client_free(struct client *c)
     if (c->loop)
         ev_loop_destroy(c->loop);
     tally_destroy(&c->tally);
+    free(c->gave_up);
+    free(c->rbuf);
     free(c->pool);
     free(c->request);
     free(c);
+}
+
+struct story_gave_up *client_gave_up(struct client *c, size_t *n, bool *complete)
+{
+    *n = c->ngave_up;
+    *complete = !c->gave_up_failed;
+    return c->gave_up;
+}
+
+int client_records_error(const struct client *c)
+{
+    return c->records_errno;
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "story.h"
 #include "tally.h"
 
 struct client;
@@ -28,11 +29,32 @@ struct client_progress {
  * before any open-file limit is applied. */
 uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads);
 
-/* stream/nstreams: this thread's share; pool: connections in flight at once
- * (when all are busy, a due connect is counted as error EMFILE). */
-struct client *client_new(const struct config *cfg, const struct sockaddr_storage *dst,
-                          socklen_t dstlen, unsigned stream, unsigned nstreams, uint64_t start_ns,
-                          uint64_t pool, char *err, size_t errlen);
+/* One attempt, as the client saw it; written in binary to the records
+ * file descriptor, turned into the --connections file after the run. */
+struct client_record {
+    struct story_tuple src;   /* source address and port (family 0: no socket) */
+    uint64_t due_ns, start_ns, connect_ns, first_byte_ns, end_ns; /* 0: did not happen */
+    int32_t err;              /* errno or OUTCOME_ERR_*, 0 for success */
+    uint32_t gave_up_idx;     /* index into client_gave_up(), UINT32_MAX if none */
+    uint16_t syn_retrans;
+    uint8_t outcome;          /* enum outcome as the client saw it */
+};
+
+#define CLIENT_RECORDS_BUFFER 4096
+
+struct client_setup {
+    const struct sockaddr_storage *dst;
+    socklen_t dstlen;
+    unsigned stream, nstreams;  /* this thread's share of the schedule */
+    uint64_t start_ns;          /* the schedule's origin */
+    uint64_t pool;              /* connections in flight at once (when all are busy, a
+                                 * due connect is counted as error EMFILE) */
+    bool track_gave_up;         /* remember connections that gave up on the greeting */
+    int records_fd;             /* stream a client_record per attempt here; -1: none */
+};
+
+struct client *client_new(const struct config *cfg, const struct client_setup *cs, char *err,
+                          size_t errlen);
 int client_start(struct client *c, char *err, size_t errlen);
 
 /* Thread-safe: stop scheduling, give in-flight connections one second, then
@@ -48,6 +70,13 @@ void client_join(struct client *c);
 const struct tally *client_tally(const struct client *c);
 /* After join: connects that were due but never started (see schedule.h). */
 uint64_t client_unstarted(const struct client *c);
+
+/* After join: the connections that gave up waiting for the greeting
+ * (*complete false if some could not be remembered for want of memory). */
+struct story_gave_up *client_gave_up(struct client *c, size_t *n, bool *complete);
+
+/* After join: the errno of a failed records write, 0 if none. */
+int client_records_error(const struct client *c);
 
 void client_free(struct client *c);
 

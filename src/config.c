@@ -14,6 +14,7 @@
 
 #include "errbuf.h"
 #include "metric.h"
+#include "records.h"
 
 /* The sysctls qbench may set: each lives in every network namespace, so
  * writing it inside a private one leaves the host alone (anything else,
@@ -380,6 +381,8 @@ static const struct key keys[] = {
      "HOST:PORT of an external server instead of the built-in one"},
     {"output", KT_STRING, F(output), 0, 0, NULL, KF_COMPUTED, NULL,
      "results path (default results/<name>.json)"},
+    {"connections_file", KT_STRING, F(connections_file), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "a line per connection attempt, CSV (.csv) or JSON Lines (.jsonl)"},
     {"server.address", KT_STRING, F(address), 0, 0, "\"127.0.0.1:0\"", KF_SWEEP | KF_SERVER,
      NULL, "listen address on loopback; port 0 picks one"},
     {"server.backlog", KT_INT, F(server.backlog), -1, 2147483647.0, "128",
@@ -946,6 +949,11 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
                                                 "connection would end in greeting_timeout");
     if (!row_present(present, "output"))
         snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
+    if (cfg->connections_file[0] && records_format_of(cfg->connections_file) < 0)
+        return bad(v, "connections_file", "the name must end in .csv or .jsonl, got \"%s\"",
+                   cfg->connections_file);
+    if (cfg->connections_file[0] && strcmp(cfg->connections_file, cfg->output) == 0)
+        return bad(v, "connections_file", "is the results file too (%s)", cfg->output);
     return check_run_length(v, cfg);
 }
 

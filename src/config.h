@@ -81,6 +81,7 @@ struct config {
     struct config_expect expect[CONFIG_MAX_EXPECT];
 
     char output[PATH_MAX];
+    char connections_file[PATH_MAX]; /* per-connection records, "" for none */
 };
 
 /* Parses a JSON file; syntax errors carry line and column. */

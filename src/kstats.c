@@ -100,6 +100,17 @@ int kstats_listen_queue(int fd, unsigned *length, unsigned *limit)
     return 0;
 }
 
+int kstats_socket_state(int fd, unsigned *retrans, unsigned *state)
+{
+    struct tcp_info ti;
+
+    if (tcp_info_of(fd, &ti) < 0)
+        return -1;
+    *retrans = ti.tcpi_total_retrans;
+    *state = ti.tcpi_state;
+    return 0;
+}
+
 int kstats_socket_retrans(int fd, unsigned *retrans)
 {
     struct tcp_info ti;

@@ -36,4 +36,9 @@ int kstats_listen_queue(int fd, unsigned *length, unsigned *limit);
  * the handshake, SYN-ACK retransmits on a freshly accepted socket. */
 int kstats_socket_retrans(int fd, unsigned *retrans);
 
+/* The same and the socket's TCP state (TCP_ESTABLISHED, TCP_CLOSE_WAIT ...)
+ * in one call: on a freshly accepted socket, CLOSE_WAIT or CLOSE means the
+ * client had closed or reset it while it waited in the queue. */
+int kstats_socket_state(int fd, unsigned *retrans, unsigned *state);
+
 #endif

@@ -18,6 +18,7 @@
 #include "outcome.h"
 #include "plan.h"
 #include "plot.h"
+#include "records.h"
 #include "report.h"
 #include "results.h"
 #include "runner.h"
@@ -37,6 +38,7 @@ enum exit_code {
 static void usage(FILE *out)
 {
     fputs("usage: qbench [run] --config FILE [--set KEY=VALUE]... [--output PATH] [--quiet]\n"
+          "                    [--connections FILE.csv|FILE.jsonl]\n"
           "       qbench validate --config FILE [--set KEY=VALUE]...\n"
           "       qbench compare BASELINE.json CURRENT.json [--threshold PCT]\n"
           "                      [--ratio-threshold PP] [--latency-floor-us US] [--min-samples N]\n"
@@ -52,6 +54,7 @@ static void usage(FILE *out)
 struct run_args {
     const char *config;
     const char *output;
+    const char *connections;
     const char *sets[MAX_SETS];
     size_t nsets;
     bool quiet;
@@ -62,13 +65,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"connections", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c;
 
     memset(a, 0, sizeof(*a));
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:o:qhC:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             a->config = optarg;
@@ -82,6 +86,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
             break;
         case 'o':
             a->output = optarg;
+            break;
+        case 'C':
+            a->connections = optarg;
             break;
         case 'q':
             a->quiet = true;
@@ -174,6 +181,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
 {
     struct run_args a;
     struct plan plan;
+    struct records *records = NULL;
     char err[ERRBUF_LEN], started[32];
     json_t *runs, *expect, *doc;
     bool interrupted = false, pass;
@@ -181,7 +189,8 @@ static int cmd_run(int argc, char **argv, bool validate_only)
 
     if (parse_run_args(argc, argv, &a) < 0)
         return EXIT_USAGE;
-    if (plan_load(&plan, a.config, a.sets, a.nsets, a.output, err, sizeof(err)) < 0) {
+    if (plan_load(&plan, a.config, a.sets, a.nsets, a.output, a.connections, err,
+                  sizeof(err)) < 0) {
         fprintf(stderr, "qbench: %s\n", err);
         return EXIT_USAGE;
     }
@@ -200,11 +209,19 @@ static int cmd_run(int argc, char **argv, bool validate_only)
             plan_destroy(&plan);
             return env ? EXIT_ENV : EXIT_USAGE;
         }
+        if (plan.id.connections_file[0] &&
+            (safefile_check(plan.id.connections_file, inputs, 1, &env, err, sizeof(err)) < 0 ||
+             (env = 1, !(records = records_open(plan.id.connections_file, err, sizeof(err)))))) {
+            fprintf(stderr, "qbench: connections_file: %s\n", err);
+            plan_destroy(&plan);
+            return env ? EXIT_ENV : EXIT_USAGE;
+        }
     }
     raise_nofile();
     for (size_t i = 0; i < plan.npoints; i++) {
         if (runner_check_fds(&plan.points[i].cfg, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench: %s\n", err);
+            records_abort(records);
             plan_destroy(&plan);
             return EXIT_ENV;
         }
@@ -213,13 +230,14 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     clock_iso8601(started, sizeof(started));
     runs = json_array();
     for (size_t i = 0; i < plan.npoints && !interrupted; i++) {
-        struct runner_opts ro = {a.quiet, (unsigned)i + 1, (unsigned)plan.npoints};
+        struct runner_opts ro = {a.quiet, (unsigned)i + 1, (unsigned)plan.npoints, records};
         json_t *run;
 
         if (runner_run_point(&plan.points[i].cfg, plan.points[i].params, &ro, &run, &interrupted, err,
                              sizeof(err)) < 0) {
             fprintf(stderr, "qbench: %s\n", err);
             json_decref(runs);
+            records_abort(records);
             plan_destroy(&plan);
             return EXIT_ENV;
         }
@@ -230,12 +248,19 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     expect = expect_evaluate(plan.id.expect, plan.id.nexpect, runs, &pass);
     doc = report_document(plan.effective, runs, expect, started, interrupted);
     rc = results_write(doc, plan.id.output, err, sizeof(err));
+    if (rc < 0)
+        records_abort(records);
+    else if (records)
+        rc = records_commit(records, err, sizeof(err));
+    records = NULL;
     if (rc < 0) {
         fprintf(stderr, "qbench: %s\n", err);
         json_decref(doc);
         plan_destroy(&plan);
         return EXIT_ENV;
     }
+    if (!a.quiet && plan.id.connections_file[0])
+        printf("wrote %s\n", plan.id.connections_file);
     if (!a.quiet)
         printf("wrote %s\n", plan.id.output);
     if (!pass)

@@ -10,6 +10,8 @@ static const char *const names[OUTCOME_COUNT] = {
     [OUTCOME_RESET] = "reset",
     [OUTCOME_REFUSED] = "refused",
     [OUTCOME_GREETING_TIMEOUT] = "greeting_timeout",
+    [OUTCOME_ACCEPTED_LATE] = "accepted_late",
+    [OUTCOME_NEVER_ACCEPTED] = "never_accepted",
     [OUTCOME_ERROR] = "error",
 };
 
@@ -20,8 +22,8 @@ enum outcome outcome_classify(enum outcome_phase phase, int err)
         return phase == PHASE_GREETING ? OUTCOME_ESTABLISHED : OUTCOME_ERROR;
     case OUTCOME_ERR_TIMER:
     case ETIMEDOUT:
-        /* Past the handshake, a timeout means the server never took the
-         * connection off its queue (or forgot it): the greeting never came. */
+        /* Past the handshake, a timeout means the greeting never came: the
+         * server took the connection too late, or never (story tells which). */
         return phase == PHASE_CONNECT ? OUTCOME_TIMEOUT : OUTCOME_GREETING_TIMEOUT;
     case ECONNRESET:
     case EPIPE:

@@ -8,7 +8,9 @@ enum outcome {
     OUTCOME_TIMEOUT,
     OUTCOME_RESET,
     OUTCOME_REFUSED,
-    OUTCOME_GREETING_TIMEOUT,
+    OUTCOME_GREETING_TIMEOUT,  /* handshake done, no greeting: the server side unknown */
+    OUTCOME_ACCEPTED_LATE,     /* ... and the server accepted it after the client gave up */
+    OUTCOME_NEVER_ACCEPTED,    /* ... and the server never accepted it */
     OUTCOME_ERROR,
     OUTCOME_COUNT
 };
@@ -25,7 +27,10 @@ enum outcome_phase {
 #define OUTCOME_ERR_INTERRUPTED (-3) /* still in flight when an interrupt ended the run */
 
 /* Class of a connection that ended in phase with cause err (an errno, or
- * one of OUTCOME_ERR_*). err 0 in PHASE_GREETING means the greeting came. */
+ * one of OUTCOME_ERR_*). err 0 in PHASE_GREETING means the greeting came.
+ * A handshake without a greeting is OUTCOME_GREETING_TIMEOUT here; where
+ * the server's side is known, story splits it into ACCEPTED_LATE and
+ * NEVER_ACCEPTED after the run. */
 enum outcome outcome_classify(enum outcome_phase phase, int err);
 
 /* Counts kept per cause and per retransmit count (client tallies, server

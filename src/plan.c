@@ -23,7 +23,7 @@ static void default_name(const char *path, char *out, size_t len)
 }
 
 int plan_load(struct plan *p, const char *path, const char *const *sets, size_t nsets,
-              const char *output, char *err, size_t errlen)
+              const char *output, const char *connections, char *err, size_t errlen)
 {
     struct sweep sw;
     char name[128];
@@ -37,6 +37,9 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
         if (config_apply_set(root, sets[i], err, errlen) < 0)
             goto fail_root;
     if (output && config_set_path(root, "output", json_string(output), err, errlen) < 0)
+        goto fail_root;
+    if (connections &&
+        config_set_path(root, "connections_file", json_string(connections), err, errlen) < 0)
         goto fail_root;
     if (sweep_parse(json_object_get(root, "sweep"), path, &sw, err, errlen) < 0)
         goto fail_root;
@@ -78,6 +81,8 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
     /* name, output, isolate and expect cannot be swept: point 0 speaks for all */
     snprintf(p->id.name, sizeof(p->id.name), "%s", p->points[0].cfg.name);
     snprintf(p->id.output, sizeof(p->id.output), "%s", p->points[0].cfg.output);
+    snprintf(p->id.connections_file, sizeof(p->id.connections_file), "%s",
+             p->points[0].cfg.connections_file);
     p->id.isolate = p->points[0].cfg.isolate;
     p->id.nexpect = p->points[0].cfg.nexpect;
     memcpy(p->id.expect, p->points[0].cfg.expect, sizeof(p->id.expect));

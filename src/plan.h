@@ -19,6 +19,7 @@
 struct plan_identity {
     char name[128];
     char output[PATH_MAX];
+    char connections_file[PATH_MAX]; /* "" for none */
     bool isolate;
     size_t nexpect;
     struct config_expect expect[CONFIG_MAX_EXPECT];
@@ -36,9 +37,10 @@ struct plan {
     json_t *effective;      /* the file's effective config (point 0's, plus "sweep") */
 };
 
-/* sets: n "KEY=VALUE" overrides; output: overrides "output" if not NULL. */
+/* sets: n "KEY=VALUE" overrides; output, connections: override "output"
+ * and "connections_file" if not NULL. */
 int plan_load(struct plan *p, const char *path, const char *const *sets, size_t nsets,
-              const char *output, char *err, size_t errlen);
+              const char *output, const char *connections, char *err, size_t errlen);
 void plan_destroy(struct plan *p);
 
 #endif

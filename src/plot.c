@@ -325,7 +325,7 @@ static void xtics(FILE *f, const struct point *pts, size_t n)
 }
 
 static const char *const outcome_colors[OUTCOME_COUNT] = {
-    "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#ff7f0e", "#7f7f7f",
+    "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#ff7f0e", "#e6b800", "#17becf", "#7f7f7f",
 };
 
 static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,

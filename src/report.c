@@ -121,10 +121,11 @@ json_t *report_run_json(const struct run_data *rd)
     json_object_set_new(run, "sysctl", rd->sysctl ? json_incref(rd->sysctl) : json_object());
     json_object_set_new(run, "outcomes", outcomes_json(t));
     json_object_set_new(run, "latency_us",
-                        json_pack("{s:o, s:o, s:o, s:o}", "connect",
+                        json_pack("{s:o, s:o, s:o, s:o, s:o}", "connect",
                                   report_histogram_json(&t->connect_us), "accept",
                                   report_histogram_json(&t->accept_us), "timeout",
                                   report_histogram_json(&t->timeout_us),
+                                  "accepted_late_by", report_histogram_json(&rd->late_by),
                                   "connect_by_syn_retransmits",
                                   by_retrans_json(t->connect_by_retrans)));
     json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
@@ -132,10 +133,18 @@ json_t *report_run_json(const struct run_data *rd)
     if (rd->has_server) {
         json_object_set_new(run, "synack_retransmits", retrans_json(rd->server.synack_retrans));
         json_object_set_new(run, "server",
-                            json_pack("{s:I, s:I, s:o}", "accepted",
-                                      (json_int_t)rd->server.accepted, "greeting_failed",
+                            json_pack("{s:I, s:I, s:I, s:I, s:o}", "accepted",
+                                      (json_int_t)rd->server.accepted, "accepted_in_drain",
+                                      (json_int_t)rd->server.accepted_in_drain, "client_gone",
+                                      (json_int_t)rd->server.client_gone, "greeting_failed",
                                       (json_int_t)rd->server.greeting_failed, "accept_errors",
                                       errors_json(rd->server.accept_errors)));
+        json_object_set_new(run, "story",
+                            json_pack("{s:b, s:I, s:I}", "joined", rd->story_joined,
+                                      "late_accepts_unmatched", (json_int_t)rd->late_unmatched,
+                                      "drain_ms", (json_int_t)rd->drain_ms));
+        json_object_set_new(run, "kernel_drain",
+                            kstats_delta_json(&rd->after, &rd->drain_after));
         json_object_set_new(run, "accept_queue", queue_json(rd));
     }
     json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));

@@ -26,7 +26,12 @@ struct run_data {
     struct tally tally;          /* merged over client threads */
     bool has_server;
     struct server_stats server;
-    struct kstats before, after;
+    struct kstats before, after; /* the clients' window: first connect to last outcome */
+    struct kstats drain_after;   /* ... and after the server side settled */
+    uint64_t drain_ms;           /* how long the server kept accepting after the clients */
+    bool story_joined;           /* greeting_timeout split by the server's side */
+    struct histogram late_by;    /* accepted_late: accept - give-up, us */
+    uint64_t late_unmatched;     /* late accepts no give-up claimed */
     struct queue_series queue;
     unsigned queue_limit;        /* sum over listeners */
     unsigned listeners;

@@ -40,7 +40,8 @@ int results_check(const json_t *doc, const char *source, char *err, size_t errle
     const json_t *schema = json_object_get(doc, "schema"), *runs;
 
     if (!json_is_object(doc) || !json_is_string(schema) ||
-        strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0)
+        (strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0 &&
+         strcmp(json_string_value(schema), RESULTS_SCHEMA_1) != 0))
         return errbuf_set(err, errlen, "%s: not a qbench results file (expected \"schema\": "
                                        "\"%s\")", source, RESULTS_SCHEMA);
     runs = json_object_get(doc, "runs");

@@ -10,7 +10,10 @@
 
 #include <jansson.h>
 
-#define RESULTS_SCHEMA "qbench-result/1"
+/* 2: greeting_timeout split into accepted_late and never_accepted where the
+ * server's side is known; 1 is still read (its runs have greeting_timeout). */
+#define RESULTS_SCHEMA "qbench-result/2"
+#define RESULTS_SCHEMA_1 "qbench-result/1"
 
 /* Writes doc to path through safefile: whole or not at all, replacing only
  * a regular file; missing parent directories are created. Check the path

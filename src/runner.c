@@ -16,6 +16,7 @@
 #include "errbuf.h"
 #include "kstats.h"
 #include "netns.h"
+#include "records.h"
 #include "report.h"
 #include "results.h"
 #include "server.h"
@@ -253,9 +254,41 @@ struct point {
     struct run_data *rd;
     struct server *srv;
     struct client **clients;
+    FILE **records;        /* per client thread, with --connections */
     unsigned n, created;
     uint64_t start_ns;
 };
+
+/* After the last client outcome a slow server may still be taking queued
+ * connections off its accept queue (each one a client that gave up): the
+ * server keeps running until the queue is empty, or for as long as its
+ * pace needs to empty it (plus a second), at most DRAIN_MAX_MS. */
+#define DRAIN_MAX_MS 30000
+
+static void drain(struct point *pt)
+{
+    long queued = server_queue_length(pt->srv);
+    uint64_t begin = clock_now_ns(), bound_ms;
+
+    server_drain_begin(pt->srv);
+    if (queued <= 0 || pt->cfg->server.accept_delay_ms < 0) {
+        pt->rd->drain_ms = 0;
+        return;
+    }
+    bound_ms = 1000 + (uint64_t)queued * (uint64_t)pt->cfg->server.accept_delay_ms * 3 / 2;
+    if (bound_ms > DRAIN_MAX_MS)
+        bound_ms = DRAIN_MAX_MS;
+    while (!stopflag_requested()) {
+        struct timespec ts = {0, (long)pt->cfg->sample.accept_queue_ms * 1000000L};
+
+        nanosleep(&ts, NULL);
+        sample_queue(pt->srv, pt->rd, pt->start_ns);
+        if (server_queue_length(pt->srv) <= 0 ||
+            clock_now_ns() - begin >= bound_ms * NS_PER_MS)
+            break;
+    }
+    pt->rd->drain_ms = (clock_now_ns() - begin) / NS_PER_MS;
+}
 
 /* The namespace and its sysctls, the server, and the client threads'
  * state, all made before the first connect is due. */
@@ -272,7 +305,7 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     if (apply_sysctls(cfg, &pt->ns, &pt->rd->sysctl, err, errlen) < 0)
         return -1;
     if (!cfg->use_target) {
-        pt->srv = server_new(cfg, err, errlen);
+        pt->srv = server_new(cfg, pt->opts->records != NULL, err, errlen);
         if (!pt->srv)
             return -1;
         server_address(pt->srv, &dst, &dstlen);
@@ -287,11 +320,22 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     presize_fd_table(2 * pt->n * pool + FD_RESERVE);
     pt->start_ns = clock_now_ns() + START_DELAY_NS;
     pt->clients = calloc(pt->n, sizeof(*pt->clients));
-    if (!pt->clients)
+    pt->records = calloc(pt->n, sizeof(*pt->records));
+    if (!pt->clients || !pt->records)
         return errbuf_set(err, errlen, "out of memory");
     for (pt->created = 0; pt->created < pt->n; pt->created++) {
-        pt->clients[pt->created] = client_new(cfg, &dst, dstlen, pt->created, pt->n,
-                                              pt->start_ns, pool, err, errlen);
+        struct client_setup cs = {&dst, dstlen, pt->created, pt->n, pt->start_ns, pool,
+                                  !cfg->use_target, -1};
+
+        if (pt->opts->records) {
+            /* unlinked at once: nothing is left behind, whatever happens */
+            pt->records[pt->created] = tmpfile();
+            if (!pt->records[pt->created])
+                return errbuf_set(err, errlen, "a temporary file for the connection records: "
+                                               "%s", strerror(errno));
+            cs.records_fd = fileno(pt->records[pt->created]);
+        }
+        pt->clients[pt->created] = client_new(cfg, &cs, err, errlen);
         if (!pt->clients[pt->created])
             return -1;
     }
@@ -311,10 +355,61 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
     monitor(pt->cfg, pt->opts, params, pt->srv, pt->clients, pt->n, pt->start_ns, pt->rd);
     for (unsigned i = 0; i < pt->n; i++)
         client_join(pt->clients[i]);
-    /* Counters are read before the server tears down: closing the listener
-     * resets whatever is still queued, and that is qbench's doing, not the
-     * experiment's. */
-    return kstats_read(&pt->rd->after, "/proc/self/net", err, errlen);
+    if (kstats_read(&pt->rd->after, "/proc/self/net", err, errlen) < 0)
+        return -1;
+    /* The server side settles: what a slow server still accepts is part of
+     * the experiment (counted in a second window); what closing the
+     * listener then resets is qbench's doing, so the counters are read
+     * before the server tears down. */
+    pt->rd->drain_after = pt->rd->after;
+    if (pt->srv && !pt->rd->interrupted) {
+        drain(pt);
+        if (kstats_read(&pt->rd->drain_after, "/proc/self/net", err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Splits greeting_timeout into accepted_late and never_accepted by joining
+ * the client threads' give-ups with the server's accept log. */
+static int join_story(struct point *pt, struct story_log *log, struct story_gave_up **all,
+                      size_t *offsets, char *err, size_t errlen)
+{
+    struct run_data *rd = pt->rd;
+    size_t total = 0;
+    bool complete = server_take_log(pt->srv, log) == 0;
+
+    for (unsigned i = 0; i < pt->n; i++) {
+        size_t n;
+        bool ok;
+
+        client_gave_up(pt->clients[i], &n, &ok);
+        offsets[i] = total;
+        total += n;
+        complete = complete && ok;
+    }
+    *all = malloc((total ? total : 1) * sizeof(**all));
+    if (!*all)
+        return errbuf_set(err, errlen, "out of memory joining the connections' stories");
+    for (unsigned i = 0; i < pt->n; i++) {
+        size_t n;
+        bool ok;
+        struct story_gave_up *g = client_gave_up(pt->clients[i], &n, &ok);
+
+        memcpy(*all + offsets[i], g, n * sizeof(*g));
+    }
+    story_log_sort(log);
+    rd->story_joined = complete;
+    if (!complete)
+        return 0; /* a partial join would misclassify: greeting_timeout stays */
+    if (story_classify(log, *all, total, &rd->tally.outcomes[OUTCOME_ACCEPTED_LATE],
+                       &rd->tally.outcomes[OUTCOME_NEVER_ACCEPTED], &rd->late_by) < 0)
+        return errbuf_set(err, errlen, "out of memory joining the connections' stories");
+    rd->tally.outcomes[OUTCOME_GREETING_TIMEOUT] -= total;
+    for (size_t i = 0; i < log->n; i++)
+        if (log->v[i].late && !log->v[i].used)
+            rd->late_unmatched++;
+    return 0;
 }
 
 /* The server's last queue sample and counters, the client threads' tallies
@@ -324,6 +419,15 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
     struct run_data *rd = pt->rd;
     struct rusage ru;
 
+    struct story_log log = {0};
+    struct story_gave_up *all = NULL;
+    size_t *offsets = calloc(pt->n, sizeof(*offsets));
+    json_t *run = NULL;
+
+    if (!offsets) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
     if (pt->srv) {
         sample_queue(pt->srv, rd, pt->start_ns);
         queue_series_flush(&rd->queue);
@@ -333,9 +437,24 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
     for (unsigned i = 0; i < pt->n; i++) {
         if (tally_merge(&rd->tally, client_tally(pt->clients[i])) < 0) {
             errbuf_set(err, errlen, "out of memory merging results");
-            return NULL;
+            goto out;
         }
         rd->unstarted += client_unstarted(pt->clients[i]);
+        if (client_records_error(pt->clients[i])) {
+            errbuf_set(err, errlen, "writing the connection records: %s",
+                       strerror(client_records_error(pt->clients[i])));
+            goto out;
+        }
+    }
+    if (pt->srv && !rd->interrupted && join_story(pt, &log, &all, offsets, err, errlen) < 0)
+        goto out;
+    if (pt->opts->records) {
+        struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
+                                   offsets, rd->story_joined, pt->srv ? &log : NULL};
+        uint64_t counts[OUTCOME_COUNT] = {0};
+
+        if (records_add_point(pt->opts->records, &rp, counts, err, errlen) < 0)
+            goto out;
     }
     if (rd->unstarted && !rd->interrupted && !pt->opts->quiet)
         fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "
@@ -343,7 +462,12 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
                         "add client.threads)\n", (unsigned long long)rd->unstarted);
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         rd->peak_rss_kb = ru.ru_maxrss;
-    return report_run_json(rd);
+    run = report_run_json(rd);
+out:
+    story_log_free(&log);
+    free(all);
+    free(offsets);
+    return run;
 }
 
 int runner_run_point(const struct config *cfg, const json_t *params,
@@ -361,6 +485,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     pt.rd->params = params;
     pt.rd->client_threads = pt.n;
     queue_series_init(&pt.rd->queue);
+    histogram_init(&pt.rd->late_by);
     if (point_setup(&pt, err, errlen) == 0 && point_run(&pt, params, err, errlen) == 0) {
         *run = point_collect(&pt, err, errlen);
         *interrupted = pt.rd->interrupted;
@@ -372,6 +497,10 @@ int runner_run_point(const struct config *cfg, const json_t *params,
         client_free(pt.clients[i]);
     }
     free(pt.clients);
+    for (unsigned i = 0; pt.records && i < pt.n; i++)
+        if (pt.records[i])
+            fclose(pt.records[i]);
+    free(pt.records);
     server_free(pt.srv);
     tally_destroy(&pt.rd->tally);
     json_decref(pt.rd->sysctl);

@@ -13,10 +13,13 @@
 
 #include "config.h"
 
+struct records;
+
 struct runner_opts {
     bool quiet;
     unsigned point;    /* 1-based, for progress */
     unsigned npoints;
+    struct records *records; /* the per-connection file, or NULL */
 };
 
 /* Before any point runs: -1 and the cause (naming the limit and the

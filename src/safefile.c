@@ -235,7 +235,7 @@ int safefile_open(struct safefile *sf, const char *path, char *err, size_t errle
         sf->tmp[0] = '\0';
         return errbuf_set(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
     }
-    stopflag_set_tmpfile(sf->tmp);
+    stopflag_add_tmpfile(sf->tmp);
     return 0;
 }
 
@@ -270,7 +270,7 @@ void safefile_abort(struct safefile *sf)
         close(sf->fd);
     if (sf->tmp[0])
         unlink(sf->tmp);
-    stopflag_set_tmpfile(NULL);
+    stopflag_remove_tmpfile(sf->tmp);
     sf->fd = -1;
     sf->tmp[0] = '\0';
 }
@@ -295,7 +295,7 @@ int safefile_commit(struct safefile *sf, char *err, size_t errlen)
         rc = errbuf_set(err, errlen, "cannot write %s: rename: %s", sf->path, strerror(errno));
     if (rc < 0)
         unlink(sf->tmp);
-    stopflag_set_tmpfile(NULL);
+    stopflag_remove_tmpfile(sf->tmp);
     sf->tmp[0] = '\0';
     return rc;
 }

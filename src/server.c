@@ -4,12 +4,15 @@
 #include <ev.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "errbuf.h"
+#include "clock.h"
 #include "kstats.h"
 
 #define SLAB_CONNS 1024
@@ -43,9 +46,13 @@ struct sthread {
     struct slab *slabs;
     struct sconn *free_list;
     struct server_stats stats;
+    struct story_log log;   /* late accepts (all, with log_all) */
+    bool log_failed;
 };
 
 struct server {
+    atomic_bool draining;
+    bool log_all;
     int accept_delay_ms;
     bool greeting;
     bool hold_until_eof;  /* no greeting: keep the connection until the client closes */
@@ -112,15 +119,36 @@ static void on_conn_readable(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* Everything the server does with a connection it just took off the queue. */
-static void serve(struct sthread *t, int fd)
+static void serve(struct sthread *t, int fd, const struct sockaddr *peer)
 {
     struct server *s = t->s;
-    unsigned retrans = 0;
+    unsigned retrans = 0, state = TCP_ESTABLISHED;
+    bool gone;
     struct sconn *c;
 
     t->stats.accepted++;
-    if (kstats_socket_retrans(fd, &retrans) == 0)
+    if (atomic_load_explicit(&s->draining, memory_order_relaxed))
+        t->stats.accepted_in_drain++;
+    /* one TCP_INFO call gives both the SYN-ACK retransmits and whether the
+     * client is still there */
+    if (kstats_socket_state(fd, &retrans, &state) == 0)
         t->stats.synack_retrans[outcome_retrans_slot(retrans)]++;
+    gone = state != TCP_ESTABLISHED;
+    if (gone || s->log_all) {
+        struct story_accept a = {.ns = clock_now_ns(), .late = gone,
+                                 .synack_retrans = (uint16_t)(retrans > 65535 ? 65535 : retrans)};
+
+        story_tuple_of(peer, &a.peer);
+        if (story_log_add(&t->log, &a) < 0)
+            t->log_failed = true;
+    }
+    if (gone) {
+        /* closing a CLOSE_WAIT socket sends a FIN the client's FIN_WAIT2
+         * expects; a greeting would draw an RST (EstabResets) */
+        t->stats.client_gone++;
+        close(fd);
+        return;
+    }
     if (s->greeting && send(fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
         t->stats.greeting_failed++;
     if (s->request_bytes == 0 && !s->hold_until_eof) {
@@ -145,7 +173,9 @@ static void on_listener_readable(struct ev_loop *loop, ev_io *w, int revents)
 
     (void)revents;
     for (int i = 0; i < batch; i++) {
-        int fd = accept4(t->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(t->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
         if (fd < 0) {
             if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
@@ -157,7 +187,7 @@ static void on_listener_readable(struct ev_loop *loop, ev_io *w, int revents)
             ev_timer_start(loop, &t->pause);
             return;
         }
-        serve(t, fd);
+        serve(t, fd, (struct sockaddr *)&peer);
     }
     if (t->s->accept_delay_ms > 0) {
         ev_io_stop(loop, &t->accept_io);
@@ -213,7 +243,7 @@ static int open_listener(struct server *s, const struct config *cfg, unsigned i,
                : 0;
 }
 
-struct server *server_new(const struct config *cfg, char *err, size_t errlen)
+struct server *server_new(const struct config *cfg, bool log_all, char *err, size_t errlen)
 {
     unsigned n = cfg->server.threads ? cfg->server.threads : 1;
     struct server *s = calloc(1, sizeof(*s) + n * sizeof(s->threads[0]));
@@ -222,6 +252,7 @@ struct server *server_new(const struct config *cfg, char *err, size_t errlen)
         errbuf_set(err, errlen, "server: out of memory");
         return NULL;
     }
+    s->log_all = log_all;
     s->accept_delay_ms = cfg->server.accept_delay_ms;
     s->greeting = cfg->server.greeting;
     s->hold_until_eof = !cfg->server.greeting;
@@ -318,12 +349,44 @@ void server_stats(const struct server *s, struct server_stats *out)
         const struct server_stats *st = &s->threads[i].stats;
 
         out->accepted += st->accepted;
+        out->accepted_in_drain += st->accepted_in_drain;
+        out->client_gone += st->client_gone;
         out->greeting_failed += st->greeting_failed;
         for (int k = 0; k < OUTCOME_RETRANS_SLOTS; k++)
             out->synack_retrans[k] += st->synack_retrans[k];
         for (int k = 0; k < OUTCOME_ERR_SLOTS; k++)
             out->accept_errors[k] += st->accept_errors[k];
     }
+}
+
+void server_drain_begin(struct server *s)
+{
+    atomic_store(&s->draining, true);
+}
+
+long server_queue_length(const struct server *s)
+{
+    long total = 0;
+
+    for (unsigned i = 0; i < s->nthreads; i++) {
+        unsigned len, limit;
+
+        if (s->threads[i].lfd < 0 || kstats_listen_queue(s->threads[i].lfd, &len, &limit) < 0)
+            return -1;
+        total += len;
+    }
+    return total;
+}
+
+int server_take_log(struct server *s, struct story_log *out)
+{
+    int rc = 0;
+
+    for (unsigned i = 0; i < s->nthreads; i++) {
+        if (s->threads[i].log_failed || story_log_take(out, &s->threads[i].log) < 0)
+            rc = -1;
+    }
+    return rc;
 }
 
 void server_free(struct server *s)
@@ -334,6 +397,7 @@ void server_free(struct server *s)
     for (unsigned i = 0; i < s->nthreads; i++) {
         struct sthread *t = &s->threads[i];
 
+        story_log_free(&t->log);
         while (t->slabs) {
             struct slab *next = t->slabs->next;
 

@@ -5,17 +5,21 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_count;
-static const char *volatile stop_tmpfile;
+#define TMPFILES 4
+static const char *volatile stop_tmpfiles[TMPFILES];
 
 static void on_signal(int sig)
 {
     (void)sig;
     if (++stop_count >= 2) {
-        const char *tmp = stop_tmpfile;
         static const char msg[] = "qbench: second signal, exiting now\n";
 
-        if (tmp)
-            unlink(tmp);
+        for (int i = 0; i < TMPFILES; i++) {
+            const char *tmp = stop_tmpfiles[i];
+
+            if (tmp)
+                unlink(tmp);
+        }
         (void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
         _exit(130);
     }
@@ -37,7 +41,19 @@ bool stopflag_requested(void)
     return stop_count > 0;
 }
 
-void stopflag_set_tmpfile(const char *path)
+void stopflag_add_tmpfile(const char *path)
 {
-    stop_tmpfile = path;
+    for (int i = 0; i < TMPFILES; i++) {
+        if (!stop_tmpfiles[i]) {
+            stop_tmpfiles[i] = path;
+            return;
+        }
+    }
+}
+
+void stopflag_remove_tmpfile(const char *path)
+{
+    for (int i = 0; i < TMPFILES; i++)
+        if (stop_tmpfiles[i] == path)
+            stop_tmpfiles[i] = NULL;
 }

@@ -19,8 +19,10 @@ void stopflag_install(void);
 /* True once SIGINT or SIGTERM arrived. */
 bool stopflag_requested(void);
 
-/* Tells the handler which temporary file to remove if a second signal
- * forces an immediate exit (NULL clears it). The string must stay valid. */
-void stopflag_set_tmpfile(const char *path);
+/* Tells the handler a temporary file to remove if a second signal forces
+ * an immediate exit (up to four at once: the results and the records);
+ * the string must stay valid until it is removed again. */
+void stopflag_add_tmpfile(const char *path);
+void stopflag_remove_tmpfile(const char *path);
 
 #endif

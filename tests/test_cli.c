@@ -87,7 +87,7 @@ static void test_usage_errors_exit_2(void **state)
     assert_int_equal(harness_qbench((const char *[]){"--config", "/nonexistent.json", NULL}), 2);
     assert_non_null(strstr(harness_stderr(), "/nonexistent.json: cannot open"));
     assert_int_equal(harness_qbench((const char *[]){"compare", notres, notres, NULL}), 2);
-    assert_non_null(strstr(harness_stderr(), "expected \"schema\": \"qbench-result/1\""));
+    assert_non_null(strstr(harness_stderr(), "expected \"schema\": \"qbench-result/2\""));
     assert_int_equal(harness_qbench((const char *[]){"compare", notres, NULL}), 2);
     assert_int_equal(harness_qbench((const char *[]){"plot", notres, "-o", "x.pdf", NULL}), 2);
     assert_non_null(strstr(harness_stderr(), "must end in .png or .svg"));

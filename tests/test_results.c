@@ -169,7 +169,7 @@ static void test_load_rejects_what_is_not_a_result(void **state)
     fputs("{\"schema\": \"something-else/2\", \"runs\": []}", f);
     fclose(f);
     assert_null(results_load(path, err, sizeof(err)));
-    assert_non_null(strstr(err, "expected \"schema\": \"qbench-result/1\""));
+    assert_non_null(strstr(err, "expected \"schema\": \"qbench-result/2\""));
     f = fopen(path, "w");
     fputs("{\"schema\": \"qbench-result/1\", \"runs\": [{\"params\": {}}]}", f);
     fclose(f);

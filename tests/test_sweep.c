@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,7 +75,7 @@ static void test_plan_applies_sysctl_points(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, err, sizeof(err)), 0);
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, NULL, err, sizeof(err)), 0);
     assert_int_equal(p.npoints, 3);
     for (size_t i = 0; i < 3; i++) {
         char want[8];
@@ -105,7 +106,7 @@ static void test_set_and_output_override_every_point(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plan_load(&p, path, sets, 1, "/tmp/out.json", err, sizeof(err)), 0);
+    assert_int_equal(plan_load(&p, path, sets, 1, "/tmp/out.json", NULL, err, sizeof(err)), 0);
     assert_true(p.points[0].cfg.client.rate == 77 && p.points[1].cfg.client.rate == 77);
     assert_int_equal(p.points[1].cfg.server.backlog, 2);
     assert_string_equal(p.id.output, "/tmp/out.json");
@@ -121,7 +122,7 @@ static void test_a_bad_value_anywhere_fails_before_running(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, err, sizeof(err)), -1);
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, NULL, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "server.backlog: must be >= -1, got -9"));
     assert_non_null(strstr(err, "sweep point 3 of 3"));
     unlink(path);
@@ -169,9 +170,36 @@ static void test_swept_sysctl_must_be_per_netns(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, err, sizeof(err)), -1);
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, NULL, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "sysctl.vm.swappiness: not a per-network-namespace"));
     unlink(path);
+}
+
+/* Every config the project ships validates, sweep and all. */
+static void test_every_shipped_config_validates(void **state)
+{
+    DIR *d = opendir(QBENCH_SOURCE_DIR "/configs");
+    struct dirent *e;
+    size_t n = 0;
+
+    (void)state;
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[512], err[ERRBUF_LEN];
+        size_t len = strlen(e->d_name);
+        struct plan p;
+
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/configs/%s", QBENCH_SOURCE_DIR, e->d_name);
+        if (plan_load(&p, path, NULL, 0, NULL, NULL, err, sizeof(err)) != 0)
+            fail_msg("%s does not validate: %s", path, err);
+        assert_true(p.npoints >= 1);
+        plan_destroy(&p);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 7);
 }
 
 int main(void)
@@ -180,6 +208,7 @@ int main(void)
         cmocka_unit_test(test_cartesian_product_last_key_fastest),
         cmocka_unit_test(test_no_sweep_is_one_point_with_empty_params),
         cmocka_unit_test(test_plan_applies_sysctl_points),
+        cmocka_unit_test(test_every_shipped_config_validates),
         cmocka_unit_test(test_set_and_output_override_every_point),
         cmocka_unit_test(test_a_bad_value_anywhere_fails_before_running),
         cmocka_unit_test(test_sweep_errors),
