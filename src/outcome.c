@@ -79,3 +79,19 @@ unsigned outcome_retrans_slot(unsigned retransmits)
 {
     return retransmits < OUTCOME_RETRANS_SLOTS ? retransmits : OUTCOME_RETRANS_SLOTS - 1;
 }
+
+const char *outcome_meaning(enum outcome o)
+{
+    static const char *const meanings[OUTCOME_COUNT] = {
+        [OUTCOME_ESTABLISHED] = "accepted, greeted",
+        [OUTCOME_TIMEOUT] = "SYNs dropped, no handshake",
+        [OUTCOME_RESET] = "reset",
+        [OUTCOME_REFUSED] = "refused",
+        [OUTCOME_GREETING_TIMEOUT] = "no greeting, server side unknown",
+        [OUTCOME_ACCEPTED_LATE] = "accepted after the client gave up",
+        [OUTCOME_NEVER_ACCEPTED] = "handshake done, never accepted",
+        [OUTCOME_ERROR] = "local error (EMFILE, ports)",
+    };
+
+    return (unsigned)o < OUTCOME_COUNT ? meanings[o] : "unknown";
+}

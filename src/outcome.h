@@ -50,6 +50,9 @@ unsigned outcome_retrans_slot(unsigned retransmits);
 /* "established", "timeout" ... as used in results files. */
 const char *outcome_name(enum outcome o);
 
+/* A few words on what the class means, for plot legends. */
+const char *outcome_meaning(enum outcome o);
+
 /* Name of an error cause: "EADDRNOTAVAIL", "EOF", "INTERRUPTED", or "E<n>". */
 const char *outcome_error_name(int err, char *buf, unsigned len);
 

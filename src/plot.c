@@ -380,8 +380,9 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
     gp_string(f, x_key, false);
     fprintf(f, "\nplot ");
     for (int k = 0; k < OUTCOME_COUNT; k++) {
-        fprintf(f, "%s using %d%s title \"%s\" lc rgb \"%s\"", k ? ", ''" : "$outcomes", k + 2,
-                "", outcome_name((enum outcome)k), outcome_colors[k]);
+        fprintf(f, "%s using %d title \"%s: %s\" lc rgb \"%s\"", k ? ", ''" : "$outcomes", k + 2,
+                outcome_name((enum outcome)k), outcome_meaning((enum outcome)k),
+                outcome_colors[k]);
     }
     fprintf(f, "\nunset style\nset style data linespoints\n");
     fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "

@@ -38,7 +38,8 @@ static void test_sweep_script_stacks_outcomes_in_x_order(void **state)
     assert_non_null(strstr(script, "set logscale y"));
     assert_non_null(strstr(script, " 1000, 2000, 5000,"));
     assert_non_null(strstr(script, "by tcp_synack_retries"));     /* the varying key */
-    assert_non_null(strstr(script, "title \"greeting_timeout\""));
+    assert_non_null(strstr(script, "title \"greeting_timeout: no greeting, server side unknown\""));
+    assert_non_null(strstr(script, "title \"never_accepted: handshake done, never accepted\""));
     assert_non_null(strstr(script, "milliseconds"));
     assert_non_null(strstr(script, "kernel "));                  /* caption */
     /* x values sorted numerically: the 0 point comes before the 2 point */
