@@ -567,7 +567,7 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     c->dstlen = dstlen;
     c->connect_timeout_s = cfg->client.connect_timeout_ms / 1000.0;
     c->greeting_timeout_s = cfg->client.greeting_timeout_ms / 1000.0;
-    c->request_bytes = cfg->client.request_bytes;
+    c->request_bytes = cfg->request[0] ? (unsigned)strlen(cfg->request) : cfg->client.request_bytes;
     c->expect_greeting = cfg->client.expect_greeting;
     c->close_reset = cfg->client.close_reset;
     /* max_in_flight is for the whole run: each thread holds its share */
@@ -612,7 +612,10 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
                    (unsigned long long)cfg->sample.timeline_ms);
         goto fail;
     }
-    memset(c->request, 'q', c->request_bytes);
+    if (cfg->request[0])
+        memcpy(c->request, cfg->request, c->request_bytes);
+    else
+        memset(c->request, 'q', c->request_bytes);
     ev_io_init(&c->tick, on_tick, c->tfd, EV_READ);
     ev_async_init(&c->wake, on_wake);
     ev_async_start(c->loop, &c->wake);

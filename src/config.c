@@ -14,6 +14,7 @@
 
 #include "errbuf.h"
 #include "metric.h"
+#include "extserver.h"
 #include "records.h"
 
 /* The sysctls qbench may set: each lives in every network namespace, so
@@ -347,7 +348,11 @@ static int sysctl_value(const struct sysctl_row *row, const json_t *val, char *o
 
 /* ---- the config schema: one row per key ---- */
 
-enum key_type { KT_BOOL, KT_INT, KT_UINT, KT_U64, KT_DOUBLE, KT_STRING };
+enum key_type {
+    KT_BOOL, KT_INT, KT_UINT, KT_U64, KT_DOUBLE, KT_STRING,
+    KT_ARGV,   /* array of strings: command and ncommand */
+    KT_FILES,  /* object name -> template path: files and nfiles */
+};
 
 enum key_flags {
     KF_SWEEP = 1,     /* may vary across the points of a sweep */
@@ -355,6 +360,7 @@ enum key_flags {
     KF_SERVER = 4,    /* belongs to the built-in server: not with "target" */
     KF_ABOVE_MIN = 8, /* strictly greater than min */
     KF_COMPUTED = 16, /* default computed by a rule below, not def */
+    KF_BYTES = 32,    /* a string that may hold any character (a request) */
 };
 
 struct key {
@@ -393,6 +399,13 @@ static const struct key keys[] = {
      "write one byte to each accepted connection"},
     {"server.threads", KT_UINT, F(server.threads), 1, CONFIG_MAX_THREADS, "1",
      KF_SWEEP | KF_SERVER, NULL, "accepting threads, each its own SO_REUSEPORT listener"},
+    {"server.command", KT_ARGV, F(command), 0, 0, NULL, KF_SERVER | KF_OMIT_ZERO, NULL,
+     "your server's argv, run in the point's namespace instead of the built-in one; "
+     "placeholders {address} {host} {port} {backlog} {dir}"},
+    {"server.files", KT_FILES, F(files), 0, 0, NULL, KF_SERVER | KF_OMIT_ZERO, NULL,
+     "name -> template path (relative to the config): written into {dir} with placeholders"},
+    {"server.ready_timeout_ms", KT_UINT, F(server.ready_timeout_ms), 1, 600000, "10000",
+     KF_SERVER, NULL, "server.command: wait this long for it to listen"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
     {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL,
@@ -405,6 +418,8 @@ static const struct key keys[] = {
      KF_SWEEP, NULL, "after the handshake, wait this long for the greeting"},
     {"client.request_bytes", KT_UINT, F(client.request_bytes), 0, 65536, "0", KF_SWEEP, NULL,
      "bytes sent right after the handshake"},
+    {"client.request", KT_STRING, F(request), 0, 0, NULL, KF_SWEEP | KF_OMIT_ZERO | KF_BYTES,
+     NULL, "a request sent right after the handshake, e.g. \"GET / HTTP/1.0\\r\\n\\r\\n\""},
     {"client.expect_greeting", KT_BOOL, F(client.expect_greeting), 0, 0, NULL,
      KF_SWEEP | KF_COMPUTED, NULL, "wait for the server's first byte (default: server.greeting)"},
     {"client.threads", KT_UINT, F(client.threads), 1, CONFIG_MAX_THREADS, NULL,
@@ -545,6 +560,94 @@ int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen
     }
 }
 
+static int store_argv(struct vctx *v, const struct key *k, const json_t *j, struct config *cfg)
+{
+    char path[64], why[ERRBUF_LEN];
+
+    if (!json_is_array(j) || json_array_size(j) == 0)
+        return bad(v, k->path, "must be a non-empty array of strings (argv), got %s",
+                   type_name(j));
+    if (json_array_size(j) > CONFIG_MAX_ARGS)
+        return bad(v, k->path, "at most %d arguments", CONFIG_MAX_ARGS);
+    for (size_t i = 0; i < json_array_size(j); i++) {
+        const json_t *a = json_array_get(j, i);
+
+        snprintf(path, sizeof(path), "%s[%zu]", k->path, i);
+        if (!json_is_string(a) || (i == 0 && json_string_length(a) == 0))
+            return bad(v, path, "must be a%s string", i == 0 ? " non-empty" : "");
+        if (json_string_length(a) >= CONFIG_ARG_LEN)
+            return bad(v, path, "longer than %d characters", CONFIG_ARG_LEN - 1);
+        if (strlen(json_string_value(a)) != json_string_length(a))
+            return bad(v, path, "must not contain NUL");
+        if (extserver_check_template(json_string_value(a), why, sizeof(why)) < 0)
+            return bad(v, path, "%s", why);
+        snprintf(cfg->command[i], CONFIG_ARG_LEN, "%s", json_string_value(a));
+    }
+    cfg->ncommand = json_array_size(j);
+    return 0;
+}
+
+static int store_files(struct vctx *v, const struct key *k, const json_t *j, struct config *cfg)
+{
+    const char *name;
+    json_t *val;
+    char path[128], dir[PATH_MAX], why[ERRBUF_LEN];
+    const char *slash = strrchr(v->source, '/');
+
+    if (!json_is_object(j))
+        return bad(v, k->path, "must be an object of file name -> template path, got %s",
+                   type_name(j));
+    if (json_object_size(j) > CONFIG_MAX_FILES)
+        return bad(v, k->path, "at most %d files", CONFIG_MAX_FILES);
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - v->source) : 1,
+             slash ? v->source : ".");
+    cfg->nfiles = 0;
+    json_object_foreach((json_t *)j, name, val) {
+        struct config_file *f = &cfg->files[cfg->nfiles];
+        const char *tp;
+        char *text;
+        FILE *in;
+        long n;
+
+        snprintf(path, sizeof(path), "%s.%s", k->path, name);
+        if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+            strlen(name) >= sizeof(f->name) || strcmp(name, "server.log") == 0)
+            return bad(v, path, "a plain file name (no '/', not server.log) is needed");
+        if (!json_is_string(val) || json_string_length(val) == 0)
+            return bad(v, path, "must be the path of a template file");
+        tp = json_string_value(val);
+        if (tp[0] == '/')
+            snprintf(f->path, sizeof(f->path), "%s", tp);
+        else if ((size_t)snprintf(f->path, sizeof(f->path), "%s/%s", dir, tp) >= sizeof(f->path))
+            return bad(v, path, "path too long");
+        snprintf(f->name, sizeof(f->name), "%s", name);
+        /* read now: a missing template or an unknown placeholder is the
+         * config's fault, found before anything runs */
+        in = fopen(f->path, "r");
+        if (!in)
+            return bad(v, path, "%s: %s", f->path, strerror(errno));
+        text = NULL;
+        if (fseek(in, 0, SEEK_END) == 0 && (n = ftell(in)) >= 0 && n <= 1 << 20 &&
+            fseek(in, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1)) &&
+            fread(text, 1, (size_t)n, in) == (size_t)n) {
+            text[n] = '\0';
+        } else {
+            free(text);
+            text = NULL;
+        }
+        fclose(in);
+        if (!text)
+            return bad(v, path, "%s: unreadable, or over 1 MB", f->path);
+        if (extserver_check_template(text, why, sizeof(why)) < 0) {
+            free(text);
+            return bad(v, path, "%s: %s", f->path, why);
+        }
+        free(text);
+        cfg->nfiles++;
+    }
+    return 0;
+}
+
 /* Stores j into the row's field, or says why not. */
 static int store(struct vctx *v, const struct key *k, const json_t *j, struct config *cfg)
 {
@@ -557,6 +660,10 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
             return bad(v, k->path, "must be true or false, got %s", type_name(j));
         *(bool *)field = json_is_true(j);
         return 0;
+    case KT_ARGV:
+        return store_argv(v, k, j, cfg);
+    case KT_FILES:
+        return store_files(v, k, j, cfg);
     case KT_STRING:
         if (!json_is_string(j))
             return bad(v, k->path, "must be a string, got %s", type_name(j));
@@ -564,7 +671,7 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
             return bad(v, k->path, "must not be empty");
         if (json_string_length(j) >= k->size)
             return bad(v, k->path, "longer than %zu characters", k->size - 1);
-        for (const char *c = json_string_value(j); *c; c++)
+        for (const char *c = json_string_value(j); *c && !(k->flags & KF_BYTES); c++)
             if ((unsigned char)*c < 0x20 || *c == 0x7f)
                 return bad(v, k->path, "must not contain control characters");
         if (k->choices) {
@@ -700,6 +807,26 @@ static json_t *row_json(const struct key *k, const struct config *cfg)
                    : json_integer((json_int_t) * (const uint64_t *)field);
     case KT_DOUBLE:
         return json_real(*(const double *)field);
+    case KT_ARGV: {
+        json_t *a;
+
+        if (!cfg->ncommand)
+            return NULL;
+        a = json_array();
+        for (size_t i = 0; i < cfg->ncommand; i++)
+            json_array_append_new(a, json_string(cfg->command[i]));
+        return a;
+    }
+    case KT_FILES: {
+        json_t *o;
+
+        if (!cfg->nfiles)
+            return NULL;
+        o = json_object();
+        for (size_t i = 0; i < cfg->nfiles; i++)
+            json_object_set_new(o, cfg->files[i].name, json_string(cfg->files[i].path));
+        return o;
+    }
     }
     return NULL;
 }
@@ -919,6 +1046,21 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
             return bad(v, "target", "an external server cannot be reached from the private "
                                     "namespace isolate: true makes; set isolate: false");
     } else {
+        static const char *const builtin_only[] = {"server.accept_delay_ms", "server.greeting",
+                                                   "server.threads"};
+
+        if (cfg->ncommand) {
+            for (size_t i = 0; i < COUNT(builtin_only); i++)
+                if (row_present(present, builtin_only[i]))
+                    return bad(v, builtin_only[i], "belongs to the built-in server; with "
+                                                   "server.command your server decides it");
+            if (!cfg->isolate)
+                return bad(v, "server.command", "runs only in a private namespace (isolate: "
+                                                "true), where qbench can set its sysctls");
+        } else if (cfg->nfiles || row_present(present, "server.ready_timeout_ms")) {
+            return bad(v, cfg->nfiles ? "server.files" : "server.ready_timeout_ms",
+                       "only with server.command");
+        }
         if (config_parse_endpoint(cfg->address, false, &cfg->endpoint, sub, sizeof(sub)) < 0)
             return bad(v, "server.address", "%s", sub);
         if (cfg->isolate && !is_loopback(&cfg->endpoint))
@@ -942,9 +1084,15 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
         cfg->client.threads = (unsigned)(threads < 1 ? 1
                                          : threads > CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS
                                                                         : threads);
+    if (cfg->request[0] && cfg->client.request_bytes)
+        return bad(v, "client.request", "give either request or request_bytes, not both");
+    /* a server that does not speak first answers a request: its first byte
+     * is the greeting then */
     if (!row_present(present, "client.expect_greeting"))
-        cfg->client.expect_greeting = cfg->use_target ? false : cfg->server.greeting;
-    if (!cfg->use_target && cfg->client.expect_greeting && !cfg->server.greeting)
+        cfg->client.expect_greeting = cfg->use_target || cfg->ncommand ? cfg->request[0] != '\0'
+                                                                      : cfg->server.greeting;
+    if (!cfg->use_target && !cfg->ncommand && cfg->client.expect_greeting &&
+        !cfg->server.greeting)
         return bad(v, "client.expect_greeting", "true, but server.greeting is false: every "
                                                 "connection would end in greeting_timeout");
     if (!row_present(present, "output"))

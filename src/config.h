@@ -17,6 +17,15 @@
 #define CONFIG_MAX_SYSCTL 32
 #define CONFIG_MAX_EXPECT 32
 #define CONFIG_MAX_THREADS 64
+#define CONFIG_MAX_ARGS 32
+#define CONFIG_ARG_LEN 256
+#define CONFIG_MAX_FILES 8
+#define CONFIG_REQUEST_MAX 4096
+
+struct config_file {
+    char name[64];            /* written into {dir} under this name */
+    char path[PATH_MAX];      /* the template, resolved against the config's directory */
+};
 
 struct config_sysctl {
     char name[80];   /* "net.ipv4.tcp_synack_retries" */
@@ -44,6 +53,11 @@ struct config {
     char address[128];            /* "server.address" */
     char close[16];               /* "client.close": "graceful" or "reset" */
     char source_addresses[64];    /* "client.source_addresses", "" for none */
+    size_t ncommand;              /* "server.command": the user's server, 0 for built-in */
+    char command[CONFIG_MAX_ARGS][CONFIG_ARG_LEN];
+    size_t nfiles;                /* "server.files": templates written into {dir} */
+    struct config_file files[CONFIG_MAX_FILES];
+    char request[CONFIG_REQUEST_MAX + 1]; /* "client.request": sent after the handshake */
     size_t nsysctl;
     struct config_sysctl sysctl[CONFIG_MAX_SYSCTL];
 
@@ -55,6 +69,7 @@ struct config {
         int accept_delay_ms;      /* 0 as fast as possible, -1 never */
         bool greeting;
         unsigned threads;
+        unsigned ready_timeout_ms; /* server.command: wait this long for its listener */
     } server;
 
     struct {

@@ -77,18 +77,32 @@ static json_t *outcomes_json(const struct tally *t)
     return o;
 }
 
-static json_t *queue_json(const struct run_data *rd)
+static json_t *samples_json(const struct queue_series *q)
 {
     json_t *samples = json_array();
 
-    for (size_t i = 0; i < rd->queue.n; i++)
-        json_array_append_new(samples, json_pack("[I, I]", (json_int_t)rd->queue.t_ms[i],
-                                                 (json_int_t)rd->queue.length[i]));
-    return json_pack("{s:I, s:I, s:I, s:I, s:o}", "limit", (json_int_t)rd->queue_limit,
+    for (size_t i = 0; i < q->n; i++)
+        json_array_append_new(samples, json_pack("[I, I]", (json_int_t)q->t_ms[i],
+                                                 (json_int_t)q->length[i]));
+    return samples;
+}
+
+static json_t *queue_json(const struct run_data *rd)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "limit", (json_int_t)rd->queue_limit,
                      "max", (json_int_t)rd->queue.max, "listeners", (json_int_t)rd->listeners,
                      "interval_ms",
-                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride,
-                     "samples", samples);
+                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, "source",
+                     rd->has_server ? "tcp_info" : "sock_diag", "samples",
+                     samples_json(&rd->queue));
+}
+
+static json_t *syn_queue_json(const struct run_data *rd)
+{
+    return json_pack("{s:I, s:I, s:s, s:o}", "max", (json_int_t)rd->syn_queue.max,
+                     "interval_ms",
+                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->syn_queue.stride,
+                     "source", "sock_diag", "samples", samples_json(&rd->syn_queue));
 }
 
 static json_t *timeline_json(const struct timeline *tl)
@@ -145,8 +159,27 @@ json_t *report_run_json(const struct run_data *rd)
                                       "drain_ms", (json_int_t)rd->drain_ms));
         json_object_set_new(run, "kernel_drain",
                             kstats_delta_json(&rd->after, &rd->drain_after));
-        json_object_set_new(run, "accept_queue", queue_json(rd));
     }
+    if (rd->has_ext) {
+        json_t *argv = json_array();
+
+        for (size_t i = 0; i < rd->cfg->ncommand; i++)
+            json_array_append_new(argv, json_string(rd->cfg->command[i]));
+        json_object_set_new(run, "server",
+                            json_pack("{s:o, s:s, s:s, s:I, s:I}", "command", argv, "log",
+                                      rd->ext_log, "exit", rd->ext_status, "accepted_in_drain",
+                                      (json_int_t)rd->ext_accepted_in_drain, "drain_ms",
+                                      (json_int_t)rd->drain_ms));
+        json_object_set_new(run, "kernel_drain",
+                            kstats_delta_json(&rd->after, &rd->drain_after));
+    }
+    if (rd->has_server || rd->has_queue)
+        json_object_set_new(run, "accept_queue", queue_json(rd));
+    if (rd->has_syn_queue)
+        json_object_set_new(run, "syn_queue", syn_queue_json(rd));
+    /* whose counters these are: a private namespace's are the run's own */
+    json_object_set_new(run, "kernel_scope", json_string(rd->cfg->isolate ? "namespace"
+                                                                           : "host"));
     json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));
     json_object_set_new(run, "timeline_interval_ms",
                         json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));

@@ -7,6 +7,7 @@
 #define QB_REPORT_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -32,7 +33,14 @@ struct run_data {
     bool story_joined;           /* greeting_timeout split by the server's side */
     struct histogram late_by;    /* accepted_late: accept - give-up, us */
     uint64_t late_unmatched;     /* late accepts no give-up claimed */
-    struct queue_series queue;
+    bool has_ext;                /* server.command ran */
+    char ext_status[64];         /* "exited 0", "killed by SIGKILL" */
+    char ext_log[PATH_MAX];
+    uint64_t ext_accepted_in_drain;
+    struct queue_series queue;   /* the accept queue */
+    bool has_queue;              /* sampled (always with the built-in server) */
+    struct queue_series syn_queue;
+    bool has_syn_queue;          /* sock_diag saw the listener */
     unsigned queue_limit;        /* sum over listeners */
     unsigned listeners;
     unsigned client_threads;

@@ -1,6 +1,9 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -13,6 +16,8 @@
 
 #include "client.h"
 #include "clock.h"
+#include "diag.h"
+#include "extserver.h"
 #include "errbuf.h"
 #include "kstats.h"
 #include "netns.h"
@@ -141,22 +146,64 @@ static void presize_fd_table(uint64_t fds)
     close(base);
 }
 
-static void sample_queue(struct server *srv, struct run_data *rd, uint64_t start_ns)
+/* Everything one run point owns, from setup to teardown. */
+struct point {
+    const struct config *cfg;
+    const struct runner_opts *opts;
+    struct netns ns;
+    struct run_data *rd;
+    struct server *srv;
+    struct client **clients;
+    FILE **records;        /* per client thread, with --connections */
+    struct diag *diag;     /* the listener's queues, asked of the kernel */
+    struct extserver *ext; /* server.command */
+    char dir[PATH_MAX];    /* its {dir} */
+    uint16_t port;         /* the listener's port */
+    unsigned n, created;
+    uint64_t start_ns;
+};
+
+static uint32_t since_start_ms(const struct point *pt, uint64_t now)
 {
-    unsigned total = 0, limit_sum = 0;
+    return now > pt->start_ns ? (uint32_t)((now - pt->start_ns) / NS_PER_MS) : 0;
+}
+
+/* One sampling tick: the accept queue from TCP_INFO on the built-in
+ * server's listeners (cheapest, and exact for them), else from sock_diag;
+ * the SYN queue from sock_diag for any listener. A target with no local
+ * listener leaves both series empty. */
+static void sample_queues(struct point *pt)
+{
+    struct run_data *rd = pt->rd;
     uint64_t now = clock_now_ns();
+    struct diag_queues q;
+    char ignored[ERRBUF_LEN];
+    bool have_diag = pt->diag && diag_queues(pt->diag, pt->port, &q, ignored,
+                                             sizeof(ignored)) == 0 && q.listeners > 0;
 
-    for (unsigned i = 0; i < server_listeners(srv); i++) {
-        unsigned len, limit;
+    if (pt->srv) {
+        unsigned total = 0, limit_sum = 0;
 
-        if (kstats_listen_queue(server_listen_fd(srv, i), &len, &limit) == 0) {
-            total += len;
-            limit_sum += limit;
+        for (unsigned i = 0; i < server_listeners(pt->srv); i++) {
+            unsigned len, limit;
+
+            if (kstats_listen_queue(server_listen_fd(pt->srv, i), &len, &limit) == 0) {
+                total += len;
+                limit_sum += limit;
+            }
         }
+        rd->queue_limit = limit_sum;
+        queue_series_add(&rd->queue, since_start_ms(pt, now), total);
+    } else if (have_diag) {
+        rd->has_queue = true;
+        rd->queue_limit = q.accept_limit;
+        rd->listeners = q.listeners;
+        queue_series_add(&rd->queue, since_start_ms(pt, now), q.accept_len);
     }
-    rd->queue_limit = limit_sum;
-    queue_series_add(&rd->queue, now > start_ns ? (uint32_t)((now - start_ns) / NS_PER_MS) : 0,
-                     total);
+    if (have_diag) {
+        rd->has_syn_queue = true;
+        queue_series_add(&rd->syn_queue, since_start_ms(pt, now), q.syn_recv);
+    }
 }
 
 static void print_progress(const struct runner_opts *opts, const json_t *params,
@@ -193,10 +240,14 @@ static bool all_done(struct client **clients, unsigned n)
 
 /* Watches the run from the main thread until every client thread is done:
  * samples the accept queue, prints progress, passes on an interrupt. */
-static void monitor(const struct config *cfg, const struct runner_opts *opts,
-                    const json_t *params, struct server *srv, struct client **clients,
-                    unsigned n, uint64_t start_ns, struct run_data *rd)
+static void monitor(struct point *pt, const json_t *params)
 {
+    const struct config *cfg = pt->cfg;
+    const struct runner_opts *opts = pt->opts;
+    struct client **clients = pt->clients;
+    unsigned n = pt->n;
+    uint64_t start_ns = pt->start_ns;
+    struct run_data *rd = pt->rd;
     uint64_t tick = cfg->sample.accept_queue_ms * NS_PER_MS;
     uint64_t next = start_ns, next_progress = start_ns + NS_PER_S;
 
@@ -206,8 +257,7 @@ static void monitor(const struct config *cfg, const struct runner_opts *opts,
 
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         now = clock_now_ns();
-        if (srv)
-            sample_queue(srv, rd, start_ns);
+        sample_queues(pt);
         if (stopflag_requested() && !rd->interrupted) {
             rd->interrupted = true;
             for (unsigned i = 0; i < n; i++)
@@ -246,48 +296,111 @@ static int start_threads(struct server *srv, struct client **clients, unsigned n
     return rc;
 }
 
-/* Everything one run point owns, from setup to teardown. */
-struct point {
-    const struct config *cfg;
-    const struct runner_opts *opts;
-    struct netns ns;
-    struct run_data *rd;
-    struct server *srv;
-    struct client **clients;
-    FILE **records;        /* per client thread, with --connections */
-    unsigned n, created;
-    uint64_t start_ns;
-};
-
 /* After the last client outcome a slow server may still be taking queued
  * connections off its accept queue (each one a client that gave up): the
  * server keeps running until the queue is empty, or for as long as its
  * pace needs to empty it (plus a second), at most DRAIN_MAX_MS. */
 #define DRAIN_MAX_MS 30000
+/* server.command: SIGTERM, then this long before SIGKILL */
+#define EXT_GRACE_MS 3000
+
+static long queue_now(struct point *pt)
+{
+    struct diag_queues q;
+    char ignored[ERRBUF_LEN];
+
+    if (pt->srv)
+        return server_queue_length(pt->srv);
+    if (pt->diag && diag_queues(pt->diag, pt->port, &q, ignored, sizeof(ignored)) == 0)
+        return q.accept_len;
+    return -1;
+}
 
 static void drain(struct point *pt)
 {
-    long queued = server_queue_length(pt->srv);
+    long queued = queue_now(pt), last = queued;
     uint64_t begin = clock_now_ns(), bound_ms;
+    /* the user's server's pace is unknown: give it a fixed bound */
+    int pace_ms = pt->srv ? pt->cfg->server.accept_delay_ms : 100;
 
-    server_drain_begin(pt->srv);
-    if (queued <= 0 || pt->cfg->server.accept_delay_ms < 0) {
+    if (pt->srv)
+        server_drain_begin(pt->srv);
+    if (queued <= 0 || pace_ms < 0) {
         pt->rd->drain_ms = 0;
         return;
     }
-    bound_ms = 1000 + (uint64_t)queued * (uint64_t)pt->cfg->server.accept_delay_ms * 3 / 2;
+    bound_ms = 1000 + (uint64_t)queued * (uint64_t)pace_ms * 3 / 2;
     if (bound_ms > DRAIN_MAX_MS)
         bound_ms = DRAIN_MAX_MS;
     while (!stopflag_requested()) {
         struct timespec ts = {0, (long)pt->cfg->sample.accept_queue_ms * 1000000L};
+        long now_len;
 
         nanosleep(&ts, NULL);
-        sample_queue(pt->srv, pt->rd, pt->start_ns);
-        if (server_queue_length(pt->srv) <= 0 ||
-            clock_now_ns() - begin >= bound_ms * NS_PER_MS)
+        sample_queues(pt);
+        now_len = queue_now(pt);
+        /* nothing new arrives now: every connection that left the queue
+         * was accepted */
+        if (pt->ext && now_len >= 0 && now_len < last)
+            pt->rd->ext_accepted_in_drain += (uint64_t)(last - now_len);
+        if (now_len >= 0)
+            last = now_len;
+        if (now_len <= 0 || clock_now_ns() - begin >= bound_ms * NS_PER_MS)
             break;
     }
     pt->rd->drain_ms = (clock_now_ns() - begin) / NS_PER_MS;
+}
+
+static int start_command(struct point *pt, struct sockaddr_storage *dst, socklen_t *dstlen,
+                         char *err, size_t errlen)
+{
+    const struct config *cfg = pt->cfg;
+    char host[INET6_ADDRSTRLEN], address[INET6_ADDRSTRLEN + 16], name[64];
+    struct placeholders ph;
+    uint16_t port;
+    int fd;
+
+    memcpy(dst, &cfg->endpoint.addr, cfg->endpoint.addrlen);
+    *dstlen = cfg->endpoint.addrlen;
+    port = ntohs(dst->ss_family == AF_INET ? ((struct sockaddr_in *)dst)->sin_port
+                                           : ((struct sockaddr_in6 *)dst)->sin6_port);
+    if (port == 0) {
+        /* the namespace is fresh: a port the kernel hands out now is free */
+        fd = socket(dst->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || bind(fd, (struct sockaddr *)dst, *dstlen) < 0 ||
+            getsockname(fd, (struct sockaddr *)dst, dstlen) < 0) {
+            if (fd >= 0)
+                close(fd);
+            return errbuf_set(err, errlen, "server.command: choosing a free port: %s",
+                              strerror(errno));
+        }
+        close(fd);
+        port = ntohs(dst->ss_family == AF_INET ? ((struct sockaddr_in *)dst)->sin_port
+                                               : ((struct sockaddr_in6 *)dst)->sin6_port);
+    }
+    inet_ntop(dst->ss_family,
+              dst->ss_family == AF_INET ? (void *)&((struct sockaddr_in *)dst)->sin_addr
+                                        : (void *)&((struct sockaddr_in6 *)dst)->sin6_addr,
+              host, sizeof(host));
+    snprintf(address, sizeof(address), dst->ss_family == AF_INET ? "%s:%u" : "[%s]:%u", host,
+             port);
+    /* the name may hold anything a config allows: only safe characters reach
+     * the directory name */
+    snprintf(name, sizeof(name), "%.40s", cfg->name);
+    for (char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_'))
+            *c = '_';
+    snprintf(pt->dir, sizeof(pt->dir), "%s/qbench-%s-%u-XXXXXX",
+             getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp", name,
+             pt->opts->point);
+    if (!mkdtemp(pt->dir))
+        return errbuf_set(err, errlen, "server.command: a scratch directory %s: %s", pt->dir,
+                          strerror(errno));
+    chmod(pt->dir, 0755); /* servers drop privileges (nginx workers run as nobody) */
+    ph = (struct placeholders){address, host, port, cfg->server.backlog, pt->dir};
+    pt->ext = extserver_start(cfg, &ph, err, errlen);
+    return pt->ext ? 0 : -1;
 }
 
 /* The namespace and its sysctls, the server, and the client threads'
@@ -304,7 +417,10 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
         return -1;
     if (apply_sysctls(cfg, &pt->ns, &pt->rd->sysctl, err, errlen) < 0)
         return -1;
-    if (!cfg->use_target) {
+    if (cfg->ncommand) {
+        if (start_command(pt, &dst, &dstlen, err, errlen) < 0)
+            return -1;
+    } else if (!cfg->use_target) {
         pt->srv = server_new(cfg, pt->opts->records != NULL, err, errlen);
         if (!pt->srv)
             return -1;
@@ -315,6 +431,11 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
         memcpy(&dst, &cfg->endpoint.addr, cfg->endpoint.addrlen);
         dstlen = cfg->endpoint.addrlen;
     }
+    pt->port = ntohs(dst.ss_family == AF_INET ? ((struct sockaddr_in *)&dst)->sin_port
+                                              : ((struct sockaddr_in6 *)&dst)->sin6_port);
+    /* sock_diag sees only this namespace: a target elsewhere has no queues
+     * here, and an unavailable sock_diag just means no SYN queue series */
+    pt->diag = diag_open(err, errlen);
     pool = pool_per_thread(cfg, pt->n, pt->opts->quiet);
     /* the clients' sockets, as many accepted ones on the server, and the rest */
     presize_fd_table(2 * pt->n * pool + FD_RESERVE);
@@ -352,7 +473,7 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
         return -1;
     if (start_threads(pt->srv, pt->clients, pt->n, err, errlen) < 0)
         return -1;
-    monitor(pt->cfg, pt->opts, params, pt->srv, pt->clients, pt->n, pt->start_ns, pt->rd);
+    monitor(pt, params);
     for (unsigned i = 0; i < pt->n; i++)
         client_join(pt->clients[i]);
     if (kstats_read(&pt->rd->after, "/proc/self/net", err, errlen) < 0)
@@ -362,7 +483,7 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
      * listener then resets is qbench's doing, so the counters are read
      * before the server tears down. */
     pt->rd->drain_after = pt->rd->after;
-    if (pt->srv && !pt->rd->interrupted) {
+    if ((pt->srv || pt->ext) && !pt->rd->interrupted) {
         drain(pt);
         if (kstats_read(&pt->rd->drain_after, "/proc/self/net", err, errlen) < 0)
             return -1;
@@ -429,10 +550,16 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         return NULL;
     }
     if (pt->srv) {
-        sample_queue(pt->srv, rd, pt->start_ns);
-        queue_series_flush(&rd->queue);
+        sample_queues(pt);
         server_stop(pt->srv);
         server_stats(pt->srv, &rd->server);
+    }
+    if (pt->ext) {
+        sample_queues(pt);
+        extserver_stop(pt->ext, EXT_GRACE_MS);
+        rd->has_ext = true;
+        snprintf(rd->ext_status, sizeof(rd->ext_status), "%s", extserver_status(pt->ext));
+        snprintf(rd->ext_log, sizeof(rd->ext_log), "%s", extserver_log(pt->ext));
     }
     for (unsigned i = 0; i < pt->n; i++) {
         if (tally_merge(&rd->tally, client_tally(pt->clients[i])) < 0) {
@@ -460,6 +587,8 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "
                         "connects were never started (see schedule_lag_us; lower client.rate or "
                         "add client.threads)\n", (unsigned long long)rd->unstarted);
+    queue_series_flush(&rd->queue);
+    queue_series_flush(&rd->syn_queue);
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         rd->peak_rss_kb = ru.ru_maxrss;
     run = report_run_json(rd);
@@ -485,6 +614,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     pt.rd->params = params;
     pt.rd->client_threads = pt.n;
     queue_series_init(&pt.rd->queue);
+    queue_series_init(&pt.rd->syn_queue);
     histogram_init(&pt.rd->late_by);
     if (point_setup(&pt, err, errlen) == 0 && point_run(&pt, params, err, errlen) == 0) {
         *run = point_collect(&pt, err, errlen);
@@ -501,6 +631,8 @@ int runner_run_point(const struct config *cfg, const json_t *params,
         if (pt.records[i])
             fclose(pt.records[i]);
     free(pt.records);
+    diag_close(pt.diag);
+    extserver_free(pt.ext);
     server_free(pt.srv);
     tally_destroy(&pt.rd->tally);
     json_decref(pt.rd->sysctl);

@@ -256,7 +256,7 @@ struct server *server_new(const struct config *cfg, bool log_all, char *err, siz
     s->accept_delay_ms = cfg->server.accept_delay_ms;
     s->greeting = cfg->server.greeting;
     s->hold_until_eof = !cfg->server.greeting;
-    s->request_bytes = cfg->client.request_bytes;
+    s->request_bytes = cfg->request[0] ? (unsigned)strlen(cfg->request) : cfg->client.request_bytes;
     s->nthreads = n;
     memcpy(&s->addr, &cfg->endpoint.addr, cfg->endpoint.addrlen);
     s->addrlen = cfg->endpoint.addrlen;

@@ -1,0 +1,114 @@
+#include "diag.h"
+
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "errbuf.h"
+
+struct diag {
+    int fd;
+    uint32_t seq;
+    char buf[32768];
+};
+
+struct diag *diag_open(char *err, size_t errlen)
+{
+    struct diag *d = calloc(1, sizeof(*d));
+
+    if (!d) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (d->fd < 0) {
+        errbuf_set(err, errlen, "socket(NETLINK_SOCK_DIAG): %s", strerror(errno));
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void diag_close(struct diag *d)
+{
+    if (!d)
+        return;
+    close(d->fd);
+    free(d);
+}
+
+static int dump(struct diag *d, int family, uint16_t port, struct diag_queues *q, char *err,
+                size_t errlen)
+{
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 req;
+    } msg;
+    struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
+
+    memset(&msg, 0, sizeof(msg));
+    msg.nlh.nlmsg_len = sizeof(msg);
+    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    msg.nlh.nlmsg_seq = ++d->seq;
+    msg.req.sdiag_family = (uint8_t)family;
+    msg.req.sdiag_protocol = IPPROTO_TCP;
+    msg.req.idiag_states = (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV);
+    if (sendto(d->fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nladdr, sizeof(nladdr)) < 0)
+        return errbuf_set(err, errlen, "sock_diag request: %s", strerror(errno));
+    for (;;) {
+        ssize_t n = recv(d->fd, d->buf, sizeof(d->buf), 0);
+        struct nlmsghdr *h;
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errbuf_set(err, errlen, "sock_diag reply: %s", strerror(errno));
+        }
+        for (h = (struct nlmsghdr *)d->buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            const struct inet_diag_msg *m;
+
+            if (h->nlmsg_seq != d->seq)
+                continue;
+            if (h->nlmsg_type == NLMSG_DONE)
+                return 0;
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const struct nlmsgerr *e = NLMSG_DATA(h);
+
+                /* no IPv6 in this kernel is not an error: nothing listens there */
+                if (e->error == -ENOENT || e->error == -EAFNOSUPPORT)
+                    return 0;
+                return errbuf_set(err, errlen, "sock_diag: %s", strerror(-e->error));
+            }
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+                h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+                continue;
+            m = NLMSG_DATA(h);
+            if (ntohs(m->id.idiag_sport) != port)
+                continue;
+            if (m->idiag_state == TCP_LISTEN) {
+                q->listeners++;
+                q->accept_len += m->idiag_rqueue;
+                q->accept_limit += m->idiag_wqueue;
+            } else if (m->idiag_state == TCP_SYN_RECV) {
+                q->syn_recv++;
+            }
+        }
+    }
+}
+
+int diag_queues(struct diag *d, uint16_t port, struct diag_queues *q, char *err,
+                size_t errlen)
+{
+    memset(q, 0, sizeof(*q));
+    if (dump(d, AF_INET, port, q, err, errlen) < 0)
+        return -1;
+    return dump(d, AF_INET6, port, q, err, errlen);
+}

@@ -1,0 +1,378 @@
+#include "extserver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "diag.h"
+#include "errbuf.h"
+#include "safefile.h"
+
+#define STACK_SIZE (256 * 1024)
+#define LOG_TAIL 600
+
+struct extserver {
+    pid_t pid;
+    bool running;
+    int status;
+    char status_text[64];
+    char log[PATH_MAX];
+    char *argv[CONFIG_MAX_ARGS + 1];
+    char args[CONFIG_MAX_ARGS][4 * CONFIG_ARG_LEN]; /* expanded: {dir} is long */
+    int log_fd;
+    int alive[2];          /* qbench holds [1]: the child sees [0] hang up if qbench died */
+    char *stack;
+};
+
+static const char *const known[] = {"address", "host", "port", "backlog", "dir"};
+
+static int expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
+                  char *err, size_t errlen)
+{
+    size_t used = 0;
+
+    for (const char *s = tmpl; *s;) {
+        char value[PATH_MAX + 64];
+        const char *v = NULL;
+
+        if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
+            value[0] = s[0];
+            value[1] = '\0';
+            v = value;
+            s += 2;
+        } else if (s[0] == '{') {
+            const char *close = strchr(s, '}');
+            size_t n = close ? (size_t)(close - s - 1) : 0;
+            bool found = false;
+
+            for (size_t k = 0; close && k < sizeof(known) / sizeof(known[0]); k++)
+                if (strlen(known[k]) == n && strncmp(s + 1, known[k], n) == 0)
+                    found = true;
+            if (!found)
+                return errbuf_set(err, errlen, "unknown placeholder '%.*s' (known: {address}, "
+                                               "{host}, {port}, {backlog}, {dir}; {{ and }} for "
+                                               "braces)", close ? (int)(n + 2) : 8, s);
+            if (p) {
+                if (strncmp(s + 1, "address", n) == 0)
+                    v = p->address;
+                else if (strncmp(s + 1, "host", n) == 0)
+                    v = p->host;
+                else if (strncmp(s + 1, "dir", n) == 0)
+                    v = p->dir;
+                else {
+                    snprintf(value, sizeof(value), "%d",
+                             strncmp(s + 1, "port", n) == 0 ? (int)p->port : p->backlog);
+                    v = value;
+                }
+            }
+            s = close + 1;
+        } else {
+            value[0] = *s++;
+            value[1] = '\0';
+            v = value;
+        }
+        if (!v)
+            continue;
+        if (out) {
+            size_t vl = strlen(v);
+
+            if (used + vl >= len)
+                return errbuf_set(err, errlen, "longer than %zu characters once expanded",
+                                  len - 1);
+            memcpy(out + used, v, vl);
+            used += vl;
+        }
+    }
+    if (out)
+        out[used] = '\0';
+    return 0;
+}
+
+int extserver_expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
+                     char *err, size_t errlen)
+{
+    return expand(tmpl, p, out, len, err, errlen);
+}
+
+int extserver_check_template(const char *tmpl, char *err, size_t errlen)
+{
+    return expand(tmpl, NULL, NULL, 0, err, errlen);
+}
+
+/* Reads a whole template file (small: configs). */
+static char *read_all(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    long n;
+
+    if (!f) {
+        errbuf_set(err, errlen, "server.files: %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || n > 1 << 20 ||
+        fseek(f, 0, SEEK_SET) < 0 || !(buf = malloc((size_t)n + 1))) {
+        fclose(f);
+        errbuf_set(err, errlen, "server.files: %s: unreadable or over 1 MB", path);
+        return NULL;
+    }
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fclose(f);
+        free(buf);
+        errbuf_set(err, errlen, "server.files: %s: short read", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int write_files(const struct config *cfg, const struct placeholders *p, char *err,
+                       size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nfiles; i++) {
+        char *tmpl = read_all(cfg->files[i].path, err, errlen), *out, path[PATH_MAX];
+        size_t cap;
+        struct safefile sf;
+        int rc;
+
+        if (!tmpl)
+            return -1;
+        cap = strlen(tmpl) * 2 + 4096;
+        out = malloc(cap);
+        rc = out ? expand(tmpl, p, out, cap, err, errlen) : errbuf_set(err, errlen, "no memory");
+        free(tmpl);
+        snprintf(path, sizeof(path), "%s/%s", p->dir, cfg->files[i].name);
+        if (rc == 0 && safefile_open(&sf, path, err, errlen) == 0) {
+            if (safefile_write(&sf, out, strlen(out), err, errlen) < 0) {
+                safefile_abort(&sf);
+                rc = -1;
+            } else {
+                rc = safefile_commit(&sf, err, errlen);
+            }
+        } else {
+            rc = -1;
+        }
+        free(out);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The first process of the server's PID namespace. */
+static int child_main(void *arg)
+{
+    struct extserver *s = arg;
+    sigset_t none;
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+    struct pollfd pf = {.fd = s->alive[0], .events = POLLIN};
+
+    /* dies with qbench, however qbench ends; and its namespace with it. In
+     * its own PID namespace getppid() is 0, so whether qbench died before
+     * this line is asked of a pipe only qbench holds open. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (poll(&pf, 1, 0) != 0)
+        _exit(127);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(s->log_fd, STDOUT_FILENO) < 0 ||
+        dup2(s->log_fd, STDERR_FILENO) < 0)
+        _exit(127);
+    execvp(s->argv[0], s->argv);
+    dprintf(STDERR_FILENO, "qbench: cannot run %s: %s\n", s->argv[0], strerror(errno));
+    _exit(127);
+}
+
+static void describe(struct extserver *s)
+{
+    if (WIFEXITED(s->status))
+        snprintf(s->status_text, sizeof(s->status_text), "exited %d", WEXITSTATUS(s->status));
+    else if (WIFSIGNALED(s->status))
+        snprintf(s->status_text, sizeof(s->status_text), "killed by SIG%s",
+                 sigabbrev_np(WTERMSIG(s->status)) ? sigabbrev_np(WTERMSIG(s->status)) : "?");
+}
+
+/* The last lines of the server's log, on one line, for an error message. */
+static void log_tail(const struct extserver *s, char *out, size_t len)
+{
+    char buf[LOG_TAIL + 1];
+    int fd = open(s->log, O_RDONLY | O_CLOEXEC);
+    off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+    ssize_t n;
+
+    out[0] = '\0';
+    if (end < 0) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    lseek(fd, end > LOG_TAIL ? end - LOG_TAIL : 0, SEEK_SET);
+    n = read(fd, buf, LOG_TAIL);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    for (ssize_t i = 0; i < n; i++)
+        if ((unsigned char)buf[i] < 0x20)
+            buf[i] = buf[i] == '\n' ? '|' : ' ';
+    snprintf(out, len, "%s", buf);
+}
+
+struct extserver *extserver_start(const struct config *cfg, const struct placeholders *p,
+                                  char *err, size_t errlen)
+{
+    struct extserver *s = calloc(1, sizeof(*s));
+    struct diag *d = NULL;
+    uint64_t deadline;
+    char sub[ERRBUF_LEN];
+
+    if (!s) {
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->log_fd = -1;
+    s->alive[0] = s->alive[1] = -1;
+    for (size_t i = 0; i < cfg->ncommand; i++) {
+        if (expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub, sizeof(sub)) < 0) {
+            errbuf_set(err, errlen, "server.command[%zu]: %s", i, sub);
+            goto fail;
+        }
+        s->argv[i] = s->args[i];
+    }
+    if (write_files(cfg, p, err, errlen) < 0)
+        goto fail;
+    snprintf(s->log, sizeof(s->log), "%s/server.log", p->dir);
+    s->log_fd = open(s->log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (s->log_fd < 0) {
+        errbuf_set(err, errlen, "server log %s: %s", s->log, strerror(errno));
+        goto fail;
+    }
+    d = diag_open(err, errlen);
+    if (!d)
+        goto fail;
+    s->stack = malloc(STACK_SIZE);
+    if (!s->stack) {
+        errbuf_set(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (pipe2(s->alive, O_CLOEXEC) < 0) {
+        errbuf_set(err, errlen, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    /* its own PID namespace: when its first process ends, the kernel ends
+     * every process in it, workers and all */
+    s->pid = clone(child_main, s->stack + STACK_SIZE, CLONE_NEWPID | SIGCHLD, s);
+    if (s->pid < 0) {
+        errbuf_set(err, errlen, "server.command: cannot start %s: clone: %s", s->argv[0],
+                   strerror(errno));
+        goto fail;
+    }
+    s->running = true;
+    deadline = clock_now_ns() + (uint64_t)cfg->server.ready_timeout_ms * NS_PER_MS;
+    for (;;) {
+        struct diag_queues q;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        char tail[LOG_TAIL + 1];
+
+        if (waitpid(s->pid, &s->status, WNOHANG) == s->pid) {
+            s->running = false;
+            describe(s);
+            log_tail(s, tail, sizeof(tail));
+            errbuf_set(err, errlen, "server.command %s %s before listening on port %u; its "
+                                   "log (%s) ends: %s", s->argv[0], s->status_text, p->port,
+                       s->log, tail[0] ? tail : "(empty)");
+            goto fail;
+        }
+        if (diag_queues(d, (uint16_t)p->port, &q, sub, sizeof(sub)) == 0 && q.listeners > 0)
+            break;
+        if (clock_now_ns() > deadline) {
+            log_tail(s, tail, sizeof(tail));
+            errbuf_set(err, errlen, "server.command %s did not listen on port %u within "
+                                   "server.ready_timeout_ms %u; its log (%s) ends: %s",
+                       s->argv[0], p->port, cfg->server.ready_timeout_ms, s->log,
+                       tail[0] ? tail : "(empty)");
+            extserver_stop(s, 0);
+            goto fail;
+        }
+        nanosleep(&ts, NULL);
+    }
+    diag_close(d);
+    return s;
+
+fail:
+    diag_close(d);
+    extserver_free(s);
+    return NULL;
+}
+
+void extserver_stop(struct extserver *s, unsigned grace_ms)
+{
+    uint64_t deadline;
+
+    if (!s || !s->running)
+        return;
+    kill(s->pid, SIGTERM);
+    deadline = clock_now_ns() + (uint64_t)grace_ms * NS_PER_MS;
+    while (clock_now_ns() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+
+        if (waitpid(s->pid, &s->status, WNOHANG) == s->pid) {
+            s->running = false;
+            describe(s);
+            return;
+        }
+        nanosleep(&ts, NULL);
+    }
+    /* pid 1 of its namespace ignores SIGTERM unless it handles it; SIGKILL
+     * from here always lands, and takes the namespace with it */
+    kill(s->pid, SIGKILL);
+    while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR)
+        ;
+    s->running = false;
+    describe(s);
+}
+
+const char *extserver_status(const struct extserver *s)
+{
+    return s->status_text[0] ? s->status_text : "running";
+}
+
+const char *extserver_log(const struct extserver *s)
+{
+    return s->log;
+}
+
+int extserver_pid(const struct extserver *s)
+{
+    return s->pid;
+}
+
+void extserver_free(struct extserver *s)
+{
+    if (!s)
+        return;
+    extserver_stop(s, 0);
+    if (s->log_fd >= 0)
+        close(s->log_fd);
+    for (int i = 0; i < 2; i++)
+        if (s->alive[i] >= 0)
+            close(s->alive[i]);
+    free(s->stack);
+    free(s);
+}

@@ -1,0 +1,57 @@
+/* extserver: the user's own server (server.command), run inside the run
+ * point's private namespace after its sysctls are written and read back.
+ *
+ * The command is an argv array with placeholders ({address}, {host},
+ * {port}, {backlog}, {dir}); server.files are templates (with the same
+ * placeholders) written into {dir}, a scratch directory made for the
+ * point. The server starts as the first process of a PID namespace of its
+ * own, with PR_SET_PDEATHSIG: when it exits, or qbench dies in any way
+ * (even SIGKILL), the kernel kills everything it started; no process
+ * outlives qbench. Its stdout and stderr go to {dir}/server.log. Ready is
+ * when sock_diag shows a listener on the port; at the end it gets SIGTERM,
+ * a grace period, then SIGKILL. */
+#ifndef QB_EXTSERVER_H
+#define QB_EXTSERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct placeholders {
+    const char *address;   /* "127.0.0.1:8080", "[::1]:8080" */
+    const char *host;      /* "127.0.0.1", "::1" */
+    unsigned port;
+    int backlog;
+    const char *dir;
+};
+
+/* tmpl with every {name} replaced; "{{" and "}}" are literal braces. -1
+ * with the cause (unknown placeholder, too long) in err. Pure. */
+int extserver_expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
+                     char *err, size_t errlen);
+
+/* Whether tmpl uses only known placeholders (validation). */
+int extserver_check_template(const char *tmpl, char *err, size_t errlen);
+
+struct extserver;
+
+/* Writes the files, starts the command, waits until it listens on port
+ * (cfg's server.ready_timeout_ms). -1 (environment: exit 3) with the cause
+ * and the tail of the server's log when it exits early or never listens. */
+struct extserver *extserver_start(const struct config *cfg, const struct placeholders *p,
+                                  char *err, size_t errlen);
+
+/* Stops the whole process tree (SIGTERM, grace_ms, SIGKILL) and reaps it.
+ * The exit status is kept for extserver_status. */
+void extserver_stop(struct extserver *s, unsigned grace_ms);
+
+/* After stop: "exited 0", "killed by SIGKILL" ...; and the log's path. */
+const char *extserver_status(const struct extserver *s);
+const char *extserver_log(const struct extserver *s);
+int extserver_pid(const struct extserver *s);
+
+void extserver_free(struct extserver *s);
+
+#endif
