@@ -2,7 +2,8 @@
 # Installs the Debian packages qbench needs to build, test and plot.
 # Idempotent; run as root (or through sudo) on a fresh Debian machine.
 set -eu
-PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind"
+# nginx-light and gunicorn: real servers for server.command (tests, configs/)
+PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind nginx-light gunicorn"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -15,4 +16,15 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "setup: installing$missing"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+# Servers are installed, never started on the host: a policy-rc.d that
+# refuses every service start, for the duration of the install only.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    guard=/usr/sbin/policy-rc.d
+fi
+rc=0
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing || rc=$?
+[ -z "$guard" ] || $SUDO rm -f "$guard"
+exit $rc

@@ -1,0 +1,244 @@
+/* Real servers no one here wrote, run by qbench in its own namespace
+ * (server.command), and a listener qbench did not start, observed through
+ * sock_diag. nginx comes from Debian (scripts/setup.sh installs it). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "errbuf.h"
+#include "harness.h"
+#include "netns.h"
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_cleanup();
+    return 0;
+}
+
+/* How many processes run a program of this name (comm), anywhere. */
+static int count_processes(const char *comm)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[300], name[64] = "";
+        FILE *f;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (fgets(name, sizeof(name), f) && strncmp(name, comm, strlen(comm)) == 0 &&
+            name[strlen(comm)] == '\n')
+            n++;
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
+
+static void need_nginx(void)
+{
+    if (access("/usr/sbin/nginx", X_OK) == 0)
+        return;
+    if (getenv("QBENCH_REQUIRE_NETNS"))
+        fail_msg("nginx is not installed (scripts/setup.sh installs nginx-light)");
+    skip();
+}
+
+/* nginx whose single worker blocks on a full access-log FIFO after some
+ * 600 requests (a worker stuck on slow disk I/O): its listen backlog then
+ * fills and stays full. */
+static const char *nginx_config(const char *name, int backlog, int connections)
+{
+    static char text[2048];
+
+    snprintf(text, sizeof(text),
+             "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"
+             " \"server\": {\"command\": [\"sh\", \"-c\", \"mkfifo {dir}/access.fifo && "
+             "(exec 3<>{dir}/access.fifo; exec sleep 3600) & exec nginx -p {dir} -c "
+             "{dir}/nginx.conf -e {dir}/error.log -g 'daemon off;'\"],"
+             "  \"files\": {\"nginx.conf\": \"%s/configs/servers/nginx.conf.in\"},"
+             "  \"backlog\": %d},"
+             " \"client\": {\"rate\": 400, \"connections\": %d, \"greeting_timeout_ms\": 1500,"
+             "  \"connect_timeout_ms\": 3500, \"request\": \"GET / HTTP/1.0\\r\\n\\r\\n\"}}",
+             QBENCH_SOURCE_DIR, backlog, connections);
+    return harness_file(name, text);
+}
+
+static void test_nginx_fills_its_backlog_plus_one(void **state)
+{
+    const char *cfg;
+    char out[256];
+    int before = count_processes("nginx");
+    json_t *doc;
+    const json_t *run, *aq;
+
+    (void)state;
+    harness_require_netns();
+    need_nginx();
+    cfg = nginx_config("nginx.json", 8, 1000);
+    snprintf(out, sizeof(out), "%s/nginx-out.json", harness_dir());
+    if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}) != 0)
+        fail_msg("run failed: %s", harness_stderr());
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    harness_assert_outcomes_add_up(run);
+    /* nginx answered the requests it could: "established" means served */
+    assert_true(harness_int(run, "outcomes.established") > 100);
+    assert_true(harness_int(run, "outcomes.timeout") > 0);
+    /* the accept queue, from the kernel: the backlog nginx's config asked
+     * for, and backlog + 1 admitted once the worker stopped accepting */
+    aq = json_object_get(run, "accept_queue");
+    assert_non_null(aq);
+    assert_string_equal(json_string_value(json_object_get(aq, "source")), "sock_diag");
+    assert_int_equal(harness_int(run, "accept_queue.limit"), 8);
+    if (harness_int(run, "accept_queue.max") < 9 || harness_int(run, "accept_queue.max") > 10)
+        fail_msg("accept queue max %lld, expected backlog + 1 (9)",
+                 harness_int(run, "accept_queue.max"));
+    assert_true(json_array_size(json_object_get(aq, "samples")) > 10);
+    assert_true(json_is_array(json_object_get(json_object_get(run, "syn_queue"), "samples")));
+    assert_string_equal(json_string_value(json_object_get(run, "kernel_scope")), "namespace");
+    /* its log is named, and no nginx outlives the run */
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(run, "server"),
+                                                             "log")), "server.log"));
+    assert_int_equal(count_processes("nginx"), before);
+    json_decref(doc);
+}
+
+static void test_a_server_that_fails_to_start_is_exit_3_with_its_stderr(void **state)
+{
+    const char *cfg = harness_file("fail.json",
+                                   "{\"server\": {\"command\": [\"sh\", \"-c\", \"echo "
+                                   "boom-marker >&2; exit 7\"]},"
+                                   " \"client\": {\"rate\": 10, \"connections\": 1}}");
+    const char *never = harness_file("never.json",
+                                     "{\"server\": {\"command\": [\"sh\", \"-c\", \"echo "
+                                     "waiting-marker; exec sleep 30\"], "
+                                     "\"ready_timeout_ms\": 500},"
+                                     " \"client\": {\"rate\": 10, \"connections\": 1}}");
+    char out[256];
+    time_t t0;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/fail-out.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, NULL}), 3);
+    assert_non_null(strstr(harness_stderr(), "exited 7 before listening"));
+    assert_non_null(strstr(harness_stderr(), "boom-marker"));
+    assert_int_equal(access(out, F_OK), -1);
+    /* one that never listens: given up after ready_timeout_ms, and killed */
+    t0 = time(NULL);
+    assert_int_equal(harness_qbench((const char *[]){"--config", never, "--output", out, NULL}),
+                     3);
+    assert_true(time(NULL) - t0 < 10);
+    assert_non_null(strstr(harness_stderr(), "did not listen"));
+    assert_non_null(strstr(harness_stderr(), "waiting-marker"));
+}
+
+/* qbench killed with SIGKILL mid-run: its server's PID namespace dies with
+ * it, workers and all. */
+static void test_no_server_outlives_a_killed_qbench(void **state)
+{
+    const char *cfg;
+    char out[256];
+    int before = count_processes("nginx");
+    pid_t pid;
+    int status;
+
+    (void)state;
+    harness_require_netns();
+    need_nginx();
+    cfg = nginx_config("kill.json", 8, 100000);
+    snprintf(out, sizeof(out), "%s/kill-out.json", harness_dir());
+    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, "--quiet",
+                                                NULL});
+    for (int i = 0; i < 100 && count_processes("nginx") < before + 2; i++)
+        usleep(50000);
+    assert_true(count_processes("nginx") >= before + 2); /* master and worker */
+    usleep(300000);
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    for (int i = 0; i < 40 && count_processes("nginx") > before; i++)
+        usleep(50000);
+    assert_int_equal(count_processes("nginx"), before);
+}
+
+/* A listener qbench did not start, in a namespace the test made: qbench
+ * runs there with isolate: false and samples both of its queues. */
+static void listener_in_own_namespace(void)
+{
+    struct netns ns;
+    char err[ERRBUF_LEN];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(18081)};
+    int fd;
+
+    netns_init(&ns);
+    if (netns_enter_private(&ns, err, sizeof(err)) < 0)
+        _exit(125);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0); /* inherited by qbench, never accepted */
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4) < 0)
+        _exit(124);
+}
+
+static void test_a_foreign_listener_is_observed_through_sock_diag(void **state)
+{
+    const char *cfg = harness_file("foreign.json",
+                                   "{\"isolate\": false, \"target\": \"127.0.0.1:18081\","
+                                   " \"client\": {\"rate\": 200, \"connections\": 40,"
+                                   " \"expect_greeting\": true, \"greeting_timeout_ms\": 500,"
+                                   " \"connect_timeout_ms\": 1500}}");
+    char out[256];
+    json_t *doc;
+    const json_t *run;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/foreign-out.json", harness_dir());
+    if (harness_qbench_with((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL},
+                            listener_in_own_namespace) != 0)
+        fail_msg("run failed: %s", harness_stderr());
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    assert_int_equal(harness_int(run, "accept_queue.limit"), 4);
+    assert_int_equal(harness_int(run, "accept_queue.max"), 5);
+    assert_true(json_is_array(json_object_get(json_object_get(run, "syn_queue"), "samples")));
+    assert_int_equal(harness_int(run, "outcomes.greeting_timeout"), 5);
+    /* the counters are the namespace qbench ran in, not its own: said so */
+    assert_string_equal(json_string_value(json_object_get(run, "kernel_scope")), "host");
+    json_decref(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_nginx_fills_its_backlog_plus_one, teardown),
+        cmocka_unit_test_teardown(test_a_server_that_fails_to_start_is_exit_3_with_its_stderr,
+                                  teardown),
+        cmocka_unit_test_teardown(test_no_server_outlives_a_killed_qbench, teardown),
+        cmocka_unit_test_teardown(test_a_foreign_listener_is_observed_through_sock_diag,
+                                  teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
