@@ -410,6 +410,8 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     const json_t *tl = json_object_get(p->run, "timeline");
     const json_t *aq = json_object_get(p->run, "accept_queue");
     const json_t *samples = json_object_get(aq, "samples");
+    const json_t *sq = json_object_get(p->run, "syn_queue");
+    const json_t *syn = json_object_get(sq, "samples");
     double interval = num(p->run, "timeline_interval_ms", NULL);
     double cap = num(aq, "limit", NULL) + num(aq, "listeners", NULL);
     double t_hi = 0, y_hi = 0;
@@ -449,6 +451,13 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
         fprintf(f, "%.3f %lld\n", json_number_value(json_array_get(s, 0)) / 1000.0,
                 (long long)json_integer_value(json_array_get(s, 1)));
     }
+    fprintf(f, "EOD\n$synq << EOD\n");
+    for (size_t i = 0; i < json_array_size(syn); i++) {
+        const json_t *q = json_array_get(syn, i);
+
+        fprintf(f, "%.3f %lld\n", json_number_value(json_array_get(q, 0)) / 1000.0,
+                (long long)json_integer_value(json_array_get(q, 1)));
+    }
     fprintf(f, "EOD\n");
     t.buf[0] = '\0';
     text_add(&t, "qbench %.100s: one run over time", name ? name : "?");
@@ -464,14 +473,24 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
                "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\", "
                "'' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"\n");
-    if (aq) {
-        fprintf(f, "set title \"Accept queue depth (sampled every %.0f ms) against its capacity "
-                   "(backlog+1 per listener)\"\n", num(aq, "interval_ms", NULL));
-        fprintf(f, "set ylabel \"connections waiting for accept()\"\nset yrange [0:%g]\n",
-                cap * 1.25 + 1);
-        fprintf(f, "plot $queue using 1:2 with steps lw 2 lc rgb \"#9467bd\" title \"queue "
-                   "length\", %g with lines dt 2 lw 2 lc rgb \"#d62728\" title \"capacity %g\"\n",
-                cap, cap);
+    if (aq || sq) {
+        double syn_max = num(sq, "max", NULL), top = cap > syn_max ? cap : syn_max;
+
+        fprintf(f, "set title \"Accept queue against its capacity (backlog+1 per listener), and "
+                   "SYN queue, every %.0f ms\"\n",
+                num(aq ? aq : sq, "interval_ms", NULL));
+        fprintf(f, "set ylabel \"connections in the queue\"\nset yrange [0:%g]\n",
+                top * 1.25 + 1);
+        fprintf(f, "plot ");
+        if (aq)
+            fprintf(f, "$queue using 1:2 with steps lw 2 lc rgb \"#9467bd\" title \"accept "
+                       "queue\", %g with lines dt 2 lw 2 lc rgb \"#d62728\" title \"capacity "
+                       "%g\"%s",
+                    cap, cap, sq ? ", " : "");
+        if (sq)
+            fprintf(f, "$synq using 1:2 with steps lw 2 lc rgb \"#17becf\" title \"SYN queue "
+                       "(max %g)\"", syn_max);
+        fprintf(f, "\n");
     }
     fprintf(f, "unset multiplot\n");
 }

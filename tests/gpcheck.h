@@ -17,7 +17,8 @@
 
 static inline bool gpcheck_is_block_name(const char *p)
 {
-    static const char *const names[] = {"$outcomes", "$latency", "$timeline", "$queue"};
+    static const char *const names[] = {"$outcomes", "$latency", "$timeline", "$queue",
+                                        "$synq"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strncmp(p, names[i], strlen(names[i])) == 0)
