@@ -1,6 +1,7 @@
 #!/bin/sh
 # Sets up (Debian packages), builds, and runs one experiment:
-#   sudo ./scripts/run.sh configs/slow-accept.json [qbench options...]
+#   ./scripts/run.sh configs/slow-accept.json [qbench options...]
+# (as root, or as a user with sudo: only the package setup needs it)
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 CONFIG.json [qbench options]" >&2; exit 2; }

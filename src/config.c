@@ -361,6 +361,8 @@ enum key_flags {
     KF_ABOVE_MIN = 8, /* strictly greater than min */
     KF_COMPUTED = 16, /* default computed by a rule below, not def */
     KF_BYTES = 32,    /* a string that may hold any character (a request) */
+    KF_BUILTIN = 64,  /* only the built-in server's: not with server.command */
+    KF_COMMAND = 128, /* only with server.command */
 };
 
 struct key {
@@ -394,18 +396,18 @@ static const struct key keys[] = {
     {"server.backlog", KT_INT, F(server.backlog), -1, 2147483647.0, "128",
      KF_SWEEP | KF_SERVER, NULL, "passed to listen() unchanged (-1: somaxconn)"},
     {"server.accept_delay_ms", KT_INT, F(server.accept_delay_ms), -1, 3600000, "0",
-     KF_SWEEP | KF_SERVER, NULL, "pause between accept() calls; 0 at once, -1 never"},
-    {"server.greeting", KT_BOOL, F(server.greeting), 0, 0, "true", KF_SWEEP | KF_SERVER, NULL,
+     KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL, "pause between accept() calls; 0 at once, -1 never"},
+    {"server.greeting", KT_BOOL, F(server.greeting), 0, 0, "true", KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL,
      "write one byte to each accepted connection"},
     {"server.threads", KT_UINT, F(server.threads), 1, CONFIG_MAX_THREADS, "1",
-     KF_SWEEP | KF_SERVER, NULL, "accepting threads, each its own SO_REUSEPORT listener"},
+     KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL, "accepting threads, each its own SO_REUSEPORT listener"},
     {"server.command", KT_ARGV, F(command), 0, 0, NULL, KF_SERVER | KF_OMIT_ZERO, NULL,
      "your server's argv, run in the point's namespace instead of the built-in one; "
      "placeholders {address} {host} {port} {backlog} {dir}"},
     {"server.files", KT_FILES, F(files), 0, 0, NULL, KF_SERVER | KF_OMIT_ZERO, NULL,
      "name -> template path (relative to the config): written into {dir} with placeholders"},
     {"server.ready_timeout_ms", KT_UINT, F(server.ready_timeout_ms), 1, 600000, "10000",
-     KF_SERVER, NULL, "server.command: wait this long for it to listen"},
+     KF_SERVER | KF_COMMAND, NULL, "server.command: wait this long for it to listen"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
     {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL,
@@ -1137,7 +1139,9 @@ json_t *config_to_json(const struct config *cfg)
         const char *dot = strchr(k->path, '.');
         json_t *val;
 
-        if ((k->flags & KF_SERVER) && cfg->use_target)
+        if (((k->flags & KF_SERVER) && cfg->use_target) ||
+            ((k->flags & KF_BUILTIN) && cfg->ncommand) ||
+            ((k->flags & KF_COMMAND) && !cfg->ncommand))
             continue;
         val = row_json(k, cfg);
         if (!val)

@@ -274,7 +274,12 @@ static void caption(FILE *f, const struct point *p, const char *x_key, const cha
     /* what is on the x axis varies, so the first run's value would mislead */
     if (server && !is_x(x_key, "backlog"))
         text_add(&t, " | backlog %lld", (long long)num(server, "backlog", NULL));
-    if (server && !is_x(x_key, "accept_delay_ms")) {
+    if (json_is_array(json_object_get(server, "command"))) {
+        const json_t *argv0 = json_array_get(json_object_get(server, "command"), 0);
+
+        /* the user's server: its pace is its own */
+        text_add(&t, " | server %.40s", json_is_string(argv0) ? json_string_value(argv0) : "?");
+    } else if (server && !is_x(x_key, "accept_delay_ms")) {
         long long delay = (long long)num(server, "accept_delay_ms", NULL);
 
         if (delay < 0)
