@@ -389,6 +389,8 @@ static const struct key keys[] = {
      "HOST:PORT of an external server instead of the built-in one"},
     {"output", KT_STRING, F(output), 0, 0, NULL, KF_COMPUTED, NULL,
      "results path (default results/<name>.json)"},
+    {"repeat", KT_UINT, F(repeat), 1, 100, "1", 0, NULL,
+     "run every point this many times, each in a fresh namespace (statistics in compare)"},
     {"connections_file", KT_STRING, F(connections_file), 0, 0, NULL, KF_OMIT_ZERO, NULL,
      "a line per connection attempt, CSV (.csv) or JSON Lines (.jsonl)"},
     {"server.address", KT_STRING, F(address), 0, 0, "\"127.0.0.1:0\"", KF_SWEEP | KF_SERVER,

@@ -97,6 +97,7 @@ struct config {
 
     char output[PATH_MAX];
     char connections_file[PATH_MAX]; /* per-connection records, "" for none */
+    unsigned repeat;              /* runs of every point, each in a fresh namespace */
 };
 
 /* Parses a JSON file; syntax errors carry line and column. */

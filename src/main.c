@@ -14,6 +14,7 @@
 #include "compare.h"
 #include "errbuf.h"
 #include "expect.h"
+#include "merge.h"
 #include "metric.h"
 #include "outcome.h"
 #include "plan.h"
@@ -57,6 +58,7 @@ struct run_args {
     const char *connections;
     const char *sets[MAX_SETS];
     size_t nsets;
+    char repeat_set[64];
     bool quiet;
 };
 
@@ -66,13 +68,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"connections", required_argument, NULL, 'C'},
+        {"repeat", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c;
 
     memset(a, 0, sizeof(*a));
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:o:qhC:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:o:qhC:R:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             a->config = optarg;
@@ -89,6 +92,15 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
             break;
         case 'C':
             a->connections = optarg;
+            break;
+        case 'R':
+            /* the same as --set repeat=N, named as itself in errors */
+            if (a->nsets >= MAX_SETS) {
+                fprintf(stderr, "qbench: too many --set/--repeat options\n");
+                return -1;
+            }
+            snprintf(a->repeat_set, sizeof(a->repeat_set), "repeat=%s", optarg);
+            a->sets[a->nsets++] = a->repeat_set;
             break;
         case 'q':
             a->quiet = true;
@@ -177,6 +189,58 @@ static void print_summary(const json_t *run, size_t point, size_t npoints)
     printf("\n");
 }
 
+/* One run point, repeat times, each in a fresh namespace. With repeats the
+ * entry holds the merged totals (counts summed, histograms merged), the
+ * spread of every metric across the repeats, and every repeat whole. */
+static int run_point(const struct plan *plan, size_t i, const struct run_args *a,
+                     struct records *records, json_t **out, bool *interrupted, char *err,
+                     size_t errlen)
+{
+    unsigned n = plan->id.repeat ? plan->id.repeat : 1, done = 0;
+    json_t **reps = calloc(n, sizeof(*reps));
+    int rc = 0;
+
+    *out = NULL;
+    if (!reps)
+        return errbuf_set(err, errlen, "out of memory");
+    for (unsigned r = 0; r < n && !*interrupted; r++) {
+        struct runner_opts ro = {a->quiet, (unsigned)i + 1, (unsigned)plan->npoints, records, r + 1,
+                                 n};
+
+        if (runner_run_point(&plan->points[i].cfg, plan->points[i].params, &ro, &reps[r],
+                             interrupted, err, errlen) < 0) {
+            rc = -1;
+            break;
+        }
+        json_object_set_new(reps[r], "repeat", json_integer(r + 1));
+        done++;
+    }
+    if (rc == 0 && n == 1) {
+        json_object_del(reps[0], "repeat");
+        *out = reps[0];
+        reps[0] = NULL;
+    } else if (rc == 0) {
+        json_t *repeats = json_array();
+
+        *out = merge_runs(reps, done, err, errlen);
+        if (!*out)
+            rc = -1;
+        else {
+            json_object_del(*out, "repeat");
+            json_object_set_new(*out, "spread", merge_spread(reps, done));
+            for (unsigned r = 0; r < done; r++)
+                json_array_append(repeats, reps[r]);
+            json_object_set_new(*out, "repeats", repeats);
+            repeats = NULL;
+        }
+        json_decref(repeats);
+    }
+    for (unsigned r = 0; r < n; r++)
+        json_decref(reps[r]);
+    free(reps);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv, bool validate_only)
 {
     struct run_args a;
@@ -230,11 +294,9 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     clock_iso8601(started, sizeof(started));
     runs = json_array();
     for (size_t i = 0; i < plan.npoints && !interrupted; i++) {
-        struct runner_opts ro = {a.quiet, (unsigned)i + 1, (unsigned)plan.npoints, records};
-        json_t *run;
+        json_t *run = NULL;
 
-        if (runner_run_point(&plan.points[i].cfg, plan.points[i].params, &ro, &run, &interrupted, err,
-                             sizeof(err)) < 0) {
+        if (run_point(&plan, i, &a, records, &run, &interrupted, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench: %s\n", err);
             json_decref(runs);
             records_abort(records);

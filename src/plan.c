@@ -84,6 +84,7 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
     snprintf(p->id.connections_file, sizeof(p->id.connections_file), "%s",
              p->points[0].cfg.connections_file);
     p->id.isolate = p->points[0].cfg.isolate;
+    p->id.repeat = p->points[0].cfg.repeat;
     p->id.nexpect = p->points[0].cfg.nexpect;
     memcpy(p->id.expect, p->points[0].cfg.expect, sizeof(p->id.expect));
     p->effective = config_to_json(&p->points[0].cfg);

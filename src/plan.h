@@ -21,6 +21,7 @@ struct plan_identity {
     char output[PATH_MAX];
     char connections_file[PATH_MAX]; /* "" for none */
     bool isolate;
+    unsigned repeat;
     size_t nexpect;
     struct config_expect expect[CONFIG_MAX_EXPECT];
 };

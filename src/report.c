@@ -7,19 +7,12 @@
 
 #include "clock.h"
 #include "outcome.h"
+#include "histjson.h"
 #include "results.h"
 
 json_t *report_histogram_json(const struct histogram *h)
 {
-    return json_pack("{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I}",
-                     "count", (json_int_t)h->count,
-                     "min", (json_int_t)(h->count ? h->min : 0),
-                     "mean", histogram_mean(h),
-                     "p50", (json_int_t)histogram_quantile(h, 0.50),
-                     "p90", (json_int_t)histogram_quantile(h, 0.90),
-                     "p99", (json_int_t)histogram_quantile(h, 0.99),
-                     "p999", (json_int_t)histogram_quantile(h, 0.999),
-                     "max", (json_int_t)h->max);
+    return histogram_to_json(h);
 }
 
 /* "0", "1" ... and "15+" for the last slot. */
@@ -184,11 +177,7 @@ json_t *report_run_json(const struct run_data *rd)
     json_object_set_new(run, "timeline_interval_ms",
                         json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));
     json_object_set_new(run, "timeline", timeline_json(&t->timeline));
-    json_object_set_new(run, "schedule_lag_us",
-                        json_pack("{s:I, s:I, s:I}", "p50",
-                                  (json_int_t)histogram_quantile(&t->lag_us, 0.5), "p99",
-                                  (json_int_t)histogram_quantile(&t->lag_us, 0.99), "max",
-                                  (json_int_t)t->lag_us.max));
+    json_object_set_new(run, "schedule_lag_us", histogram_to_json(&t->lag_us));
     json_object_set_new(run, "client_threads", json_integer(rd->client_threads));
     json_object_set_new(run, "unstarted", json_integer((json_int_t)rd->unstarted));
     json_object_set_new(run, "qbench_peak_rss_kb", json_integer(rd->peak_rss_kb));

@@ -219,9 +219,13 @@ static void print_progress(const struct runner_opts *opts, const json_t *params,
         sum.established += p.established;
         sum.failed += p.failed;
     }
-    fprintf(stderr, "%sqbench: [%u/%u]%s%s %5.1fs attempted %llu established %llu failed %llu "
+    char rep[32] = "";
+
+    if (opts->nrepeats > 1)
+        snprintf(rep, sizeof(rep), " repeat %u/%u", opts->repeat, opts->nrepeats);
+    fprintf(stderr, "%sqbench: [%u/%u]%s%s%s %5.1fs attempted %llu established %llu failed %llu "
                     "in flight %llu%s",
-            tty ? "\r\033[K" : "", opts->point, opts->npoints,
+            tty ? "\r\033[K" : "", opts->point, opts->npoints, rep,
             json_object_size(params) ? " " : "", json_object_size(params) ? ps : "",
             (double)elapsed_ns / 1e9, (unsigned long long)sum.started,
             (unsigned long long)sum.established, (unsigned long long)sum.failed,

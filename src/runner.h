@@ -20,6 +20,8 @@ struct runner_opts {
     unsigned point;    /* 1-based, for progress */
     unsigned npoints;
     struct records *records; /* the per-connection file, or NULL */
+    unsigned repeat;   /* 1-based, for progress */
+    unsigned nrepeats;
 };
 
 /* Before any point runs: -1 and the cause (naming the limit and the

@@ -1,0 +1,26 @@
+/* merge: runs[] entries combined exactly, from the results format alone.
+ * Used for the repeats of one run point (the merged totals at the top of
+ * runs[i]) and for shards of one experiment (qbench merge).
+ *
+ * Counts (outcomes, errors, retransmit histograms, server tallies, kernel
+ * counters) are summed; latency histograms are merged bucket by bucket and
+ * their percentiles recomputed (never averaged); the timeline is summed
+ * row by row on each run's own clock; queue maxima are the maximum. A run
+ * without histogram buckets (an older file) cannot be merged exactly, and
+ * merging it is an error. Pure. */
+#ifndef QB_MERGE_H
+#define QB_MERGE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* One runs[] entry from n (>= 1) entries of the same point; NULL and err
+ * when they cannot be merged exactly. */
+json_t *merge_runs(json_t *const *runs, size_t n, char *err, size_t errlen);
+
+/* Per metric of the metric table: {"median", "min", "max", "values": [...]}
+ * over the n runs (metrics no run has are left out). */
+json_t *merge_spread(json_t *const *runs, size_t n);
+
+#endif
