@@ -521,7 +521,8 @@ static int join_story(struct point *pt, struct story_log *log, struct story_gave
         bool ok;
         struct story_gave_up *g = client_gave_up(pt->clients[i], &n, &ok);
 
-        memcpy(*all + offsets[i], g, n * sizeof(*g));
+        if (n)
+            memcpy(*all + offsets[i], g, n * sizeof(*g));
     }
     story_log_sort(log);
     rd->story_joined = complete;

@@ -97,8 +97,11 @@ int stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, s
         return -1;
     pool = malloc(n * sizeof(*pool));
     rank = malloc(n * sizeof(*rank));
-    if (!pool || !rank || (memcpy(pool, x, nx * sizeof(*x)), memcpy(pool + nx, y, ny * sizeof(*y)),
-                           midranks(pool, n, rank, &ties)) < 0) {
+    if (pool && rank) {
+        memcpy(pool, x, nx * sizeof(*x));
+        memcpy(pool + nx, y, ny * sizeof(*y));
+    }
+    if (!pool || !rank || midranks(pool, n, rank, &ties) < 0) {
         free(pool);
         free(rank);
         return -1;
