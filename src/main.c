@@ -41,8 +41,8 @@ static void usage(FILE *out)
     fputs("usage: qbench [run] --config FILE [--set KEY=VALUE]... [--output PATH] [--quiet]\n"
           "                    [--connections FILE.csv|FILE.jsonl]\n"
           "       qbench validate --config FILE [--set KEY=VALUE]...\n"
-          "       qbench compare BASELINE.json CURRENT.json [--threshold PCT]\n"
-          "                      [--ratio-threshold PP] [--latency-floor-us US] [--min-samples N]\n"
+          "       qbench compare BASELINE.json CURRENT.json [--format text|json|markdown|junit]\n"
+          "                      [--alpha P] [--allow-different] [...]  (compare --help)\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x PARAM]\n"
           "       qbench help config      every config key, sysctl and metric, with ranges\n"
           "       qbench --version\n"
@@ -347,7 +347,7 @@ static int parse_number(const char *opt, const char *text, double *out)
 
     *out = strtod(text, &end);
     if (*text == '\0' || *end != '\0' || !(*out >= 0)) {
-        fprintf(stderr, "qbench: %s: expected a number >= 0, got '%s'\n", opt, text);
+        fprintf(stderr, "qbench compare: %s: expected a number >= 0, got '%s'\n", opt, text);
         return -1;
     }
     return 0;
@@ -360,39 +360,76 @@ static int cmd_compare(int argc, char **argv)
         {"ratio-threshold", required_argument, NULL, 'r'},
         {"latency-floor-us", required_argument, NULL, 'f'},
         {"min-samples", required_argument, NULL, 'n'},
+        {"alpha", required_argument, NULL, 'a'},
+        {"min-effect-pp", required_argument, NULL, 'p'},
+        {"min-effect-pct", required_argument, NULL, 'e'},
+        {"format", required_argument, NULL, 'F'},
+        {"allow-different", no_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct compare_opts co;
-    char err[ERRBUF_LEN];
+    char err[ERRBUF_LEN], opt[32] = "";
     json_t *base, *cur;
     enum compare_verdict v;
     int c;
 
     compare_default_opts(&co);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "t:hF:", opts, NULL)) != -1) {
         double *target = c == 't' ? &co.latency_pct : c == 'r' ? &co.ratio_pp
-                       : c == 'f' ? &co.latency_floor_us
-                       : c == 'n' ? &co.min_samples : NULL;
+                       : c == 'f' ? &co.latency_floor_us : c == 'n' ? &co.min_samples
+                       : c == 'a' ? &co.alpha : c == 'p' ? &co.min_effect_pp
+                       : c == 'e' ? &co.min_effect_pct : NULL;
 
         if (c == 'h') {
             printf("usage: qbench compare BASELINE.json CURRENT.json [options]\n"
-                   "  --threshold PCT          a latency percentile may grow this much (default %g)\n"
-                   "  --latency-floor-us US    latency changes below this never count (default %g)\n"
-                   "  --ratio-threshold PP     an outcome ratio may worsen this many points "
+                   "With repeats (repeat: N, 3 or more) on both sides every metric is judged\n"
+                   "by a Mann-Whitney U test across the repeats, with Holm's adjustment over\n"
+                   "all metrics and a minimum effect; a single run is judged against the\n"
+                   "spread the other side recorded; single runs against fixed thresholds.\n"
+                   "  --alpha P                family-wise false-alarm level (default %g)\n"
+                   "  --min-effect-pp PP       repeats: smallest ratio change that counts "
                    "(default %g)\n"
-                   "  --min-samples N          percentiles of fewer samples are shown, not judged "
+                   "  --min-effect-pct PCT     repeats: smallest latency change that counts "
                    "(default %g)\n"
-                   "Exit: 0 no regression, 1 regression, 2 bad input.\n",
-                   co.latency_pct, co.latency_floor_us, co.ratio_pp, co.min_samples);
+                   "  --threshold PCT          single runs: a latency may grow this much "
+                   "(default %g)\n"
+                   "  --latency-floor-us US    latency changes below this never count "
+                   "(default %g)\n"
+                   "  --ratio-threshold PP     single runs: a ratio may worsen this much "
+                   "(default %g)\n"
+                   "  --min-samples N          percentiles of fewer samples are shown, not "
+                   "judged (default %g)\n"
+                   "  --format FMT             text, json, markdown or junit (default text)\n"
+                   "  --allow-different        compare other experiments or settings anyway\n"
+                   "Exit: 0 no regression, 1 regression, 2 bad input or not the same "
+                   "experiment.\n",
+                   co.alpha, co.min_effect_pp, co.min_effect_pct, co.latency_pct,
+                   co.latency_floor_us, co.ratio_pp, co.min_samples);
             return EXIT_OK;
+        }
+        if (c == 'F') {
+            if (compare_format_of(optarg) < 0) {
+                fprintf(stderr, "qbench compare: --format: expected text, json, markdown or "
+                                "junit, got '%s'\n", optarg);
+                return EXIT_USAGE;
+            }
+            co.format = (enum compare_format)compare_format_of(optarg);
+            continue;
+        }
+        if (c == 'A') {
+            co.allow_different = true;
+            continue;
         }
         if (!target) {
             usage(stderr);
             return EXIT_USAGE;
         }
-        if (parse_number(argv[optind - 1], optarg, target) < 0)
+        for (const struct option *op = opts; op->name; op++)
+            if (op->val == c)
+                snprintf(opt, sizeof(opt), "--%s", op->name);
+        if (parse_number(opt, optarg, target) < 0)
             return EXIT_USAGE;
     }
     if (argc - optind != 2) {
@@ -411,17 +448,13 @@ static int cmd_compare(int argc, char **argv)
         json_decref(base);
         return EXIT_USAGE;
     }
-    v = compare_results(base, cur, &co, stdout, err, sizeof(err));
+    v = compare_results(base, cur, &co, stdout, stderr, err, sizeof(err));
     json_decref(base);
     json_decref(cur);
     if (v == COMPARE_BAD_INPUT) {
         fprintf(stderr, "qbench compare: %s\n", err);
         return EXIT_USAGE;
     }
-    printf("%s (thresholds: latency +%g%% and at least %g us, from %g samples or more; "
-           "outcome ratios %g points)\n",
-           v == COMPARE_REGRESSION ? "REGRESSION" : "no regression", co.latency_pct,
-           co.latency_floor_us, co.min_samples, co.ratio_pp);
     return v == COMPARE_REGRESSION ? EXIT_EXPECT : EXIT_OK;
 }
 

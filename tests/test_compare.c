@@ -33,7 +33,7 @@ static enum compare_verdict run_compare(void (*mutate)(struct fake_run *), char 
     b = fake_doc(base_runs, 2);
     c = fake_doc(cur, 2);
     compare_default_opts(&o);
-    v = compare_results(b, c, &o, f, err, sizeof(err));
+    v = compare_results(b, c, &o, f, NULL, err, sizeof(err));
     fclose(f);
     json_decref(b);
     json_decref(c);
@@ -103,14 +103,186 @@ static void test_few_samples_are_not_judged(void **state)
 
     (void)state;
     compare_default_opts(&o);
-    assert_int_equal(compare_results(b, c, &o, f, err, sizeof(err)), COMPARE_OK);
+    assert_int_equal(compare_results(b, c, &o, f, NULL, err, sizeof(err)), COMPARE_OK);
     fclose(f);
-    assert_non_null(strstr(out, "few samples (3/3)"));
+    assert_non_null(strstr(out, "few samples"));
+    assert_non_null(strstr(out, "3/3 samples"));
     free(out);
     f = open_memstream(&out, &len);
     o.min_samples = 1;
-    assert_int_equal(compare_results(b, c, &o, f, err, sizeof(err)), COMPARE_REGRESSION);
+    assert_int_equal(compare_results(b, c, &o, f, NULL, err, sizeof(err)), COMPARE_REGRESSION);
     fclose(f);
+    free(out);
+    json_decref(b);
+    json_decref(c);
+}
+
+/* A run with repeats: the spread compare reads, per metric. */
+static void set_spread(json_t *doc, const char *metric, const double *v, size_t n)
+{
+    json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
+    json_t *spread = json_object_get(run, "spread"), *values = json_array();
+
+    if (!spread) {
+        spread = json_object();
+        json_object_set_new(run, "spread", spread);
+    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(values, json_real(v[i]));
+    json_object_set_new(spread, metric, json_pack("{s:o}", "values", values));
+}
+
+static enum compare_verdict compare_docs(json_t *b, json_t *c, const struct compare_opts *o,
+                                         char **out)
+{
+    char err[ERRBUF_LEN];
+    size_t len;
+    FILE *f = open_memstream(out, &len);
+    enum compare_verdict v = compare_results(b, c, o, f, NULL, err, sizeof(err));
+
+    fclose(f);
+    if (v == COMPARE_BAD_INPUT) {
+        free(*out);
+        *out = strdup(err);
+    }
+    return v;
+}
+
+/* Seven repeats a side: a 20% slower acceptor moved the established ratio
+ * from 17.5-17.6% to 15.7-16.0% in every repeat, while the timeout ratio
+ * swung 9-22% in both. The first is a regression, the second noise. */
+static void test_repeats_are_judged_by_a_rank_test(void **state)
+{
+    const struct fake_run one[] = {{"{}", 175, 100, 0, 725, 900, 3000000, 1200, 5000000}};
+    const double est_base[] = {0.175, 0.176, 0.175, 0.176, 0.175, 0.176, 0.175};
+    const double est_slow[] = {0.157, 0.160, 0.158, 0.159, 0.157, 0.160, 0.158};
+    const double to_base[] = {0.094, 0.216, 0.12, 0.15, 0.2, 0.11, 0.17};
+    const double to_slow[] = {0.10, 0.21, 0.13, 0.16, 0.19, 0.12, 0.18};
+    json_t *b = fake_doc(one, 1), *c = fake_doc(one, 1), *same = fake_doc(one, 1);
+    struct compare_opts o;
+    char *out = NULL;
+
+    (void)state;
+    compare_default_opts(&o);
+    set_spread(b, "established_ratio", est_base, 7);
+    set_spread(c, "established_ratio", est_slow, 7);
+    set_spread(b, "timeout_ratio", to_base, 7);
+    set_spread(c, "timeout_ratio", to_slow, 7);
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_REGRESSION);
+    if (!strstr(out, "17.50% [17.50%-17.60%] n=7"))
+        fail_msg("%s", out);
+    assert_non_null(strstr(out, "REGRESSION: 2 metrics tested by Mann-Whitney U"));
+    {
+        const char *line = strstr(out, "established_ratio");
+        const char *to = strstr(out, "timeout_ratio");
+
+        assert_non_null(line);
+        assert_non_null(strstr(line, "REGRESSION"));
+        assert_true(strstr(line, "REGRESSION") < to); /* on its own line */
+        assert_null(strstr(to, "REGRESSION\n"));
+    }
+    free(out);
+    /* identical repeats: nothing, however many metrics */
+    set_spread(same, "established_ratio", est_base, 7);
+    set_spread(same, "timeout_ratio", to_base, 7);
+    assert_int_equal(compare_docs(b, same, &o, &out), COMPARE_OK);
+    free(out);
+    json_decref(b);
+    json_decref(c);
+    json_decref(same);
+}
+
+/* One side a single run: judged against the spread the other recorded. */
+static void test_a_single_run_is_judged_against_the_recorded_spread(void **state)
+{
+    const struct fake_run inside[] = {{"{}", 175, 100, 0, 725, 900, 3000000, 1200, 5000000}};
+    const struct fake_run below[] = {{"{}", 150, 100, 0, 750, 900, 3000000, 1200, 5000000}};
+    const double est[] = {0.170, 0.18, 0.175, 0.176, 0.172};
+    json_t *b = fake_doc(inside, 1), *ok = fake_doc(inside, 1), *bad = fake_doc(below, 1);
+    struct compare_opts o;
+    char *out = NULL;
+
+    (void)state;
+    compare_default_opts(&o);
+    set_spread(b, "established_ratio", est, 5);
+    assert_int_equal(compare_docs(b, ok, &o, &out), COMPARE_OK);
+    assert_non_null(strstr(out, "spread"));
+    free(out);
+    /* 15.0%: below the worst repeat (17.0%) by more than half the range */
+    assert_int_equal(compare_docs(b, bad, &o, &out), COMPARE_REGRESSION);
+    free(out);
+    json_decref(b);
+    json_decref(ok);
+    json_decref(bad);
+}
+
+/* Not the same experiment: refused before any verdict, unless asked. */
+static void test_other_experiments_are_refused(void **state)
+{
+    const struct fake_run one[] = {{"{}", 175, 100, 0, 725, 900, 3000000, 1200, 5000000}};
+    json_t *b = fake_doc(one, 1), *c = fake_doc(one, 1);
+    struct compare_opts o;
+    char *out = NULL;
+
+    (void)state;
+    compare_default_opts(&o);
+    json_object_set_new(json_object_get(json_object_get(c, "config"), "server"), "backlog",
+                        json_integer(4));
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_BAD_INPUT);
+    assert_non_null(strstr(out, "settings differ in 1 key (server.backlog)"));
+    free(out);
+    o.allow_different = true;
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_OK);
+    assert_non_null(strstr(out, "warning: the settings differ"));
+    free(out);
+    o.allow_different = false;
+    json_object_set_new(json_object_get(json_object_get(c, "config"), "server"), "backlog",
+                        json_integer(8));
+    json_object_set_new(c, "kernel", json_string("7.0"));
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_OK);
+    assert_non_null(strstr(out, "warning: kernel differs"));
+    free(out);
+    json_object_set_new(c, "interrupted", json_true());
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_BAD_INPUT);
+    assert_non_null(strstr(out, "interrupted"));
+    free(out);
+    json_decref(b);
+    json_decref(c);
+}
+
+static void test_machine_readable_formats(void **state)
+{
+    struct fake_run cur[2];
+    json_t *b, *c, *parsed;
+    struct compare_opts o;
+    char *out = NULL;
+
+    (void)state;
+    memcpy(cur, base_runs, sizeof(cur));
+    m_established_drops(cur);
+    b = fake_doc(base_runs, 2);
+    c = fake_doc(cur, 2);
+    compare_default_opts(&o);
+    o.format = COMPARE_JSON;
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_REGRESSION);
+    parsed = json_loads(out, 0, NULL);
+    assert_non_null(parsed);
+    assert_string_equal(json_string_value(json_object_get(parsed, "verdict")), "regression");
+    assert_true(json_array_size(json_object_get(parsed, "rows")) >= 8);
+    json_decref(parsed);
+    free(out);
+    o.format = COMPARE_JUNIT;
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_REGRESSION);
+    assert_non_null(strstr(out, "<testsuite name=\"qbench compare\""));
+    assert_non_null(strstr(out, "failures=\"2\""));
+    assert_non_null(strstr(out, "<failure message="));
+    /* params with quotes are escaped in attributes */
+    assert_non_null(strstr(out, "classname=\"sysctl.net.ipv4.tcp_synack_retries=1\""));
+    free(out);
+    o.format = COMPARE_MARKDOWN;
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_REGRESSION);
+    assert_non_null(strstr(out, "| run | metric | baseline | current | change | p (Holm) | verdict |"));
+    assert_non_null(strstr(out, "**REGRESSION**"));
     free(out);
     json_decref(b);
     json_decref(c);
@@ -132,6 +304,10 @@ int main(void)
         cmocka_unit_test(test_missing_run_is_a_regression),
         cmocka_unit_test(test_unrelated_files_are_bad_input),
         cmocka_unit_test(test_duplicate_params_are_bad_input),
+        cmocka_unit_test(test_repeats_are_judged_by_a_rank_test),
+        cmocka_unit_test(test_a_single_run_is_judged_against_the_recorded_spread),
+        cmocka_unit_test(test_other_experiments_are_refused),
+        cmocka_unit_test(test_machine_readable_formats),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -146,7 +146,7 @@ static void test_bad_configs_name_the_key(void **state)
         {"{\"sysctl\": {\"net.ipv4.tcp_rmem\": \"4096 131072 x\"}, " MINIMAL "}", "three integers"},
         {"{\"sysctl\": {\"net.ipv4.tcp_synack_retires\": 1}, " MINIMAL "}", "did you mean 'net.ipv4.tcp_synack_retries'?"},
         {"{\"server\": {\"backlgo\": 4}, " MINIMAL "}", "server.backlgo: unknown key (allowed here: address, backlog, accept_delay_ms, greeting, threads, command, files, ready_timeout_ms) (did you mean 'backlog'?)"},
-        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, output, connections_file, server, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
+        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, output, repeat, connections_file, server, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
         {"{\"expect\": {\"establised_ratio_min\": 0.5}, " MINIMAL "}", "did you mean 'established_ratio'?"},
         {"{\"server\": {\"address\": \"10.1.2.3:0\"}, " MINIMAL "}", "server.address: must be a loopback address"},
         {"{\"client\": {\"rate\": 10, \"connections\": 10, \"close\": \"rst\"}}", "client.close: must be \"graceful\" or \"reset\", got \"rst\""},

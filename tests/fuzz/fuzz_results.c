@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     compare_default_opts(&o);
-    compare_results(doc, doc, &o, sink, err, sizeof(err));
+    compare_results(doc, doc, &o, sink, NULL, err, sizeof(err));
     if (plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)) == 0)
         free(script);
     json_decref(doc);
