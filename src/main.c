@@ -14,6 +14,7 @@
 #include "compare.h"
 #include "errbuf.h"
 #include "expect.h"
+#include "export.h"
 #include "merge.h"
 #include "metric.h"
 #include "outcome.h"
@@ -44,6 +45,7 @@ static void usage(FILE *out)
           "       qbench compare BASELINE.json CURRENT.json [--format text|json|markdown|junit]\n"
           "                      [--alpha P] [--allow-different] [...]  (compare --help)\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x PARAM]\n"
+          "       qbench export RESULTS.json [--format csv] [-o OUT.csv]\n"
           "       qbench help config      every config key, sysctl and metric, with ranges\n"
           "       qbench --version\n"
           "\n"
@@ -458,6 +460,84 @@ static int cmd_compare(int argc, char **argv)
     return v == COMPARE_REGRESSION ? EXIT_EXPECT : EXIT_OK;
 }
 
+static int cmd_export(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'F'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    char err[ERRBUF_LEN];
+    json_t *doc;
+    int c, rc = EXIT_OK;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "F:o:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            printf("usage: qbench export RESULTS.json [--format csv] [-o OUT.csv]\n"
+                   "One row per run point (repeat 0) and per repeat: params, every metric,\n"
+                   "latency percentiles p1..p99.99, every kernel counter (zeros included).\n"
+                   "Writes to standard output unless -o is given.\n");
+            return EXIT_OK;
+        }
+        if (c == 'F' && strcmp(optarg, "csv") != 0) {
+            fprintf(stderr, "qbench export: --format: only csv, got '%s'\n", optarg);
+            return EXIT_USAGE;
+        }
+        if (c == 'o')
+            out = optarg;
+        if (c == '?')
+            return EXIT_USAGE;
+    }
+    if (argc - optind != 1) {
+        fprintf(stderr, "qbench export: expected one RESULTS.json\n");
+        return EXIT_USAGE;
+    }
+    doc = results_load(argv[optind], err, sizeof(err));
+    if (!doc) {
+        fprintf(stderr, "qbench export: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (!out) {
+        if (export_csv(doc, stdout, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench export: %s\n", err);
+            rc = EXIT_ENV;
+        }
+    } else {
+        const char *inputs[] = {argv[optind]};
+        struct safefile sf;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        int env;
+
+        if (!mem || export_csv(doc, mem, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench export: %s\n", mem ? err : "out of memory");
+            rc = EXIT_ENV;
+        }
+        if (mem)
+            fclose(mem);
+        if (rc == EXIT_OK && safefile_check(out, inputs, 1, &env, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench export: -o: %s\n", err);
+            rc = env ? EXIT_ENV : EXIT_USAGE;
+        } else if (rc == EXIT_OK) {
+            if (safefile_open(&sf, out, err, sizeof(err)) < 0 ||
+                safefile_write(&sf, text, len, err, sizeof(err)) < 0 ||
+                safefile_commit(&sf, err, sizeof(err)) < 0) {
+                if (sf.fd >= 0)
+                    safefile_abort(&sf);
+                fprintf(stderr, "qbench export: %s\n", err);
+                rc = EXIT_ENV;
+            }
+        }
+        free(text);
+    }
+    json_decref(doc);
+    return rc;
+}
+
 static int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -602,6 +682,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
         return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return cmd_export(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cmd_run(argc, argv, false);
     if (cmd[0] == '\0')

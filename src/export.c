@@ -1,0 +1,160 @@
+#include "export.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "histjson.h"
+#include "metric.h"
+
+static const double quantiles[] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99,
+                                   0.999, 0.9999};
+static const char *const qnames[] = {"p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
+                                     "p99", "p99.9", "p99.99"};
+static const char *const hists[] = {"connect", "accept"};
+
+#define NQ (sizeof(quantiles) / sizeof(quantiles[0]))
+
+/* A CSV field: quoted when it holds a comma, quote or line break; a leading
+ * = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
+static void field(FILE *out, const char *s)
+{
+    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+    if (quote)
+        fputc('"', out);
+    if (strchr("=+-@", s[0]) && s[0] && !(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
+        fputc('\'', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    if (quote)
+        fputc('"', out);
+}
+
+static void value(FILE *out, const json_t *v)
+{
+    char *text;
+
+    if (!v || json_is_null(v))
+        return;
+    if (json_is_string(v)) {
+        field(out, json_string_value(v));
+        return;
+    }
+    text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10));
+    if (text)
+        field(out, text);
+    free(text);
+}
+
+/* Every key any run's object at name has, in first-seen order. */
+static json_t *union_keys(const json_t *runs, const char *name)
+{
+    json_t *keys = json_object();
+
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i);
+        const json_t *reps = json_object_get(run, "repeats");
+        const char *key;
+        json_t *val;
+
+        json_object_foreach(json_object_get(run, name), key, val)
+            json_object_set_new(keys, key, json_true());
+        for (size_t r = 0; r < json_array_size(reps); r++)
+            json_object_foreach(json_object_get(json_array_get(reps, r), name), key, val)
+                json_object_set_new(keys, key, json_true());
+    }
+    return keys;
+}
+
+static void row(FILE *out, size_t point, size_t repeat, const json_t *run, const json_t *params,
+                const json_t *pkeys, const json_t *kkeys)
+{
+    size_t nm;
+    const struct metric *all = metric_table(&nm);
+    const char *key;
+    json_t *val;
+    struct histogram h;
+
+    fprintf(out, "%zu,%zu", point, repeat);
+    json_object_foreach((json_t *)pkeys, key, val) {
+        fputc(',', out);
+        value(out, json_object_get(params, key));
+    }
+    for (size_t k = 0; k < nm; k++) {
+        double v;
+
+        fputc(',', out);
+        if (metric_value(run, &all[k], &v) == 0)
+            fprintf(out, "%.10g", v);
+    }
+    for (size_t k = 0; k < sizeof(hists) / sizeof(hists[0]); k++) {
+        const json_t *hj = json_object_get(json_object_get(run, "latency_us"), hists[k]);
+        bool have = hj && histogram_from_json(hj, &h) == 0 && h.count > 0;
+
+        for (size_t q = 0; q < NQ; q++) {
+            fputc(',', out);
+            if (have)
+                fprintf(out, "%llu", (unsigned long long)histogram_quantile(&h, quantiles[q]));
+        }
+    }
+    json_object_foreach((json_t *)kkeys, key, val) {
+        const json_t *c = json_object_get(json_object_get(run, "kernel"), key);
+
+        fprintf(out, ",%lld", json_is_integer(c) ? (long long)json_integer_value(c) : 0LL);
+    }
+    fputc('\n', out);
+}
+
+int export_csv(const json_t *doc, FILE *out, char *err, size_t errlen)
+{
+    const json_t *runs = json_object_get(doc, "runs");
+    json_t *pkeys = union_keys(runs, "params"), *kkeys = union_keys(runs, "kernel");
+    size_t nm;
+    const struct metric *all = metric_table(&nm);
+    const char *key;
+    json_t *val;
+
+    if (!json_is_array(runs)) {
+        json_decref(pkeys);
+        json_decref(kkeys);
+        return errbuf_set(err, errlen, "no runs[]");
+    }
+    fputs("point,repeat", out);
+    json_object_foreach(pkeys, key, val) {
+        char name[300];
+
+        snprintf(name, sizeof(name), "param:%s", key);
+        fputc(',', out);
+        field(out, name);
+    }
+    for (size_t k = 0; k < nm; k++)
+        fprintf(out, ",%s", all[k].name);
+    for (size_t k = 0; k < sizeof(hists) / sizeof(hists[0]); k++)
+        for (size_t q = 0; q < NQ; q++)
+            fprintf(out, ",%s_%s_us", hists[k], qnames[q]);
+    json_object_foreach(kkeys, key, val) {
+        char name[300];
+
+        snprintf(name, sizeof(name), "kernel:%s", key);
+        fputc(',', out);
+        field(out, name);
+    }
+    fputc('\n', out);
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i);
+        const json_t *reps = json_object_get(run, "repeats");
+        const json_t *params = json_object_get(run, "params");
+
+        row(out, i + 1, 0, run, params, pkeys, kkeys);
+        for (size_t r = 0; r < json_array_size(reps); r++)
+            row(out, i + 1, r + 1, json_array_get(reps, r), params, pkeys, kkeys);
+    }
+    json_decref(pkeys);
+    json_decref(kkeys);
+    return ferror(out) ? errbuf_set(err, errlen, "write error") : 0;
+}
