@@ -8,7 +8,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 QBENCH=${QBENCH:-./build/qbench}
-CONFIGS=${CONFIGS:-"slow-accept backlog-table"}
+# gate: a short slow-accept with 7 repeats, judged by a rank test across them
+# (bench/gate-noise.sh measures its false-alarm and detection rates);
+# backlog-table: admission counts, exact, judged by thresholds.
+CONFIGS=${CONFIGS:-"gate backlog-table"}
 update=0
 [ "${1:-}" = "--update" ] && update=1
 tmp=$(mktemp -d)

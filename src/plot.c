@@ -338,6 +338,7 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
 {
     double lat_lo = 1e12, lat_hi = 0;
     struct text title = {.len = 0};
+    bool spread = false;
 
     fprintf(f, "$outcomes << EOD\n");
     for (size_t i = 0; i < n; i++) {
@@ -372,6 +373,34 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
         fprintf(f, "\n");
     }
     fprintf(f, "EOD\n");
+    /* repeats: the spread of each point, as min-max whiskers, so a reader
+     * can see whether two points really differ */
+    for (size_t i = 0; i < n; i++)
+        if (json_object_get(pts[i].run, "spread"))
+            spread = true;
+    if (spread) {
+        static const char *const cols[] = {"established_ratio", "connect_p50_us",
+                                           "accept_p50_us"};
+
+        fprintf(f, "$spread << EOD\n");
+        for (size_t i = 0; i < n; i++) {
+            const json_t *sp = json_object_get(pts[i].run, "spread");
+
+            fprintf(f, "%zu", i);
+            for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+                const json_t *m = json_object_get(sp, cols[c]);
+                double scale = c ? 1000.0 : 1.0;
+
+                if (m)
+                    fprintf(f, " %.6f %.6f %.6f", num(m, "median", NULL) / scale,
+                            num(m, "min", NULL) / scale, num(m, "max", NULL) / scale);
+                else
+                    fprintf(f, " NaN NaN NaN");
+            }
+            fprintf(f, "\n");
+        }
+        fprintf(f, "EOD\n");
+    }
     title.buf[0] = '\0';
     text_add(&title, "qbench %.100s: what clients saw, by %s", name ? name : "?", x_key);
     fprintf(f, "set multiplot layout 2,1 title ");
@@ -389,6 +418,9 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
                 outcome_name((enum outcome)k), outcome_meaning((enum outcome)k),
                 outcome_colors[k]);
     }
+    if (spread)
+        fprintf(f, ", $spread using 1:2:3:4 with yerrorbars lc rgb \"black\" pt 0 lw 1.5 "
+                   "title \"established: min-max of the repeats\"");
     fprintf(f, "\nunset style\nset style data linespoints\n");
     fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "
                "received (accept)\"\n");
@@ -406,7 +438,13 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
     fprintf(f, "plot $latency using 1:2 title \"connect p50\" lw 2 pt 7 lc rgb "
                "\"#1f77b4\", '' using 1:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
                "\"#1f77b4\", '' using 1:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
-               "'' using 1:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"\n");
+               "'' using 1:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"");
+    if (spread)
+        fprintf(f, ", $spread using 1:5:6:7 with yerrorbars lc rgb \"#1f77b4\" pt 0 "
+                   "title \"connect p50: min-max of the repeats\", $spread using 1:8:9:10 with "
+                   "yerrorbars lc rgb \"#ff7f0e\" pt 0 title \"accept p50: min-max of the "
+                   "repeats\"");
+    fprintf(f, "\n");
     fprintf(f, "unset multiplot\n");
 }
 

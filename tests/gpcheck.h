@@ -18,7 +18,7 @@
 static inline bool gpcheck_is_block_name(const char *p)
 {
     static const char *const names[] = {"$outcomes", "$latency", "$timeline", "$queue",
-                                        "$synq"};
+                                        "$synq", "$spread"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strncmp(p, names[i], strlen(names[i])) == 0)

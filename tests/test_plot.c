@@ -307,6 +307,29 @@ static void test_long_strings_are_cut_not_overflowed(void **state)
     json_decref(doc);
 }
 
+/* Repeats: whiskers from the spread, so two points can be told apart. */
+static void test_repeats_draw_their_spread(void **state)
+{
+    struct fake_run runs[] = {
+        {"{\"client.rate\": 1}", 90, 10, 0, 0, 100, 1000, 200, 3000},
+        {"{\"client.rate\": 2}", 50, 10, 0, 40, 100, 1000, 200, 3000},
+    };
+    json_t *doc = fake_doc(runs, 2);
+    json_t *run0 = json_array_get(json_object_get(doc, "runs"), 0);
+    char *script = NULL, err[ERRBUF_LEN];
+
+    (void)state;
+    json_object_set_new(run0, "spread",
+                        json_pack("{s:{s:f, s:f, s:f}}", "established_ratio", "median", 0.9,
+                                  "min", 0.85, "max", 0.95));
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "$spread << EOD\n0 0.900000 0.850000 0.950000 NaN NaN NaN"));
+    assert_non_null(strstr(script, "with yerrorbars"));
+    assert_null(gpcheck(script));
+    free(script);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_missing_latency_is_a_gap_not_zero),
         cmocka_unit_test(test_unknown_x_param_is_an_error),
         cmocka_unit_test(test_x_on_a_constant_setting_is_an_error),
+        cmocka_unit_test(test_repeats_draw_their_spread),
         cmocka_unit_test(test_files_without_params_plot_against_what_differs),
         cmocka_unit_test(test_hostile_strings_stay_literal),
         cmocka_unit_test(test_names_are_single_quoted_literally),
