@@ -291,6 +291,13 @@ static void caption(FILE *f, const struct point *p, const char *x_key, const cha
     }
     if (client && !is_x(x_key, "rate"))
         text_add(&t, " | rate %g/s", num(client, "rate", NULL));
+    if (client && !is_x(x_key, "connections") && num(client, "connections", NULL) > 0)
+        text_add(&t, " | %g connections", num(client, "connections", NULL));
+    if (client && !is_x(x_key, "connect_timeout_ms"))
+        text_add(&t, " | timeouts: connect %gs", num(client, "connect_timeout_ms", NULL) / 1000);
+    if (client && !is_x(x_key, "greeting_timeout_ms") &&
+        json_is_true(json_object_get(client, "expect_greeting")))
+        text_add(&t, ", greeting %gs", num(client, "greeting_timeout_ms", NULL) / 1000);
     json_object_foreach((json_t *)sys, key, val) {
         if (is_x(x_key, short_key(key)))
             continue;
@@ -435,6 +442,14 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
                " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000)\n"
                "set ylabel \"milliseconds (log scale)\"\n");
     caption(f, &pts[0], differ, also);
+    /* how many handshakes each point's percentiles stand on: a p99 of 3 is
+     * their maximum, and can make the worst point look best */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_object_get(json_object_get(pts[i].run, "latency_us"), "connect");
+
+        fprintf(f, "set label %zu 'n=%.0f' at %zu, graph 0.04 center font ',8'\n", 10 + i,
+                num(c, "count", NULL), i);
+    }
     fprintf(f, "plot $latency using 1:2 title \"connect p50\" lw 2 pt 7 lc rgb "
                "\"#1f77b4\", '' using 1:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
                "\"#1f77b4\", '' using 1:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
@@ -482,10 +497,12 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     for (size_t i = 0; i < json_array_size(tl); i++) {
         const json_t *row = json_array_get(tl, i);
 
-        fprintf(f, "%.3f %lld %lld %lld\n", json_number_value(json_array_get(row, 0)) / 1000.0,
-                (long long)json_integer_value(json_array_get(row, 1)),
-                (long long)json_integer_value(json_array_get(row, 2)),
-                (long long)json_integer_value(json_array_get(row, 3)));
+        fprintf(f, "%.3f", json_number_value(json_array_get(row, 0)) / 1000.0);
+        /* attempted, established, failed, then one column per class (older
+         * files have none: 0) */
+        for (size_t k = 1; k < 4 + OUTCOME_COUNT; k++)
+            fprintf(f, " %lld", (long long)json_integer_value(json_array_get(row, k)));
+        fprintf(f, "\n");
     }
     fprintf(f, "EOD\n$queue << EOD\n");
     for (size_t i = 0; i < json_array_size(samples); i++) {
@@ -514,8 +531,25 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
             y_hi > 0 ? y_hi * 1.1 : 1.0);
     caption(f, p, NULL, NULL);
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
-               "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\", "
-               "'' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"\n");
+               "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\"");
+    {
+        /* every failure class that happened, on its own line: 590 resets do
+         * not look like 46 greeting timeouts */
+        const json_t *o = json_object_get(p->run, "outcomes");
+        const json_t *row0 = json_array_get(tl, 0);
+        bool per_class = json_array_size(row0) >= 4 + OUTCOME_COUNT;
+
+        for (int k = 0; k < OUTCOME_COUNT; k++) {
+            if (k == OUTCOME_ESTABLISHED || num(o, outcome_name((enum outcome)k), NULL) <= 0)
+                continue;
+            if (per_class)
+                fprintf(f, ", '' using 1:%d with steps lw 2 lc rgb \"%s\" title \"%s\"", 5 + k,
+                        outcome_colors[k], outcome_name((enum outcome)k));
+        }
+        if (!per_class)
+            fprintf(f, ", '' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"");
+    }
+    fprintf(f, "\n");
     if (aq || sq) {
         double syn_max = num(sq, "max", NULL), top = cap > syn_max ? cap : syn_max;
 

@@ -102,12 +102,17 @@ static json_t *timeline_json(const struct timeline *tl)
 {
     json_t *rows = json_array();
 
-    for (size_t i = 0; i < tl->len; i++)
-        json_array_append_new(rows, json_pack("[I, I, I, I]",
-                                              (json_int_t)(i * tl->interval_ns / NS_PER_MS),
-                                              (json_int_t)tl->rows[i].attempted,
-                                              (json_int_t)tl->rows[i].established,
-                                              (json_int_t)tl->rows[i].failed));
+    for (size_t i = 0; i < tl->len; i++) {
+        json_t *row = json_pack("[I, I, I, I]", (json_int_t)(i * tl->interval_ns / NS_PER_MS),
+                                (json_int_t)tl->rows[i].attempted,
+                                (json_int_t)tl->rows[i].established,
+                                (json_int_t)tl->rows[i].failed);
+
+        /* then one column per outcome class, in the order of "outcomes" */
+        for (int k = 0; k < OUTCOME_COUNT; k++)
+            json_array_append_new(row, json_integer(tl->rows[i].by_class[k]));
+        json_array_append_new(rows, row);
+    }
     return rows;
 }
 

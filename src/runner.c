@@ -528,10 +528,16 @@ static int join_story(struct point *pt, struct story_log *log, struct story_gave
     rd->story_joined = complete;
     if (!complete)
         return 0; /* a partial join would misclassify: greeting_timeout stays */
-    if (story_classify(log, *all, total, &rd->tally.outcomes[OUTCOME_ACCEPTED_LATE],
-                       &rd->tally.outcomes[OUTCOME_NEVER_ACCEPTED], &rd->late_by) < 0)
-        return errbuf_set(err, errlen, "out of memory joining the connections' stories");
-    rd->tally.outcomes[OUTCOME_GREETING_TIMEOUT] -= total;
+    {
+        uint64_t late = 0, never = 0;
+
+        if (story_classify(log, *all, total, &late, &never, &rd->late_by) < 0)
+            return errbuf_set(err, errlen, "out of memory joining the connections' stories");
+    }
+    /* each give-up moves to its class, in the timeline row where it ended */
+    for (size_t i = 0; i < total; i++)
+        tally_reclass(&rd->tally, (*all)[i].giveup_ns, OUTCOME_GREETING_TIMEOUT,
+                      (*all)[i].accepted ? OUTCOME_ACCEPTED_LATE : OUTCOME_NEVER_ACCEPTED);
     for (size_t i = 0; i < log->n; i++)
         if (log->v[i].late && !log->v[i].used)
             rd->late_unmatched++;

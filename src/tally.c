@@ -69,6 +69,7 @@ void tally_outcome(struct tally *t, enum outcome o, int err, uint64_t now_ns)
             row->established++;
         else
             row->failed++;
+        row->by_class[o]++;
     }
     if (now_ns > t->last_ns)
         t->last_ns = now_ns;
@@ -125,6 +126,22 @@ int tally_merge(struct tally *dst, const struct tally *src)
         dst->timeline.rows[i].attempted += src->timeline.rows[i].attempted;
         dst->timeline.rows[i].established += src->timeline.rows[i].established;
         dst->timeline.rows[i].failed += src->timeline.rows[i].failed;
+        for (int k = 0; k < OUTCOME_COUNT; k++)
+            dst->timeline.rows[i].by_class[k] += src->timeline.rows[i].by_class[k];
     }
     return 0;
+}
+
+void tally_reclass(struct tally *t, uint64_t at_ns, enum outcome from, enum outcome to)
+{
+    struct timeline_row *row = timeline_row(&t->timeline, at_ns);
+
+    if (t->outcomes[from] == 0)
+        return;
+    t->outcomes[from]--;
+    t->outcomes[to]++;
+    if (row && row->by_class[from]) {
+        row->by_class[from]--;
+        row->by_class[to]++;
+    }
 }

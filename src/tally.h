@@ -17,6 +17,7 @@ struct timeline_row {
     uint64_t attempted;
     uint64_t established;
     uint64_t failed;
+    uint32_t by_class[OUTCOME_COUNT]; /* every outcome, by class */
 };
 
 struct timeline {
@@ -56,6 +57,11 @@ void tally_retrans(struct tally *t, unsigned retransmits, bool failed);
 /* Records a completed handshake: its latency and the retransmits it took. */
 void tally_handshake(struct tally *t, uint64_t latency_us, unsigned retransmits);
 uint64_t tally_attempted(const struct tally *t);
+
+/* Moves one outcome counted at at_ns from class from to class to, in the
+ * totals and in the timeline row of at_ns (story splits greeting_timeout
+ * after the run). */
+void tally_reclass(struct tally *t, uint64_t at_ns, enum outcome from, enum outcome to);
 
 /* Adds src into dst. Returns -1 if memory ran out. */
 int tally_merge(struct tally *dst, const struct tally *src);

@@ -66,7 +66,8 @@ static void test_single_run_script_draws_timeline_and_queue(void **state)
     assert_int_equal(plot_script(&doc, 1, NULL, PLOT_SVG, &script, err,
                                  sizeof(err)), 0);
     assert_non_null(strstr(script, "set terminal svg"));
-    assert_non_null(strstr(script, "$timeline << EOD\n0.000 10 8 0\n0.100 10 5 3\nEOD"));
+    assert_non_null(strstr(script, "$timeline << EOD\n0.000 10 8 0 0 0 0 0 0 0 0 0\n"
+                                   "0.100 10 5 3 0 0 0 0 0 0 0 0\nEOD"));
     assert_non_null(strstr(script, "$queue << EOD\n0.000 0\n0.010 9\nEOD"));
     assert_non_null(strstr(script, "capacity 9")); /* limit 8 + 1 per listener */
     free(script);
