@@ -572,8 +572,8 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     c->close_reset = cfg->client.close_reset;
     /* max_in_flight is for the whole run: each thread holds its share */
     c->max_in_flight = (cfg->client.max_in_flight + nstreams - 1) / nstreams;
-    c->source_first = cfg->client.source_first;
-    c->source_count = cfg->client.source_count;
+    c->source_first = cs->source_first;
+    c->source_count = cs->source_count;
     schedule_init(&c->sched, cfg->client.rate, stream, nstreams, total,
                   cfg->client.duration_ms * NS_PER_MS, start_ns);
     c->pool_size = pool ? pool : 1;

@@ -51,6 +51,8 @@ struct client_setup {
                                  * due connect is counted as error EMFILE) */
     bool track_gave_up;         /* remember connections that gave up on the greeting */
     int records_fd;             /* stream a client_record per attempt here; -1: none */
+    uint32_t source_first;      /* IPv4 source range (host order) to bind from */
+    uint32_t source_count;      /* 0: none */
 };
 
 struct client *client_new(const struct config *cfg, const struct client_setup *cs, char *err,

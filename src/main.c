@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -25,6 +26,7 @@
 #include "results.h"
 #include "runner.h"
 #include "safefile.h"
+#include "shard.h"
 #include "stopflag.h"
 
 enum exit_code {
@@ -45,6 +47,7 @@ static void usage(FILE *out)
           "                      [--alpha P] [--allow-different] [...]   (compare --help)\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x KEY]   (plot --help)\n"
           "       qbench export RESULTS.json [--format csv] [-o OUT.csv]   (export --help)\n"
+          "       qbench merge RESULTS.json... -o OUT.json   shards into one (merge --help)\n"
           "       qbench help config      every config key, sysctl and metric, with ranges\n"
           "       qbench --version\n"
           "\n"
@@ -57,6 +60,11 @@ static void usage(FILE *out)
           "                             results/<name>.json)\n"
           "      --connections FILE     also a line per connection (.csv or .jsonl)\n"
           "      --repeat N             run every point N times (default: the config's repeat, 1)\n"
+          "      --shard I/N            run shard I (0-based) of N: the I-th interleaved share\n"
+          "                             of the schedule (also QBENCH_SHARD, or\n"
+          "                             JOB_COMPLETION_INDEX with QBENCH_SHARDS)\n"
+          "      --start-at TIME        start the schedule at a wall-clock instant (RFC 3339 or\n"
+          "                             epoch seconds; also QBENCH_START_AT)\n"
           "  -q, --quiet                no progress, no summary\n"
           "\n"
           "Exit: 0 ok, 1 an expect bound failed (compare: a regression), 2 bad usage or input,\n"
@@ -68,6 +76,7 @@ struct run_args {
     const char *config;
     const char *output;
     const char *connections;
+    struct shard shard;
     const char *sets[MAX_SETS];
     size_t nsets;
     char repeat_set[64];
@@ -76,18 +85,22 @@ struct run_args {
 
 static int parse_run_args(int argc, char **argv, struct run_args *a)
 {
+    char err[ERRBUF_LEN];
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
         {"connections", required_argument, NULL, 'C'},
         {"repeat", required_argument, NULL, 'R'},
+        {"shard", required_argument, NULL, 'S'},
+        {"start-at", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c;
 
     memset(a, 0, sizeof(*a));
+    a->shard.count = 1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:s:o:qhC:R:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:o:qhC:R:S:T:", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             a->config = optarg;
@@ -104,6 +117,19 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
             break;
         case 'C':
             a->connections = optarg;
+            break;
+        case 'S':
+            if (shard_parse(optarg, &a->shard, err, sizeof(err)) < 0) {
+                fprintf(stderr, "qbench: %s\n", err);
+                return -1;
+            }
+            break;
+        case 'T':
+            if (shard_parse_time(optarg, &a->shard.start_epoch, err, sizeof(err)) < 0) {
+                fprintf(stderr, "qbench: %s\n", err);
+                return -1;
+            }
+            a->shard.has_start = true;
             break;
         case 'R':
             /* the same as --set repeat=N, named as itself in errors */
@@ -133,6 +159,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     if (!a->config) {
         fprintf(stderr, "qbench: --config FILE is required\n");
         usage(stderr);
+        return -1;
+    }
+    if (shard_from_env(&a->shard, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench: %s\n", err);
         return -1;
     }
     return 0;
@@ -168,7 +198,7 @@ static void params_text(const json_t *params, char *buf, size_t len)
 
 /* One line a person can read: counts with their share of the attempts,
  * latencies in ms or s. */
-static void print_summary(const json_t *run, size_t point, size_t npoints)
+static void print_summary(FILE *say, const json_t *run, size_t point, size_t npoints)
 {
     const json_t *o = json_object_get(run, "outcomes");
     double attempted = json_number_value(json_object_get(o, "attempted"));
@@ -178,16 +208,16 @@ static void print_summary(const json_t *run, size_t point, size_t npoints)
 
     params_text(json_object_get(run, "params"), params, sizeof(params));
     if (npoints > 1)
-        printf("[%zu/%zu] %s: ", point, npoints, params);
-    printf("attempted %.0f:", attempted);
+        fprintf(say, "[%zu/%zu] %s: ", point, npoints, params);
+    fprintf(say, "attempted %.0f:", attempted);
     for (int k = 0; k < OUTCOME_COUNT; k++) {
         double n = json_number_value(json_object_get(o, outcome_name((enum outcome)k)));
 
         if (n > 0 || k == OUTCOME_ESTABLISHED)
-            printf(" %s %.0f (%.1f%%)", outcome_name((enum outcome)k), n,
+            fprintf(say, " %s %.0f (%.1f%%)", outcome_name((enum outcome)k), n,
                    attempted > 0 ? n / attempted * 100.0 : 0.0);
     }
-    printf(" |");
+    fprintf(say, " |");
     for (size_t i = 0; i < sizeof(latencies) / sizeof(latencies[0]); i++) {
         const struct metric *m = metric_find(latencies[i]);
         double v;
@@ -196,9 +226,9 @@ static void print_summary(const json_t *run, size_t point, size_t npoints)
         if (metric_value(run, m, &v) < 0)
             continue;
         metric_format(m, true, v, text, sizeof(text));
-        printf(" %.*s %s", (int)(strlen(m->name) - 3), m->name, text);
+        fprintf(say, " %.*s %s", (int)(strlen(m->name) - 3), m->name, text);
     }
-    printf("\n");
+    fprintf(say, "\n");
 }
 
 /* One run point, repeat times, each in a fresh namespace. With repeats the
@@ -217,7 +247,7 @@ static int run_point(const struct plan *plan, size_t i, const struct run_args *a
         return errbuf_set(err, errlen, "out of memory");
     for (unsigned r = 0; r < n && !*interrupted; r++) {
         struct runner_opts ro = {a->quiet, (unsigned)i + 1, (unsigned)plan->npoints, records, r + 1,
-                                 n};
+                                 n, &a->shard, i == 0 && r == 0 && a->shard.has_start};
 
         if (runner_run_point(&plan->points[i].cfg, plan->points[i].params, &ro, &reps[r],
                              interrupted, err, errlen) < 0) {
@@ -253,11 +283,14 @@ static int run_point(const struct plan *plan, size_t i, const struct run_args *a
     return rc;
 }
 
+static int write_doc(const json_t *doc, const char *path, char *err, size_t errlen);
+
 static int cmd_run(int argc, char **argv, bool validate_only)
 {
     struct run_args a;
     struct plan plan;
     struct records *records = NULL;
+    FILE *say = stdout;
     char err[ERRBUF_LEN], started[32];
     json_t *runs, *expect, *doc;
     bool interrupted = false, pass;
@@ -270,6 +303,9 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         fprintf(stderr, "qbench: %s\n", err);
         return EXIT_USAGE;
     }
+    /* with --output - the results are standard output: people read stderr */
+    if (strcmp(plan.id.output, "-") == 0)
+        say = stderr;
     if (validate_only) {
         printf("%s: ok (%zu run point%s, results to %s)\n", a.config, plan.npoints,
                plan.npoints == 1 ? "" : "s", plan.id.output);
@@ -280,7 +316,8 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         const char *inputs[] = {a.config};
         int env;
 
-        if (safefile_check(plan.id.output, inputs, 1, &env, err, sizeof(err)) < 0) {
+        if (strcmp(plan.id.output, "-") != 0 &&
+            safefile_check(plan.id.output, inputs, 1, &env, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench: output: %s\n", err);
             plan_destroy(&plan);
             return env ? EXIT_ENV : EXIT_USAGE;
@@ -295,7 +332,8 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     }
     raise_nofile();
     for (size_t i = 0; i < plan.npoints; i++) {
-        if (runner_check_fds(&plan.points[i].cfg, err, sizeof(err)) < 0) {
+        if (runner_check_fds(&plan.points[i].cfg, err, sizeof(err)) < 0 ||
+            runner_check_shard(&plan.points[i].cfg, &a.shard, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench: %s\n", err);
             records_abort(records);
             plan_destroy(&plan);
@@ -316,12 +354,26 @@ static int cmd_run(int argc, char **argv, bool validate_only)
             return EXIT_ENV;
         }
         if (!a.quiet)
-            print_summary(run, i + 1, plan.npoints);
+            print_summary(say, run, i + 1, plan.npoints);
         json_array_append_new(runs, run);
     }
     expect = expect_evaluate(plan.id.expect, plan.id.nexpect, runs, &pass);
     doc = report_document(plan.effective, runs, expect, started, interrupted);
-    rc = results_write(doc, plan.id.output, err, sizeof(err));
+    if (a.shard.count > 1 || a.shard.has_start) {
+        char at[64] = "";
+
+        if (a.shard.has_start) {
+            time_t sec = (time_t)a.shard.start_epoch;
+            struct tm tm;
+
+            gmtime_r(&sec, &tm);
+            strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        json_object_set_new(doc, "shard",
+                            json_pack("{s:i, s:i, s:s?}", "index", a.shard.index, "count",
+                                      a.shard.count, "start_at", at[0] ? at : NULL));
+    }
+    rc = write_doc(doc, plan.id.output, err, sizeof(err));
     if (rc < 0)
         records_abort(records);
     else if (records)
@@ -334,14 +386,14 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         return EXIT_ENV;
     }
     if (!a.quiet && plan.id.connections_file[0])
-        printf("wrote %s\n", plan.id.connections_file);
-    if (!a.quiet)
+        fprintf(say, "wrote %s\n", plan.id.connections_file);
+    if (!a.quiet && strcmp(plan.id.output, "-") != 0)
         printf("wrote %s\n", plan.id.output);
     if (!pass)
         expect_print_failures(json_object_get(doc, "expect"), stderr);
     else if (!a.quiet && plan.id.nexpect)
-        printf("expect: all %zu bound%s passed\n", plan.id.nexpect,
-               plan.id.nexpect == 1 ? "" : "s");
+        fprintf(say, "expect: all %zu bound%s passed\n", plan.id.nexpect,
+                plan.id.nexpect == 1 ? "" : "s");
     json_decref(doc);
     plan_destroy(&plan);
     if (interrupted) {
@@ -548,6 +600,115 @@ static int cmd_export(int argc, char **argv)
     return rc;
 }
 
+/* Writes doc to path through safefile, or to standard output for "-". */
+static int write_doc(const json_t *doc, const char *path, char *err, size_t errlen)
+{
+    char *text;
+
+    if (strcmp(path, "-") != 0)
+        return results_write(doc, path, err, errlen);
+    text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (!text)
+        return errbuf_set(err, errlen, "out of memory");
+    if (fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+        free(text);
+        return errbuf_set(err, errlen, "writing results to standard output: %s",
+                          strerror(errno));
+    }
+    free(text);
+    return 0;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *out = NULL;
+    char err[ERRBUF_LEN];
+    json_t **docs, *merged = NULL;
+    size_t n = 0;
+    int c, rc = EXIT_OK, env;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        if (c == 'h') {
+            printf("usage: qbench merge RESULTS.json... -o OUT.json (or -o - for stdout)\n"
+                   "Combines shards (--shard I/N) or runs of one config on several machines:\n"
+                   "outcome counts and counters summed (counters also per host), latency\n"
+                   "histograms merged exactly from their buckets and percentiles recomputed.\n"
+                   "Inputs of another name, other settings or other run points are refused.\n"
+                   "Exit: 0 ok, 2 bad or mismatched inputs, 3 output not writable.\n");
+            return EXIT_OK;
+        }
+        if (c == 'o')
+            out = optarg;
+        else
+            return EXIT_USAGE;
+    }
+    if (!out || optind >= argc) {
+        fprintf(stderr, "qbench merge: expected RESULTS.json... -o OUT.json\n");
+        return EXIT_USAGE;
+    }
+    docs = calloc((size_t)(argc - optind), sizeof(*docs));
+    if (!docs)
+        return EXIT_ENV;
+    for (int i = optind; i < argc; i++) {
+        docs[n] = results_load(argv[i], err, sizeof(err));
+        if (!docs[n]) {
+            fprintf(stderr, "qbench merge: %s\n", err);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        n++;
+    }
+    if (strcmp(out, "-") != 0 &&
+        safefile_check(out, (const char *const *)argv + optind, n, &env, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench merge: -o: %s\n", err);
+        rc = env ? EXIT_ENV : EXIT_USAGE;
+        goto out;
+    }
+    merged = merge_documents(docs, (const char *const *)argv + optind, n, err, sizeof(err));
+    if (!merged) {
+        fprintf(stderr, "qbench merge: %s\n", err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    {
+        /* the bounds of the config, judged again on the merged runs */
+        struct config_expect bounds[CONFIG_MAX_EXPECT];
+        size_t nb = 0;
+        const char *key;
+        json_t *val;
+        bool pass;
+
+        json_object_foreach(json_object_get(json_object_get(merged, "config"), "expect"), key,
+                            val) {
+            if (nb < CONFIG_MAX_EXPECT && json_is_number(val)) {
+                snprintf(bounds[nb].name, sizeof(bounds[nb].name), "%s", key);
+                bounds[nb++].bound = json_number_value(val);
+            }
+        }
+        json_object_set_new(merged, "expect",
+                            expect_evaluate(bounds, nb, json_object_get(merged, "runs"), &pass));
+    }
+    if (write_doc(merged, out, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench merge: %s\n", err);
+        rc = EXIT_ENV;
+        goto out;
+    }
+    if (strcmp(out, "-") != 0)
+        printf("wrote %s (%zu inputs)\n", out, n);
+out:
+    for (size_t i = 0; i < n; i++)
+        json_decref(docs[i]);
+    free(docs);
+    json_decref(merged);
+    return rc;
+}
+
 static int cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -694,6 +855,8 @@ int main(int argc, char **argv)
         return cmd_plot(argc - 1, argv + 1);
     if (strcmp(cmd, "export") == 0)
         return cmd_export(argc - 1, argv + 1);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cmd_run(argc, argv, false);
     if (cmd[0] == '\0')

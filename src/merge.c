@@ -1,5 +1,6 @@
 #include "merge.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,4 +275,133 @@ json_t *merge_spread(json_t *const *runs, size_t n)
     }
     free(v);
     return out;
+}
+
+/* The config without what may differ between inputs of one experiment. */
+static json_t *comparable_config(const json_t *doc)
+{
+    json_t *c = json_deep_copy(json_object_get(doc, "config"));
+
+    if (json_is_object(c)) {
+        json_object_del(c, "output");
+        json_object_del(c, "connections_file");
+    }
+    return c;
+}
+
+json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n, char *err,
+                        size_t errlen)
+{
+    const json_t *runs0 = json_object_get(docs[0], "runs");
+    json_t *base = comparable_config(docs[0]), *out, *runs, *from, *by_host_total;
+    const char *name0 = json_string_value(json_object_get(docs[0], "name"));
+
+    for (size_t d = 1; d < n; d++) {
+        json_t *c = comparable_config(docs[d]);
+        const char *nm = json_string_value(json_object_get(docs[d], "name"));
+        bool same = json_equal(base, c);
+
+        json_decref(c);
+        if (!nm || !name0 || strcmp(nm, name0) != 0 || !same) {
+            json_decref(base);
+            errbuf_set(err, errlen, "%s and %s are not the same experiment (%s): only shards "
+                                    "or runs of one config merge", names[0], names[d],
+                       !nm || !name0 || strcmp(nm, name0) != 0 ? "another name"
+                                                               : "other settings");
+            return NULL;
+        }
+        if (json_array_size(json_object_get(docs[d], "runs")) != json_array_size(runs0)) {
+            json_decref(base);
+            errbuf_set(err, errlen, "%s has %zu run points, %s has %zu", names[0],
+                       json_array_size(runs0), names[d],
+                       json_array_size(json_object_get(docs[d], "runs")));
+            return NULL;
+        }
+    }
+    json_decref(base);
+    out = json_deep_copy(docs[0]);
+    runs = json_array();
+    for (size_t i = 0; i < json_array_size(runs0); i++) {
+        const json_t *params = json_object_get(json_array_get(runs0, i), "params");
+        json_t **group = calloc(n, sizeof(*group)), *merged, *by_host = json_object();
+
+        if (!group) {
+            json_decref(by_host);
+            goto oom;
+        }
+        for (size_t d = 0; d < n; d++) {
+            const json_t *drs = json_object_get(docs[d], "runs");
+            const char *host = json_string_value(json_object_get(docs[d], "host"));
+            json_t *hk;
+
+            for (size_t j = 0; j < json_array_size(drs) && !group[d]; j++)
+                if (json_equal(json_object_get(json_array_get(drs, j), "params"),
+                               (json_t *)params))
+                    group[d] = json_array_get(drs, j);
+            if (!group[d]) {
+                char *ps = json_dumps(params, JSON_COMPACT);
+
+                errbuf_set(err, errlen, "%s has no run with params %.120s", names[d],
+                           ps ? ps : "?");
+                free(ps);
+                free(group);
+                json_decref(by_host);
+                json_decref(runs);
+                json_decref(out);
+                return NULL;
+            }
+            /* each host's counters are its own kernel's */
+            hk = json_object_get(by_host, host ? host : "?");
+            if (!hk) {
+                hk = json_object();
+                json_object_set_new(by_host, host ? host : "?", hk);
+            }
+            sum_counts(hk, json_object_get(group[d], "kernel"));
+        }
+        merged = merge_runs(group, n, err, errlen);
+        free(group);
+        if (!merged) {
+            json_decref(by_host);
+            json_decref(runs);
+            json_decref(out);
+            return NULL;
+        }
+        json_object_set_new(merged, "kernel_by_host", by_host);
+        json_array_append_new(runs, merged);
+    }
+    json_object_set_new(out, "runs", runs);
+    from = json_array();
+    by_host_total = json_object();
+    for (size_t d = 0; d < n; d++) {
+        const char *s = json_string_value(json_object_get(docs[d], "started_at"));
+        const char *f = json_string_value(json_object_get(docs[d], "finished_at"));
+
+        json_array_append_new(from, json_pack("{s:s, s:O?, s:O?}", "file", names[d], "host",
+                                              json_object_get(docs[d], "host"), "shard",
+                                              json_object_get(docs[d], "shard")));
+        json_object_set_new(by_host_total, json_string_value(json_object_get(docs[d], "host"))
+                                               ? json_string_value(json_object_get(docs[d],
+                                                                                   "host"))
+                                               : "?",
+                            json_true());
+        /* ISO 8601 UTC strings order as times */
+        if (s && strcmp(s, json_string_value(json_object_get(out, "started_at"))) < 0)
+            json_object_set_new(out, "started_at", json_string(s));
+        if (f && strcmp(f, json_string_value(json_object_get(out, "finished_at"))) > 0)
+            json_object_set_new(out, "finished_at", json_string(f));
+        if (json_is_true(json_object_get(docs[d], "interrupted")))
+            json_object_set_new(out, "interrupted", json_true());
+    }
+    if (json_object_size(by_host_total) > 1)
+        json_object_set_new(out, "host", json_string("(several: see merged_from)"));
+    json_decref(by_host_total);
+    json_object_set_new(out, "merged_from", from);
+    json_object_del(out, "shard");
+    return out;
+
+oom:
+    json_decref(runs);
+    json_decref(out);
+    errbuf_set(err, errlen, "out of memory");
+    return NULL;
 }

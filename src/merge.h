@@ -19,6 +19,15 @@
  * when they cannot be merged exactly. */
 json_t *merge_runs(json_t *const *runs, size_t n, char *err, size_t errlen);
 
+/* The merge of whole results documents (shards of one experiment, or runs
+ * of one config on several machines): every input must have the same
+ * name, the same settings (output aside) and the same run points; runs
+ * with the same params merge. Kernel counters are kept per source host
+ * too (kernel_by_host), since each host's counters are its own. NULL and
+ * err when they cannot be merged. */
+json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n, char *err,
+                        size_t errlen);
+
 /* Per metric of the metric table: {"median", "min", "max", "values": [...]}
  * over the n runs (metrics no run has are left out). */
 json_t *merge_spread(json_t *const *runs, size_t n);

@@ -25,6 +25,7 @@
 #include "report.h"
 #include "results.h"
 #include "server.h"
+#include "shard.h"
 #include "stopflag.h"
 
 /* Read back into every run, whether the config set them or not: they are
@@ -79,6 +80,34 @@ static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **re
 /* Connections one client thread may hold at once: what the rate and the
  * timeouts need, within the open-file limit (a quarter kept for the
  * built-in server). Says so when the limit will bite, and what to change. */
+int runner_check_shard(const struct config *cfg, const struct shard *shard, char *err,
+                       size_t errlen)
+{
+    uint32_t first, count;
+    struct timespec rt;
+
+    if (!shard || shard->count <= 1) {
+        if (shard && shard->has_start) {
+            clock_gettime(CLOCK_REALTIME, &rt);
+            if (shard->start_epoch < (double)rt.tv_sec - 1.0)
+                return errbuf_set(err, errlen, "--start-at is %.1f s in the past",
+                                  (double)rt.tv_sec - shard->start_epoch);
+        }
+        return 0;
+    }
+    if (cfg->client.source_count &&
+        shard_sources(shard, cfg->client.source_first, cfg->client.source_count, &first,
+                      &count) < 0)
+        return errbuf_set(err, errlen, "client.source_addresses has %u addresses, fewer than "
+                                       "the %u shards it must be split between",
+                          cfg->client.source_count, shard->count);
+    clock_gettime(CLOCK_REALTIME, &rt);
+    if (shard->has_start && shard->start_epoch < (double)rt.tv_sec - 1.0)
+        return errbuf_set(err, errlen, "--start-at is %.1f s in the past: the shards would not "
+                                       "start together", (double)rt.tv_sec - shard->start_epoch);
+    return 0;
+}
+
 int runner_check_fds(const struct config *cfg, char *err, size_t errlen)
 {
     struct rlimit rl;
@@ -444,13 +473,31 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     /* the clients' sockets, as many accepted ones on the server, and the rest */
     presize_fd_table(2 * pt->n * pool + FD_RESERVE);
     pt->start_ns = clock_now_ns() + START_DELAY_NS;
+    if (pt->opts->shard && pt->opts->start_at) {
+        struct timespec rt;
+
+        clock_gettime(CLOCK_REALTIME, &rt);
+        pt->start_ns = shard_start_mono_ns(pt->opts->shard, clock_now_ns(),
+                                           (double)rt.tv_sec + (double)rt.tv_nsec / 1e9);
+        if (pt->start_ns < clock_now_ns() + START_DELAY_NS)
+            pt->start_ns = clock_now_ns() + START_DELAY_NS;
+    }
     pt->clients = calloc(pt->n, sizeof(*pt->clients));
     pt->records = calloc(pt->n, sizeof(*pt->records));
     if (!pt->clients || !pt->records)
         return errbuf_set(err, errlen, "out of memory");
     for (pt->created = 0; pt->created < pt->n; pt->created++) {
         struct client_setup cs = {&dst, dstlen, pt->created, pt->n, pt->start_ns, pool,
-                                  !cfg->use_target, -1};
+                                  !cfg->use_target, -1, cfg->client.source_first,
+                                  cfg->client.source_count};
+
+        if (pt->opts->shard) {
+            /* this shard's streams of the whole run, and its source slice */
+            cs.stream = shard_stream(pt->opts->shard, pt->created, pt->n);
+            cs.nstreams = shard_streams(pt->opts->shard, pt->n);
+            shard_sources(pt->opts->shard, cfg->client.source_first, cfg->client.source_count,
+                          &cs.source_first, &cs.source_count);
+        }
 
         if (pt->opts->records) {
             /* unlinked at once: nothing is left behind, whatever happens */

@@ -14,6 +14,7 @@
 #include "config.h"
 
 struct records;
+struct shard;
 
 struct runner_opts {
     bool quiet;
@@ -22,7 +23,14 @@ struct runner_opts {
     struct records *records; /* the per-connection file, or NULL */
     unsigned repeat;   /* 1-based, for progress */
     unsigned nrepeats;
+    const struct shard *shard; /* this process's part of a sharded run, or NULL */
+    bool start_at;     /* this run starts at the shard's wall-clock instant */
 };
+
+/* The sharded run's checks before anything runs (a source range too small
+ * to split, a start instant already past). */
+int runner_check_shard(const struct config *cfg, const struct shard *shard, char *err,
+                       size_t errlen);
 
 /* Before any point runs: -1 and the cause (naming the limit and the
  * command that raises it) when the open-file limit is too low to run cfg
