@@ -1,0 +1,50 @@
+// Validates every manifest in this directory against the Kubernetes API
+// schema, offline (kubernetes-models: each object validates itself), and
+// checks what qbench needs of them: an Indexed Job whose shard count is the
+// QBENCH_SHARDS it passes, a config from a ConfigMap, results on stdout.
+// Run: npm ci && node validate.mjs      (CI does; exit 1 on any problem)
+import { readFileSync, readdirSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { Job } from "kubernetes-models/batch/v1";
+import { ConfigMap, Service, Pod } from "kubernetes-models/v1";
+import { Deployment } from "kubernetes-models/apps/v1";
+
+const kinds = { Job, ConfigMap, Service, Pod, Deployment };
+let failures = 0, checked = 0;
+const fail = (file, msg) => { console.error(`${file}: ${msg}`); failures++; };
+
+for (const file of readdirSync(".").filter((f) => f.endsWith(".yaml")).sort()) {
+  // ${VAR} placeholders are filled by envsubst at apply time: give them
+  // values of the right shape for validation
+  const text = readFileSync(file, "utf8")
+    .replaceAll("${SHARDS}", "4")
+    .replaceAll("${START_AT}", "2026-11-26T12:00:00Z")
+    .replaceAll("${IMAGE}", "registry.example/qbench:0.1.0");
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) { fail(file, doc.errors[0].message); continue; }
+    const obj = doc.toJS();
+    if (!obj) continue;
+    const Kind = kinds[obj.kind];
+    if (!Kind) { fail(file, `unexpected kind ${obj.kind}`); continue; }
+    try {
+      new Kind(obj).validate();
+    } catch (e) {
+      fail(file, `${obj.kind} ${obj.metadata?.name}: ${e.message}`);
+      continue;
+    }
+    checked++;
+    if (obj.kind === "Job") {
+      const spec = obj.spec, c = spec.template.spec.containers[0];
+      const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+      if (spec.completionMode !== "Indexed") fail(file, "the Job must be Indexed");
+      if (String(spec.completions) !== env.QBENCH_SHARDS)
+        fail(file, `completions ${spec.completions} but QBENCH_SHARDS ${env.QBENCH_SHARDS}`);
+      if (!c.args.includes("--output") || c.args[c.args.indexOf("--output") + 1] !== "-")
+        fail(file, "shards write their results to stdout (--output -)");
+      if (!(spec.template.spec.volumes ?? []).some((v) => v.configMap))
+        fail(file, "the config comes from a ConfigMap volume");
+    }
+  }
+}
+console.log(`${checked} objects valid against the Kubernetes API schema, ${failures} problems`);
+process.exit(failures ? 1 : 0);
