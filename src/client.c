@@ -49,6 +49,7 @@ struct client {
     double greeting_timeout_s;
     unsigned request_bytes;
     bool expect_greeting;
+    bool await_close;         /* the built-in server closes first: wait for its FIN */
     bool close_reset;
     uint64_t max_in_flight;   /* 0: open loop */
     uint32_t source_first;    /* IPv4 source range, host order */
@@ -326,7 +327,14 @@ static void conn_handshake_done(struct conn *k)
     }
     if (!c->expect_greeting) {
         record_conn(c, k, OUTCOME_ESTABLISHED, 0, now, UINT32_MAX);
-        conn_release(k);
+        if (!c->await_close || c->close_reset) {
+            conn_release(k);
+            return;
+        }
+        /* a passive close leaves no TIME_WAIT on the client's ports */
+        k->state = CONN_DRAIN;
+        wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
+        conn_read(k);
         return;
     }
     wait_for(k, EV_READ, c->greeting_timeout_s);
@@ -569,6 +577,7 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     c->greeting_timeout_s = cfg->client.greeting_timeout_ms / 1000.0;
     c->request_bytes = cfg->request[0] ? (unsigned)strlen(cfg->request) : cfg->client.request_bytes;
     c->expect_greeting = cfg->client.expect_greeting;
+    c->await_close = !cfg->use_target && !cfg->ncommand;
     c->close_reset = cfg->client.close_reset;
     /* max_in_flight is for the whole run: each thread holds its share */
     c->max_in_flight = (cfg->client.max_in_flight + nstreams - 1) / nstreams;

@@ -255,7 +255,10 @@ struct server *server_new(const struct config *cfg, bool log_all, char *err, siz
     s->log_all = log_all;
     s->accept_delay_ms = cfg->server.accept_delay_ms;
     s->greeting = cfg->server.greeting;
-    s->hold_until_eof = !cfg->server.greeting;
+    /* the server closes first in every mode: its TIME_WAIT is recycled by
+     * the next SYN, while a client that closed first would pile TIME_WAIT
+     * on its own ports (the no-greeting cliff) */
+    s->hold_until_eof = false;
     s->request_bytes = cfg->request[0] ? (unsigned)strlen(cfg->request) : cfg->client.request_bytes;
     s->nthreads = n;
     memcpy(&s->addr, &cfg->endpoint.addr, cfg->endpoint.addrlen);
