@@ -12,6 +12,7 @@
  *   connect-rate [--seconds S] [--inflight N] [--low-rate R]
  * Paths of the two programs come from the build (QBENCH_BIN, YARDSTICK_BIN). */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ struct measure {
     double p50_us, p99_us;
     double lag_p99_us;
     double failed;
+    double out_rsts, estab_resets, abort_on_data, tw_recycled; /* kernel counters */
 };
 
 static char tmpdir[] = "/tmp/qbench-bench-XXXXXX";
@@ -112,8 +114,11 @@ static double num(const json_t *j, const char *a, const char *b, const char *c)
     return json_is_number(j) ? json_number_value(j) : -1;
 }
 
-/* qbench in this namespace (isolate: false), its built-in server as target. */
-static int qbench(double rate, double seconds, long inflight, struct measure *m)
+/* qbench in this namespace (isolate: false), its built-in server as target,
+ * with the server's greeting on or off and the client closing gracefully or
+ * with RST. */
+static int qbench_mode(double rate, double seconds, long inflight, bool greeting,
+                       const char *close, struct measure *m)
 {
     char cfg[256], res[256], out[4096], err[ERRBUF_LEN];
     char *argv[] = {(char *)QBENCH_BIN, "--config", cfg, "--output", res, "--quiet", NULL};
@@ -129,10 +134,11 @@ static int qbench(double rate, double seconds, long inflight, struct measure *m)
         return -1;
     fprintf(f,
             "{\"name\": \"connect-rate\", \"isolate\": false,"
-            " \"server\": {\"backlog\": 4096, \"accept_delay_ms\": 0},"
+            " \"server\": {\"backlog\": 4096, \"accept_delay_ms\": 0, \"greeting\": %s},"
             " \"client\": {\"rate\": %.0f, \"duration_ms\": %.0f, \"max_in_flight\": %ld,"
-            "             \"connect_timeout_ms\": 10000, \"greeting_timeout_ms\": 10000}}\n",
-            rate, seconds * 1000, inflight);
+            "             \"connect_timeout_ms\": 10000, \"greeting_timeout_ms\": 10000,"
+            "             \"close\": \"%s\"}}\n",
+            greeting ? "true" : "false", rate, seconds * 1000, inflight, close);
     fclose(f);
     if (run(argv, &ru, out, sizeof(out)) < 0)
         return -1;
@@ -151,8 +157,22 @@ static int qbench(double rate, double seconds, long inflight, struct measure *m)
     m->p50_us = num(r, "latency_us", "connect", "p50");
     m->p99_us = num(r, "latency_us", "connect", "p99");
     m->lag_p99_us = num(r, "schedule_lag_us", "p99", NULL);
+    m->out_rsts = num(r, "kernel", "OutRsts", NULL);
+    m->estab_resets = num(r, "kernel", "EstabResets", NULL);
+    m->abort_on_data = num(r, "kernel", "TCPAbortOnData", NULL);
+    m->tw_recycled = num(r, "kernel", "TWRecycled", NULL);
     json_decref(doc);
     return 0;
+}
+
+static int qbench(double rate, double seconds, long inflight, struct measure *m)
+{
+    return qbench_mode(rate, seconds, inflight, true, "graceful", m);
+}
+
+static double zero(double v)
+{
+    return v < 0 ? 0 : v;
 }
 
 static void row(const char *name, const struct measure *m)
@@ -165,7 +185,15 @@ int main(int argc, char **argv)
 {
     double seconds = 5, low_rate = 1000;
     long inflight = 64;
-    struct measure y1, yn, qm, yl, ql, qh;
+    struct measure y1, yn, qm, yl, ql, qh, modes[4];
+    static const struct {
+        const char *name;
+        bool greeting;
+        const char *close;
+    } mode[4] = {{"greeting, graceful", true, "graceful"},
+                 {"greeting, reset", true, "reset"},
+                 {"no greeting, graceful", false, "graceful"},
+                 {"no greeting, reset", false, "reset"}};
     const struct measure *ym;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     struct netns ns;
@@ -209,6 +237,9 @@ int main(int argc, char **argv)
         yardstick("--rate", rate_s, 1, seconds, &yl) < 0 ||
         qbench(low_rate, seconds, 0, &ql) < 0 || qbench(qm.rate / 2, seconds, 0, &qh) < 0)
         return 1;
+    for (int i = 0; i < 4; i++)
+        if (qbench_mode(1e7, seconds, inflight, mode[i].greeting, mode[i].close, &modes[i]) < 0)
+            return 1;
     /* the yardstick is whichever thread layout this machine runs faster */
     ym = yn.rate > y1.rate ? &yn : &y1;
 
@@ -223,6 +254,22 @@ int main(int argc, char **argv)
     printf("  (-T: T client threads, one acceptor thread)\n");
     printf("  ratio qbench/yardstick: %.3f (against the faster yardstick, %s)\n",
            qm.rate / ym->rate, ym == &yn ? "multi-threaded" : "single-threaded");
+    printf("\nevery mode of qbench (built-in server), and what it did to the counters it reports\n");
+    printf("  %-24s %11s %9s %9s %11s %13s %11s\n", "mode", "connects/s", "vs best", "OutRsts",
+           "EstabResets", "TCPAbortOnData", "TWRecycled");
+    {
+        double best = 0;
+
+        for (int i = 0; i < 4; i++)
+            best = modes[i].rate > best ? modes[i].rate : best;
+        for (int i = 0; i < 4; i++)
+            printf("  %-24s %11.0f %9.2f %9.0f %11.0f %13.0f %11.0f\n", mode[i].name,
+                   modes[i].rate, modes[i].rate / best, zero(modes[i].out_rsts),
+                   zero(modes[i].estab_resets), zero(modes[i].abort_on_data),
+                   zero(modes[i].tw_recycled));
+        printf("  no-greeting graceful / greeting graceful: %.2f; fastest / yardstick: %.2f\n",
+               modes[2].rate / modes[0].rate, best / ym->rate);
+    }
     printf("\nconnect latency at %g connects/s (from each connect's due time)\n", low_rate);
     printf("  %-10s %10s %10s\n", "program", "p50 us", "p99 us");
     printf("  %-10s %10.0f %10.0f\n", "yardstick", yl.p50_us, yl.p99_us);
