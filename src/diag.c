@@ -44,8 +44,8 @@ void diag_close(struct diag *d)
     free(d);
 }
 
-static int dump(struct diag *d, int family, uint16_t port, struct diag_queues *q, char *err,
-                size_t errlen)
+static int dump(struct diag *d, int family, uint16_t port, uint32_t states,
+                struct diag_queues *q, char *err, size_t errlen)
 {
     struct {
         struct nlmsghdr nlh;
@@ -60,7 +60,7 @@ static int dump(struct diag *d, int family, uint16_t port, struct diag_queues *q
     msg.nlh.nlmsg_seq = ++d->seq;
     msg.req.sdiag_family = (uint8_t)family;
     msg.req.sdiag_protocol = IPPROTO_TCP;
-    msg.req.idiag_states = (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV);
+    msg.req.idiag_states = states;
     if (sendto(d->fd, &msg, sizeof(msg), 0, (struct sockaddr *)&nladdr, sizeof(nladdr)) < 0)
         return errbuf_set(err, errlen, "sock_diag request: %s", strerror(errno));
     for (;;) {
@@ -104,11 +104,15 @@ static int dump(struct diag *d, int family, uint16_t port, struct diag_queues *q
     }
 }
 
-int diag_queues(struct diag *d, uint16_t port, struct diag_queues *q, char *err,
+int diag_queues(struct diag *d, uint16_t port, bool syn, struct diag_queues *q, char *err,
                 size_t errlen)
 {
+    /* listeners live in a small hash of their own; request sockets in the
+     * established hash, which the kernel walks whole (all namespaces') */
+    uint32_t states = (1u << TCP_LISTEN) | (syn ? 1u << TCP_SYN_RECV : 0);
+
     memset(q, 0, sizeof(*q));
-    if (dump(d, AF_INET, port, q, err, errlen) < 0)
+    if (dump(d, AF_INET, port, states, q, err, errlen) < 0)
         return -1;
-    return dump(d, AF_INET6, port, q, err, errlen);
+    return dump(d, AF_INET6, port, states, q, err, errlen);
 }

@@ -299,7 +299,8 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
                        s->log, tail[0] ? tail : "(empty)");
             goto fail;
         }
-        if (diag_queues(d, (uint16_t)p->port, &q, sub, sizeof(sub)) == 0 && q.listeners > 0)
+        if (diag_queues(d, (uint16_t)p->port, false, &q, sub, sizeof(sub)) == 0 &&
+            q.listeners > 0)
             break;
         if (clock_now_ns() > deadline) {
             log_tail(s, tail, sizeof(tail));

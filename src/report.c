@@ -92,10 +92,14 @@ static json_t *queue_json(const struct run_data *rd)
 
 static json_t *syn_queue_json(const struct run_data *rd)
 {
-    return json_pack("{s:I, s:I, s:s, s:o}", "max", (json_int_t)rd->syn_queue.max,
-                     "interval_ms",
-                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->syn_queue.stride,
-                     "source", "sock_diag", "samples", samples_json(&rd->syn_queue));
+    const struct queue_series *q = &rd->syn_queue;
+    /* the mean spacing of the samples actually taken (adaptive, see runner) */
+    double span = q->n > 1 ? (double)(q->t_ms[q->n - 1] - q->t_ms[0]) : 0;
+
+    return json_pack("{s:I, s:f, s:f, s:s, s:o}", "max", (json_int_t)q->max, "interval_ms",
+                     q->n > 1 ? span / (double)(q->n - 1) : 0.0, "dump_us",
+                     rd->syn_dumps ? (double)rd->syn_cost_ns / (double)rd->syn_dumps / 1000.0 : 0.0,
+                     "source", "sock_diag", "samples", samples_json(q));
 }
 
 static json_t *timeline_json(const struct timeline *tl)

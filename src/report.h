@@ -41,6 +41,7 @@ struct run_data {
     bool has_queue;              /* sampled (always with the built-in server) */
     struct queue_series syn_queue;
     bool has_syn_queue;          /* sock_diag saw the listener */
+    uint64_t syn_dumps, syn_cost_ns; /* SYN queue samples and what they cost */
     unsigned queue_limit;        /* sum over listeners */
     unsigned listeners;
     unsigned client_threads;
