@@ -291,6 +291,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     struct plan plan;
     struct records *records = NULL;
     FILE *say = stdout;
+    double at_least, at_most;
     char err[ERRBUF_LEN], started[32];
     json_t *runs, *expect, *doc;
     bool interrupted = false, pass;
@@ -306,9 +307,11 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     /* with --output - the results are standard output: people read stderr */
     if (strcmp(plan.id.output, "-") == 0)
         say = stderr;
+    plan_duration(&plan, &at_least, &at_most);
     if (validate_only) {
-        printf("%s: ok (%zu run point%s, results to %s)\n", a.config, plan.npoints,
-               plan.npoints == 1 ? "" : "s", plan.id.output);
+        printf("%s: ok (%zu run point%s x %u repeat%s, %.0f-%.0f s, results to %s)\n", a.config,
+               plan.npoints, plan.npoints == 1 ? "" : "s", plan.id.repeat,
+               plan.id.repeat == 1 ? "" : "s", at_least, at_most, plan.id.output);
         plan_destroy(&plan);
         return EXIT_OK;
     }
@@ -341,6 +344,11 @@ static int cmd_run(int argc, char **argv, bool validate_only)
         }
     }
     stopflag_install();
+    if (!a.quiet)
+        fprintf(stderr, "qbench: %zu run point%s x %u repeat%s: %.0f s of schedule, up to %.0f s "
+                        "with the last connections' timeouts\n", plan.npoints,
+                plan.npoints == 1 ? "" : "s", plan.id.repeat, plan.id.repeat == 1 ? "" : "s",
+                at_least, at_most);
     clock_iso8601(started, sizeof(started));
     runs = json_array();
     for (size_t i = 0; i < plan.npoints && !interrupted; i++) {

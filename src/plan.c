@@ -110,3 +110,25 @@ void plan_destroy(struct plan *p)
     json_decref(p->effective);
     memset(p, 0, sizeof(*p));
 }
+
+void plan_duration(const struct plan *p, double *at_least_s, double *at_most_s)
+{
+    unsigned repeat = p->id.repeat ? p->id.repeat : 1;
+
+    *at_least_s = *at_most_s = 0;
+    for (size_t i = 0; i < p->npoints; i++) {
+        const struct config *c = &p->points[i].cfg;
+        double sched = c->client.duration_ms ? c->client.duration_ms / 1000.0 : 0;
+        double tail = (c->client.connect_timeout_ms +
+                       (c->client.expect_greeting ? c->client.greeting_timeout_ms : 0)) /
+                      1000.0;
+
+        if (c->client.connections) {
+            double by_count = (double)c->client.connections / c->client.rate;
+
+            sched = sched > 0 && sched < by_count ? sched : by_count;
+        }
+        *at_least_s += sched * repeat;
+        *at_most_s += (sched + tail) * repeat;
+    }
+}

@@ -44,4 +44,9 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
               const char *output, const char *connections, char *err, size_t errlen);
 void plan_destroy(struct plan *p);
 
+/* How long the whole plan takes: at least every point's schedule (times
+ * its repeats), at most that plus every point's last connections waiting
+ * out their timeouts. Seconds. */
+void plan_duration(const struct plan *p, double *at_least_s, double *at_most_s);
+
 #endif
