@@ -178,10 +178,13 @@ int config_apply_set(json_t *root, const char *assignment, char *err, size_t err
 
 /* ---- validation helpers: each names "<source>: <path>: <reason>" ---- */
 
+/* Validation reports every error it finds (as many as fit in err, one a
+ * line), not just the first: a user fixes a config in one pass. */
 struct vctx {
     const char *source;
     char *err;
     size_t errlen;
+    unsigned count;
 };
 
 __attribute__((format(printf, 3, 4)))
@@ -193,7 +196,15 @@ static int bad(struct vctx *v, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(reason, sizeof(reason), fmt, ap);
     va_end(ap);
-    return errbuf_set(v->err, v->errlen, "%s: %s: %s", v->source, path, reason);
+    if (v->count++ == 0)
+        return errbuf_set(v->err, v->errlen, "%s: %s: %s", v->source, path, reason);
+    {
+        size_t used = strlen(v->err);
+
+        if (used + 4 < v->errlen)
+            snprintf(v->err + used, v->errlen - used, "\n%s: %s: %s", v->source, path, reason);
+    }
+    return -1;
 }
 
 static const char *type_name(const json_t *j)
@@ -742,27 +753,29 @@ static int check_keys(struct vctx *v, const json_t *root)
     json_object_foreach((json_t *)root, key, val) {
         if (is_map_section(key)) {
             if (!json_is_object(val))
-                return bad(v, key, "must be an object, got %s", type_name(val));
+                bad(v, key, "must be an object, got %s", type_name(val));
             continue;
         }
         if (is_section(key)) {
-            if (!json_is_object(val))
-                return bad(v, key, "must be an object, got %s", type_name(val));
+            if (!json_is_object(val)) {
+                bad(v, key, "must be an object, got %s", type_name(val));
+                continue;
+            }
             json_object_foreach(val, sub, sval) {
                 snprintf(path, sizeof(path), "%s.%s", key, sub);
                 if (!find_key(path)) {
                     unknown_key(key, sub, why, sizeof(why));
-                    return bad(v, path, "%s", why);
+                    bad(v, path, "%s", why);
                 }
             }
             continue;
         }
         if (!find_key(key)) {
             unknown_key("", key, why, sizeof(why));
-            return bad(v, key, "%s", why);
+            bad(v, key, "%s", why);
         }
     }
-    return 0;
+    return v->count ? -1 : 0;
 }
 
 /* Defaults first (the def column), then every row present in root. */
@@ -778,12 +791,12 @@ static int apply_rows(struct vctx *v, const json_t *root, struct config *cfg, bo
 
             json_decref(d);
             if (rc < 0)
-                return -1;
+                return -1; /* a default that does not validate: a bug, stop */
         }
-        if (j && store(v, &keys[i], j, cfg) < 0)
-            return -1;
+        if (j)
+            store(v, &keys[i], j, cfg);
     }
-    return 0;
+    return v->count ? -1 : 0;
 }
 
 static bool row_present(const bool *present, const char *path)
@@ -966,16 +979,17 @@ static int parse_sysctls(struct vctx *v, const json_t *obj, struct config *cfg)
         snprintf(path, sizeof(path), "sysctl.%s", key);
         if (!row) {
             sysctl_unknown(key, why, sizeof(why));
-            return bad(v, path, "%s", why);
+            bad(v, path, "%s", why);
+            continue;
         }
         if (cfg->nsysctl >= CONFIG_MAX_SYSCTL)
             return bad(v, path, "more than %d sysctls", CONFIG_MAX_SYSCTL);
         s = &cfg->sysctl[cfg->nsysctl++];
         snprintf(s->name, sizeof(s->name), "%s", key);
         if (sysctl_value(row, val, s->value, sizeof(s->value), why, sizeof(why)) < 0)
-            return bad(v, path, "%s", why);
+            bad(v, path, "%s", why);
     }
-    return 0;
+    return v->count ? -1 : 0;
 }
 
 static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
@@ -1112,22 +1126,24 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
 int config_from_json(const json_t *root, const char *source, const char *default_name,
                      struct config *cfg, char *err, size_t errlen)
 {
-    struct vctx v = {source, err, errlen};
+    struct vctx v = {source, err, errlen, 0};
     bool present[COUNT(keys)];
     const json_t *sysctl, *expect;
 
     memset(cfg, 0, sizeof(*cfg));
     if (!json_is_object(root))
         return errbuf_set(err, errlen, "%s: the config must be a JSON object", source);
-    if (check_keys(&v, root) < 0)
-        return -1;
+    /* every key's own errors are collected before any is reported */
+    check_keys(&v, root);
     snprintf(cfg->name, sizeof(cfg->name), "%s", default_name);
-    if (apply_rows(&v, root, cfg, present) < 0)
-        return -1;
+    apply_rows(&v, root, cfg, present);
     sysctl = json_object_get(root, "sysctl");
     expect = json_object_get(root, "expect");
-    if ((sysctl && parse_sysctls(&v, sysctl, cfg) < 0) ||
-        (expect && parse_expect(&v, expect, cfg) < 0))
+    if (json_is_object(sysctl))
+        parse_sysctls(&v, sysctl, cfg);
+    if (json_is_object(expect))
+        parse_expect(&v, expect, cfg);
+    if (v.count)
         return -1;
     return cross_checks(&v, root, present, cfg);
 }

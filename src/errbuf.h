@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#define ERRBUF_LEN 512
+#define ERRBUF_LEN 1024
 
 /* Formats the message into err and returns -1, so "return errbuf_set(...)"
  * is the usual way to fail. */

@@ -270,6 +270,22 @@ static void test_only_per_netns_sysctls(void **state)
     assert_false(config_sysctl_is_per_netns("net.ipv4.tcp_synack_retries/../../x"));
 }
 
+/* validate reports every error it finds, one a line, not only the first */
+static void test_every_error_is_reported(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(parse("{\"server\": {\"backlgo\": 4, \"accept_delay_ms\": -7},"
+                           " \"client\": {\"rate\": -5, \"connections\": 10},"
+                           " \"sysctl\": {\"net.ipv4.tcp_syncookies\": 5}}", &cfg, err), -1);
+    assert_non_null(strstr(err, "server.backlgo: unknown key"));
+    assert_non_null(strstr(err, "\nt.json: server.accept_delay_ms: must be >= -1"));
+    assert_non_null(strstr(err, "\nt.json: client.rate: must be > 0"));
+    assert_non_null(strstr(err, "\nt.json: sysctl.net.ipv4.tcp_syncookies: must be an integer"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_set_overrides_by_dotted_path),
         cmocka_unit_test(test_effective_config_round_trips),
         cmocka_unit_test(test_only_per_netns_sysctls),
+        cmocka_unit_test(test_every_error_is_reported),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
