@@ -10,7 +10,11 @@
  *   3. qbench's schedule lag at half its maximum rate.
  *
  *   connect-rate [--seconds S] [--inflight N] [--low-rate R]
- * Paths of the two programs come from the build (QBENCH_BIN, YARDSTICK_BIN). */
+ * then every qbench mode (greeting on/off, close graceful/reset) with the
+ * counters each moved, and bench/minimal, the independent two-thread shape
+ * (each thread its own listener, RST both ends), against qbench's fastest.
+ * Paths of the programs come from the build (QBENCH_BIN, YARDSTICK_BIN,
+ * MINIMAL_BIN). */
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -104,6 +108,26 @@ static int yardstick(const char *mode, const char *value, long clients, double s
     return 0;
 }
 
+static int minimal(long threads, double seconds, long inflight, struct measure *m)
+{
+    char secs[32], nthreads[32], nin[32], out[4096];
+    char *argv[] = {(char *)MINIMAL_BIN, "--seconds", secs, "--threads", nthreads, "--inflight",
+                    nin, NULL};
+    struct rusage ru;
+
+    snprintf(secs, sizeof(secs), "%g", seconds);
+    snprintf(nthreads, sizeof(nthreads), "%ld", threads);
+    snprintf(nin, sizeof(nin), "%ld", inflight < 1 ? 1 : inflight);
+    if (run(argv, &ru, out, sizeof(out)) < 0)
+        return -1;
+    m->rate = kv(out, "rate");
+    m->connections = kv(out, "connections");
+    m->failed = kv(out, "failed");
+    m->cpu_us = kv(out, "cpu_us");
+    m->maxrss_kb = (long)kv(out, "maxrss_kb");
+    return 0;
+}
+
 static double num(const json_t *j, const char *a, const char *b, const char *c)
 {
     j = json_object_get(j, a);
@@ -118,7 +142,7 @@ static double num(const json_t *j, const char *a, const char *b, const char *c)
  * with the server's greeting on or off and the client closing gracefully or
  * with RST. */
 static int qbench_mode(double rate, double seconds, long inflight, bool greeting,
-                       const char *close, struct measure *m)
+                       const char *close, const char *sources, struct measure *m)
 {
     char cfg[256], res[256], out[4096], err[ERRBUF_LEN];
     char *argv[] = {(char *)QBENCH_BIN, "--config", cfg, "--output", res, "--quiet", NULL};
@@ -137,8 +161,10 @@ static int qbench_mode(double rate, double seconds, long inflight, bool greeting
             " \"server\": {\"backlog\": 4096, \"accept_delay_ms\": 0, \"greeting\": %s},"
             " \"client\": {\"rate\": %.0f, \"duration_ms\": %.0f, \"max_in_flight\": %ld,"
             "             \"connect_timeout_ms\": 10000, \"greeting_timeout_ms\": 10000,"
-            "             \"close\": \"%s\"}}\n",
-            greeting ? "true" : "false", rate, seconds * 1000, inflight, close);
+            "             \"close\": \"%s\"%s%s%s}}\n",
+            greeting ? "true" : "false", rate, seconds * 1000, inflight, close,
+            sources ? ", \"source_addresses\": \"" : "", sources ? sources : "",
+            sources ? "\"" : "");
     fclose(f);
     if (run(argv, &ru, out, sizeof(out)) < 0)
         return -1;
@@ -167,7 +193,7 @@ static int qbench_mode(double rate, double seconds, long inflight, bool greeting
 
 static int qbench(double rate, double seconds, long inflight, struct measure *m)
 {
-    return qbench_mode(rate, seconds, inflight, true, "graceful", m);
+    return qbench_mode(rate, seconds, inflight, true, "graceful", NULL, m);
 }
 
 static double zero(double v)
@@ -185,7 +211,7 @@ int main(int argc, char **argv)
 {
     double seconds = 5, low_rate = 1000;
     long inflight = 64;
-    struct measure y1, yn, qm, yl, ql, qh, modes[4];
+    struct measure y1, yn, qm, yl, ql, qh, modes[4], mn, qfast;
     static const struct {
         const char *name;
         bool greeting;
@@ -238,8 +264,13 @@ int main(int argc, char **argv)
         qbench(low_rate, seconds, 0, &ql) < 0 || qbench(qm.rate / 2, seconds, 0, &qh) < 0)
         return 1;
     for (int i = 0; i < 4; i++)
-        if (qbench_mode(1e7, seconds, inflight, mode[i].greeting, mode[i].close, &modes[i]) < 0)
+        if (qbench_mode(1e7, seconds, inflight, mode[i].greeting, mode[i].close, NULL,
+                        &modes[i]) < 0)
             return 1;
+    /* the independent shape, and qbench's fastest mode with sources spread as it does */
+    if (minimal(ncpu, seconds, inflight / ncpu, &mn) < 0 ||
+        qbench_mode(1e7, seconds, inflight, false, "reset", "127.0.0.1-127.0.0.64", &qfast) < 0)
+        return 1;
     /* the yardstick is whichever thread layout this machine runs faster */
     ym = yn.rate > y1.rate ? &yn : &y1;
 
@@ -270,6 +301,14 @@ int main(int argc, char **argv)
         printf("  no-greeting graceful / greeting graceful: %.2f; fastest / yardstick: %.2f\n",
                modes[2].rate / modes[0].rate, best / ym->rate);
     }
+    printf("\nthe kernel's best, the independent way (bench/minimal: %ld threads, each its own "
+           "listener\nand clients, RST both ends, sources over 127.0.0.0/8)\n", ncpu);
+    printf("  minimal-%ld                %11.0f  cpu us/conn %.1f\n", ncpu, mn.rate,
+           mn.cpu_us / mn.connections);
+    printf("  qbench no greeting, reset, 64 sources %11.0f  cpu us/conn %.1f\n", qfast.rate,
+           qfast.cpu_us / qfast.connections);
+    printf("  ratio qbench fastest / minimal: %.3f\n",
+           (qfast.rate > modes[3].rate ? qfast.rate : modes[3].rate) / mn.rate);
     printf("\nconnect latency at %g connects/s (from each connect's due time)\n", low_rate);
     printf("  %-10s %10s %10s\n", "program", "p50 us", "p99 us");
     printf("  %-10s %10.0f %10.0f\n", "yardstick", yl.p50_us, yl.p99_us);
