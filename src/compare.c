@@ -7,6 +7,7 @@
 
 #include "errbuf.h"
 #include "metric.h"
+#include "results.h"
 #include "stats.h"
 
 #define MIN_REPEATS 3
@@ -335,19 +336,7 @@ static struct row *add_row(struct report *r)
 
 static void params_label(const json_t *params, char *out, size_t len)
 {
-    const char *key;
-    json_t *val;
-    size_t used = 0;
-
-    out[0] = '\0';
-    json_object_foreach((json_t *)params, key, val) {
-        char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
-
-        if (used < len)
-            used += (size_t)snprintf(out + used, len - used, "%s%s=%s", used ? " " : "", key,
-                                     v ? v : "?");
-        free(v);
-    }
+    results_params_text(params, out, len);
     if (!out[0])
         snprintf(out, len, "(single run)");
 }
@@ -390,6 +379,19 @@ static void p_text(const struct row *w, char *buf, size_t len)
         snprintf(buf, len, "%s", w->note);
     else
         snprintf(buf, len, "%s", w->method[0] ? w->method : "-");
+}
+
+/* The printed cells of a row, the same in every format. */
+struct cells {
+    char base[128], cur[128], change[32], p[48];
+};
+
+static void row_cells(const struct row *w, struct cells *c)
+{
+    side_text(w, true, c->base, sizeof(c->base));
+    side_text(w, false, c->cur, sizeof(c->cur));
+    change_text(w, c->change, sizeof(c->change));
+    p_text(w, c->p, sizeof(c->p));
 }
 
 static void summary_text(const struct report *r, const struct compare_opts *o, char *buf,
@@ -484,21 +486,18 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
                 r->n, failures);
         for (size_t i = 0; i < r->n; i++) {
             const struct row *w = &r->rows[i];
-            char bs[128], cs[128], ch[32], ps[48];
+            struct cells c;
 
-            side_text(w, true, bs, sizeof(bs));
-            side_text(w, false, cs, sizeof(cs));
-            change_text(w, ch, sizeof(ch));
-            p_text(w, ps, sizeof(ps));
+            row_cells(w, &c);
             fputs("  <testcase classname=\"", out);
             xml_text(out, w->run);
             fprintf(out, "\" name=\"%s\">", w->m->name);
             if (strcmp(w->verdict, "REGRESSION") == 0) {
                 fputs("<failure message=\"", out);
-                xml_text(out, bs);
+                xml_text(out, c.base);
                 fputs(" -> ", out);
-                xml_text(out, cs);
-                fprintf(out, " (%s, %s)\"/>", ch, ps);
+                xml_text(out, c.cur);
+                fprintf(out, " (%s, %s)\"/>", c.change, c.p);
             } else if (strcmp(w->verdict, "few samples") == 0) {
                 fputs("<skipped message=\"few samples\"/>", out);
             }
@@ -532,21 +531,19 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
     }
     for (size_t i = 0; i < r->n; i++) {
         const struct row *w = &r->rows[i];
-        char bs[128], cs[128], ch[32], ps[48];
+        struct cells c;
 
-        side_text(w, true, bs, sizeof(bs));
-        side_text(w, false, cs, sizeof(cs));
-        change_text(w, ch, sizeof(ch));
-        p_text(w, ps, sizeof(ps));
+        row_cells(w, &c);
         if (o->format == COMPARE_MARKDOWN) {
             fputs("| ", out);
             md_text(out, w->run);
-            fprintf(out, " | %s | %s | %s | %s | %s | %s%s%s |\n", w->m->name, bs, cs, ch, ps,
+            fprintf(out, " | %s | %s | %s | %s | %s | %s%s%s |\n", w->m->name, c.base, c.cur,
+                    c.change, c.p,
                     strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "", w->verdict,
                     strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "");
         } else {
-            fprintf(out, "%-32.32s %-24s %-30s %-30s %10s %12s  %s\n", w->run, w->m->name, bs,
-                    cs, ch, ps, w->verdict);
+            fprintf(out, "%-32.32s %-24s %-30s %-30s %10s %12s  %s\n", w->run, w->m->name,
+                    c.base, c.cur, c.change, c.p, w->verdict);
         }
     }
     fprintf(out, "%s%s\n", o->format == COMPARE_MARKDOWN ? "\n" : "", summary);

@@ -178,24 +178,6 @@ static void raise_nofile(void)
     }
 }
 
-/* "{"server.backlog": 4}" as "server.backlog=4", or "" without a sweep. */
-static void params_text(const json_t *params, char *buf, size_t len)
-{
-    const char *key;
-    json_t *val;
-    size_t used = 0;
-
-    buf[0] = '\0';
-    json_object_foreach((json_t *)params, key, val) {
-        char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
-
-        if (used < len)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", key,
-                                     v ? v : "?");
-        free(v);
-    }
-}
-
 /* One line a person can read: counts with their share of the attempts,
  * latencies in ms or s. */
 static void print_summary(FILE *say, const json_t *run, size_t point, size_t npoints)
@@ -206,7 +188,7 @@ static void print_summary(FILE *say, const json_t *run, size_t point, size_t npo
                                             "accept_p99_us"};
     char params[256];
 
-    params_text(json_object_get(run, "params"), params, sizeof(params));
+    results_params_text(json_object_get(run, "params"), params, sizeof(params));
     if (npoints > 1)
         fprintf(say, "[%zu/%zu] %s: ", point, npoints, params);
     fprintf(say, "attempted %.0f:", attempted);

@@ -77,3 +77,20 @@ json_t *results_load(const char *path, char *err, size_t errlen)
     }
     return doc;
 }
+
+void results_params_text(const json_t *params, char *buf, size_t len)
+{
+    const char *key;
+    json_t *val;
+    size_t used = 0;
+
+    buf[0] = '\0';
+    json_object_foreach((json_t *)params, key, val) {
+        char *v = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+
+        if (used < len)
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", key,
+                                     v ? v : "?");
+        free(v);
+    }
+}

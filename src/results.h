@@ -26,4 +26,8 @@ json_t *results_load(const char *path, char *err, size_t errlen);
 /* The checks of results_load on a parsed document; source names it in err. */
 int results_check(const json_t *doc, const char *source, char *err, size_t errlen);
 
+/* A run's params as people read them: "server.backlog=4 client.rate=100",
+ * "" without a sweep. */
+void results_params_text(const json_t *params, char *buf, size_t len);
+
 #endif

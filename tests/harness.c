@@ -13,7 +13,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "errbuf.h"
+#include "netns.h"
 #include "results.h"
 
 extern char **environ;
@@ -75,6 +80,40 @@ void harness_cleanup(void)
     if (system(cmd) != 0)
         fprintf(stderr, "harness: could not remove %s\n", dir);
     dir[0] = '\0';
+}
+
+const char *harness_path(const char *name)
+{
+    static char paths[4][256];
+    static int slot;
+    char *p = paths[slot++ % 4];
+
+    snprintf(p, 256, "%s/%s", harness_dir(), name);
+    return p;
+}
+
+static int foreign_port, foreign_backlog;
+
+void harness_foreign_listener(int port, int backlog)
+{
+    foreign_port = port;
+    foreign_backlog = backlog;
+}
+
+void harness_enter_foreign_listener(void)
+{
+    struct netns ns;
+    char err[ERRBUF_LEN];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)foreign_port)};
+    int fd;
+
+    netns_init(&ns);
+    if (netns_enter_private(&ns, err, sizeof(err)) < 0)
+        _exit(125);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, foreign_backlog) < 0)
+        _exit(124);
 }
 
 const char *harness_file(const char *name, const char *text)

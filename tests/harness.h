@@ -21,6 +21,17 @@ bool harness_have_netns(void);
 const char *harness_dir(void);
 void harness_cleanup(void);
 
+/* <dir>/<name> (static buffer per call slot: copy it if you need four or
+ * more at once). */
+const char *harness_path(const char *name);
+
+/* A child_setup for harness_qbench_with: the child moves into a network
+ * namespace of its own with a listener on 127.0.0.1:port that it never
+ * accepts from (qbench inherits it), for tests of a listener qbench did
+ * not start. Set port and backlog first. */
+void harness_foreign_listener(int port, int backlog);
+void harness_enter_foreign_listener(void);
+
 /* Writes text to <dir>/<name> and returns the path (static buffer per call
  * slot: copy it if you need two at once). */
 const char *harness_file(const char *name, const char *text);

@@ -34,15 +34,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *path_in(const char *name)
-{
-    static char paths[4][256];
-    static int slot;
-    char *p = paths[slot++ % 4];
-
-    snprintf(p, 256, "%s/%s", harness_dir(), name);
-    return p;
-}
 
 static const char *const classes[] = {"established", "timeout", "reset", "refused",
                                       "greeting_timeout", "accepted_late", "never_accepted",
@@ -75,8 +66,8 @@ static void test_late_and_never_accepted_are_proved_per_connection(void **state)
 
     (void)state;
     harness_require_netns();
-    snprintf(out, sizeof(out), "%s", path_in("story.json"));
-    snprintf(conns, sizeof(conns), "%s", path_in("story.jsonl"));
+    snprintf(out, sizeof(out), "%s", harness_path("story.json"));
+    snprintf(conns, sizeof(conns), "%s", harness_path("story.jsonl"));
     if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--connections", conns,
                                         "--quiet", NULL}) != 0)
         fail_msg("run failed: %s", harness_stderr());
@@ -161,8 +152,8 @@ static void test_csv_has_a_header_and_a_row_per_attempt(void **state)
 
     (void)state;
     harness_require_netns();
-    snprintf(out, sizeof(out), "%s", path_in("fast.json.out"));
-    snprintf(conns, sizeof(conns), "%s", path_in("conns.csv"));
+    snprintf(out, sizeof(out), "%s", harness_path("fast.json.out"));
+    snprintf(conns, sizeof(conns), "%s", harness_path("conns.csv"));
     if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--connections", conns,
                                         "--quiet", NULL}) != 0)
         fail_msg("run failed: %s", harness_stderr());
@@ -181,21 +172,6 @@ static void test_csv_has_a_header_and_a_row_per_attempt(void **state)
 
 /* Against an external target the server's side is unknown: the class
  * stays greeting_timeout, and the results say the story was not joined. */
-static void listener_in_own_namespace(void)
-{
-    struct netns ns;
-    char err[ERRBUF_LEN];
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(18080)};
-    int fd;
-
-    netns_init(&ns);
-    if (netns_enter_private(&ns, err, sizeof(err)) < 0)
-        _exit(125);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM, 0); /* inherited by qbench, never accepted */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0)
-        _exit(124);
-}
 
 static void test_target_keeps_greeting_timeout(void **state)
 {
@@ -209,9 +185,10 @@ static void test_target_keeps_greeting_timeout(void **state)
 
     (void)state;
     harness_require_netns();
-    snprintf(out, sizeof(out), "%s", path_in("target-out.json"));
+    harness_foreign_listener(18080, 16);
+    snprintf(out, sizeof(out), "%s", harness_path("target-out.json"));
     if (harness_qbench_with((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL},
-                            listener_in_own_namespace) != 0)
+                            harness_enter_foreign_listener) != 0)
         fail_msg("run failed: %s", harness_stderr());
     doc = harness_load(out);
     run = harness_run(doc, 0);

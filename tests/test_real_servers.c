@@ -185,21 +185,6 @@ static void test_no_server_outlives_a_killed_qbench(void **state)
 
 /* A listener qbench did not start, in a namespace the test made: qbench
  * runs there with isolate: false and samples both of its queues. */
-static void listener_in_own_namespace(void)
-{
-    struct netns ns;
-    char err[ERRBUF_LEN];
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(18081)};
-    int fd;
-
-    netns_init(&ns);
-    if (netns_enter_private(&ns, err, sizeof(err)) < 0)
-        _exit(125);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fd = socket(AF_INET, SOCK_STREAM, 0); /* inherited by qbench, never accepted */
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 4) < 0)
-        _exit(124);
-}
 
 static void test_a_foreign_listener_is_observed_through_sock_diag(void **state)
 {
@@ -214,9 +199,10 @@ static void test_a_foreign_listener_is_observed_through_sock_diag(void **state)
 
     (void)state;
     harness_require_netns();
+    harness_foreign_listener(18081, 4);
     snprintf(out, sizeof(out), "%s/foreign-out.json", harness_dir());
     if (harness_qbench_with((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL},
-                            listener_in_own_namespace) != 0)
+                            harness_enter_foreign_listener) != 0)
         fail_msg("run failed: %s", harness_stderr());
     doc = harness_load(out);
     run = harness_run(doc, 0);

@@ -28,15 +28,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *path_in(const char *name)
-{
-    static char paths[4][256];
-    static int slot;
-    char *p = paths[slot++ % 4];
-
-    snprintf(p, 256, "%s/%s", harness_dir(), name);
-    return p;
-}
 
 static void enter_dir(void)
 {
@@ -75,7 +66,7 @@ static char *slurp(const char *path)
  * plotted; the name must show literally and nothing may run. */
 static void test_hostile_name_is_plotted_literally_and_runs_nothing(void **state)
 {
-    const char *cfg, *out = path_in("r.json");
+    const char *cfg, *out = harness_path("r.json");
     char *svg;
 
     (void)state;
@@ -84,15 +75,15 @@ static void test_hostile_name_is_plotted_literally_and_runs_nothing(void **state
     assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
                                                      NULL}), 0);
     for (int i = 0; i < 2; i++) {
-        const char *pic = path_in(i ? "p.png" : "p.svg");
+        const char *pic = harness_path(i ? "p.png" : "p.svg");
 
         if (harness_qbench_with((const char *[]){"plot", out, "-o", pic, NULL}, enter_dir) != 0)
             fail_msg("plot exited non-zero: %s", harness_stderr());
         assert_true(exists(pic));
     }
-    assert_false(exists(path_in("PWNED")));
+    assert_false(exists(harness_path("PWNED")));
     assert_false(exists("PWNED"));
-    svg = slurp(path_in("p.svg"));
+    svg = slurp(harness_path("p.svg"));
     if (!strstr(svg, "demo`id>PWNED` it's @x $y") && !strstr(svg, "demo`id&gt;PWNED` it's @x $y"))
         fail_msg("the name is not in the SVG literally");
     free(svg);
@@ -108,7 +99,7 @@ static void test_crafted_results_run_nothing(void **state)
     char *svg;
 
     (void)state;
-    snprintf(in, sizeof(in), "%s", path_in("crafted.json"));
+    snprintf(in, sizeof(in), "%s", harness_path("crafted.json"));
     doc = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:{s:s}, s:{s:i}}, s:[], s:{}}", "schema",
                     "qbench-result/1", "name", evil, "kernel", evil, "host", evil, "config",
                     "name", evil, "server", "backlog", evil, "client", "rate", 1, "runs",
@@ -124,7 +115,7 @@ static void test_crafted_results_run_nothing(void **state)
     json_array_append_new(json_object_get(doc, "runs"), run);
     assert_int_equal(json_dump_file(doc, in, 0), 0);
     for (int i = 0; i < 2; i++) {
-        const char *pic = path_in(i ? "one.png" : "one.svg");
+        const char *pic = harness_path(i ? "one.png" : "one.svg");
 
         if (harness_qbench_with((const char *[]){"plot", in, "-o", pic, NULL}, enter_dir) != 0)
             fail_msg("plot of one run exited non-zero: %s", harness_stderr());
@@ -132,13 +123,13 @@ static void test_crafted_results_run_nothing(void **state)
     json_array_append_new(json_object_get(doc, "runs"), run2);
     assert_int_equal(json_dump_file(doc, in, 0), 0);
     for (int i = 0; i < 2; i++) {
-        const char *pic = path_in(i ? "two.png" : "two.svg");
+        const char *pic = harness_path(i ? "two.png" : "two.svg");
 
         if (harness_qbench_with((const char *[]){"plot", in, "-o", pic, NULL}, enter_dir) != 0)
             fail_msg("sweep plot exited non-zero: %s", harness_stderr());
     }
-    assert_false(exists(path_in("PWNED")));
-    svg = slurp(path_in("two.svg"));
+    assert_false(exists(harness_path("PWNED")));
+    svg = slurp(harness_path("two.svg"));
     assert_true(strstr(svg, "x`id>PWNED`y") || strstr(svg, "x`id&gt;PWNED`y"));
     free(svg);
     json_decref(doc);
@@ -147,7 +138,7 @@ static void test_crafted_results_run_nothing(void **state)
 /* Case 2: a 1,030-character kernel string overflowed the caption. */
 static void test_long_kernel_string_does_not_crash_plot(void **state)
 {
-    const char *in = path_in("long.json"), *pic = path_in("long.png");
+    const char *in = harness_path("long.json"), *pic = harness_path("long.png");
     char kernel[1031];
     json_t *doc;
 
@@ -186,8 +177,8 @@ static void test_planted_symlink_is_not_followed(void **state)
 
     (void)state;
     harness_require_netns();
-    snprintf(planted_out, sizeof(planted_out), "%s", path_in("out.json"));
-    snprintf(planted_victim, sizeof(planted_victim), "%s", path_in("victim"));
+    snprintf(planted_out, sizeof(planted_out), "%s", harness_path("out.json"));
+    snprintf(planted_victim, sizeof(planted_victim), "%s", harness_path("victim"));
     fd = open(planted_victim, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "root only\n", 10), 10);
@@ -203,8 +194,8 @@ static void test_planted_symlink_is_not_followed(void **state)
     json_decref(harness_load(planted_out));
 
     /* the same for plot -o */
-    snprintf(planted_out, sizeof(planted_out), "%s", path_in("plot.png"));
-    assert_int_equal(harness_qbench_with((const char *[]){"plot", path_in("out.json"), "-o",
+    snprintf(planted_out, sizeof(planted_out), "%s", harness_path("plot.png"));
+    assert_int_equal(harness_qbench_with((const char *[]){"plot", harness_path("out.json"), "-o",
                                                           planted_out, NULL},
                                          plant_link_for_own_pid), 0);
     fd = open(planted_victim, O_RDONLY);
@@ -229,7 +220,7 @@ static void test_unwritable_outputs_are_refused_before_the_run(void **state)
     /* 10 s of schedule: a refusal after the run would take that long */
     const char *cfg = harness_file("long.json", "{\"server\": {\"backlog\": 8}, \"client\": "
                                                 "{\"rate\": 10, \"connections\": 100}}");
-    const char *d = path_in("outdir");
+    const char *d = harness_path("outdir");
     char with_slash[300], with_dot[300], cfg_copy[4096];
     struct stat st;
     FILE *f;
@@ -242,9 +233,9 @@ static void test_unwritable_outputs_are_refused_before_the_run(void **state)
     expect_refused_before_run(cfg, d, 2, "is a directory");
     expect_refused_before_run(cfg, with_slash, 2, "names a directory");
     expect_refused_before_run(cfg, with_dot, 2, "names a directory");
-    assert_int_equal(mkfifo(path_in("fifo"), 0644), 0);
-    expect_refused_before_run(cfg, path_in("fifo"), 2, "is a FIFO");
-    assert_int_equal(lstat(path_in("fifo"), &st), 0);
+    assert_int_equal(mkfifo(harness_path("fifo"), 0644), 0);
+    expect_refused_before_run(cfg, harness_path("fifo"), 2, "is a FIFO");
+    assert_int_equal(lstat(harness_path("fifo"), &st), 0);
     assert_true(S_ISFIFO(st.st_mode));
     expect_refused_before_run(cfg, "/dev/null", 2, "character device");
     assert_int_equal(stat("/dev/null", &st), 0);
@@ -286,7 +277,7 @@ static void test_sticky_directory_refusal_comes_before_the_run(void **state)
 {
     const char *cfg = harness_file("long.json", "{\"server\": {\"backlog\": 8}, \"client\": "
                                                 "{\"rate\": 10, \"connections\": 100}}");
-    const char *sticky = path_in("sticky");
+    const char *sticky = harness_path("sticky");
     int rc;
 
     (void)state;
@@ -317,7 +308,7 @@ static void close_stderr(void)
 static void test_closed_stderr_still_writes_results(void **state)
 {
     const char *cfg = harness_file("small.json", "{" SMALL_RUN "}");
-    const char *out = path_in("closed.json");
+    const char *out = harness_path("closed.json");
     json_t *doc;
 
     (void)state;
@@ -342,7 +333,7 @@ static void ten_files(void)
 static void test_tiny_open_file_limit_is_a_clear_exit_3(void **state)
 {
     const char *cfg = harness_file("small.json", "{" SMALL_RUN "}");
-    const char *out = path_in("nofile.json");
+    const char *out = harness_path("nofile.json");
 
     (void)state;
     assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
@@ -357,7 +348,7 @@ static void test_tiny_open_file_limit_is_a_clear_exit_3(void **state)
 static void test_smaller_items_are_refused_with_their_cause(void **state)
 {
     const char *cfg = harness_file("small.json", "{" SMALL_RUN "}");
-    const char *a = path_in("a.json");
+    const char *a = harness_path("a.json");
     json_t *doc;
 
     (void)state;
@@ -391,7 +382,7 @@ static void test_smaller_items_are_refused_with_their_cause(void **state)
 static void test_stale_temporary_file_is_removed_by_the_next_run(void **state)
 {
     const char *cfg = harness_file("small.json", "{" SMALL_RUN "}");
-    const char *out = path_in("stale.json");
+    const char *out = harness_path("stale.json");
     char stale[300];
     pid_t dead = fork();
 
