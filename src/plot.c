@@ -553,9 +553,9 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     if (aq || sq) {
         double syn_max = num(sq, "max", NULL), top = cap > syn_max ? cap : syn_max;
 
-        fprintf(f, "set title \"Accept queue against its capacity (backlog+1 per listener), and "
-                   "SYN queue, every %.0f ms\"\n",
-                num(aq ? aq : sq, "interval_ms", NULL));
+        fprintf(f, "set title \"Accept queue against its capacity (backlog+1 per listener), every "
+                   "%.0f ms; SYN queue, every %.0f ms\"\n",
+                num(aq ? aq : sq, "interval_ms", NULL), num(sq, "interval_ms", NULL));
         fprintf(f, "set ylabel \"connections in the queue\"\nset yrange [0:%g]\n",
                 top * 1.25 + 1);
         fprintf(f, "plot ");
