@@ -25,7 +25,10 @@
 #define DRAIN_TIMEOUT_S 1.0
 #define GRACE_S 1.0
 
-enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN };
+/* CONN_LATE: the greeting did not come in time and the client has given up
+ * (half-closed: the server sees its FIN), but still listens, to learn
+ * whether the server takes the connection late (server.command). */
+enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN, CONN_LATE };
 
 struct conn {
     ev_io io;
@@ -36,6 +39,7 @@ struct conn {
     uint64_t connect_ns;    /* handshake complete, 0 before */
     uint64_t first_byte_ns; /* greeting read, 0 before */
     unsigned syn_retrans;
+    uint64_t giveup_ns;     /* CONN_LATE: when the client gave up */
     int fd;
     enum conn_state state;
     struct conn *next_free;
@@ -50,6 +54,8 @@ struct client {
     unsigned request_bytes;
     bool expect_greeting;
     bool await_close;         /* the built-in server closes first: wait for its FIN */
+    bool watch_late;          /* server.command: after giving up, watch for a late accept */
+    double late_watch_s;
     bool close_reset;
     uint64_t max_in_flight;   /* 0: open loop */
     uint32_t source_first;    /* IPv4 source range, host order */
@@ -94,9 +100,12 @@ struct client {
  * pool size and the timeline's first estimate both follow from it. */
 static double lifetime_s(const struct config *cfg)
 {
-    return (cfg->client.connect_timeout_ms +
-            (cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms : 0)) / 1000.0 +
-           DRAIN_TIMEOUT_S;
+    double greeting = cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms / 1000.0 : 0;
+    /* server.command: the watch for a late accept after giving up */
+    double watch = cfg->ncommand && cfg->client.expect_greeting
+                       ? (greeting < 30.0 ? greeting : 30.0) : 0;
+
+    return cfg->client.connect_timeout_ms / 1000.0 + greeting + watch + DRAIN_TIMEOUT_S;
 }
 
 uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads)
@@ -275,6 +284,38 @@ static void wait_for(struct conn *k, int events, double timeout_s)
     ev_timer_start(c->loop, &k->timer);
 }
 
+/* The end of a watch: what the server did with a connection the client had
+ * given up on, counted where the client gave up. */
+static void late_outcome(struct conn *k, enum outcome o, bool answered)
+{
+    struct client *c = k->c;
+
+    if (o == OUTCOME_ACCEPTED_LATE)
+        histogram_record(&c->tally.late_by_us, (clock_now_ns() - k->giveup_ns) / NS_PER_US);
+    record_conn(c, k, o, OUTCOME_ERR_TIMER, k->giveup_ns, UINT32_MAX);
+    if (!answered) {
+        conn_release(k);
+        return;
+    }
+    /* read the rest of the answer until the server closes: closing with it
+     * unread would send an RST that qbench, not the server, caused */
+    k->state = CONN_DRAIN;
+    wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
+}
+
+static void conn_read(struct conn *k);
+
+/* server.command: give up as a client does (the server sees a FIN), but
+ * keep listening for a while to learn whether the server accepts it late. */
+static void conn_watch_late(struct conn *k)
+{
+    k->giveup_ns = clock_now_ns();
+    shutdown(k->fd, SHUT_WR);
+    k->state = CONN_LATE;
+    wait_for(k, EV_READ, k->c->late_watch_s);
+    conn_read(k);
+}
+
 /* Reads what the server sent; returns to the loop or releases k. */
 static void conn_read(struct conn *k)
 {
@@ -284,6 +325,11 @@ static void conn_read(struct conn *k)
     for (;;) {
         ssize_t n = recv(k->fd, buf, sizeof(buf), 0);
 
+        if (n > 0 && k->state == CONN_LATE) {
+            /* the server took it after all: its answer to a client that left */
+            late_outcome(k, OUTCOME_ACCEPTED_LATE, true);
+            continue;
+        }
         if (n > 0) {
             if (k->state == CONN_GREETING) {
                 uint64_t now = clock_now_ns();
@@ -302,6 +348,11 @@ static void conn_read(struct conn *k)
          * for: closing now is a passive close, so no TIME_WAIT here. */
         if (k->state == CONN_DRAIN)
             conn_release(k);
+        else if (k->state == CONN_LATE)
+            /* an orderly close is the server's application closing what it
+             * accepted; a reset is the kernel's: the listener went away
+             * with it still queued, or it never existed (half-open) */
+            late_outcome(k, n == 0 ? OUTCOME_ACCEPTED_LATE : OUTCOME_NEVER_ACCEPTED, false);
         else
             conn_fail(k, n == 0 ? OUTCOME_ERR_EOF : errno);
         return;
@@ -376,8 +427,14 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
     if (k->state == CONN_GREETING) {
         /* the greeting may have arrived in this very loop iteration */
         conn_read(k);
-        if (k->state == CONN_GREETING)
+        if (k->state == CONN_GREETING && k->c->watch_late)
+            conn_watch_late(k);
+        else if (k->state == CONN_GREETING)
             conn_gave_up(k);
+        return;
+    }
+    if (k->state == CONN_LATE) {
+        late_outcome(k, OUTCOME_NEVER_ACCEPTED, false);
         return;
     }
     conn_fail(k, OUTCOME_ERR_TIMER);
@@ -578,6 +635,13 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     c->request_bytes = cfg->request[0] ? (unsigned)strlen(cfg->request) : cfg->client.request_bytes;
     c->expect_greeting = cfg->client.expect_greeting;
     c->await_close = !cfg->use_target && !cfg->ncommand;
+    /* the user's server: the client watches what it does with a connection
+     * the client gave up on, as long again as the greeting timeout (at most
+     * 30 s) */
+    c->watch_late = cfg->ncommand > 0 && cfg->client.expect_greeting;
+    c->late_watch_s = cfg->client.greeting_timeout_ms / 1000.0;
+    if (c->late_watch_s > 30.0)
+        c->late_watch_s = 30.0;
     c->close_reset = cfg->client.close_reset;
     /* max_in_flight is for the whole run: each thread holds its share */
     c->max_in_flight = (cfg->client.max_in_flight + nstreams - 1) / nstreams;

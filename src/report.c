@@ -141,7 +141,7 @@ json_t *report_run_json(const struct run_data *rd)
                                   report_histogram_json(&t->connect_us), "accept",
                                   report_histogram_json(&t->accept_us), "timeout",
                                   report_histogram_json(&t->timeout_us),
-                                  "accepted_late_by", report_histogram_json(&rd->late_by),
+                                  "accepted_late_by", report_histogram_json(&t->late_by_us),
                                   "connect_by_syn_retransmits",
                                   by_retrans_json(t->connect_by_retrans)));
     json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
@@ -174,6 +174,12 @@ json_t *report_run_json(const struct run_data *rd)
                                       (json_int_t)rd->drain_ms));
         json_object_set_new(run, "kernel_drain",
                             kstats_delta_json(&rd->after, &rd->drain_after));
+        /* the client watched each connection it gave up on: late or never */
+        json_object_set_new(run, "story",
+                            json_pack("{s:b, s:s, s:I}", "joined",
+                                      rd->cfg->client.expect_greeting, "method",
+                                      "client watch after giving up", "drain_ms",
+                                      (json_int_t)rd->drain_ms));
     }
     if (rd->has_server || rd->has_queue)
         json_object_set_new(run, "accept_queue", queue_json(rd));

@@ -31,7 +31,6 @@ struct run_data {
     struct kstats drain_after;   /* ... and after the server side settled */
     uint64_t drain_ms;           /* how long the server kept accepting after the clients */
     bool story_joined;           /* greeting_timeout split by the server's side */
-    struct histogram late_by;    /* accepted_late: accept - give-up, us */
     uint64_t late_unmatched;     /* late accepts no give-up claimed */
     bool has_ext;                /* server.command ran */
     char ext_status[64];         /* "exited 0", "killed by SIGKILL" */

@@ -597,7 +597,7 @@ static int join_story(struct point *pt, struct story_log *log, struct story_gave
     {
         uint64_t late = 0, never = 0;
 
-        if (story_classify(log, *all, total, &late, &never, &rd->late_by) < 0)
+        if (story_classify(log, *all, total, &late, &never, &rd->tally.late_by_us) < 0)
             return errbuf_set(err, errlen, "out of memory joining the connections' stories");
     }
     /* each give-up moves to its class, in the timeline row where it ended */
@@ -692,7 +692,6 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     pt.rd->client_threads = pt.n;
     queue_series_init(&pt.rd->queue);
     queue_series_init(&pt.rd->syn_queue);
-    histogram_init(&pt.rd->late_by);
     if (point_setup(&pt, err, errlen) == 0 && point_run(&pt, params, err, errlen) == 0) {
         *run = point_collect(&pt, err, errlen);
         *interrupted = pt.rd->interrupted;

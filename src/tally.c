@@ -7,6 +7,7 @@ int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_
 {
     memset(t, 0, sizeof(*t));
     histogram_init(&t->connect_us);
+    histogram_init(&t->late_by_us);
     histogram_init(&t->accept_us);
     histogram_init(&t->lag_us);
     histogram_init(&t->timeout_us);
@@ -107,6 +108,7 @@ int tally_merge(struct tally *dst, const struct tally *src)
         dst->retrans_failed[i] += src->retrans_failed[i];
     }
     histogram_merge(&dst->connect_us, &src->connect_us);
+    histogram_merge(&dst->late_by_us, &src->late_by_us);
     histogram_merge(&dst->accept_us, &src->accept_us);
     histogram_merge(&dst->lag_us, &src->lag_us);
     histogram_merge(&dst->timeout_us, &src->timeout_us);

@@ -34,6 +34,7 @@ struct tally {
     uint64_t retrans[OUTCOME_RETRANS_SLOTS]; /* SYN retransmits of completed handshakes */
     uint64_t retrans_failed[OUTCOME_RETRANS_SLOTS]; /* ... of handshakes that failed */
     struct histogram connect_us;           /* due -> handshake complete */
+    struct histogram late_by_us;           /* accepted_late: give-up -> accept */
     struct histogram accept_us;            /* due -> greeting read */
     struct histogram lag_us;               /* due -> connect() called */
     struct histogram timeout_us;           /* due -> gave up (outcome timeout) */

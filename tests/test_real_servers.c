@@ -215,6 +215,45 @@ static void test_a_foreign_listener_is_observed_through_sock_diag(void **state)
     json_decref(doc);
 }
 
+/* Your own server's side of each connection: the client, having given up,
+ * half-closes and watches; a late answer is accepted_late. A Python server
+ * at 20 ms a request behind a backlog of 32, at twice its pace, answers
+ * many connections after their clients stopped waiting. */
+static void test_a_slow_servers_late_accepts_are_seen(void **state)
+{
+    char text[1024], out[256];
+    const char *cfg;
+    json_t *doc;
+    const json_t *run;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(text, sizeof(text),
+             "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1},"
+             " \"server\": {\"command\": [\"python3\", \"{dir}/slow_http.py\", \"{host}\","
+             " \"{port}\", \"{backlog}\"],"
+             "  \"files\": {\"slow_http.py\": \"%s/configs/servers/slow_http.py\"},"
+             "  \"backlog\": 32},"
+             " \"client\": {\"rate\": 100, \"connections\": 150, \"greeting_timeout_ms\": 400,"
+             "  \"connect_timeout_ms\": 3000, \"request\": \"GET / HTTP/1.0\\r\\n\\r\\n\"}}",
+             QBENCH_SOURCE_DIR);
+    cfg = harness_file("py.json", text);
+    snprintf(out, sizeof(out), "%s", harness_path("py-out.json"));
+    if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}) != 0)
+        fail_msg("run failed: %s", harness_stderr());
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    harness_assert_outcomes_add_up(run);
+    assert_true(json_is_true(json_object_get(json_object_get(run, "story"), "joined")));
+    assert_int_equal(harness_int(run, "outcomes.greeting_timeout"), 0);
+    assert_true(harness_int(run, "outcomes.accepted_late") > 0);
+    assert_int_equal(harness_int(run, "latency_us.accepted_late_by.count"),
+                     harness_int(run, "outcomes.accepted_late"));
+    /* qbench read every late answer to the end: no reset of its making */
+    assert_int_equal(harness_kernel(run, "TCPAbortOnClose"), 0);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +263,7 @@ int main(void)
         cmocka_unit_test_teardown(test_no_server_outlives_a_killed_qbench, teardown),
         cmocka_unit_test_teardown(test_a_foreign_listener_is_observed_through_sock_diag,
                                   teardown),
+        cmocka_unit_test_teardown(test_a_slow_servers_late_accepts_are_seen, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
