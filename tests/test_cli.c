@@ -167,7 +167,49 @@ static void test_expect_failure_exits_1_and_is_recorded(void **state)
     e = json_object_get(doc, "expect");
     assert_true(json_is_true(json_object_get(json_object_get(e, "established_ratio_min"), "pass")));
     assert_false(json_is_true(json_object_get(json_object_get(e, "connect_max_us_max"), "pass")));
+    /* the failed bound is named with its value and limit, the passed one is not */
+    assert_non_null(strstr(harness_stderr(), "expect connect_max_us_max failed: connect_max_us"));
+    assert_null(strstr(harness_stderr(), "established_ratio_min failed"));
     json_decref(doc);
+}
+
+/* Every command explains itself, with its defaults. */
+static void test_every_command_has_help(void **state)
+{
+    static const char *const cmds[] = {"run", "validate", "compare", "plot", "export", "merge"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (harness_qbench((const char *[]){cmds[i], "--help", NULL}) != 0)
+            fail_msg("%s --help failed: %s", cmds[i], harness_stderr());
+        assert_non_null(strstr(harness_stdout(), "usage: qbench"));
+    }
+    assert_int_equal(harness_qbench((const char *[]){"compare", "--help", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "(default 0.05)"));
+    assert_int_equal(harness_qbench((const char *[]){"help", "config", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "server.backlog"));
+    assert_non_null(strstr(harness_stdout(), "net.ipv4.tcp_synack_retries"));
+    assert_non_null(strstr(harness_stdout(), "established_ratio"));
+}
+
+/* The summary a person reads: counts with shares, latencies in units, no
+ * JSON braces for a run without a sweep. */
+static void test_summary_is_readable(void **state)
+{
+    char out[256];
+    const char *cfg = harness_file("sum.json", "{\"server\": {\"backlog\": 128},"
+                                               " \"client\": {\"rate\": 500,"
+                                               " \"connections\": 50}}");
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/sum-result.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "attempted 50: established 50 (100.0%)"));
+    assert_non_null(strstr(harness_stdout(), "connect_p50 "));
+    assert_true(strstr(harness_stdout(), " us") || strstr(harness_stdout(), " ms"));
+    assert_null(strstr(harness_stdout(), "{}"));
+    assert_non_null(strstr(harness_stderr(), "1 run point x 1 repeat"));
 }
 
 int main(void)
@@ -179,6 +221,8 @@ int main(void)
         cmocka_unit_test_teardown(test_usage_errors_exit_2, teardown),
         cmocka_unit_test_teardown(test_fast_server_admits_everything_cleanly, teardown),
         cmocka_unit_test_teardown(test_expect_failure_exits_1_and_is_recorded, teardown),
+        cmocka_unit_test_teardown(test_every_command_has_help, teardown),
+        cmocka_unit_test_teardown(test_summary_is_readable, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
