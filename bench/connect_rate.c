@@ -85,6 +85,19 @@ static double kv(const char *text, const char *key)
     return p ? atof(p + strlen(pat)) : -1;
 }
 
+/* A measurement from the key=value lines yardstick and minimal print. */
+static void from_kv(const char *out, struct measure *m)
+{
+    m->rate = kv(out, "rate");
+    m->connections = kv(out, "connections");
+    m->failed = kv(out, "failed");
+    m->cpu_us = kv(out, "cpu_us");
+    m->maxrss_kb = (long)kv(out, "maxrss_kb");
+    m->p50_us = kv(out, "connect_p50_us");
+    m->p99_us = kv(out, "connect_p99_us");
+    m->lag_p99_us = -1;
+}
+
 static int yardstick(const char *mode, const char *value, long clients, double seconds,
                      struct measure *m)
 {
@@ -97,14 +110,7 @@ static int yardstick(const char *mode, const char *value, long clients, double s
     snprintf(nclients, sizeof(nclients), "%ld", clients);
     if (run(argv, &ru, out, sizeof(out)) < 0)
         return -1;
-    m->rate = kv(out, "rate");
-    m->connections = kv(out, "connections");
-    m->failed = kv(out, "failed");
-    m->cpu_us = kv(out, "cpu_us");
-    m->maxrss_kb = (long)kv(out, "maxrss_kb");
-    m->p50_us = kv(out, "connect_p50_us");
-    m->p99_us = kv(out, "connect_p99_us");
-    m->lag_p99_us = -1;
+    from_kv(out, m);
     return 0;
 }
 
@@ -120,11 +126,7 @@ static int minimal(long threads, double seconds, long inflight, struct measure *
     snprintf(nin, sizeof(nin), "%ld", inflight < 1 ? 1 : inflight);
     if (run(argv, &ru, out, sizeof(out)) < 0)
         return -1;
-    m->rate = kv(out, "rate");
-    m->connections = kv(out, "connections");
-    m->failed = kv(out, "failed");
-    m->cpu_us = kv(out, "cpu_us");
-    m->maxrss_kb = (long)kv(out, "maxrss_kb");
+    from_kv(out, m);
     return 0;
 }
 
