@@ -184,6 +184,7 @@ static int child_main(void *arg)
      * its own PID namespace getppid() is 0, so whether qbench died before
      * this line is asked of a pipe only qbench holds open. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(s->alive[1]); /* only qbench's copy of the write end may keep it open */
     if (poll(&pf, 1, 0) != 0)
         _exit(127);
     sigemptyset(&none);
