@@ -108,8 +108,9 @@ static void warn(struct report *r, const char *fmt, ...)
     if (r->nwarn == MAX_WARNINGS)
         return;
     va_start(ap, fmt);
-    vsnprintf(r->warnings[r->nwarn++], sizeof(r->warnings[0]), fmt, ap);
+    vsnprintf(r->warnings[r->nwarn], sizeof(r->warnings[0]), fmt, ap);
     va_end(ap);
+    errbuf_printable(r->warnings[r->nwarn++]);
 }
 
 /* Settings that may differ between the files without making them other

@@ -620,9 +620,6 @@ static int store_files(struct vctx *v, const struct key *k, const json_t *j, str
     json_object_foreach((json_t *)j, name, val) {
         struct config_file *f = &cfg->files[cfg->nfiles];
         const char *tp;
-        char *text;
-        FILE *in;
-        long n;
 
         snprintf(path, sizeof(path), "%s.%s", k->path, name);
         if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
@@ -638,26 +635,8 @@ static int store_files(struct vctx *v, const struct key *k, const json_t *j, str
         snprintf(f->name, sizeof(f->name), "%s", name);
         /* read now: a missing template or an unknown placeholder is the
          * config's fault, found before anything runs */
-        in = fopen(f->path, "r");
-        if (!in)
-            return bad(v, path, "%s: %s", f->path, strerror(errno));
-        text = NULL;
-        if (fseek(in, 0, SEEK_END) == 0 && (n = ftell(in)) >= 0 && n <= 1 << 20 &&
-            fseek(in, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1)) &&
-            fread(text, 1, (size_t)n, in) == (size_t)n) {
-            text[n] = '\0';
-        } else {
-            free(text);
-            text = NULL;
-        }
-        fclose(in);
-        if (!text)
-            return bad(v, path, "%s: unreadable, or over 1 MB", f->path);
-        if (extserver_check_template(text, why, sizeof(why)) < 0) {
-            free(text);
-            return bad(v, path, "%s: %s", f->path, why);
-        }
-        free(text);
+        if (extserver_check_file(f->path, why, sizeof(why)) < 0)
+            return bad(v, path, "%s", why);
         cfg->nfiles++;
     }
     return 0;

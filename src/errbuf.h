@@ -13,4 +13,10 @@
 int errbuf_set(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Makes s safe for a terminal in place: control characters (an escape
+ * sequence from a hostile file, say) become '?'; line breaks stay, since a
+ * message may list several errors a line each. errbuf_set applies it to
+ * every message, since they quote names and values from files. */
+void errbuf_printable(char *s);
+
 #endif

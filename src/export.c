@@ -27,9 +27,12 @@ static void field(FILE *out, const char *s)
     if (strchr("=+-@", s[0]) && s[0] && !(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
         fputc('\'', out);
     for (; *s; s++) {
+        /* CSV often goes to a terminal: no control character from the file */
+        bool control = ((unsigned char)*s < 0x20 && *s != '\r' && *s != '\n') || *s == 0x7f;
+
         if (*s == '"')
             fputc('"', out);
-        fputc(*s, out);
+        fputc(control ? '?' : *s, out);
     }
     if (quote)
         fputc('"', out);

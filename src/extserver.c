@@ -118,24 +118,36 @@ static char *read_all(const char *path, char *err, size_t errlen)
     long n;
 
     if (!f) {
-        errbuf_set(err, errlen, "server.files: %s: %s", path, strerror(errno));
+        errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || n > 1 << 20 ||
         fseek(f, 0, SEEK_SET) < 0 || !(buf = malloc((size_t)n + 1))) {
         fclose(f);
-        errbuf_set(err, errlen, "server.files: %s: unreadable or over 1 MB", path);
+        errbuf_set(err, errlen, "%s: unreadable, or over 1 MB", path);
         return NULL;
     }
     if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
         fclose(f);
         free(buf);
-        errbuf_set(err, errlen, "server.files: %s: short read", path);
+        errbuf_set(err, errlen, "%s: short read", path);
         return NULL;
     }
     buf[n] = '\0';
     fclose(f);
     return buf;
+}
+
+int extserver_check_file(const char *path, char *err, size_t errlen)
+{
+    char *text = read_all(path, err, errlen), why[ERRBUF_LEN];
+    int rc;
+
+    if (!text)
+        return -1;
+    rc = extserver_check_template(text, why, sizeof(why));
+    free(text);
+    return rc < 0 ? errbuf_set(err, errlen, "%s: %s", path, why) : 0;
 }
 
 static int write_files(const struct config *cfg, const struct placeholders *p, char *err,
@@ -144,26 +156,21 @@ static int write_files(const struct config *cfg, const struct placeholders *p, c
     for (size_t i = 0; i < cfg->nfiles; i++) {
         char *tmpl = read_all(cfg->files[i].path, err, errlen), *out, path[PATH_MAX];
         size_t cap;
-        struct safefile sf;
         int rc;
 
-        if (!tmpl)
-            return -1;
+        if (!tmpl) {
+            char cause[ERRBUF_LEN];
+
+            snprintf(cause, sizeof(cause), "%s", err);
+            return errbuf_set(err, errlen, "server.files: %s", cause);
+        }
         cap = strlen(tmpl) * 2 + 4096;
         out = malloc(cap);
         rc = out ? expand(tmpl, p, out, cap, err, errlen) : errbuf_set(err, errlen, "no memory");
         free(tmpl);
         snprintf(path, sizeof(path), "%s/%s", p->dir, cfg->files[i].name);
-        if (rc == 0 && safefile_open(&sf, path, err, errlen) == 0) {
-            if (safefile_write(&sf, out, strlen(out), err, errlen) < 0) {
-                safefile_abort(&sf);
-                rc = -1;
-            } else {
-                rc = safefile_commit(&sf, err, errlen);
-            }
-        } else {
-            rc = -1;
-        }
+        if (rc == 0)
+            rc = safefile_put(path, out, strlen(out), err, errlen);
         free(out);
         if (rc < 0)
             return -1;
@@ -230,7 +237,7 @@ static void log_tail(const struct extserver *s, char *out, size_t len)
         return;
     buf[n] = '\0';
     for (ssize_t i = 0; i < n; i++)
-        if ((unsigned char)buf[i] < 0x20)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
             buf[i] = buf[i] == '\n' ? '|' : ' ';
     snprintf(out, len, "%s", buf);
 }

@@ -35,6 +35,9 @@ int extserver_expand(const char *tmpl, const struct placeholders *p, char *out, 
 /* Whether tmpl uses only known placeholders (validation). */
 int extserver_check_template(const char *tmpl, char *err, size_t errlen);
 
+/* The same for the template file at path (readable, at most 1 MB). */
+int extserver_check_file(const char *path, char *err, size_t errlen);
+
 struct extserver;
 
 /* Writes the files, starts the command, waits until it listens on port

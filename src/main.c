@@ -559,7 +559,6 @@ static int cmd_export(int argc, char **argv)
         }
     } else {
         const char *inputs[] = {argv[optind]};
-        struct safefile sf;
         char *text = NULL;
         size_t len = 0;
         FILE *mem = open_memstream(&text, &len);
@@ -574,15 +573,9 @@ static int cmd_export(int argc, char **argv)
         if (rc == EXIT_OK && safefile_check(out, inputs, 1, &env, err, sizeof(err)) < 0) {
             fprintf(stderr, "qbench export: -o: %s\n", err);
             rc = env ? EXIT_ENV : EXIT_USAGE;
-        } else if (rc == EXIT_OK) {
-            if (safefile_open(&sf, out, err, sizeof(err)) < 0 ||
-                safefile_write(&sf, text, len, err, sizeof(err)) < 0 ||
-                safefile_commit(&sf, err, sizeof(err)) < 0) {
-                if (sf.fd >= 0)
-                    safefile_abort(&sf);
-                fprintf(stderr, "qbench export: %s\n", err);
-                rc = EXIT_ENV;
-            }
+        } else if (rc == EXIT_OK && safefile_put(out, text, len, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench export: %s\n", err);
+            rc = EXIT_ENV;
         }
         free(text);
     }

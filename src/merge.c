@@ -7,6 +7,7 @@
 #include "errbuf.h"
 #include "histjson.h"
 #include "metric.h"
+#include "stats.h"
 
 /* dst[key] += src[key] for every integer member (objects of counts). */
 static void sum_counts(json_t *dst, const json_t *src)
@@ -234,13 +235,6 @@ fail:
     return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 json_t *merge_spread(json_t *const *runs, size_t n)
 {
     size_t nm;
@@ -266,12 +260,18 @@ json_t *merge_spread(json_t *const *runs, size_t n)
             json_decref(values);
             continue;
         }
-        qsort(v, have, sizeof(*v), cmp_double);
-        json_object_set_new(out, all[k].name,
-                            json_pack("{s:f, s:f, s:f, s:o}", "median",
-                                      have % 2 ? v[have / 2]
-                                               : (v[have / 2 - 1] + v[have / 2]) / 2.0,
-                                      "min", v[0], "max", v[have - 1], "values", values));
+        {
+            double lo = v[0], hi = v[0];
+
+            for (size_t i = 1; i < have; i++) {
+                lo = v[i] < lo ? v[i] : lo;
+                hi = v[i] > hi ? v[i] : hi;
+            }
+            json_object_set_new(out, all[k].name,
+                                json_pack("{s:f, s:f, s:f, s:o}", "median",
+                                          stats_median(v, have), "min", lo, "max", hi,
+                                          "values", values));
+        }
     }
     free(v);
     return out;

@@ -10,11 +10,6 @@
 #include "histjson.h"
 #include "results.h"
 
-json_t *report_histogram_json(const struct histogram *h)
-{
-    return histogram_to_json(h);
-}
-
 /* "0", "1" ... and "15+" for the last slot. */
 static const char *retrans_key(int slot, char *buf, size_t len)
 {
@@ -41,7 +36,7 @@ static json_t *by_retrans_json(const struct histogram *h)
 
     for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
         if (h[i].count)
-            json_object_set_new(o, retrans_key(i, key, sizeof(key)), report_histogram_json(&h[i]));
+            json_object_set_new(o, retrans_key(i, key, sizeof(key)), histogram_to_json(&h[i]));
     return o;
 }
 
@@ -138,10 +133,10 @@ json_t *report_run_json(const struct run_data *rd)
     json_object_set_new(run, "outcomes", outcomes_json(t));
     json_object_set_new(run, "latency_us",
                         json_pack("{s:o, s:o, s:o, s:o, s:o}", "connect",
-                                  report_histogram_json(&t->connect_us), "accept",
-                                  report_histogram_json(&t->accept_us), "timeout",
-                                  report_histogram_json(&t->timeout_us),
-                                  "accepted_late_by", report_histogram_json(&t->late_by_us),
+                                  histogram_to_json(&t->connect_us), "accept",
+                                  histogram_to_json(&t->accept_us), "timeout",
+                                  histogram_to_json(&t->timeout_us),
+                                  "accepted_late_by", histogram_to_json(&t->late_by_us),
                                   "connect_by_syn_retransmits",
                                   by_retrans_json(t->connect_by_retrans)));
     json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));

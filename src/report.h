@@ -52,9 +52,6 @@ struct run_data {
 /* One entry of runs[]. */
 json_t *report_run_json(const struct run_data *rd);
 
-/* {count, min, mean, p50, p90, p99, p999, max} */
-json_t *report_histogram_json(const struct histogram *h);
-
 /* The whole document around runs (stolen) and expect (stolen, may be NULL). */
 json_t *report_document(const json_t *effective_config, json_t *runs, json_t *expect,
                         const char *started_at, bool interrupted);

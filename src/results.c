@@ -10,21 +10,16 @@
 
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
 {
-    struct safefile sf;
-    char *text;
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    size_t len;
     int rc;
 
-    text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (!text)
         return errbuf_set(err, errlen, "cannot write results: out of memory");
-    rc = safefile_open(&sf, path, err, errlen);
-    if (rc == 0 && (safefile_write(&sf, text, strlen(text), err, errlen) < 0 ||
-                    safefile_write(&sf, "\n", 1, err, errlen) < 0)) {
-        safefile_abort(&sf);
-        rc = -1;
-    } else if (rc == 0) {
-        rc = safefile_commit(&sf, err, errlen);
-    }
+    /* the document and its final newline, in one piece */
+    len = strlen(text);
+    text[len] = '\n';
+    rc = safefile_put(path, text, len + 1, err, errlen);
     free(text);
     if (rc < 0) {
         char cause[ERRBUF_LEN];
@@ -93,4 +88,6 @@ void results_params_text(const json_t *params, char *buf, size_t len)
                                      v ? v : "?");
         free(v);
     }
+    /* keys come from the file as they are: nothing of them reaches a terminal raw */
+    errbuf_printable(buf);
 }

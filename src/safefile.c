@@ -299,3 +299,16 @@ int safefile_commit(struct safefile *sf, char *err, size_t errlen)
     sf->tmp[0] = '\0';
     return rc;
 }
+
+int safefile_put(const char *path, const void *buf, size_t len, char *err, size_t errlen)
+{
+    struct safefile sf;
+
+    if (safefile_open(&sf, path, err, errlen) < 0)
+        return -1;
+    if (safefile_write(&sf, buf, len, err, errlen) < 0) {
+        safefile_abort(&sf);
+        return -1;
+    }
+    return safefile_commit(&sf, err, errlen);
+}

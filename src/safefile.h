@@ -48,6 +48,10 @@ int safefile_commit(struct safefile *sf, char *err, size_t errlen);
 /* Closes and removes the temporary file; the target is untouched. */
 void safefile_abort(struct safefile *sf);
 
+/* The whole file at once: open, write all of buf, commit (abort on any
+ * failure, so path is untouched). */
+int safefile_put(const char *path, const void *buf, size_t len, char *err, size_t errlen);
+
 /* write(2) until all of buf is written; -1 with errno on failure. */
 int safefile_write_all(int fd, const void *buf, size_t len);
 

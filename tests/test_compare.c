@@ -246,6 +246,13 @@ static void test_other_experiments_are_refused(void **state)
     assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_BAD_INPUT);
     assert_non_null(strstr(out, "interrupted"));
     free(out);
+    /* names from files reach the terminal without their escape sequences */
+    json_object_set_new(c, "interrupted", json_false());
+    json_object_set_new(c, "name", json_string("evil\x1b[2Jname"));
+    assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_BAD_INPUT);
+    assert_null(strchr(out, '\x1b'));
+    assert_non_null(strstr(out, "evil?[2Jname"));
+    free(out);
     json_decref(b);
     json_decref(c);
 }

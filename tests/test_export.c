@@ -50,13 +50,15 @@ static void test_one_row_per_point_with_stable_columns(void **state)
 static void test_hostile_cells_are_quoted_and_defused(void **state)
 {
     struct fake_run runs[] = {{"{\"client.close\": \"=cmd|' /C calc'!A0\"}", 1, 0, 0, 0, 1, 1, 1, 1},
-                              {"{\"client.close\": \"a,\\\"b\\\"\"}", 1, 0, 0, 0, 1, 1, 1, 1}};
-    json_t *doc = fake_doc(runs, 2);
+                              {"{\"client.close\": \"a,\\\"b\\\"\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+                              {"{\"client.close\": \"x\\u001b[2Jy\"}", 1, 0, 0, 0, 1, 1, 1, 1}};
+    json_t *doc = fake_doc(runs, 3);
     char *csv;
 
     (void)state;
     csv = csv_of(doc);
     assert_non_null(strstr(csv, "\n1,0,'=cmd|' /C calc'!A0,"));
+    assert_non_null(strstr(csv, "\n3,0,x?[2Jy,"));
     assert_non_null(strstr(csv, "\n2,0,\"a,\"\"b\"\"\","));
     free(csv);
     json_decref(doc);
