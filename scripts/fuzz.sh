@@ -12,7 +12,16 @@ trap 'rm -rf "$work"' EXIT
 for t in config results plot; do
     mkdir -p "$work/$t"
     echo "fuzz_$t: $seconds s"
-    ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$seconds" \
+    if ! ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$seconds" \
         -max_len=16384 -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$t-" "$work/$t" \
-        "tests/fuzz/corpus/$t" 2>&1 | tail -n 12
+        "tests/fuzz/corpus/$t" >"$work/$t.log" 2>&1; then
+        # The finding (an oracle's message, a sanitizer report) comes
+        # before the stack trace; show it and the input that caused it.
+        grep -v -E '^(#[0-9]+|INFO:|    #)' "$work/$t.log" | head -n 80
+        for f in build-fuzz/crash-$t-*; do
+            [ -f "$f" ] && { echo "== input $f (base64)"; base64 "$f" | head -n 40; }
+        done
+        exit 1
+    fi
+    tail -n 12 "$work/$t.log"
 done

@@ -88,7 +88,11 @@ static inline const char *gpcheck(const char *script)
                 snprintf(msg, sizeof(msg), "line %u: unterminated string", line);
                 return msg;
             }
-            if (len > 7 && strstr(p, " << EOD") && (size_t)(strstr(p, " << EOD") - p) < len)
+            /* gnuplot starts a datablock only on a line that is a block
+             * name and "<< EOD"; the same characters inside a quoted
+             * string (a title, say) are text. */
+            if (p[0] == '$' && len > 7 && strncmp(p + len - 7, " << EOD", 7) == 0 &&
+                !memchr(p, '\'', len) && !memchr(p, '"', len))
                 in_block = true;
         }
         p = end ? end + 1 : p + len;

@@ -208,6 +208,7 @@ static const char *const hostile[] = {
     "line\nbreak\rreturn\x1b[31m",
     "\\`\\'",
     "EOD",
+    "x << EOD",
     "'; system('id'); '",
 };
 
