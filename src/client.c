@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <ev.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "deadline.h"
 #include "errbuf.h"
 #include "kstats.h"
 #include "outcome.h"
@@ -28,11 +30,12 @@
 /* CONN_LATE: the greeting did not come in time and the client has given up
  * (half-closed: the server sees its FIN), but still listens, to learn
  * whether the server takes the connection late (server.command). */
-enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN, CONN_LATE };
+enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN, CONN_LATE,
+                  CONN_STATES };
 
 struct conn {
     ev_io io;
-    ev_timer timer;
+    struct deadline_node wait; /* in the list of its state's phase */
     struct client *c;
     uint64_t due_ns;
     uint64_t start_ns;      /* connect() called */
@@ -43,6 +46,14 @@ struct conn {
     int fd;
     enum conn_state state;
     struct conn *next_free;
+};
+
+/* A connection's every wait in one state is equally long: one FIFO list
+ * and one timer per state, instead of a timer per connection (deadline.h). */
+struct phase {
+    ev_timer timer;
+    struct deadline_list waits;
+    struct client *c;
 };
 
 struct client {
@@ -73,6 +84,7 @@ struct client {
     atomic_bool interrupt;
     struct schedule sched;
 
+    struct phase phase[CONN_STATES];
     struct conn *pool;
     uint64_t pool_size;
     struct conn *free_list;
@@ -141,7 +153,7 @@ static void conn_release(struct conn *k)
     struct client *c = k->c;
 
     ev_io_stop(c->loop, &k->io);
-    ev_timer_stop(c->loop, &k->timer);
+    deadline_leave(&k->wait);
     if (k->fd >= 0) {
         if (c->close_reset && k->state != CONN_CONNECTING) {
             struct linger lg = {1, 0};
@@ -269,19 +281,35 @@ static void conn_gave_up(struct conn *k)
     conn_release(k);
 }
 
-static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents);
-static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents);
+/* Arms a phase's timer for its earliest deadline, or stops it. */
+static void phase_arm(struct phase *p, uint64_t now)
+{
+    uint64_t at;
 
-static void wait_for(struct conn *k, int events, double timeout_s)
+    ev_timer_stop(p->c->loop, &p->timer);
+    if (!deadline_next(&p->waits, &at))
+        return;
+    ev_timer_set(&p->timer, at > now ? (double)(at - now) / 1e9 : 0., 0.);
+    ev_timer_start(p->c->loop, &p->timer);
+}
+
+/* k waits in state for events, until the state's timeout. The poll set is
+ * touched only when the events change. */
+static void wait_in(struct conn *k, enum conn_state state, int events)
 {
     struct client *c = k->c;
+    struct phase *p = &c->phase[state];
 
-    ev_io_stop(c->loop, &k->io);
-    ev_io_set(&k->io, k->fd, events);
-    ev_io_start(c->loop, &k->io);
-    ev_timer_stop(c->loop, &k->timer);
-    ev_timer_set(&k->timer, timeout_s, 0.);
-    ev_timer_start(c->loop, &k->timer);
+    k->state = state;
+    if (!ev_is_active(&k->io) || (k->io.events & (EV_READ | EV_WRITE)) != events) {
+        ev_io_stop(c->loop, &k->io);
+        ev_io_set(&k->io, k->fd, events);
+        ev_io_start(c->loop, &k->io);
+    }
+    /* A timer already running fires no later than this deadline: it is an
+     * earlier wait's, and it re-arms itself for the head when it fires. */
+    if (deadline_enter(&p->waits, &k->wait, clock_now_ns()) && !ev_is_active(&p->timer))
+        phase_arm(p, k->wait.at_ns - p->waits.timeout_ns);
 }
 
 /* The end of a watch: what the server did with a connection the client had
@@ -299,8 +327,7 @@ static void late_outcome(struct conn *k, enum outcome o, bool answered)
     }
     /* read the rest of the answer until the server closes: closing with it
      * unread would send an RST that qbench, not the server, caused */
-    k->state = CONN_DRAIN;
-    wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
+    wait_in(k, CONN_DRAIN, EV_READ);
 }
 
 static void conn_read(struct conn *k);
@@ -311,8 +338,7 @@ static void conn_watch_late(struct conn *k)
 {
     k->giveup_ns = clock_now_ns();
     shutdown(k->fd, SHUT_WR);
-    k->state = CONN_LATE;
-    wait_for(k, EV_READ, k->c->late_watch_s);
+    wait_in(k, CONN_LATE, EV_READ);
     conn_read(k);
 }
 
@@ -337,8 +363,7 @@ static void conn_read(struct conn *k)
                 histogram_record(&c->tally.accept_us, (now - k->due_ns) / NS_PER_US);
                 k->first_byte_ns = now;
                 record_conn(c, k, OUTCOME_ESTABLISHED, 0, now, UINT32_MAX);
-                k->state = CONN_DRAIN;
-                wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
+                wait_in(k, CONN_DRAIN, EV_READ);
             }
             continue;
         }
@@ -359,13 +384,12 @@ static void conn_read(struct conn *k)
     }
 }
 
-static void conn_handshake_done(struct conn *k)
+/* retrans: the SYNs the handshake took beyond the first. */
+static void conn_handshake_done(struct conn *k, unsigned retrans)
 {
     struct client *c = k->c;
     uint64_t now = clock_now_ns();
-    unsigned retrans = 0;
 
-    kstats_socket_retrans(k->fd, &retrans);
     tally_handshake(&c->tally, (now - k->due_ns) / NS_PER_US, retrans);
     k->connect_ns = now;
     k->syn_retrans = retrans;
@@ -383,43 +407,54 @@ static void conn_handshake_done(struct conn *k)
             return;
         }
         /* a passive close leaves no TIME_WAIT on the client's ports */
-        k->state = CONN_DRAIN;
-        wait_for(k, EV_READ, DRAIN_TIMEOUT_S);
+        wait_in(k, CONN_DRAIN, EV_READ);
         conn_read(k);
         return;
     }
-    wait_for(k, EV_READ, c->greeting_timeout_s);
+    wait_in(k, CONN_GREETING, EV_READ);
     /* The greeting is often there already (loopback completes the whole
      * exchange inside connect()): save a trip through the loop. */
     conn_read(k);
 }
 
-static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents)
+/* The handshake of a connecting socket has ended, one way or the other:
+ * one TCP_INFO read tells which and how many SYNs it took; only a failed
+ * one needs SO_ERROR for its cause. */
+static void conn_connected(struct conn *k)
 {
-    struct conn *k = (struct conn *)w;
+    unsigned retrans = 0, state = TCP_SYN_SENT;
     int soerr = 0;
     socklen_t len = sizeof(soerr);
 
-    (void)loop;
-    (void)revents;
-    if (k->state != CONN_CONNECTING) {
-        conn_read(k);
+    if (kstats_socket_state(k->fd, &retrans, &state) == 0 &&
+        (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT)) {
+        conn_handshake_done(k, retrans);
         return;
     }
     if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
         soerr = errno;
     if (soerr)
         conn_fail(k, soerr);
-    else
-        conn_handshake_done(k);
+    else if (state != TCP_SYN_SENT)
+        conn_handshake_done(k, retrans);
+    /* else still connecting (a spurious wake-up): keep waiting */
 }
 
-static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents)
 {
-    struct conn *k = (struct conn *)((char *)w - offsetof(struct conn, timer));
+    struct conn *k = (struct conn *)w;
 
     (void)loop;
     (void)revents;
+    if (k->state != CONN_CONNECTING)
+        conn_read(k);
+    else
+        conn_connected(k);
+}
+
+/* k's wait in its state has timed out. */
+static void conn_timeout(struct conn *k)
+{
     if (k->state == CONN_DRAIN) {
         conn_release(k);
         return;
@@ -438,6 +473,21 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     conn_fail(k, OUTCOME_ERR_TIMER);
+}
+
+static void on_phase_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct phase *p = (struct phase *)w;
+    uint64_t now = clock_now_ns();
+    struct deadline_node *n;
+
+    (void)loop;
+    (void)revents;
+    /* a connection re-entering a list does so at now + its timeout, so
+     * this ends */
+    while ((n = deadline_expired(&p->waits, now)) != NULL)
+        conn_timeout((struct conn *)((char *)n - offsetof(struct conn, wait)));
+    phase_arm(p, now);
 }
 
 /* Spreads connections over a loopback source range. IP_BIND_ADDRESS_NO_PORT
@@ -491,9 +541,19 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     k->state = CONN_CONNECTING;
     rc = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);
     if (rc == 0) {
-        conn_handshake_done(k);
+        unsigned retrans = 0;
+
+        kstats_socket_retrans(fd, &retrans);
+        conn_handshake_done(k, retrans);
     } else if (errno == EINPROGRESS) {
-        wait_for(k, EV_WRITE, c->connect_timeout_s);
+        /* On loopback the whole handshake usually completes inside
+         * connect() (the SYN-ACK is processed before it returns), though
+         * it still says EINPROGRESS: asking saves the poll set a socket
+         * and the loop a round. */
+        k->state = CONN_CONNECTING;
+        conn_connected(k);
+        if (k->state == CONN_CONNECTING)
+            wait_in(k, CONN_CONNECTING, EV_WRITE);
     } else {
         conn_fail(k, errno);
     }
@@ -664,7 +724,6 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
         k->c = c;
         k->fd = -1;
         ev_io_init(&k->io, on_conn_event, -1, EV_WRITE);
-        ev_timer_init(&k->timer, on_conn_timer, 0., 0.);
         k->next_free = c->free_list;
         c->free_list = k;
     }
@@ -693,6 +752,17 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     ev_async_init(&c->wake, on_wake);
     ev_async_start(c->loop, &c->wake);
     ev_timer_init(&c->grace, on_grace_over, GRACE_S, 0.);
+    {
+        const double timeout_s[CONN_STATES] = {
+            [CONN_CONNECTING] = c->connect_timeout_s, [CONN_GREETING] = c->greeting_timeout_s,
+            [CONN_DRAIN] = DRAIN_TIMEOUT_S, [CONN_LATE] = c->late_watch_s};
+
+        for (int i = 0; i < CONN_STATES; i++) {
+            c->phase[i].c = c;
+            deadline_list_init(&c->phase[i].waits, (uint64_t)(timeout_s[i] * 1e9));
+            ev_timer_init(&c->phase[i].timer, on_phase_timer, 0., 0.);
+        }
+    }
     return c;
 
 fail:
