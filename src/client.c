@@ -408,13 +408,12 @@ static void conn_handshake_done(struct conn *k, unsigned retrans)
         }
         /* a passive close leaves no TIME_WAIT on the client's ports */
         wait_in(k, CONN_DRAIN, EV_READ);
-        conn_read(k);
         return;
     }
+    /* No read yet: the server has still to accept, which takes a trip
+     * through its own loop; a read now is an EAGAIN per connection, and
+     * the level-triggered poll reports what is already there anyway. */
     wait_in(k, CONN_GREETING, EV_READ);
-    /* The greeting is often there already (loopback completes the whole
-     * exchange inside connect()): save a trip through the loop. */
-    conn_read(k);
 }
 
 /* The handshake of a connecting socket has ended, one way or the other:

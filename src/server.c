@@ -149,12 +149,17 @@ static void serve(struct sthread *t, int fd, const struct sockaddr *peer)
         close(fd);
         return;
     }
-    if (s->greeting && send(fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
-        t->stats.greeting_failed++;
     if (s->request_bytes == 0 && !s->hold_until_eof) {
+        /* MSG_MORE holds the greeting back until close() adds the FIN to
+         * it: one segment instead of two, and the client reads the greeting
+         * and the end in one wake-up */
+        if (s->greeting && send(fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE) != 1)
+            t->stats.greeting_failed++;
         close(fd);
         return;
     }
+    if (s->greeting && send(fd, "Q", 1, MSG_NOSIGNAL | MSG_DONTWAIT) != 1)
+        t->stats.greeting_failed++;
     c = sconn_get(t);
     if (!c) {
         close(fd);
