@@ -300,8 +300,15 @@ int main(int argc, char **argv)
                    modes[i].rate, modes[i].rate / best, zero(modes[i].out_rsts),
                    zero(modes[i].estab_resets), zero(modes[i].abort_on_data),
                    zero(modes[i].tw_recycled));
+        double graceful = modes[0].rate > modes[2].rate ? modes[0].rate : modes[2].rate;
+        double slowest = best;
+
+        for (int i = 0; i < 4; i++)
+            slowest = modes[i].rate < slowest ? modes[i].rate : slowest;
         printf("  no-greeting graceful / greeting graceful: %.2f; fastest / yardstick: %.2f\n",
                modes[2].rate / modes[0].rate, best / ym->rate);
+        printf("  slowest mode / fastest graceful mode: %.2f (a cliff is below 0.80)\n",
+               slowest / graceful);
     }
     printf("\nthe kernel's best, the independent way (bench/minimal: %ld threads, each its own "
            "listener\nand clients, RST both ends, sources over 127.0.0.0/8)\n", ncpu);
@@ -309,8 +316,8 @@ int main(int argc, char **argv)
            mn.cpu_us / mn.connections);
     printf("  qbench no greeting, reset, 64 sources %11.0f  cpu us/conn %.1f\n", qfast.rate,
            qfast.cpu_us / qfast.connections);
-    printf("  ratio qbench fastest / minimal: %.3f\n",
-           (qfast.rate > modes[3].rate ? qfast.rate : modes[3].rate) / mn.rate);
+    printf("  ratio qbench fastest / minimal: %.3f with 64 sources (the same shape), %.3f with "
+           "one\n", qfast.rate / mn.rate, modes[3].rate / mn.rate);
     printf("\nconnect latency at %g connects/s (from each connect's due time)\n", low_rate);
     printf("  %-10s %10s %10s\n", "program", "p50 us", "p99 us");
     printf("  %-10s %10.0f %10.0f\n", "yardstick", yl.p50_us, yl.p99_us);
