@@ -68,6 +68,7 @@ struct client {
     bool watch_late;          /* server.command: after giving up, watch for a late accept */
     double late_watch_s;
     bool close_reset;
+    bool half_close;          /* graceful: FIN first, the server would wait forever */
     uint64_t max_in_flight;   /* 0: open loop */
     uint32_t source_first;    /* IPv4 source range, host order */
     uint32_t source_count;
@@ -332,6 +333,20 @@ static void late_outcome(struct conn *k, enum outcome o, bool answered)
 
 static void conn_read(struct conn *k);
 
+/* The client is done with k and closes gracefully: whatever the server
+ * still sends is read until it closes (closing with an answer on the way
+ * would draw an RST from the client's kernel, EstabResets and
+ * TCPAbortOnData that qbench, not the server, caused), then the client
+ * closes, a passive close that leaves no TIME_WAIT on its ports. A server
+ * other than the built-in one that was asked nothing (no request) has no
+ * reason to close: it is told the client is done (half_close). */
+static void conn_drain(struct conn *k)
+{
+    if (k->c->half_close)
+        shutdown(k->fd, SHUT_WR);
+    wait_in(k, CONN_DRAIN, EV_READ);
+}
+
 /* server.command: give up as a client does (the server sees a FIN), but
  * keep listening for a while to learn whether the server accepts it late. */
 static void conn_watch_late(struct conn *k)
@@ -363,7 +378,11 @@ static void conn_read(struct conn *k)
                 histogram_record(&c->tally.accept_us, (now - k->due_ns) / NS_PER_US);
                 k->first_byte_ns = now;
                 record_conn(c, k, OUTCOME_ESTABLISHED, 0, now, UINT32_MAX);
-                wait_in(k, CONN_DRAIN, EV_READ);
+                if (c->close_reset) {
+                    conn_release(k);
+                    return;
+                }
+                conn_drain(k);
             }
             continue;
         }
@@ -402,12 +421,11 @@ static void conn_handshake_done(struct conn *k, unsigned retrans)
     }
     if (!c->expect_greeting) {
         record_conn(c, k, OUTCOME_ESTABLISHED, 0, now, UINT32_MAX);
-        if (!c->await_close || c->close_reset) {
+        if (c->close_reset) {
             conn_release(k);
             return;
         }
-        /* a passive close leaves no TIME_WAIT on the client's ports */
-        wait_in(k, CONN_DRAIN, EV_READ);
+        conn_drain(k);
         return;
     }
     /* No read yet: the server has still to accept, which takes a trip
@@ -702,6 +720,7 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     if (c->late_watch_s > 30.0)
         c->late_watch_s = 30.0;
     c->close_reset = cfg->client.close_reset;
+    c->half_close = config_client_closes_first(cfg);
     /* max_in_flight is for the whole run: each thread holds its share */
     c->max_in_flight = (cfg->client.max_in_flight + nstreams - 1) / nstreams;
     c->source_first = cs->source_first;

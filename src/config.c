@@ -277,6 +277,12 @@ static const struct sysctl_row *sysctl_row(const char *name)
     return NULL;
 }
 
+bool config_client_closes_first(const struct config *cfg)
+{
+    return (cfg->use_target || cfg->ncommand) && !cfg->client.close_reset &&
+           !cfg->request[0] && cfg->client.request_bytes == 0;
+}
+
 bool config_sysctl_is_per_netns(const char *name)
 {
     return sysctl_row(name) != NULL;
@@ -1092,6 +1098,16 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
         !cfg->server.greeting)
         return bad(v, "client.expect_greeting", "true, but server.greeting is false: every "
                                                 "connection would end in greeting_timeout");
+    /* A client that closes first leaves its TIME_WAITs on its own ports,
+     * and at a few thousand connects/s the kernel recycles them (the
+     * no-greeting cliff): spread over loopback sources unless told how. */
+    if (!cfg->source_addresses[0] && config_client_closes_first(cfg) &&
+        cfg->endpoint.addr.ss_family == AF_INET) {
+        snprintf(cfg->source_addresses, sizeof(cfg->source_addresses), "%s",
+                 CONFIG_DEFAULT_SOURCES);
+        if (parse_sources(v, cfg->source_addresses, cfg) < 0)
+            return -1;
+    }
     if (!row_present(present, "output"))
         snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
     if (cfg->connections_file[0] && records_format_of(cfg->connections_file) < 0)

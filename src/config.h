@@ -132,6 +132,16 @@ void config_print_reference(FILE *out);
 /* True if a sysctl may be written inside a private network namespace. */
 bool config_sysctl_is_per_netns(const char *name);
 
+/* Whether the client sends the first FIN of a graceful close: the built-in
+ * server always closes first, and a server that was asked something
+ * (client.request) is waited for; one that was asked nothing is told the
+ * client is done. */
+bool config_client_closes_first(const struct config *cfg);
+
+/* The sources a client that closes first spreads over when
+ * client.source_addresses is not given (IPv4 only). */
+#define CONFIG_DEFAULT_SOURCES "127.0.0.1-127.0.0.64"
+
 /* Parses "host:port" / "[v6]:port" (numeric hosts and "localhost"). */
 int config_parse_endpoint(const char *text, bool need_port, struct config_endpoint *ep,
                           char *err, size_t errlen);

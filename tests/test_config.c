@@ -110,6 +110,42 @@ static void test_target_replaces_the_server(void **state)
     assert_false(cfg.client.expect_greeting);
 }
 
+/* A client that closes first (its own server, asked nothing, graceful)
+ * spreads its sources by itself; asked something, or against the built-in
+ * server, or told where to come from, it does not. */
+static void test_a_client_that_closes_first_spreads_its_sources(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", " MINIMAL "}",
+                           &cfg, err), 0);
+    assert_true(config_client_closes_first(&cfg));
+    assert_string_equal(cfg.source_addresses, CONFIG_DEFAULT_SOURCES);
+    assert_int_equal(cfg.client.source_first, (127u << 24) | 1);
+    assert_int_equal(cfg.client.source_count, 64);
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", \"client\": "
+                           "{\"rate\": 10, \"connections\": 10, \"request\": \"GET /\"}}",
+                           &cfg, err), 0);
+    assert_false(config_client_closes_first(&cfg));
+    assert_int_equal(cfg.client.source_count, 0);
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", \"client\": "
+                           "{\"rate\": 10, \"connections\": 10, \"close\": \"reset\"}}",
+                           &cfg, err), 0);
+    assert_int_equal(cfg.client.source_count, 0);
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", \"client\": "
+                           "{\"rate\": 10, \"connections\": 10, \"source_addresses\": "
+                           "\"127.0.0.9\"}}", &cfg, err), 0);
+    assert_int_equal(cfg.client.source_count, 1);
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"[::1]:8080\", " MINIMAL "}",
+                           &cfg, err), 0);
+    assert_int_equal(cfg.client.source_count, 0);
+    assert_int_equal(parse("{" MINIMAL "}", &cfg, err), 0);
+    assert_false(config_client_closes_first(&cfg));
+    assert_int_equal(cfg.client.source_count, 0);
+}
+
 /* Each bad config must fail, and the message must name the key's path. */
 static void test_bad_configs_name_the_key(void **state)
 {
@@ -300,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_effective_config_round_trips),
         cmocka_unit_test(test_only_per_netns_sysctls),
         cmocka_unit_test(test_every_error_is_reported),
+        cmocka_unit_test(test_a_client_that_closes_first_spreads_its_sources),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,7 +220,15 @@ static void test_a_request_re_presents_cookie_connections(void **state)
 /* Every teardown mode that promises to be clean is: with the greeting on
  * or off, the client closing gracefully, against the built-in server, no
  * RST of qbench's making moves the counters it reports. (Reset mode sends
- * one RST per connection by design and says so.) */
+ * one RST per connection by design and says so.)
+ *
+ * One RST is the kernel's and is allowed, a few per ten thousand: loopback
+ * queues a packet on the CPU that sent it, so the client's ACK of the
+ * server's FIN (sent on the server's CPU) can be processed after the
+ * client's own FIN (sent on the client's CPU). The server's TIME_WAIT
+ * answers that stale ACK with an ACK, which finds the client socket gone:
+ * an RST with reason NO_SOCKET (tcp:tcp_send_reset), an OutRst with no
+ * EstabReset, and no connection of the run touched by it. */
 static void test_graceful_modes_leave_the_reset_counters_alone(void **state)
 {
     static const char *const greetings[] = {"true", "false"};
@@ -244,7 +252,7 @@ static void test_graceful_modes_leave_the_reset_counters_alone(void **state)
         doc = harness_load(out);
         run = harness_run(doc, 0);
         assert_int_equal(harness_int(run, "outcomes.established"), 4000);
-        if (harness_kernel(run, "OutRsts") || harness_kernel(run, "EstabResets") ||
+        if (harness_kernel(run, "OutRsts") > 4000 / 1000 || harness_kernel(run, "EstabResets") ||
             harness_kernel(run, "TCPAbortOnData") || harness_kernel(run, "TCPAbortOnClose"))
             fail_msg("greeting %s: OutRsts %lld EstabResets %lld TCPAbortOnData %lld "
                      "TCPAbortOnClose %lld", greetings[g], harness_kernel(run, "OutRsts"),
