@@ -434,25 +434,30 @@ static void conn_handshake_done(struct conn *k, unsigned retrans)
     wait_in(k, CONN_GREETING, EV_READ);
 }
 
-/* The handshake of a connecting socket has ended, one way or the other:
- * one TCP_INFO read tells which and how many SYNs it took; only a failed
- * one needs SO_ERROR for its cause. */
-static void conn_connected(struct conn *k)
+/* Whether a connecting socket's handshake has ended, and how. One TCP_INFO
+ * read tells whether it is established and how many SYNs it took; only a
+ * failed one needs SO_ERROR for its cause. polled: the poll said the socket
+ * is writable (the handshake has ended, as connect(2) documents); not
+ * polled: asked right after connect(), where only an established socket is
+ * taken, and anything else waits for the poll. */
+static void conn_connected(struct conn *k, bool polled)
 {
     unsigned retrans = 0, state = TCP_SYN_SENT;
+    bool known = kstats_socket_state(k->fd, &retrans, &state) == 0;
     int soerr = 0;
     socklen_t len = sizeof(soerr);
 
-    if (kstats_socket_state(k->fd, &retrans, &state) == 0 &&
-        (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT)) {
+    if (known && (state == TCP_ESTABLISHED || state == TCP_CLOSE_WAIT)) {
         conn_handshake_done(k, retrans);
         return;
     }
+    if (!polled)
+        return;
     if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
         soerr = errno;
     if (soerr)
         conn_fail(k, soerr);
-    else if (state != TCP_SYN_SENT)
+    else if (!known || state != TCP_SYN_SENT)
         conn_handshake_done(k, retrans);
     /* else still connecting (a spurious wake-up): keep waiting */
 }
@@ -466,7 +471,7 @@ static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents)
     if (k->state != CONN_CONNECTING)
         conn_read(k);
     else
-        conn_connected(k);
+        conn_connected(k, true);
 }
 
 /* k's wait in its state has timed out. */
@@ -568,7 +573,7 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
          * it still says EINPROGRESS: asking saves the poll set a socket
          * and the loop a round. */
         k->state = CONN_CONNECTING;
-        conn_connected(k);
+        conn_connected(k, false);
         if (k->state == CONN_CONNECTING)
             wait_in(k, CONN_CONNECTING, EV_WRITE);
     } else {
