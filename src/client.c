@@ -563,16 +563,12 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     k->state = CONN_CONNECTING;
     rc = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);
     if (rc == 0) {
-        unsigned retrans = 0;
-
-        kstats_socket_retrans(fd, &retrans);
-        conn_handshake_done(k, retrans);
+        conn_connected(k, true); /* connected: the same reading as after a poll */
     } else if (errno == EINPROGRESS) {
         /* On loopback the whole handshake usually completes inside
          * connect() (the SYN-ACK is processed before it returns), though
          * it still says EINPROGRESS: asking saves the poll set a socket
          * and the loop a round. */
-        k->state = CONN_CONNECTING;
         conn_connected(k, false);
         if (k->state == CONN_CONNECTING)
             wait_in(k, CONN_CONNECTING, EV_WRITE);
