@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -276,4 +279,93 @@ void harness_assert_outcomes_add_up(const json_t *run)
         sum += harness_int(run, path);
     }
     assert_int_equal(sum, harness_int(run, "outcomes.attempted"));
+}
+
+void harness_assert_no_resets_of_qbench(const json_t *run, const char *what)
+{
+    static const char *const zero[] = {"EstabResets", "TCPAbortOnData", "TCPAbortOnClose",
+                                       "TCPAbortOnLinger", "TCPAbortOnMemory"};
+    long long attempted = harness_int(run, "outcomes.attempted");
+
+    for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+        if (harness_kernel(run, zero[i]))
+            fail_msg("%s: %s %lld (OutRsts %lld): qbench reset connections", what, zero[i],
+                     harness_kernel(run, zero[i]), harness_kernel(run, "OutRsts"));
+    if (harness_kernel(run, "OutRsts") > attempted / 100)
+        fail_msg("%s: OutRsts %lld of %lld attempts: more than stray segments explain", what,
+                 harness_kernel(run, "OutRsts"), attempted);
+}
+
+void harness_adopt_orphans(void)
+{
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        fail_msg("prctl(PR_SET_CHILD_SUBREAPER): %s", strerror(errno));
+}
+
+/* The parent of pid from /proc/PID/stat; -1 when it is gone or a zombie
+ * (an adopted orphan that died: nothing runs). */
+static long parent_of(long pid)
+{
+    char state = 0;
+    char path[64], buf[512], *close_paren;
+    FILE *f;
+    size_t n;
+    long ppid = -1;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* the name may hold spaces and parentheses: the state follows the last ')' */
+    close_paren = strrchr(buf, ')');
+    if (!close_paren || sscanf(close_paren + 1, " %c %ld", &state, &ppid) != 2)
+        return -1;
+    return state == 'Z' ? -1 : ppid;
+}
+
+int harness_count_descendants(const char *comm)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    long self = (long)getpid();
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        char path[300], name[64] = "";
+        FILE *f;
+        long pid;
+        int depth = 0;
+
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(name, sizeof(name), f) || strncmp(name, comm, strlen(comm)) != 0 ||
+            name[strlen(comm)] != '\n') {
+            fclose(f);
+            continue;
+        }
+        fclose(f);
+        pid = parent_of(atol(e->d_name)); /* a zombie of that name runs nothing */
+        for (; pid > 1 && pid != self && depth < 64; depth++)
+            pid = parent_of(pid);
+        if (pid == self)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+double harness_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

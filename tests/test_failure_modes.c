@@ -129,9 +129,11 @@ static void test_syn_retries_one_gives_up_after_three_seconds(void **state)
     doc = harness_load(out);
     run = harness_run(doc, 0);
     assert_int_equal(harness_int(run, "outcomes.timeout"), 7);
-    /* the kernel's ETIMEDOUT, measured here at 3.05-3.08 s */
-    assert_in_range(harness_int(run, "latency_us.timeout.min"), 2900000, 3300000);
-    assert_in_range(harness_int(run, "latency_us.timeout.max"), 2900000, 3300000);
+    /* the kernel's ETIMEDOUT, measured here at 3.05-3.08 s; the upper bound
+     * leaves a loaded machine most of a second to wake the client, still
+     * far from syn_retries 2 (7.1 s) */
+    assert_in_range(harness_int(run, "latency_us.timeout.min"), 2900000, 3900000);
+    assert_in_range(harness_int(run, "latency_us.timeout.max"), 2900000, 3900000);
     assert_int_equal(harness_kernel(run, "AttemptFails"), 7);
     assert_int_equal(harness_kernel(run, "TCPAbortOnTimeout"), 7);
     /* each gave up after its SYN was sent and retransmitted */
@@ -162,8 +164,10 @@ static void test_late_handshakes_take_a_second_per_retransmit(void **state)
 
         if (k < 1 || k > 4)
             continue;
-        assert_in_range(harness_int(h, "min"), k * 1000000 - 50000, k * 1000000 + 500000);
-        assert_in_range(harness_int(h, "p50"), k * 1000000 - 50000, k * 1000000 + 500000);
+        /* late by at most 3/4 s on a loaded machine: still closer to k
+         * retransmits than to k + 1 */
+        assert_in_range(harness_int(h, "min"), k * 1000000 - 50000, k * 1000000 + 750000);
+        assert_in_range(harness_int(h, "p50"), k * 1000000 - 50000, k * 1000000 + 750000);
         checked++;
     }
     if (checked < 2)
@@ -222,7 +226,8 @@ static void test_a_request_re_presents_cookie_connections(void **state)
  * RST of qbench's making moves the counters it reports. (Reset mode sends
  * one RST per connection by design and says so.)
  *
- * One RST is the kernel's and is allowed, a few per ten thousand: loopback
+ * Some RSTs are the kernel's and are allowed (up to 7 per 4,000 seen under
+ * load and sanitizers; harness_assert_no_resets_of_qbench): loopback
  * queues a packet on the CPU that sent it, so the client's ACK of the
  * server's FIN (sent on the server's CPU) can be processed after the
  * client's own FIN (sent on the client's CPU). The server's TIME_WAIT
@@ -252,12 +257,7 @@ static void test_graceful_modes_leave_the_reset_counters_alone(void **state)
         doc = harness_load(out);
         run = harness_run(doc, 0);
         assert_int_equal(harness_int(run, "outcomes.established"), 4000);
-        if (harness_kernel(run, "OutRsts") > 4000 / 1000 || harness_kernel(run, "EstabResets") ||
-            harness_kernel(run, "TCPAbortOnData") || harness_kernel(run, "TCPAbortOnClose"))
-            fail_msg("greeting %s: OutRsts %lld EstabResets %lld TCPAbortOnData %lld "
-                     "TCPAbortOnClose %lld", greetings[g], harness_kernel(run, "OutRsts"),
-                     harness_kernel(run, "EstabResets"), harness_kernel(run, "TCPAbortOnData"),
-                     harness_kernel(run, "TCPAbortOnClose"));
+        harness_assert_no_resets_of_qbench(run, g == 0 ? "greeting true" : "greeting false");
         json_decref(doc);
     }
 }

@@ -115,8 +115,11 @@ static void test_sigint_writes_partial_results_and_exits_130(void **state)
     t_signal = now_s();
     kill(pid, SIGINT);
     assert_int_equal(harness_qbench_wait(pid), 130);
-    /* stop scheduling, one second for connections in flight, write */
-    assert_true(now_s() - t_signal < 3.0);
+    /* stop scheduling, one second for connections in flight, write: not
+     * the minute the connections would wait for their greeting. 10 s
+     * leaves a loaded machine with sanitizers room and still tells the
+     * grace second from the greeting timeout. */
+    assert_true(now_s() - t_signal < 10.0);
     assert_no_process_mentions(cfg);
     assert_no_temporary_files(harness_dir());
     doc = harness_load(out);
@@ -168,7 +171,11 @@ static void test_second_sigint_exits_at_once_without_a_file(void **state)
     usleep(100 * 1000);
     kill(pid, SIGINT);
     assert_int_equal(harness_qbench_wait(pid), 130);
-    assert_true(now_s() - t_signal < 0.9); /* did not wait for the grace second */
+    /* The grace second ends in a written file: none exists, and stderr
+     * says why, so the grace was not waited out. On a loaded machine a
+     * timing bound cannot tell a second of grace from a second of not
+     * being scheduled; this one only catches a wait for the greetings. */
+    assert_true(now_s() - t_signal < 10.0);
     assert_non_null(strstr(harness_stderr(), "second signal"));
     assert_int_equal(stat(out, &st), -1);
     assert_no_temporary_files(harness_dir());
