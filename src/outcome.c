@@ -85,8 +85,8 @@ const char *outcome_meaning(enum outcome o)
     static const char *const meanings[OUTCOME_COUNT] = {
         [OUTCOME_ESTABLISHED] = "accepted, greeted",
         [OUTCOME_TIMEOUT] = "SYNs dropped, no handshake",
-        [OUTCOME_RESET] = "reset",
-        [OUTCOME_REFUSED] = "refused",
+        [OUTCOME_RESET] = "RST from the server (abort_on_overflow, or closed)",
+        [OUTCOME_REFUSED] = "RST to the SYN: nothing listening",
         [OUTCOME_GREETING_TIMEOUT] = "no greeting, server side unknown",
         [OUTCOME_ACCEPTED_LATE] = "accepted after the client gave up",
         [OUTCOME_NEVER_ACCEPTED] = "handshake done, never accepted",

@@ -257,7 +257,69 @@ static bool is_x(const char *x_names, const char *name)
  * them; skips the ones that differ between runs (x_key: their short names)
  * and names those the x axis does not show (also). Strings from the file
  * are cut to a readable length; the whole caption is bounded. */
-static void caption(FILE *f, const struct point *p, const char *x_key, const char *also)
+/* One layout for every picture, in screen fractions: both panels share
+ * their left and right edges, so one x value is one vertical line through
+ * both (margins that gnuplot fits to each panel's legend would not); the
+ * legends live right of PANEL_R, the caption below the lower panel. */
+#define PANEL_L 0.075
+#define PANEL_R 0.64
+#define CAPTION_COLS 180 /* characters of the 9-point caption font per line */
+
+static void panel(FILE *f, double top, double bottom)
+{
+    fprintf(f, "set lmargin at screen %.3f\nset rmargin at screen %.3f\n"
+               "set tmargin at screen %.3f\nset bmargin at screen %.3f\n",
+            PANEL_L, PANEL_R, top, bottom);
+}
+
+/* A line of screen text; s goes through gp_string. */
+static void screen_label(FILE *f, const char *s, double x, double y, const char *how)
+{
+    fprintf(f, "set label ");
+    gp_string(f, s, false);
+    fprintf(f, " at screen %.3f, screen %.3f %s\n", x, y, how);
+}
+
+/* The caption wrapped at its " | " separators into lines that fit the
+ * picture (a word longer than a line is cut across lines), from y down to
+ * the bottom edge, where the rest is cut. */
+static void caption_wrap(FILE *f, const char *text, double y)
+{
+    char line[CAPTION_COLS + 8];
+    size_t used = 0, lines = 0;
+    const char *p = text;
+
+    while (*p && y - 0.018 * (double)lines > 0.005) {
+        const char *sep = strstr(p + (*p == ' ' ? 1 : 0), " | ");
+        size_t piece = sep ? (size_t)(sep - p) : strlen(p);
+
+        if (used > 0 && used + piece > CAPTION_COLS) {
+            line[used] = '\0';
+            screen_label(f, line, 0.01, y - 0.018 * (double)lines++, "font ',9'");
+            used = 0;
+            if (p[0] == ' ' && p[1] == '|' && p[2] == ' ')
+                p += 3; /* a new line starts without its separator */
+            continue;
+        }
+        if (piece > CAPTION_COLS - used)
+            piece = CAPTION_COLS - used;
+        memcpy(line + used, p, piece);
+        used += piece;
+        p += piece;
+        if (used == CAPTION_COLS || !*p) {
+            line[used] = '\0';
+            screen_label(f, line, 0.01, y - 0.018 * (double)lines++, "font ',9'");
+            used = 0;
+        }
+    }
+}
+
+/* The settings that decide the outcome, for a caption, as the first run has
+ * them; skips the ones that differ between runs (x_key: their short names)
+ * and names those the x axis does not show (also). Strings from the file
+ * are cut to a readable length; the whole caption is bounded and wrapped. */
+static void caption(FILE *f, const struct point *p, const char *x_key, const char *also,
+                    double y)
 {
     const json_t *cfg = point_config(p);
     const json_t *server = json_object_get(cfg, "server");
@@ -308,9 +370,7 @@ static void caption(FILE *f, const struct point *p, const char *x_key, const cha
     }
     if (also && *also)
         text_add(&t, " | also differ between runs: %s", also);
-    fprintf(f, "set label 1 ");
-    gp_string(f, t.buf, false);
-    fprintf(f, " at screen 0.01, screen 0.012 font ',9'\n");
+    caption_wrap(f, t.buf, y);
 }
 
 /* The picture goes to gnuplot's standard output, which the caller points
@@ -340,97 +400,281 @@ static const char *const outcome_colors[OUTCOME_COUNT] = {
     "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#ff7f0e", "#e6b800", "#17becf", "#7f7f7f",
 };
 
-static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
-                       const char *differ, const char *also, const char *name)
+/* Why a run did not finish, as a reader should be told: "interrupted"
+ * (SIGINT/SIGTERM: the run says so), "incomplete" (a later step failed,
+ * the run or its document marked incomplete), or NULL: it finished. */
+static const char *run_unfinished(const struct point *p)
 {
-    double lat_lo = 1e12, lat_hi = 0;
-    struct text title = {.len = 0};
-    bool spread = false;
+    if (json_is_true(json_object_get(p->run, "interrupted")))
+        return "interrupted";
+    if (json_object_get(p->run, "incomplete") ||
+        json_is_false(json_object_get(p->run, "complete")))
+        return "incomplete";
+    return NULL;
+}
 
+/* The same for a whole document; cause gets the recorded cause, if any. */
+static const char *doc_unfinished(const json_t *doc, char *cause, size_t len)
+{
+    const json_t *inc = json_object_get(doc, "incomplete");
+    const json_t *c = json_is_object(inc) ? json_object_get(inc, "cause") : inc;
+
+    cause[0] = '\0';
+    if (json_is_string(c))
+        snprintf(cause, len, "%s", json_string_value(c));
+    if (json_is_true(json_object_get(doc, "interrupted")))
+        return "interrupted";
+    if (inc || json_is_false(json_object_get(doc, "complete")))
+        return "incomplete";
+    return NULL;
+}
+
+/* Connections the interrupt caught in flight: counted as error INTERRUPTED
+ * in the file, drawn as "unfinished" (they are not local errors). */
+static double interrupted_count(const json_t *run)
+{
+    return num(json_object_get(json_object_get(run, "outcomes"), "errors"), "INTERRUPTED",
+               NULL);
+}
+
+/* Title of a picture: the experiment, what it shows, and whether any of it
+ * did not finish; with a red line under it saying what that means. */
+static void title(FILE *f, const struct point *pts, size_t n, const char *name,
+                  const char *what, bool sweep)
+{
+    struct text t = {.len = 0}, banner = {.len = 0};
+    const char *why = NULL;
+    char cause[128] = "";
+    size_t marked = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char c[sizeof(cause)];
+        const char *run_why = run_unfinished(&pts[i]);
+        const char *doc_why = doc_unfinished(pts[i].doc, c, sizeof(c));
+
+        if (!cause[0])
+            memcpy(cause, c, sizeof(cause));
+
+        marked += run_why != NULL;
+        why = why ? why : run_why ? run_why : doc_why;
+    }
+    t.buf[0] = banner.buf[0] = '\0';
+    text_add(&t, "qbench %.100s%s: %s", name ? name : "?",
+             !why ? "" : strcmp(why, "interrupted") == 0 ? " (INTERRUPTED)" : " (INCOMPLETE)",
+             what);
+    fprintf(f, "set multiplot title ");
+    gp_string(f, t.buf, false);
+    fprintf(f, " font ',13'\n");
+    if (!why)
+        return;
+    text_add(&banner, "%s", strcmp(why, "interrupted") == 0 ? "Interrupted" : "Incomplete");
+    if (cause[0])
+        text_add(&banner, " (%.100s)", cause);
+    if (sweep)
+        text_add(&banner, ": %zu marked point%s did not finish, and any points after "
+                          "it never ran; do not read them as measurements", marked,
+                 marked == 1 ? "" : "s");
+    else
+        text_add(&banner, ": the run did not finish (connections in flight at the stop are "
+                          "'unfinished'); do not read it as a measurement");
+    screen_label(f, banner.buf, 0.5, 0.952, "center tc rgb '#d62728' font ',11'");
+}
+
+/* Which outcome classes any point has: the legend names only those. */
+static void classes_present(const struct point *pts, size_t n, bool present[OUTCOME_COUNT],
+                            bool *unfinished)
+{
+    bool any = false;
+
+    *unfinished = false;
+    for (int k = 0; k < OUTCOME_COUNT; k++) {
+        present[k] = false;
+        for (size_t i = 0; i < n; i++) {
+            const json_t *o = json_object_get(pts[i].run, "outcomes");
+            double c = num(o, outcome_name((enum outcome)k), NULL);
+
+            if (k == OUTCOME_ERROR)
+                c -= interrupted_count(pts[i].run);
+            present[k] = present[k] || c > 0;
+        }
+        any = any || present[k];
+    }
+    for (size_t i = 0; i < n; i++)
+        *unfinished = *unfinished || interrupted_count(pts[i].run) > 0;
+    if (!any && !*unfinished)
+        present[OUTCOME_ESTABLISHED] = true; /* nothing happened: still a picture */
+}
+
+/* $outcomes: per point, the fraction of attempts in each class (error
+ * without the interrupted ones), then the interrupted ones. */
+static void outcome_data(FILE *f, const struct point *pts, size_t n)
+{
     fprintf(f, "$outcomes << EOD\n");
     for (size_t i = 0; i < n; i++) {
         const json_t *o = json_object_get(pts[i].run, "outcomes");
-        double att = num(o, "attempted", NULL);
+        double att = num(o, "attempted", NULL), intr = interrupted_count(pts[i].run);
 
         fprintf(f, "%zu", i);
-        for (int k = 0; k < OUTCOME_COUNT; k++)
-            fprintf(f, " %.6f", att > 0 ? num(o, outcome_name((enum outcome)k), NULL) / att : 0);
-        fprintf(f, "\n");
+        for (int k = 0; k < OUTCOME_COUNT; k++) {
+            double c = num(o, outcome_name((enum outcome)k), NULL);
+
+            if (k == OUTCOME_ERROR)
+                c = c > intr ? c - intr : 0;
+            fprintf(f, " %.6f", att > 0 ? c / att : 0);
+        }
+        fprintf(f, " %.6f\n", att > 0 ? intr / att : 0);
     }
-    fprintf(f, "EOD\n$latency << EOD\n");
+    fprintf(f, "EOD\n");
+}
+
+/* $latency: per point connect p50 p99, accept p50 p99, then for every
+ * failure class the p50 of the time until the client knew (results that
+ * carry latency_us.<class>). NaN leaves a gap: a missing percentile is
+ * not a zero on a log axis. Widens [*lo, *hi]; has[k]: class k drawn. */
+static void latency_data(FILE *f, const struct point *pts, size_t n, double *lo, double *hi,
+                         bool has[OUTCOME_COUNT])
+{
+    for (int k = 0; k < OUTCOME_COUNT; k++)
+        has[k] = false;
+    fprintf(f, "$latency << EOD\n");
     for (size_t i = 0; i < n; i++) {
         const json_t *lat = json_object_get(pts[i].run, "latency_us");
         const char *which[2] = {"connect", "accept"};
 
         fprintf(f, "%zu", i);
-        for (int w = 0; w < 2; w++) {
-            const json_t *h = json_object_get(lat, which[w]);
-            bool any = num(h, "count", NULL) > 0;
+        for (int w = 0; w < 2 + OUTCOME_COUNT; w++) {
+            const char *name = w < 2 ? which[w] : outcome_name((enum outcome)(w - 2));
+            const json_t *h = json_object_get(lat, name);
+            double p50 = num(h, "p50", NULL) / 1000.0, p99 = num(h, "p99", NULL) / 1000.0;
+            bool any = num(h, "count", NULL) > 0 && w != 2 + OUTCOME_ESTABLISHED;
 
-            /* NaN leaves a gap: a missing percentile is not a zero on a log axis. */
-            if (any) {
-                double p50 = num(h, "p50", NULL) / 1000.0, p99 = num(h, "p99", NULL) / 1000.0;
-
-                fprintf(f, " %.4f %.4f", p50, p99);
-                lat_lo = p50 > 0 && p50 < lat_lo ? p50 : lat_lo;
-                lat_hi = p99 > lat_hi ? p99 : lat_hi;
-            } else
-                fprintf(f, " NaN NaN");
+            if (any && w >= 2)
+                has[w - 2] = true;
+            if (!any) {
+                fprintf(f, w < 2 ? " NaN NaN" : " NaN");
+                continue;
+            }
+            fprintf(f, w < 2 ? " %.4f %.4f" : " %.4f", p50, p99);
+            *lo = p50 > 0 && p50 < *lo ? p50 : *lo;
+            *hi = (w < 2 ? p99 : p50) > *hi ? (w < 2 ? p99 : p50) : *hi;
         }
         fprintf(f, "\n");
     }
     fprintf(f, "EOD\n");
-    /* repeats: the spread of each point, as min-max whiskers, so a reader
-     * can see whether two points really differ */
+}
+
+/* $spread, with repeats: each point's min-max, as whiskers, so a reader
+ * can see whether two points really differ. Returns whether any. */
+static bool spread_data(FILE *f, const struct point *pts, size_t n)
+{
+    static const char *const cols[] = {"established_ratio", "connect_p50_us", "accept_p50_us"};
+    bool spread = false;
+
     for (size_t i = 0; i < n; i++)
         if (json_object_get(pts[i].run, "spread"))
             spread = true;
-    if (spread) {
-        static const char *const cols[] = {"established_ratio", "connect_p50_us",
-                                           "accept_p50_us"};
+    if (!spread)
+        return false;
+    fprintf(f, "$spread << EOD\n");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *sp = json_object_get(pts[i].run, "spread");
 
-        fprintf(f, "$spread << EOD\n");
-        for (size_t i = 0; i < n; i++) {
-            const json_t *sp = json_object_get(pts[i].run, "spread");
+        fprintf(f, "%zu", i);
+        for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
+            const json_t *m = json_object_get(sp, cols[c]);
+            double scale = c ? 1000.0 : 1.0;
 
-            fprintf(f, "%zu", i);
-            for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
-                const json_t *m = json_object_get(sp, cols[c]);
-                double scale = c ? 1000.0 : 1.0;
-
-                if (m)
-                    fprintf(f, " %.6f %.6f %.6f", num(m, "median", NULL) / scale,
-                            num(m, "min", NULL) / scale, num(m, "max", NULL) / scale);
-                else
-                    fprintf(f, " NaN NaN NaN");
-            }
-            fprintf(f, "\n");
+            if (m)
+                fprintf(f, " %.6f %.6f %.6f", num(m, "median", NULL) / scale,
+                        num(m, "min", NULL) / scale, num(m, "max", NULL) / scale);
+            else
+                fprintf(f, " NaN NaN NaN");
         }
-        fprintf(f, "EOD\n");
+        fprintf(f, "\n");
     }
-    title.buf[0] = '\0';
-    text_add(&title, "qbench %.100s: what clients saw, by %s", name ? name : "?", x_key);
-    fprintf(f, "set multiplot layout 2,1 title ");
-    gp_string(f, title.buf, false);
-    fprintf(f, "\nset bmargin 5\nset xrange [-0.5:%zu.5]\n", n - 1);
+    fprintf(f, "EOD\n");
+    return true;
+}
+
+/* Under each point of the latency panel, what its percentiles stand on:
+ * the clients served of those attempted (the accept percentiles are over
+ * the served only: a backlog serving 47% is not faster than one serving
+ * 35% because its accept p50 is lower), and the handshakes behind the
+ * connect percentiles (a p99 of 3 is their maximum). */
+static void count_labels(FILE *f, const struct point *pts, size_t n)
+{
+    bool narrow = n > 8;
+
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_object_get(pts[i].run, "outcomes");
+        const json_t *c = json_object_get(json_object_get(pts[i].run, "latency_us"), "connect");
+        double att = num(o, "attempted", NULL), est = num(o, "established", NULL);
+        const char *why = run_unfinished(&pts[i]);
+        const char *color = why ? "tc rgb '#d62728' " : "";
+
+        fprintf(f, "set label '%s%.0f/%.0f%s' at first %zu, graph 0 center offset 0,-2.1 %s"
+                   "font ',9'\n", narrow ? "" : "served ", est, att,
+                narrow ? "" : (att > 0 ? "" : " (none)"), i, color);
+        fprintf(f, "set label '%s%.0f%s' at first %zu, graph 0 center offset 0,-3.1 %sfont ',9'\n",
+                narrow ? "hs " : "", num(c, "count", NULL), narrow ? "" : " handshakes", i, color);
+        if (why)
+            fprintf(f, "set label '%s' at first %zu, graph 0 center offset 0,-4.1 %sfont ',9'\n",
+                    why, i, color);
+    }
+}
+
+static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
+                       const char *differ, const char *also, const char *name)
+{
+    double lat_lo = 1e12, lat_hi = 0;
+    bool present[OUTCOME_COUNT], has_class[OUTCOME_COUNT], unfinished, spread, first = true;
+    struct text what = {.len = 0};
+
+    outcome_data(f, pts, n);
+    latency_data(f, pts, n, &lat_lo, &lat_hi, has_class);
+    spread = spread_data(f, pts, n);
+    classes_present(pts, n, present, &unfinished);
+    what.buf[0] = '\0';
+    text_add(&what, "what clients saw, by %s", x_key);
+    title(f, pts, n, name, what.buf, true);
+
+    /* top panel: the outcome of every attempt */
+    panel(f, 0.895, 0.60);
+    fprintf(f, "set xrange [-0.5:%zu.5]\n", n - 1);
     xtics(f, pts, n);
     fprintf(f, "set title \"Outcome of every connection attempt (fraction, stacked)\"\n");
     fprintf(f, "set style data histograms\nset style histogram rowstacked\n"
                "set style fill solid 0.85 border -1\nset boxwidth 0.7\n"
-               "set yrange [0:1]\nset ylabel \"fraction of attempts\"\nset xlabel ");
+               "set yrange [0:1.12]\nset ytics 0, 0.2, 1\nset ylabel \"fraction of attempts\"\n"
+               "set xlabel ");
     gp_string(f, x_key, false);
-    fprintf(f, "\nplot ");
+    fprintf(f, "\n");
+    for (size_t i = 0; i < n; i++)
+        if (run_unfinished(&pts[i]))
+            fprintf(f, "set label '%s' at first %zu, first 1.06 center tc rgb '#d62728' "
+                       "font ',10'\n", run_unfinished(&pts[i]), i);
+    fprintf(f, "plot ");
     for (int k = 0; k < OUTCOME_COUNT; k++) {
-        fprintf(f, "%s using %d title \"%s: %s\" lc rgb \"%s\"", k ? ", ''" : "$outcomes", k + 2,
-                outcome_name((enum outcome)k), outcome_meaning((enum outcome)k),
+        if (!present[k])
+            continue;
+        fprintf(f, "%s using %d title \"%s: %s\" lc rgb \"%s\"", first ? "$outcomes" : ", ''",
+                k + 2, outcome_name((enum outcome)k), outcome_meaning((enum outcome)k),
                 outcome_colors[k]);
+        first = false;
     }
+    if (unfinished)
+        fprintf(f, "%s using %d title \"unfinished: in flight when the run was stopped\" "
+                   "lc rgb \"#bbbbbb\" fs pattern 4 border -1",
+                first ? "$outcomes" : ", ''", OUTCOME_COUNT + 2);
     if (spread)
         fprintf(f, ", $spread using 1:2:3:4 with yerrorbars lc rgb \"black\" pt 0 lw 1.5 "
                    "title \"established: min-max of the repeats\"");
-    fprintf(f, "\nunset style\nset style data linespoints\n");
-    fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect) and greeting "
-               "received (accept)\"\n");
+    fprintf(f, "\nunset label\nunset style\nset style data linespoints\n");
+
+    /* bottom panel: latency, same left and right edges */
+    panel(f, 0.49, 0.20);
+    fprintf(f, "set title \"Latency from the scheduled connect: handshake (connect), greeting "
+               "received (accept), failures\"\n");
     /* 1-2-5 labels: a log axis labelled only at powers of ten hides the
      * 1 s retransmit steps this panel is read for */
     if (lat_hi > 0 && lat_lo <= lat_hi)
@@ -440,20 +684,19 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
     fprintf(f, "set logscale y\nset format y \"%%g\"\n"
                "set ytics (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500,"
                " 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000)\n"
-               "set ylabel \"milliseconds (log scale)\"\n");
-    caption(f, &pts[0], differ, also);
-    /* how many handshakes each point's percentiles stand on: a p99 of 3 is
-     * their maximum, and can make the worst point look best */
-    for (size_t i = 0; i < n; i++) {
-        const json_t *c = json_object_get(json_object_get(pts[i].run, "latency_us"), "connect");
-
-        fprintf(f, "set label %zu 'n=%.0f' at %zu, graph 0.04 center font ',8'\n", 10 + i,
-                num(c, "count", NULL), i);
-    }
-    fprintf(f, "plot $latency using 1:2 title \"connect p50\" lw 2 pt 7 lc rgb "
-               "\"#1f77b4\", '' using 1:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
-               "\"#1f77b4\", '' using 1:4 title \"accept p50\" lw 2 pt 7 lc rgb \"#ff7f0e\", "
-               "'' using 1:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb \"#ff7f0e\"");
+               "set ylabel \"milliseconds (log scale)\"\nset xlabel offset 0,-2.4\n");
+    count_labels(f, pts, n);
+    caption(f, &pts[0], differ, also, 0.07);
+    fprintf(f, "plot $latency using 1:2 title \"connect p50 (of the handshakes)\" lw 2 pt 7 "
+               "lc rgb \"#1f77b4\", '' using 1:3 title \"connect p99\" lw 2 pt 5 dt 2 lc rgb "
+               "\"#1f77b4\", '' using 1:4 title \"accept p50 (of the served only)\" lw 2 pt 7 "
+               "lc rgb \"#ff7f0e\", '' using 1:5 title \"accept p99\" lw 2 pt 5 dt 2 lc rgb "
+               "\"#ff7f0e\"");
+    for (int k = 0; k < OUTCOME_COUNT; k++)
+        if (has_class[k])
+            fprintf(f, ", '' using 1:%d title \"%s p50: until the client knew\" lw 1.5 pt 9 "
+                       "dt 3 lc rgb \"%s\"", 6 + k, outcome_name((enum outcome)k),
+                    outcome_colors[k]);
     if (spread)
         fprintf(f, ", $spread using 1:5:6:7 with yerrorbars lc rgb \"#1f77b4\" pt 0 "
                    "title \"connect p50: min-max of the repeats\", $spread using 1:8:9:10 with "
@@ -472,16 +715,17 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     const json_t *syn = json_object_get(sq, "samples");
     double interval = num(p->run, "timeline_interval_ms", NULL);
     double cap = num(aq, "limit", NULL) + num(aq, "listeners", NULL);
-    double t_hi = 0, y_hi = 0;
-    struct text t = {.len = 0};
+    double t_hi = 0, y_hi = 0, tl_end = 0;
 
-    /* Both panels share one x range (the run's), so a queue spike lines
-     * up with the failures it caused; a file with no data still draws. */
+    /* Both panels share one x range (the run's, to the last queue sample:
+     * the end of the drain), so a queue spike lines up with the failures
+     * it caused; a file with no data still draws. */
     for (size_t i = 0; i < json_array_size(tl); i++) {
         const json_t *row = json_array_get(tl, i);
         double end = (json_number_value(json_array_get(row, 0)) + interval) / 1000.0;
 
         t_hi = end > t_hi ? end : t_hi;
+        tl_end = end > tl_end ? end : tl_end;
         for (size_t k = 1; k <= 3; k++) {
             double y = json_number_value(json_array_get(row, k));
 
@@ -504,6 +748,19 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
             fprintf(f, " %lld", (long long)json_integer_value(json_array_get(row, k)));
         fprintf(f, "\n");
     }
+    /* steps draw an interval from its start to the next row's: a closing
+     * row of zeros draws the last one, and the zeros on to the end of the
+     * drain say nothing more ended there */
+    if (json_array_size(tl) > 0) {
+        for (double t = tl_end; ; t = t_hi) {
+            fprintf(f, "%.3f", t);
+            for (size_t k = 1; k < 4 + OUTCOME_COUNT; k++)
+                fprintf(f, " 0");
+            fprintf(f, "\n");
+            if (t >= t_hi)
+                break;
+        }
+    }
     fprintf(f, "EOD\n$queue << EOD\n");
     for (size_t i = 0; i < json_array_size(samples); i++) {
         const json_t *s = json_array_get(samples, i);
@@ -519,17 +776,14 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
                 (long long)json_integer_value(json_array_get(q, 1)));
     }
     fprintf(f, "EOD\n");
-    t.buf[0] = '\0';
-    text_add(&t, "qbench %.100s: one run over time", name ? name : "?");
-    fprintf(f, "set multiplot layout 2,1 title ");
-    gp_string(f, t.buf, false);
-    fprintf(f, "\nset bmargin 5\nset xlabel \"seconds since the first scheduled connect\"\n");
+    title(f, p, 1, name, "one run over time", false);
+    panel(f, 0.895, 0.58);
+    fprintf(f, "set xlabel \"seconds since the first scheduled connect\"\n");
     fprintf(f, "set xrange [0:%g]\n", t_hi > 0 ? t_hi : 1.0);
     fprintf(f, "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
                "they ended)\"\n", interval);
     fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:%g]\n",
             y_hi > 0 ? y_hi * 1.1 : 1.0);
-    caption(f, p, NULL, NULL);
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
                "'' using 1:3 with steps lw 2 lc rgb \"#2ca02c\" title \"established\"");
     {
@@ -543,13 +797,16 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
             if (k == OUTCOME_ESTABLISHED || num(o, outcome_name((enum outcome)k), NULL) <= 0)
                 continue;
             if (per_class)
-                fprintf(f, ", '' using 1:%d with steps lw 2 lc rgb \"%s\" title \"%s\"", 5 + k,
-                        outcome_colors[k], outcome_name((enum outcome)k));
+                fprintf(f, ", '' using 1:%d with steps lw 2 lc rgb \"%s\" title \"%s: %s\"",
+                        5 + k, outcome_colors[k], outcome_name((enum outcome)k),
+                        outcome_meaning((enum outcome)k));
         }
         if (!per_class)
             fprintf(f, ", '' using 1:4 with steps lw 2 lc rgb \"#d62728\" title \"failed\"");
     }
-    fprintf(f, "\n");
+    fprintf(f, "\nunset label\n");
+    panel(f, 0.48, 0.16);
+    caption(f, p, NULL, NULL, 0.085);
     if (aq || sq) {
         double syn_max = num(sq, "max", NULL), top = cap > syn_max ? cap : syn_max;
 
@@ -570,6 +827,109 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
         fprintf(f, "\n");
     }
     fprintf(f, "unset multiplot\n");
+}
+
+/* Every name a run answers to, for --x: its swept params, its sysctls
+ * read back (as sysctl.<name>), its scalar server/client/sample settings. */
+struct names {
+    char (*key)[X_KEY_LEN];
+    size_t n, cap;
+};
+
+static void names_add(struct names *nm, const char *key)
+{
+    if (nm->n == nm->cap || strlen(key) >= X_KEY_LEN)
+        return;
+    for (size_t i = 0; i < nm->n; i++)
+        if (strcmp(nm->key[i], key) == 0)
+            return;
+    strcpy(nm->key[nm->n++], key);
+}
+
+static void names_of(const struct point *pts, size_t n, struct names *nm)
+{
+    static const char *const sections[] = {"server", "client", "sample"};
+    char buf[X_KEY_LEN];
+    const char *key;
+    json_t *val;
+
+    for (size_t i = 0; i < n; i++) {
+        json_object_foreach((json_t *)json_object_get(pts[i].run, "params"), key, val)
+            names_add(nm, key);
+        json_object_foreach((json_t *)json_object_get(pts[i].run, "sysctl"), key, val) {
+            snprintf(buf, sizeof(buf), "sysctl.%s", key);
+            names_add(nm, buf);
+        }
+        for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++)
+            json_object_foreach((json_t *)json_object_get(point_config(&pts[i]), sections[s]),
+                                key, val) {
+                if (json_is_object(val) || json_is_array(val))
+                    continue;
+                snprintf(buf, sizeof(buf), "%s.%s", sections[s], key);
+                names_add(nm, buf);
+            }
+    }
+}
+
+/* How well a name the user typed fits a key: 3 the key itself, 2 a sysctl
+ * without its "sysctl." (net.ipv4.tcp_synack_retries), 1 the short name
+ * the plots show (tcp_synack_retries, backlog), 0 not at all. */
+static int name_fit(const char *key, const char *want)
+{
+    if (strcmp(key, want) == 0)
+        return 3;
+    if (strncmp(key, "sysctl.", 7) == 0 && strcmp(key + 7, want) == 0)
+        return 2;
+    return strcmp(short_key(key), want) == 0 ? 1 : 0;
+}
+
+/* The key --x want names, into out; else an error that lists the names
+ * that would work (what varies between the runs). */
+static int resolve_x(const struct point *pts, size_t n, const char *want, char *out,
+                     char *err, size_t errlen)
+{
+    struct names nm = {.n = 0, .cap = 256};
+    char varying[VARYING_MAX][X_KEY_LEN];
+    struct text list = {.len = 0};
+    int best = 0, ties = 0;
+    size_t nv;
+
+    if (n == 1)
+        return errbuf_set(err, errlen, "--x %s: one run is drawn as a timeline, over time; --x "
+                                       "picks the axis of a plot of several runs (a sweep, or "
+                                       "several files)", want);
+    nm.key = calloc(nm.cap, sizeof(*nm.key));
+    if (!nm.key)
+        return errbuf_set(err, errlen, "out of memory");
+    names_of(pts, n, &nm);
+    list.buf[0] = '\0';
+    for (size_t i = 0; i < nm.n; i++) {
+        int fit = name_fit(nm.key[i], want);
+
+        if (fit > best) {
+            best = fit;
+            ties = 0;
+            list.len = 0;
+            list.buf[0] = '\0';
+            strcpy(out, nm.key[i]);
+        }
+        if (fit == best && fit > 0)
+            text_add(&list, "%s%s", ties++ ? ", " : "", nm.key[i]);
+    }
+    free(nm.key);
+    if (best > 0 && ties == 1)
+        return 0;
+    if (best > 0)
+        return errbuf_set(err, errlen, "--x %s: ambiguous, it names %s; give the full name",
+                          want, list.buf);
+    nv = varying_keys(pts, n, varying);
+    list.len = 0;
+    list.buf[0] = '\0';
+    for (size_t k = 0; k < nv; k++)
+        text_add(&list, "%s%s (%s)", k ? ", " : "", short_key(varying[k]), varying[k]);
+    return errbuf_set(err, errlen, "--x %s: no swept param, sysctl or server/client setting of "
+                                   "these runs has that name; what varies between them: %s",
+                      want, nv ? list.buf : "nothing");
 }
 
 int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plot_format fmt,
@@ -598,18 +958,29 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
         }
     }
     if (x_param) {
+        char varying[VARYING_MAX][X_KEY_LEN];
+        size_t nv;
+
         if (strlen(x_param) >= X_KEY_LEN) {
             free(pts);
             return errbuf_set(err, errlen, "--x %.40s...: too long", x_param);
         }
-        strcpy(keys[0], x_param);
+        if (resolve_x(pts, n, x_param, keys[0], err, errlen) < 0) {
+            free(pts);
+            return -1;
+        }
+        /* the chosen key on the axis, what else varies in the caption */
         nkeys = 1;
+        nv = varying_keys(pts, n, varying);
+        for (size_t k = 0; k < nv && nkeys < VARYING_MAX; k++)
+            if (strcmp(varying[k], keys[0]) != 0)
+                strcpy(keys[nkeys++], varying[k]);
     } else {
         nkeys = varying_keys(pts, n, keys);
     }
     /* an x axis of one value would label every bar alike and hide what
      * really differs: refuse it, naming what does vary */
-    if (x_param && n > 1 && point_value(&pts[0], x_param) && !key_varies(pts, n, x_param)) {
+    if (x_param && point_value(&pts[0], keys[0]) && !key_varies(pts, n, keys[0])) {
         char varying[VARYING_MAX][X_KEY_LEN], text[64];
         size_t nv = varying_keys(pts, n, varying);
         struct text list = {.len = 0};
@@ -617,13 +988,13 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
         list.buf[0] = '\0';
         for (size_t k = 0; k < nv; k++)
             text_add(&list, "%s%s", k ? ", " : "", varying[k]);
-        value_text(point_value(&pts[0], x_param), text, sizeof(text));
+        value_text(point_value(&pts[0], keys[0]), text, sizeof(text));
         free(pts);
         return errbuf_set(err, errlen, "--x %s: every run has the same value (%s), so it "
                                        "cannot tell them apart; what varies: %s", x_param, text,
                           nv ? list.buf : "nothing");
     }
-    nx = nkeys < X_KEYS ? nkeys : X_KEYS;
+    nx = x_param ? 1 : (nkeys < X_KEYS ? nkeys : X_KEYS);
     join_short_keys(x_names, sizeof(x_names), keys, 0, nx);
     join_short_keys(differ, sizeof(differ), keys, 0, nkeys);
     join_short_keys(also, sizeof(also), keys, nx, nkeys);
