@@ -16,6 +16,22 @@ static const char *const hists[] = {"connect", "accept"};
 
 #define NQ (sizeof(quantiles) / sizeof(quantiles[0]))
 
+/* Whether the quantile column hists[k] qnames[q] is also a metric
+ * (connect_p50_us; p99.9 is the metric p999): a quantity has one column,
+ * or pandas renames the second one. */
+static bool quantile_is_metric(size_t k, size_t q)
+{
+    char name[64], digits[16];
+    size_t d = 0;
+
+    for (const char *c = qnames[q]; *c && d < sizeof(digits) - 1; c++)
+        if (*c != '.')
+            digits[d++] = *c;
+    digits[d] = '\0';
+    snprintf(name, sizeof(name), "%s_%s_us", hists[k], digits);
+    return metric_find(name) != NULL;
+}
+
 /* A CSV field: quoted when it holds a comma, quote or line break; a leading
  * = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
 static void field(FILE *out, const char *s)
@@ -100,6 +116,8 @@ static void row(FILE *out, size_t point, size_t repeat, const json_t *run, const
         bool have = hj && histogram_from_json(hj, &h) == 0 && h.count > 0;
 
         for (size_t q = 0; q < NQ; q++) {
+            if (quantile_is_metric(k, q))
+                continue;
             fputc(',', out);
             if (have)
                 fprintf(out, "%llu", (unsigned long long)histogram_quantile(&h, quantiles[q]));
@@ -139,7 +157,8 @@ int export_csv(const json_t *doc, FILE *out, char *err, size_t errlen)
         fprintf(out, ",%s", all[k].name);
     for (size_t k = 0; k < sizeof(hists) / sizeof(hists[0]); k++)
         for (size_t q = 0; q < NQ; q++)
-            fprintf(out, ",%s_%s_us", hists[k], qnames[q]);
+            if (!quantile_is_metric(k, q))
+                fprintf(out, ",%s_%s_us", hists[k], qnames[q]);
     json_object_foreach(kkeys, key, val) {
         char name[300];
 

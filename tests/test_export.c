@@ -46,6 +46,36 @@ static void test_one_row_per_point_with_stable_columns(void **state)
     json_decref(doc);
 }
 
+/* Every column name once (pandas renames a second connect_p50_us to
+ * connect_p50_us.1), and every row as wide as the header. */
+static void test_columns_are_unique(void **state)
+{
+    struct fake_run runs[] = {{"{\"server.backlog\": 4}", 90, 10, 0, 0, 100, 1000, 200, 3000}};
+    json_t *doc = fake_doc(runs, 1);
+    char *csv = csv_of(doc), *nl = strchr(csv, '\n'), *names[256];
+    size_t n = 0, commas = 0;
+
+    (void)state;
+    assert_non_null(nl);
+    *nl = '\0';
+    for (char *save = NULL, *tok = strtok_r(csv, ",", &save); tok && n < 256;
+         tok = strtok_r(NULL, ",", &save))
+        names[n++] = tok;
+    assert_true(n > 40);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(names[i], names[j]) == 0)
+                fail_msg("column %s twice", names[i]);
+    /* the same quantity under two names is a duplicate too */
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(names[i], "connect_p99.9_us");
+    for (char *p = nl + 1; *p && *p != '\n'; p++)
+        commas += *p == ',';
+    assert_int_equal(commas, n - 1);
+    free(csv);
+    json_decref(doc);
+}
+
 /* Swept strings are quoted, and what a spreadsheet would run is defused. */
 static void test_hostile_cells_are_quoted_and_defused(void **state)
 {
@@ -69,6 +99,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_row_per_point_with_stable_columns),
         cmocka_unit_test(test_hostile_cells_are_quoted_and_defused),
+        cmocka_unit_test(test_columns_are_unique),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
