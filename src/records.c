@@ -94,9 +94,10 @@ static void out_time(struct records *r, const char *key, uint64_t ns, uint64_t o
         out(r, "%.3f", ns >= origin ? (double)(ns - origin) / 1e6 : -(double)(origin - ns) / 1e6);
 }
 
-static void line(struct records *r, size_t point, const struct client_record *c,
-                 enum outcome o, int synack, uint64_t accept_ns, uint64_t origin)
+static void line(struct records *r, const struct records_point *p,
+                 const struct client_record *c, enum outcome o, int synack, uint64_t accept_ns)
 {
+    uint64_t origin = p->origin_ns;
     char addr[INET6_ADDRSTRLEN] = "", errname[32] = "";
     bool json = r->format == 1;
 
@@ -105,9 +106,16 @@ static void line(struct records *r, size_t point, const struct client_record *c,
     if (c->err)
         outcome_error_name(c->err, errname, sizeof(errname));
     if (json)
-        out(r, "{\"point\": %zu, \"src\": \"%s\", \"port\": %u", point, addr, c->src.port);
+        out(r, "{\"point\": %zu, ", p->point);
     else
-        out(r, "%zu,%s,%u", point, addr, c->src.port);
+        out(r, "%zu,", p->point);
+    /* with repeats a point's lines come once per repeat: say which */
+    if (p->nrepeats > 1)
+        out(r, json ? "\"repeat\": %u, " : "%u,", p->repeat);
+    if (json)
+        out(r, "\"src\": \"%s\", \"port\": %u", addr, c->src.port);
+    else
+        out(r, "%s,%u", addr, c->src.port);
     out_time(r, "due_ms", c->due_ns, origin);
     out_time(r, "start_ms", c->start_ns, origin);
     out_time(r, "connect_ms", c->connect_ns, origin);
@@ -131,8 +139,8 @@ int records_add_point(struct records *r, const struct records_point *p, uint64_t
                       char *err, size_t errlen)
 {
     if (!r->header_done && r->format == 0)
-        out(r, "point,src,port,due_ms,start_ms,connect_ms,first_byte_ms,end_ms,outcome,errno,"
-               "syn_retransmits,synack_retransmits,accept_ms\n");
+        out(r, "point,%ssrc,port,due_ms,start_ms,connect_ms,first_byte_ms,end_ms,outcome,errno,"
+               "syn_retransmits,synack_retransmits,accept_ms\n", p->nrepeats > 1 ? "repeat," : "");
     r->header_done = true;
     for (size_t t = 0; t < p->nthreads; t++) {
         struct client_record c;
@@ -164,7 +172,7 @@ int records_add_point(struct records *r, const struct records_point *p, uint64_t
             }
             if ((unsigned)o < OUTCOME_COUNT)
                 counts[o]++;
-            line(r, p->point, &c, o, synack, accept_ns, p->origin_ns);
+            line(r, p, &c, o, synack, accept_ns);
         }
         if (ferror(p->threads[t]))
             return errbuf_set(err, errlen, "reading the connection records back: %s",

@@ -2,7 +2,8 @@
  * connections_file): one line per attempt, CSV or JSON Lines by the file's
  * extension, for joining with server logs and packet captures.
  *
- * Columns: point (1-based sweep point), src, port (the client's address and
+ * Columns: point (1-based sweep point), repeat (1-based; only when the
+ * point runs more than once), src, port (the client's address and
  * port, as the server and a capture see them), due_ms, start_ms,
  * connect_ms, first_byte_ms, end_ms (from the point's schedule origin; empty
  * when it did not happen), outcome, errno, syn_retransmits,
@@ -39,6 +40,7 @@ struct records_point {
     const size_t *gave_up_offset;   /* where each thread's start in gave_up */
     bool joined;                    /* gave_up and log hold the server's side */
     struct story_log *log;          /* the server's accepts, sorted (NULL: target) */
+    unsigned repeat, nrepeats;      /* 1-based, of how many (0 or 1: no repeat column) */
 };
 
 /* Appends the lines of one point; counts[] (by enum outcome) gets the

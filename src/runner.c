@@ -654,7 +654,8 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         goto out;
     if (pt->opts->records) {
         struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
-                                   offsets, rd->story_joined, pt->srv ? &log : NULL};
+                                   offsets, rd->story_joined, pt->srv ? &log : NULL,
+                                   pt->opts->repeat, pt->opts->nrepeats};
         uint64_t counts[OUTCOME_COUNT] = {0};
 
         if (records_add_point(pt->opts->records, &rp, counts, err, errlen) < 0)

@@ -170,6 +170,41 @@ static void test_csv_has_a_header_and_a_row_per_attempt(void **state)
     assert_int_equal(rows, 300);
 }
 
+/* With repeats a point's lines come once per repeat: a repeat column
+ * tells them apart. */
+static void test_repeats_are_numbered_in_the_csv(void **state)
+{
+    const char *cfg = harness_file("rep.json", "{\"server\": {\"backlog\": 64},"
+                                               " \"client\": {\"rate\": 1000, \"connections\": 20},"
+                                               " \"repeat\": 2}");
+    char out[256], conns[256], line[1024];
+    size_t rows[3] = {0};
+    FILE *f;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s", harness_path("rep.json.out"));
+    snprintf(conns, sizeof(conns), "%s", harness_path("rep.csv"));
+    if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--connections", conns,
+                                        "--quiet", NULL}) != 0)
+        fail_msg("run failed: %s", harness_stderr());
+    f = fopen(conns, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_true(strncmp(line, "point,repeat,src,port,due_ms,", 29) == 0);
+    while (fgets(line, sizeof(line), f)) {
+        unsigned point, repeat;
+
+        assert_int_equal(sscanf(line, "%u,%u,127.", &point, &repeat), 2);
+        assert_int_equal(point, 1);
+        assert_true(repeat == 1 || repeat == 2);
+        rows[repeat]++;
+    }
+    fclose(f);
+    assert_int_equal(rows[1], 20);
+    assert_int_equal(rows[2], 20);
+}
+
 /* Against an external target the server's side is unknown: the class
  * stays greeting_timeout, and the results say the story was not joined. */
 
@@ -205,6 +240,7 @@ int main(void)
         cmocka_unit_test_teardown(test_late_and_never_accepted_are_proved_per_connection,
                                   teardown),
         cmocka_unit_test_teardown(test_csv_has_a_header_and_a_row_per_attempt, teardown),
+        cmocka_unit_test_teardown(test_repeats_are_numbered_in_the_csv, teardown),
         cmocka_unit_test_teardown(test_target_keeps_greeting_timeout, teardown),
     };
 
