@@ -1,0 +1,38 @@
+#!/bin/bash
+# The bash completion offers every command and option qbench has, and for
+# --set the real config keys (no literal sysctl.<name>=, no metric names).
+#   test_completion.sh QBENCH_BINARY COMPLETION_SCRIPT
+set -u
+bin=$1
+. "$2"
+fail=0
+words() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qbench
+          printf '%s\n' "${COMPREPLY[@]}"; }
+has() { # has WORD -- completion words...
+    local want=$1; shift
+    words "$@" | grep -qxF -- "$want" || { echo "FAIL: '$*' does not offer $want"; fail=1; }
+}
+hasnt() {
+    local bad=$1; shift
+    ! words "$@" | grep -qF -- "$bad" || { echo "FAIL: '$*' offers $bad"; fail=1; }
+}
+for cmd in run validate compare plot export merge help; do has "$cmd" "$bin" ''; done
+for opt in --config --set --output --quiet --connections --repeat --shard --start-at; do
+    has "$opt" "$bin" run --
+done
+for opt in --format --alpha --allow-different --min-samples; do has "$opt" "$bin" compare --; done
+has --x "$bin" plot -
+has -o "$bin" merge -
+has config "$bin" help ''
+has server.backlog= "$bin" run --set ''
+has client.rate= "$bin" run --set ''
+has sysctl.net.ipv4.tcp_synack_retries= "$bin" run --set ''
+hasnt '<' "$bin" run --set ''
+hasnt established_ratio "$bin" run --set ''
+has tcp_synack_retries "$bin" plot --x tcp_syna
+# every command its usage names is offered
+for cmd in $("$bin" --help | sed -n 's/^\(usage:\)\{0,1\} *qbench \[\{0,1\}\([a-z-]*\).*/\2/p'); do
+    has "$cmd" "$bin" ''
+done
+[ $fail = 0 ] && echo "completion: ok"
+exit $fail
