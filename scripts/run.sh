@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 CONFIG.json [qbench options]" >&2; exit 2; }
 ./scripts/setup.sh
-./scripts/build.sh >/dev/null
+./scripts/build.sh --qbench-only >/dev/null
 config=$1
 shift
 exec ./build/qbench --config "$config" "$@"
