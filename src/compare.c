@@ -10,8 +10,13 @@
 #include "results.h"
 #include "stats.h"
 
-#define MIN_REPEATS 3
 #define MAX_VALUES 100
+/* Latency percentiles across repeats: a spread below 1% (in log units) is
+ * the histogram's resolution, not a measurement. */
+#define LOG_SD_FLOOR 0.01
+/* A latency that could only be flagged past ten times its value is not
+ * being watched. */
+#define LOG_HEADROOM 2.302585092994046
 #define MAX_WARNINGS 8
 
 void compare_default_opts(struct compare_opts *o)
@@ -25,6 +30,7 @@ void compare_default_opts(struct compare_opts *o)
     o->min_effect_pct = 5.0;
     o->allow_different = false;
     o->format = COMPARE_TEXT;
+    o->gate = NULL;
 }
 
 int compare_format_of(const char *name)
@@ -44,10 +50,15 @@ struct row {
     size_t nb, nc;            /* values on each side (repeats, or 1) */
     double b[MAX_VALUES], c[MAX_VALUES];
     double bmed, bmin, bmax, cmed, cmin, cmax;
-    const char *method;       /* "mann-whitney", "spread", "threshold", "" */
+    const char *method;       /* "quasi-binomial", "log-t", "threshold", "" */
     bool tested;              /* takes part in Holm */
+    struct stats_test st;     /* the test across repeats */
+    double nbar;              /* ratios: attempts per repeat */
     double p, padj;
     bool worse, effect_ok;    /* direction and size of the change */
+    double mde;               /* smallest worsening it could flag: ratio or log ratio */
+    bool blind;               /* no worsening possible could reach alpha */
+    unsigned need;            /* repeats a side that would judge it (0: over 100) */
     const char *verdict;
     char note[48];
 };
@@ -57,7 +68,8 @@ struct report {
     size_t n, cap;
     char warnings[MAX_WARNINGS][300];
     size_t nwarn;
-    size_t ntested, nspread, nthreshold;
+    size_t ntested, nthreshold, nconstant, nblind;
+    size_t maxb, maxc;        /* repeats a side */
     bool regression;
 };
 
@@ -119,7 +131,7 @@ static void warn(struct report *r, const char *fmt, ...)
 static bool ignorable(const char *key)
 {
     static const char *const keys[] = {"output", "connections_file", "repeat", "expect",
-                                       "sweep", "name"};
+                                       "sweep", "name", "gate"};
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strcmp(key, keys[i]) == 0)
@@ -161,6 +173,54 @@ static void config_diff(const json_t *a, const json_t *b, const char *prefix, ch
     }
 }
 
+/* Settings filled in from the machine that ran the file when the config
+ * left them out: a CI runner with another core count makes another value,
+ * not another experiment. A difference is a warning. */
+static const char *const host_filled[] = {"client.threads"};
+
+/* The value at a dotted path of two levels ("client.threads"), or NULL. */
+static json_t *config_at(const json_t *config, const char *path)
+{
+    char first[32];
+    const char *dot = strchr(path, '.');
+
+    if (!dot || (size_t)(dot - path) >= sizeof(first))
+        return json_object_get(config, path);
+    memcpy(first, path, (size_t)(dot - path));
+    first[dot - path] = '\0';
+    return json_object_get(json_object_get(config, first), dot + 1);
+}
+
+/* Copies of the configs without the host-filled keys, each difference
+ * among those warned about. */
+static void split_host_filled(const json_t *bconf, const json_t *cconf, json_t **b, json_t **c,
+                              struct report *r)
+{
+    *b = json_deep_copy(bconf);
+    *c = json_deep_copy(cconf);
+    for (size_t i = 0; i < sizeof(host_filled) / sizeof(host_filled[0]); i++) {
+        json_t *vb = config_at(*b, host_filled[i]), *vc = config_at(*c, host_filled[i]);
+        const char *dot = strchr(host_filled[i], '.');
+
+        if (vb && vc && !json_equal(vb, vc)) {
+            char *tb = json_dumps(vb, JSON_ENCODE_ANY), *tc = json_dumps(vc, JSON_ENCODE_ANY);
+
+            warn(r, "%s differs: %.20s (baseline) against %.20s: filled in from each "
+                    "machine's CPU count unless the config sets it; judged anyway",
+                 host_filled[i], tb ? tb : "?", tc ? tc : "?");
+            free(tb);
+            free(tc);
+        }
+        if (dot) {
+            char first[32];
+
+            snprintf(first, sizeof(first), "%.*s", (int)(dot - host_filled[i]), host_filled[i]);
+            json_object_del(json_object_get(*b, first), dot + 1);
+            json_object_del(json_object_get(*c, first), dot + 1);
+        }
+    }
+}
+
 /* Whether these two files may be compared at all; warnings for what may
  * differ but deserves a word. */
 static int same_experiment(const json_t *base, const json_t *cur, const struct compare_opts *o,
@@ -184,8 +244,15 @@ static int same_experiment(const json_t *base, const json_t *cur, const struct c
                                            "(--allow-different to compare anyway)", bn, cn);
         warn(r, "different experiments: \"%.60s\" against \"%.60s\"", bn, cn);
     }
-    config_diff(json_object_get(base, "config"), json_object_get(cur, "config"), "", list,
-                sizeof(list), &ndiff);
+    {
+        json_t *bconf, *cconf;
+
+        split_host_filled(json_object_get(base, "config"), json_object_get(cur, "config"),
+                          &bconf, &cconf, r);
+        config_diff(bconf, cconf, "", list, sizeof(list), &ndiff);
+        json_decref(bconf);
+        json_decref(cconf);
+    }
     if (ndiff) {
         if (!o->allow_different)
             return errbuf_set(err, errlen, "the settings differ in %zu key%s (%s%s): not the "
@@ -203,6 +270,17 @@ static int same_experiment(const json_t *base, const json_t *cur, const struct c
             warn(r, "%s differs: %.80s (baseline) against %.80s", context[i], b, c);
     }
     return 0;
+}
+
+/* The metrics that gate: the option, else the current file's config, else
+ * the baseline's; NULL for the default. */
+static const char *gate_of(const json_t *base, const json_t *cur, const struct compare_opts *o)
+{
+    const char *c = json_string_value(json_object_get(json_object_get(cur, "config"), "gate"));
+
+    if (o->gate && o->gate[0])
+        return o->gate;
+    return c ? c : json_string_value(json_object_get(json_object_get(base, "config"), "gate"));
 }
 
 /* A run's values of one metric: one per repeat, or its single value. */
@@ -231,12 +309,56 @@ static void summarize(const double *v, size_t n, double *med, double *lo, double
     }
 }
 
-/* The smallest change of this metric that counts (repeats). */
+/* The smallest change of this metric that counts (repeats), in the
+ * test's units: a proportion, or a log ratio. */
 static double min_effect(const struct row *w, const struct compare_opts *o)
 {
     if (w->m->kind == METRIC_RATIO)
         return o->min_effect_pp / 100.0;
-    return fmax(o->min_effect_pct / 100.0 * fabs(w->bmed), o->latency_floor_us);
+    return log1p(fmax(o->min_effect_pct / 100.0,
+                      w->bmed > 0 ? o->latency_floor_us / w->bmed : 0));
+}
+
+/* A ratio's outcome counts per repeat: from the repeats when the run kept
+ * them, else from the spread's ratios and the attempts divided evenly, else
+ * the single run's counts. */
+static size_t counts_of(const json_t *run, const struct row *w, bool base, double *x, double *n)
+{
+    const json_t *reps = json_object_get(run, "repeats");
+    const double *v = base ? w->b : w->c;
+    size_t nv = base ? w->nb : w->nc, k = 0;
+    double attempted = metric_samples(run, w->m);
+
+    if (json_array_size(reps) == nv && nv >= 2) {
+        for (size_t i = 0; i < nv; i++) {
+            const json_t *rep = json_array_get(reps, i);
+            double value;
+
+            if (metric_value(rep, w->m, &value) < 0 || !(metric_samples(rep, w->m) > 0))
+                break;
+            n[k] = metric_samples(rep, w->m);
+            x[k] = round(value * n[k]);
+            k++;
+        }
+        if (k == nv)
+            return k;
+    }
+    for (k = 0; k < nv; k++) {
+        n[k] = attempted / (double)nv;
+        x[k] = round(v[k] * n[k]);
+    }
+    return attempted > 0 ? nv : 0;
+}
+
+static bool all_equal(const struct row *w)
+{
+    for (size_t i = 0; i < w->nb; i++)
+        if (w->b[i] != w->b[0])
+            return false;
+    for (size_t i = 0; i < w->nc; i++)
+        if (w->c[i] != w->b[0])
+            return false;
+    return true;
 }
 
 static void judge(struct row *w, const json_t *brun, const json_t *crun,
@@ -260,43 +382,42 @@ static void judge(struct row *w, const json_t *brun, const json_t *crun,
         snprintf(w->note, sizeof(w->note), "%.0f/%.0f samples", ns_b, ns_c);
         return;
     }
-    if (w->nb >= MIN_REPEATS && w->nc >= MIN_REPEATS) {
-        struct mwu u;
-        double effect = w->cmed - w->bmed;
-
-        w->method = "mann-whitney";
-        if (stats_mann_whitney(w->b, w->nb, w->c, w->nc, &u) == 0) {
-            w->tested = true;
-            w->p = u.p;
-            r->ntested++;
-        }
-        w->worse = effect * sign > 0;
-        w->effect_ok = fabs(effect) >= min_effect(w, o);
-        w->verdict = "ok"; /* decided after Holm */
+    if (all_equal(w)) {
+        /* constant on both sides: no evidence either way, and not a test
+         * that could spend the family's alpha */
+        w->verdict = "constant";
+        r->nconstant++;
         return;
     }
-    if (w->nb >= MIN_REPEATS || w->nc >= MIN_REPEATS) {
-        /* the single run against the other side's recorded spread */
-        bool base_repeated = w->nb >= MIN_REPEATS;
-        double lo = base_repeated ? w->bmin : w->cmin, hi = base_repeated ? w->bmax : w->cmax;
-        double single = base_repeated ? w->cmed : w->bmed;
-        double margin = fmax((hi - lo) / 2.0, min_effect(w, o));
-        /* "worse" is always current against baseline */
-        double worst = w->m->higher_is_worse ? hi + margin : lo - margin;
-        double best = w->m->higher_is_worse ? lo - margin : hi + margin;
-        bool beyond_worst = w->m->higher_is_worse ? single > worst : single < worst;
-        bool beyond_best = w->m->higher_is_worse ? single < best : single > best;
+    if (w->nb + w->nc >= 3) {
+        int rc;
 
-        w->method = "spread";
-        r->nspread++;
-        if (!base_repeated) {
-            /* the baseline is the single one: current's spread judges it */
-            bool t = beyond_worst;
+        if (w->m->kind == METRIC_RATIO) {
+            double xb[MAX_VALUES], nb[MAX_VALUES], xc[MAX_VALUES], nc[MAX_VALUES];
+            size_t kb = counts_of(brun, w, true, xb, nb), kc = counts_of(crun, w, false, xc, nc);
 
-            beyond_worst = beyond_best;
-            beyond_best = t;
+            w->method = "quasi-binomial";
+            rc = kb && kc ? stats_proportions(xb, nb, kb, xc, nc, kc, &w->st) : -1;
+            w->nbar = 0;
+            for (size_t i = 0; i < kb; i++)
+                w->nbar += nb[i] / (double)(kb + kc);
+            for (size_t i = 0; i < kc; i++)
+                w->nbar += nc[i] / (double)(kb + kc);
+        } else {
+            w->method = "log-t";
+            rc = stats_log_t(w->b, w->nb, w->c, w->nc, LOG_SD_FLOOR, &w->st);
         }
-        w->verdict = beyond_worst ? "REGRESSION" : beyond_best ? "better" : "ok";
+        if (rc == 0) {
+            w->tested = true;
+            w->p = w->st.p;
+            r->ntested++;
+            w->worse = w->st.diff * sign > 0;
+            w->effect_ok = fabs(w->st.diff) >= min_effect(w, o);
+            w->verdict = "ok"; /* decided after Holm */
+        } else {
+            w->verdict = "constant"; /* no attempt succeeded, or all did */
+            r->nconstant++;
+        }
         return;
     }
     /* single runs: fixed thresholds */
@@ -317,6 +438,52 @@ static void judge(struct row *w, const json_t *brun, const json_t *crun,
             w->verdict = "better";
         else
             w->verdict = "ok";
+    }
+}
+
+/* How far this metric can still worsen, in the test's units. */
+static double headroom(const struct row *w)
+{
+    if (w->m->kind == METRIC_RATIO)
+        return w->m->higher_is_worse ? 1.0 - w->bmed : w->bmed;
+    return LOG_HEADROOM;
+}
+
+/* The standard error with k repeats a side, from this comparison's spread. */
+static double se_with(const struct row *w, unsigned k)
+{
+    if (w->m->kind == METRIC_RATIO) {
+        double p = (w->bmed + w->cmed) / 2.0;
+
+        return sqrt(w->st.spread * p * (1 - p) * 2.0 / ((double)k * w->nbar));
+    }
+    return w->st.spread * sqrt(2.0 / (double)k);
+}
+
+/* The smallest worsening each tested metric could have flagged: the first
+ * step of Holm (alpha / m) at its degrees of freedom, and never less than
+ * the minimum effect. Blind where even that is more than the metric can
+ * worsen; then the repeats a side that would have judged it. */
+static void detectable(struct report *r, const struct compare_opts *o, size_t m)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct row *w = &r->rows[i];
+
+        if (!w->tested)
+            continue;
+        w->mde = fmax(stats_t_critical(o->alpha / (double)m, w->st.df) * w->st.se,
+                      min_effect(w, o));
+        w->blind = w->mde > headroom(w);
+        if (!w->blind)
+            continue;
+        w->need = 0;
+        for (unsigned k = 2; k <= 100; k++) {
+            if (fmax(stats_t_critical(o->alpha / (double)m, 2.0 * k - 2) * se_with(w, k),
+                     min_effect(w, o)) <= headroom(w)) {
+                w->need = k;
+                break;
+            }
+        }
     }
 }
 
@@ -372,6 +539,24 @@ static void side_text(const struct row *w, bool base, char *buf, size_t len)
     snprintf(buf, len, "%s [%s-%s] n=%zu", a, b, c, n);
 }
 
+/* The smallest worsening this comparison could have flagged: "-1.3 pp",
+ * "+12%"; "need 7" where none could be. */
+static void mde_text(const struct row *w, char *buf, size_t len)
+{
+    double sign = w->m->higher_is_worse ? 1.0 : -1.0;
+
+    if (!w->tested)
+        snprintf(buf, len, "-");
+    else if (w->blind && w->need)
+        snprintf(buf, len, "need %u", w->need);
+    else if (w->blind)
+        snprintf(buf, len, "need >100");
+    else if (w->m->kind == METRIC_RATIO)
+        snprintf(buf, len, "%+.2f pp", sign * w->mde * 100.0);
+    else
+        snprintf(buf, len, "%+.0f%%", expm1(w->mde) * 100.0);
+}
+
 static void p_text(const struct row *w, char *buf, size_t len)
 {
     if (w->tested)
@@ -384,7 +569,7 @@ static void p_text(const struct row *w, char *buf, size_t len)
 
 /* The printed cells of a row, the same in every format. */
 struct cells {
-    char base[128], cur[128], change[32], p[48];
+    char base[128], cur[128], change[32], p[48], mde[32];
 };
 
 static void row_cells(const struct row *w, struct cells *c)
@@ -393,19 +578,57 @@ static void row_cells(const struct row *w, struct cells *c)
     side_text(w, false, c->cur, sizeof(c->cur));
     change_text(w, c->change, sizeof(c->change));
     p_text(w, c->p, sizeof(c->p));
+    mde_text(w, c->mde, sizeof(c->mde));
+}
+
+/* "3 repeats a side", or "3 and 1 repeats". */
+static void sides_text(const struct report *r, char *buf, size_t len)
+{
+    if (r->maxb == r->maxc)
+        snprintf(buf, len, "%zu repeat%s a side", r->maxb, r->maxb == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "%zu (baseline) and %zu (current) repeats", r->maxb, r->maxc);
+}
+
+static void blind_text(const struct report *r, char *buf, size_t len)
+{
+    char sides[64];
+    unsigned need = 0;
+    bool beyond = false;
+
+    sides_text(r, sides, sizeof(sides));
+    for (size_t i = 0; i < r->n; i++) {
+        if (strcmp(r->rows[i].verdict, "cannot judge") != 0)
+            continue;
+        if (!r->rows[i].need)
+            beyond = true;
+        else if (r->rows[i].need > need)
+            need = r->rows[i].need;
+    }
+    if (beyond)
+        snprintf(buf, len, "cannot judge: %s; %zu gated metric%s could not be flagged by any "
+                           "change, and over 100 repeats a side would be needed", sides,
+                 r->nblind, r->nblind == 1 ? "" : "s");
+    else
+        snprintf(buf, len, "cannot judge: %s; need %u a side (%zu gated metric%s could not be "
+                           "flagged by any change)", sides, need, r->nblind,
+                 r->nblind == 1 ? "" : "s");
 }
 
 static void summary_text(const struct report *r, const struct compare_opts *o, char *buf,
                          size_t len)
 {
-    snprintf(buf, len, "%s: %zu metric%s tested by Mann-Whitney U across repeats (Holm, "
-                       "alpha %g, min effect %g pp / %g%%), %zu against a recorded spread, %zu "
-                       "by fixed thresholds (latency +%g%% and %g us, ratios %g pp); "
-                       "percentiles of fewer than %g samples not judged",
-             r->regression ? "REGRESSION" : "no regression", r->ntested,
-             r->ntested == 1 ? "" : "s", o->alpha, o->min_effect_pp, o->min_effect_pct,
-             r->nspread, r->nthreshold, o->latency_pct, o->latency_floor_us, o->ratio_pp,
-             o->min_samples);
+    char sides[64];
+
+    sides_text(r, sides, sizeof(sides));
+    snprintf(buf, len, "%s: %s; %zu gated metric%s tested across repeats (quasi-binomial "
+                       "counts, t on log latency; Holm, alpha %g, min effect %g pp / %g%%), "
+                       "%zu constant, %zu by fixed thresholds (latency +%g%% and %g us, ratios "
+                       "%g pp); percentiles of fewer than %g samples not judged",
+             r->regression ? "REGRESSION" : r->nblind ? "CANNOT JUDGE" : "no regression",
+             sides, r->ntested, r->ntested == 1 ? "" : "s", o->alpha, o->min_effect_pp,
+             o->min_effect_pct, r->nconstant, r->nthreshold, o->latency_pct,
+             o->latency_floor_us, o->ratio_pp, o->min_samples);
 }
 
 static void xml_text(FILE *out, const char *s)
@@ -460,13 +683,26 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
             if (w->tested) {
                 json_object_set_new(row, "p", json_real(w->p));
                 json_object_set_new(row, "p_holm", json_real(w->padj));
+                json_object_set_new(row, "df", json_real(w->st.df));
+                /* the smallest worsening it could have flagged: points of a
+                 * ratio, or percent of a latency */
+                if (!w->blind)
+                    json_object_set_new(row, "detectable",
+                                        json_real(w->m->kind == METRIC_RATIO
+                                                      ? w->mde * 100.0
+                                                      : expm1(w->mde) * 100.0));
+                else
+                    json_object_set_new(row, "need_repeats",
+                                        w->need ? json_integer(w->need) : json_null());
             }
             if (w->note[0])
                 json_object_set_new(row, "note", json_string(w->note));
             json_array_append_new(rows, row);
         }
         json_object_set_new(doc, "verdict",
-                            json_string(r->regression ? "regression" : "no regression"));
+                            json_string(r->regression ? "regression"
+                                        : r->nblind   ? "cannot judge"
+                                                      : "no regression"));
         json_object_set_new(doc, "summary", json_string(summary));
         json_object_set_new(doc, "warnings", warns);
         json_object_set_new(doc, "rows", rows);
@@ -499,6 +735,8 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
                 fputs(" -> ", out);
                 xml_text(out, c.cur);
                 fprintf(out, " (%s, %s)\"/>", c.change, c.p);
+            } else if (strcmp(w->verdict, "cannot judge") == 0) {
+                fprintf(out, "<error message=\"cannot judge: %s repeats a side\"/>", c.mde);
             } else if (strcmp(w->verdict, "few samples") == 0) {
                 fputs("<skipped message=\"few samples\"/>", out);
             }
@@ -522,13 +760,13 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
         }
         if (r->nwarn)
             fputs("\n", out);
-        fputs("| run | metric | baseline | current | change | p (Holm) | verdict |\n"
-              "| --- | --- | --- | --- | --- | --- | --- |\n", out);
+        fputs("| run | metric | baseline | current | change | p (Holm) | detectable | verdict |\n"
+              "| --- | --- | --- | --- | --- | --- | --- | --- |\n", out);
     } else {
         for (size_t i = 0; i < r->nwarn; i++)
             fprintf(out, "warning: %s\n", r->warnings[i]);
-        fprintf(out, "%-32s %-24s %-30s %-30s %10s %12s  %s\n", "run", "metric", "baseline",
-                "current", "change", "p (Holm)", "verdict");
+        fprintf(out, "%-32s %-24s %-30s %-30s %10s %12s %11s  %s\n", "run", "metric",
+                "baseline", "current", "change", "p (Holm)", "detectable", "verdict");
     }
     for (size_t i = 0; i < r->n; i++) {
         const struct row *w = &r->rows[i];
@@ -538,13 +776,13 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
         if (o->format == COMPARE_MARKDOWN) {
             fputs("| ", out);
             md_text(out, w->run);
-            fprintf(out, " | %s | %s | %s | %s | %s | %s%s%s |\n", w->m->name, c.base, c.cur,
-                    c.change, c.p,
+            fprintf(out, " | %s | %s | %s | %s | %s | %s | %s%s%s |\n", w->m->name, c.base,
+                    c.cur, c.change, c.p, c.mde,
                     strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "", w->verdict,
                     strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "");
         } else {
-            fprintf(out, "%-32.32s %-24s %-30s %-30s %10s %12s  %s\n", w->run, w->m->name,
-                    c.base, c.cur, c.change, c.p, w->verdict);
+            fprintf(out, "%-32.32s %-24s %-30s %-30s %10s %12s %11s  %s\n", w->run,
+                    w->m->name, c.base, c.cur, c.change, c.p, c.mde, w->verdict);
         }
     }
     fprintf(out, "%s%s\n", o->format == COMPARE_MARKDOWN ? "\n" : "", summary);
@@ -559,6 +797,7 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
     const struct metric *metrics = metric_table(&nmetrics);
     struct report r;
     double *p = NULL, *adj = NULL;
+    const char *gate = gate_of(baseline, current, o);
 
     memset(&r, 0, sizeof(r));
     if (check_unique_params(baseline, "baseline", err, errlen) < 0 ||
@@ -583,7 +822,7 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
         for (size_t k = 0; k < nmetrics; k++) {
             struct row *w;
 
-            if (!metrics[k].compared)
+            if (!metric_gates(gate, &metrics[k]))
                 continue;
             w = add_row(&r);
             if (!w) {
@@ -599,6 +838,8 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
                 r.n--; /* neither run has it (accept latency without a greeting) */
                 continue;
             }
+            r.maxb = w->nb > r.maxb ? w->nb : r.maxb;
+            r.maxc = w->nc > r.maxc ? w->nc : r.maxc;
             summarize(w->b, w->nb, &w->bmed, &w->bmin, &w->bmax);
             summarize(w->c, w->nc, &w->cmed, &w->cmin, &w->cmax);
             judge(w, brun, crun ? crun : brun, o, &r);
@@ -624,6 +865,7 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             if (r.rows[i].tested)
                 p[m++] = r.rows[i].p;
         stats_holm(p, m, adj);
+        detectable(&r, o, m);
         m = 0;
         for (size_t i = 0; i < r.n; i++) {
             struct row *w = &r.rows[i];
@@ -633,6 +875,10 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
             w->padj = adj[m++];
             if (w->padj <= o->alpha && w->effect_ok)
                 w->verdict = w->worse ? "REGRESSION" : "better";
+            else if (w->blind) {
+                w->verdict = "cannot judge";
+                r.nblind++;
+            }
         }
     }
     for (size_t i = 0; i < r.n; i++)
@@ -642,8 +888,10 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
         for (size_t i = 0; i < r.nwarn; i++)
             fprintf(warnout, "qbench compare: warning: %s\n", r.warnings[i]);
     print_report(&r, o, out);
+    if (!r.regression && r.nblind)
+        blind_text(&r, err, errlen);
     free(p);
     free(adj);
     free(r.rows);
-    return r.regression ? COMPARE_REGRESSION : COMPARE_OK;
+    return r.regression ? COMPARE_REGRESSION : r.nblind ? COMPARE_CANNOT_JUDGE : COMPARE_OK;
 }

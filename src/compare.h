@@ -1,16 +1,20 @@
 /* compare: a CI regression gate between two results documents that knows
- * its own noise.
+ * its own noise and says what it could not see.
  *
  * Runs are matched by their params, after checks that they are the same
  * experiment (no interrupted run, the same name and settings unless told
- * otherwise; another kernel or host is a warning). Each metric the metric
- * table marks as compared is then judged by the best evidence at hand:
- *   - both sides with repeats (3 or more): a Mann-Whitney U test across the
- *     repeats, a minimum effect size, and Holm's adjustment over every
- *     metric tested, so the chance of any false alarm stays at alpha;
- *   - one side with repeats: the single run against the spread the other
- *     side recorded (beyond its worst repeat by more than half its range
- *     or the minimum effect);
+ * otherwise; another kernel or host, or a value filled in from the host
+ * such as client.threads, is a warning). The metrics that gate (the
+ * config's "gate" key, by default the metric table's compared rows) are
+ * judged by the best evidence at hand:
+ *   - 3 or more values in all (repeats): outcome ratios by a
+ *     quasi-binomial test on the per-repeat counts, latency percentiles by
+ *     a t-test on their logarithms (stats.h), a minimum effect size, and
+ *     Holm's adjustment over every metric tested, so the chance of any
+ *     false alarm stays at alpha. A metric constant on both sides is not
+ *     tested. Each tested metric reports the smallest worsening it could
+ *     have flagged; where no possible worsening could, the verdict is
+ *     "cannot judge" with the repeats a side that would;
  *   - single runs on both sides: fixed thresholds (the options).
  * Percentiles of fewer than min_samples values are shown, not judged.
  * Output as text, JSON, Markdown (a CI job summary) or JUnit XML. */
@@ -34,6 +38,7 @@ struct compare_opts {
     double min_effect_pp;    /* repeats: smallest ratio change that counts (points) */
     double min_effect_pct;   /* repeats: smallest latency change that counts (%) */
     bool allow_different;    /* compare other names/settings anyway (warn, do not refuse) */
+    const char *gate;        /* metrics that gate, comma-separated; NULL: the files' "gate" */
     enum compare_format format;
 };
 
@@ -46,12 +51,15 @@ enum compare_verdict {
     COMPARE_OK = 0,
     COMPARE_REGRESSION = 1,
     COMPARE_BAD_INPUT = 2,
+    COMPARE_CANNOT_JUDGE = 3, /* exit 2 too: a gated metric no change could have flagged */
 };
 
 /* Writes the report to out (warnings also to warn, when not NULL).
  * BAD_INPUT (with err, nothing written to out) when the files are not the
  * same experiment. A baseline run missing from current is a regression:
- * the gate lost coverage. */
+ * the gate lost coverage. CANNOT_JUDGE (the report written, err saying
+ * "cannot judge: ...; need N a side") when no regression was found and a
+ * gated metric could not have been flagged by any change. */
 enum compare_verdict compare_results(const json_t *baseline, const json_t *current,
                                      const struct compare_opts *o, FILE *out, FILE *warn,
                                      char *err, size_t errlen);

@@ -408,6 +408,9 @@ static const struct key keys[] = {
      "results path (default results/<name>.json)"},
     {"repeat", KT_UINT, F(repeat), 1, 100, "1", 0, NULL,
      "run every point this many times, each in a fresh namespace (statistics in compare)"},
+    {"gate", KT_STRING, F(gate), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "metrics `qbench compare` judges, comma-separated (default: every outcome ratio, "
+     "connect and accept p50/p99)"},
     {"connections_file", KT_STRING, F(connections_file), 0, 0, NULL, KF_OMIT_ZERO, NULL,
      "a line per connection attempt, CSV (.csv) or JSON Lines (.jsonl)"},
     {"server.address", KT_STRING, F(address), 0, 0, "\"127.0.0.1:0\"", KF_SWEEP | KF_SERVER,
@@ -1038,6 +1041,8 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
     for (const char *c = cfg->name; *c; c++)
         if (*c == '/')
             return bad(v, "name", "must not contain '/' or control characters");
+    if (metric_check_gate(cfg->gate, sub, sizeof(sub)) < 0)
+        return bad(v, "gate", "%s", sub);
     if (cfg->target[0]) {
         if (json_object_get(root, "server"))
             return bad(v, "target", "give either target (an external server) or server (the "

@@ -98,6 +98,7 @@ struct config {
     char output[PATH_MAX];
     char connections_file[PATH_MAX]; /* per-connection records, "" for none */
     unsigned repeat;              /* runs of every point, each in a fresh namespace */
+    char gate[512];               /* "gate": metrics compare judges, "" for the default */
 };
 
 /* Parses a JSON file; syntax errors carry line and column. */

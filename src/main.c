@@ -419,6 +419,7 @@ static int cmd_compare(int argc, char **argv)
         {"min-effect-pct", required_argument, NULL, 'e'},
         {"format", required_argument, NULL, 'F'},
         {"allow-different", no_argument, NULL, 'A'},
+        {"gate", required_argument, NULL, 'G'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -438,10 +439,16 @@ static int cmd_compare(int argc, char **argv)
 
         if (c == 'h') {
             printf("usage: qbench compare BASELINE.json CURRENT.json [options]\n"
-                   "With repeats (repeat: N, 3 or more) on both sides every metric is judged\n"
-                   "by a Mann-Whitney U test across the repeats, with Holm's adjustment over\n"
-                   "all metrics and a minimum effect; a single run is judged against the\n"
-                   "spread the other side recorded; single runs against fixed thresholds.\n"
+                   "The metrics in the config's \"gate\" (default: outcome ratios, connect and\n"
+                   "accept p50/p99) are judged. With repeats (3 or more values in all), outcome\n"
+                   "ratios by a quasi-binomial test on the per-repeat counts, latencies by a\n"
+                   "t-test on their logarithms, with Holm's adjustment over the metrics tested\n"
+                   "and a minimum effect; metrics constant on both sides are left out. Each\n"
+                   "tested metric shows the smallest worsening it could have flagged\n"
+                   "(detectable); where none could, \"cannot judge\" and the repeats a side\n"
+                   "that would. Single runs on both sides: fixed thresholds.\n"
+                   "  --gate LIST              metrics that gate, comma-separated (default: "
+                   "the files' gate)\n"
                    "  --alpha P                family-wise false-alarm level (default %g)\n"
                    "  --min-effect-pp PP       repeats: smallest ratio change that counts "
                    "(default %g)\n"
@@ -457,8 +464,8 @@ static int cmd_compare(int argc, char **argv)
                    "judged (default %g)\n"
                    "  --format FMT             text, json, markdown or junit (default text)\n"
                    "  --allow-different        compare other experiments or settings anyway\n"
-                   "Exit: 0 no regression, 1 regression, 2 bad input or not the same "
-                   "experiment.\n",
+                   "Exit: 0 no regression, 1 regression, 2 bad input, not the same "
+                   "experiment, or cannot judge.\n",
                    co.alpha, co.min_effect_pp, co.min_effect_pct, co.latency_pct,
                    co.latency_floor_us, co.ratio_pp, co.min_samples);
             return EXIT_OK;
@@ -474,6 +481,14 @@ static int cmd_compare(int argc, char **argv)
         }
         if (c == 'A') {
             co.allow_different = true;
+            continue;
+        }
+        if (c == 'G') {
+            if (metric_check_gate(optarg, err, sizeof(err)) < 0) {
+                fprintf(stderr, "qbench compare: --gate: %s\n", err);
+                return EXIT_USAGE;
+            }
+            co.gate = optarg;
             continue;
         }
         if (!target) {
@@ -505,7 +520,7 @@ static int cmd_compare(int argc, char **argv)
     v = compare_results(base, cur, &co, stdout, stderr, err, sizeof(err));
     json_decref(base);
     json_decref(cur);
-    if (v == COMPARE_BAD_INPUT) {
+    if (v == COMPARE_BAD_INPUT || v == COMPARE_CANNOT_JUDGE) {
         fprintf(stderr, "qbench compare: %s\n", err);
         return EXIT_USAGE;
     }

@@ -141,6 +141,72 @@ double metric_samples(const json_t *run, const struct metric *m)
     return n;
 }
 
+static bool can_gate(const struct metric *m)
+{
+    return m->kind == METRIC_RATIO || m->kind == METRIC_LATENCY;
+}
+
+/* The next comma-separated name of *list into name; false at the end. */
+static bool next_name(const char **list, char *name, size_t len)
+{
+    const char *s = *list, *end;
+    size_t n;
+
+    while (*s == ',' || *s == ' ')
+        s++;
+    if (!*s)
+        return false;
+    end = s + strcspn(s, ", ");
+    n = (size_t)(end - s) < len - 1 ? (size_t)(end - s) : len - 1;
+    memcpy(name, s, n);
+    name[n] = '\0';
+    *list = end;
+    return true;
+}
+
+bool metric_gates(const char *list, const struct metric *m)
+{
+    char name[64];
+    bool any = false;
+
+    if (list)
+        for (const char *s = list; next_name(&s, name, sizeof(name));) {
+            any = true;
+            if (strcmp(name, m->name) == 0)
+                return can_gate(m);
+        }
+    return any ? false : m->compared;
+}
+
+int metric_check_gate(const char *list, char *err, size_t errlen)
+{
+    char name[64];
+
+    for (const char *s = list; next_name(&s, name, sizeof(name));) {
+        const struct metric *m = metric_find(name);
+
+        if (m && can_gate(m))
+            continue;
+        if (m) {
+            snprintf(err, errlen, "'%s' cannot gate: only ratios (established_ratio ...) and "
+                                  "latency percentiles (connect_p99_us ...) are tested across "
+                                  "repeats", name);
+        } else {
+            size_t used = (size_t)snprintf(err, errlen, "unknown metric '%.60s' (gateable:",
+                                           name);
+
+            for (size_t i = 0; i < COUNT(metrics) && used < errlen; i++)
+                if (can_gate(&metrics[i]))
+                    used += (size_t)snprintf(err + used, errlen - used, " %s",
+                                             metrics[i].name);
+            if (used < errlen)
+                snprintf(err + used, errlen - used, ")");
+        }
+        return -1;
+    }
+    return 0;
+}
+
 void metric_format_us(double us, char *buf, size_t len)
 {
     double a = fabs(us);

@@ -48,6 +48,16 @@ int metric_value(const json_t *run, const struct metric *m, double *value);
  * histogram count, a ratio's attempts; 0 when unknown. */
 double metric_samples(const json_t *run, const struct metric *m);
 
+/* The gate: which metrics `qbench compare` judges, as a config's "gate"
+ * key lists them ("established_ratio,accept_p99_us"). An empty or NULL
+ * list is the default: the rows marked compared. Only ratios and latency
+ * percentiles can gate (they have a test across repeats). */
+bool metric_gates(const char *list, const struct metric *m);
+
+/* 0 when every name in list is a metric that can gate; -1 with "unknown
+ * metric 'x' (gateable: ...)" or "'x' cannot gate (...)" in err. */
+int metric_check_gate(const char *list, char *err, size_t errlen);
+
 /* The value as a person reads it: "17.52%", "3.06 s", "452 ms", "12"; "-"
  * when have is false. */
 void metric_format(const struct metric *m, bool have, double value, char *buf, size_t len);

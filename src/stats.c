@@ -1,133 +1,153 @@
 #include "stats.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EXACT_MAX_SPLITS 200000.0
-#define MAX_VALUES 10000
-
-struct ranked {
-    double v;
-    size_t from; /* index in the pooled array */
-};
-
-static int cmp_ranked(const void *a, const void *b)
+/* The regularized incomplete beta function I_x(a, b) by its continued
+ * fraction (modified Lentz), the usual route to Student's t. */
+static double beta_cf(double a, double b, double x)
 {
-    double x = ((const struct ranked *)a)->v, y = ((const struct ranked *)b)->v;
+    const double tiny = 1e-300;
+    double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0), h;
 
-    return x < y ? -1 : x > y;
+    d = 1.0 / (fabs(d) < tiny ? tiny : d);
+    h = d;
+    for (int m = 1; m <= 300; m++) {
+        double m2 = 2.0 * m, num, del;
+
+        num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+        d = 1.0 + num * d;
+        d = 1.0 / (fabs(d) < tiny ? tiny : d);
+        c = 1.0 + num / c;
+        c = fabs(c) < tiny ? tiny : c;
+        h *= d * c;
+        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+        d = 1.0 + num * d;
+        d = 1.0 / (fabs(d) < tiny ? tiny : d);
+        c = 1.0 + num / c;
+        c = fabs(c) < tiny ? tiny : c;
+        del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < 1e-14)
+            break;
+    }
+    return h;
 }
 
-/* Midranks of the pooled values (1-based), and the tie term sum(t^3 - t). */
-static int midranks(const double *pool, size_t n, double *rank, double *ties)
+static double beta_inc(double a, double b, double x)
 {
-    struct ranked *r = malloc(n * sizeof(*r));
+    double front;
 
-    if (!r)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        r[i] = (struct ranked){pool[i], i};
-    qsort(r, n, sizeof(*r), cmp_ranked);
-    *ties = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
+    if (x <= 0)
+        return 0;
+    if (x >= 1)
+        return 1;
+    front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+    if (x < (a + 1.0) / (a + b + 2.0))
+        return front * beta_cf(a, b, x) / a;
+    return 1.0 - front * beta_cf(b, a, 1.0 - x) / b;
+}
 
-        while (j + 1 < n && r[j + 1].v == r[i].v)
-            j++;
-        for (size_t k = i; k <= j; k++)
-            rank[r[k].from] = (double)(i + j + 2) / 2.0;
-        if (j > i) {
-            double t = (double)(j - i + 1);
+double stats_t_p(double t, double df)
+{
+    if (!isfinite(t))
+        return isnan(t) ? 1.0 : 0.0;
+    return beta_inc(df / 2.0, 0.5, df / (df + t * t));
+}
 
-            *ties += t * t * t - t;
-        }
-        i = j + 1;
+double stats_t_critical(double alpha, double df)
+{
+    double lo = 0, hi = 1;
+
+    while (stats_t_p(hi, df) > alpha && hi < 1e12)
+        hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-9 * hi; i++) {
+        double mid = (lo + hi) / 2;
+
+        if (stats_t_p(mid, df) > alpha)
+            lo = mid;
+        else
+            hi = mid;
     }
-    free(r);
+    return hi;
+}
+
+static void finish(struct stats_test *out)
+{
+    out->t = out->se > 0 ? out->diff / out->se : (out->diff == 0 ? 0 : INFINITY);
+    out->p = stats_t_p(out->t, out->df);
+}
+
+int stats_proportions(const double *xa, const double *na, size_t ra, const double *xb,
+                      const double *nb, size_t rb, struct stats_test *out)
+{
+    const double *x[2] = {xa, xb}, *n[2] = {na, nb};
+    size_t r[2] = {ra, rb};
+    double sx[2] = {0, 0}, sn[2] = {0, 0}, p[2], chi2 = 0, pooled, nbar, phi, floor_phi;
+
+    if (ra == 0 || rb == 0 || ra + rb < 3)
+        return -1;
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < r[s]; i++) {
+            if (!(n[s][i] > 0) || x[s][i] < 0 || x[s][i] > n[s][i])
+                return -1;
+            sx[s] += x[s][i];
+            sn[s] += n[s][i];
+        }
+        p[s] = sx[s] / sn[s];
+    }
+    pooled = (sx[0] + sx[1]) / (sn[0] + sn[1]);
+    if (pooled <= 0 || pooled >= 1)
+        return -1;
+    /* Pearson's chi-square around each side's own proportion */
+    for (int s = 0; s < 2; s++) {
+        if (p[s] <= 0 || p[s] >= 1)
+            continue; /* every repeat the same: no spread to add */
+        for (size_t i = 0; i < r[s]; i++) {
+            double e = n[s][i] * p[s];
+
+            chi2 += (x[s][i] - e) * (x[s][i] - e) / (e * (1 - p[s]));
+        }
+    }
+    out->df = (double)(ra + rb - 2);
+    phi = chi2 / out->df;
+    /* A count is an integer: a repeat's spread is at least half a count, so
+     * identical counts are not read as infinite precision. */
+    nbar = (sn[0] + sn[1]) / (double)(ra + rb);
+    floor_phi = 0.25 / (nbar * pooled * (1 - pooled));
+    out->spread = phi > floor_phi ? phi : floor_phi;
+    out->diff = p[1] - p[0];
+    out->se = sqrt(out->spread * pooled * (1 - pooled) * (1 / sn[0] + 1 / sn[1]));
+    finish(out);
     return 0;
 }
 
-static double choose(size_t n, size_t k)
+int stats_log_t(const double *a, size_t na, const double *b, size_t nb, double sd_floor,
+                struct stats_test *out)
 {
-    double c = 1;
+    const double *v[2] = {a, b};
+    size_t n[2] = {na, nb};
+    double mean[2] = {0, 0}, ss = 0, sd;
 
-    for (size_t i = 1; i <= k; i++)
-        c = c * (double)(n - k + i) / (double)i;
-    return c;
-}
+    if (na == 0 || nb == 0 || na + nb < 3)
+        return -1;
+    for (int s = 0; s < 2; s++) {
+        for (size_t i = 0; i < n[s]; i++)
+            mean[s] += log(fmax(v[s][i], 1.0));
+        mean[s] /= (double)n[s];
+        for (size_t i = 0; i < n[s]; i++) {
+            double d = log(fmax(v[s][i], 1.0)) - mean[s];
 
-/* Every split of the n pooled ranks into nx and n - nx: the share whose
- * rank sum is at least as far from its mean as the observed one. */
-static double exact_p(const double *rank, size_t n, size_t nx, double observed)
-{
-    double mean = (double)nx * (double)(n + 1) / 2.0, dev = fabs(observed - mean);
-    uint64_t total = 0, extreme = 0;
-    uint32_t mask = (1u << nx) - 1, limit = n == 32 ? 0 : (1u << n);
-
-    /* Gosper's hack: the next mask with the same number of bits */
-    while (mask < limit || (n == 32 && mask)) {
-        double sum = 0;
-
-        for (size_t i = 0; i < n; i++)
-            if (mask & (1u << i))
-                sum += rank[i];
-        total++;
-        /* a hair of slack: midranks are halves, sums compare exactly */
-        if (fabs(sum - mean) >= dev - 1e-9)
-            extreme++;
-        {
-            uint32_t c = mask & -mask, r = mask + c;
-
-            if (r == 0)
-                break;
-            mask = (((r ^ mask) >> 2) / c) | r;
+            ss += d * d;
         }
     }
-    return total ? (double)extreme / (double)total : 1.0;
-}
-
-int stats_mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct mwu *out)
-{
-    size_t n = nx + ny;
-    double *pool, *rank, ties, rx = 0;
-
-    if (nx == 0 || ny == 0 || n > MAX_VALUES)
-        return -1;
-    pool = malloc(n * sizeof(*pool));
-    rank = malloc(n * sizeof(*rank));
-    if (pool && rank) {
-        memcpy(pool, x, nx * sizeof(*x));
-        memcpy(pool + nx, y, ny * sizeof(*y));
-    }
-    if (!pool || !rank || midranks(pool, n, rank, &ties) < 0) {
-        free(pool);
-        free(rank);
-        return -1;
-    }
-    for (size_t i = 0; i < nx; i++)
-        rx += rank[i];
-    out->u = rx - (double)nx * (double)(nx + 1) / 2.0;
-    if (n <= 31 && choose(n, nx) <= EXACT_MAX_SPLITS) {
-        out->p = exact_p(rank, n, nx, rx);
-        out->exact = true;
-    } else {
-        double mu = (double)nx * (double)ny / 2.0;
-        double var = (double)nx * (double)ny / 12.0 *
-                     ((double)(n + 1) - ties / ((double)n * (double)(n - 1)));
-        double d = fabs(out->u - mu) - 0.5;
-
-        out->exact = false;
-        if (var <= 0)
-            out->p = 1.0; /* every value equal */
-        else
-            out->p = erfc((d > 0 ? d : 0) / sqrt(var) / sqrt(2.0));
-    }
-    if (out->p > 1.0)
-        out->p = 1.0;
-    free(pool);
-    free(rank);
+    out->df = (double)(na + nb - 2);
+    sd = sqrt(ss / out->df);
+    out->spread = sd > sd_floor ? sd : sd_floor;
+    out->diff = mean[1] - mean[0];
+    out->se = out->spread * sqrt(1.0 / (double)na + 1.0 / (double)nb);
+    finish(out);
     return 0;
 }
 

@@ -1,8 +1,5 @@
-/* stats: Mann-Whitney U and Holm against known values. The exact p values
- * come from enumerating every split of the pooled ranks (the definition of
- * the exact test) in an independent script; for samples without ties they
- * equal the textbook/scipy exact values (e.g. 2/252 for 5 vs 5 fully
- * separated). */
+/* stats: Student's t against printed tables, the count and log tests
+ * against hand-computed t-tests, Holm against known values. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,81 +10,76 @@
 
 #define NEAR(a, b) assert_true(fabs((a) - (b)) < 1e-9)
 
-static void test_fully_separated_samples(void **state)
+/* Student's t against printed tables and the closed form at df 1. */
+static void test_t_distribution_matches_the_tables(void **state)
 {
-    const double x[] = {1, 2, 3, 4, 5}, y[] = {6, 7, 8, 9, 10};
-    struct mwu r;
-
     (void)state;
-    assert_int_equal(stats_mann_whitney(x, 5, y, 5, &r), 0);
-    NEAR(r.u, 0);
-    NEAR(r.p, 2.0 / 252.0);
-    assert_true(r.exact);
-    /* symmetric: the other way round, U = nx * ny - U */
-    assert_int_equal(stats_mann_whitney(y, 5, x, 5, &r), 0);
-    NEAR(r.u, 25);
-    NEAR(r.p, 2.0 / 252.0);
+    assert_true(fabs(stats_t_p(2.776445, 4) - 0.05) < 1e-5);
+    assert_true(fabs(stats_t_p(2.228139, 10) - 0.05) < 1e-5);
+    assert_true(fabs(stats_t_p(9.924843, 2) - 0.01) < 1e-6);
+    assert_true(fabs(stats_t_p(-3.0, 1) - (1 - 2 / M_PI * atan(3.0))) < 1e-9);
+    assert_true(fabs(stats_t_p(0, 7) - 1.0) < 1e-12);
+    assert_true(fabs(stats_t_critical(0.05, 4) - 2.776445) < 1e-4);
+    assert_true(fabs(stats_t_critical(0.01, 2) - 9.924843) < 1e-4);
+    assert_true(fabs(stats_t_critical(0.05, 1e6) - 1.959964) < 1e-4);
 }
 
-static void test_ties_use_midranks(void **state)
+/* With equal attempts per repeat the quasi-binomial test is Student's
+ * t-test on the per-repeat proportions (the variance taken at the pooled
+ * proportion): 78, 79, 80 of 300 against 66, 67, 68 is t = 12/sqrt(2/3)
+ * = 14.7 on 4 degrees of freedom. */
+static void test_proportions_are_a_t_test_on_repeats(void **state)
 {
-    const double a[] = {1.1, 2.2, 3.3, 4.4}, b[] = {0.5, 2.2, 5.5, 6.6, 7.7};
-    const double c[] = {1, 2, 2, 3}, d[] = {2, 3, 4, 5};
-    const double same[] = {5, 5, 5};
-    struct mwu r;
+    const double xa[] = {78, 79, 80}, xb[] = {66, 67, 68}, n[] = {300, 300, 300};
+    struct stats_test t;
 
     (void)state;
-    assert_int_equal(stats_mann_whitney(a, 4, b, 5, &r), 0);
-    NEAR(r.u, 6.5);
-    NEAR(r.p, 0.4444444444444444);
-    assert_int_equal(stats_mann_whitney(c, 4, d, 4, &r), 0);
-    NEAR(r.u, 2.5);
-    NEAR(r.p, 0.2);
-    assert_int_equal(stats_mann_whitney(same, 3, same, 3, &r), 0);
-    NEAR(r.u, 4.5);
-    NEAR(r.p, 1.0);
+    assert_int_equal(stats_proportions(xa, n, 3, xb, n, 3, &t), 0);
+    assert_true(fabs(t.df - 4) < 1e-12);
+    assert_true(fabs(t.diff - (-12.0 / 300)) < 1e-12);
+    /* Student's t is -14.70; the binomial variance at each side's own
+     * proportion (phi) against the pooled one moves it by 0.04 */
+    assert_true(fabs(t.t - (-12.0 / sqrt(2.0 / 3.0))) < 0.1);
+    assert_true(t.p < 0.001);
+    assert_true(t.spread < 0.05); /* paced: far less spread than coin flips */
 }
 
-/* The case the CI gate exists for: a 20% slower acceptor moved the
- * established ratio from 17.5-17.6% to 15.7-16.0% in every repeat. */
-static void test_seven_repeats_separate_a_small_change(void **state)
+/* The same counts on both sides are no evidence; counts that never move
+ * still leave half a count of doubt; all-or-nothing is not testable. */
+static void test_proportions_edge_cases(void **state)
 {
-    const double base[] = {0.175, 0.176, 0.175, 0.176, 0.175, 0.176, 0.175};
-    const double slower[] = {0.157, 0.16, 0.158, 0.159, 0.157, 0.16, 0.158};
-    struct mwu r;
+    const double x[] = {78, 79, 80}, same[] = {79, 79, 79}, one_more[] = {80, 80, 80};
+    const double n[] = {300, 300, 300}, zero[] = {0, 0, 0};
+    struct stats_test t;
 
     (void)state;
-    assert_int_equal(stats_mann_whitney(base, 7, slower, 7, &r), 0);
-    NEAR(r.u, 49);
-    NEAR(r.p, 0.0005827505827505828);
+    assert_int_equal(stats_proportions(x, n, 3, x, n, 3, &t), 0);
+    assert_true(fabs(t.p - 1.0) < 1e-9);
+    assert_int_equal(stats_proportions(same, n, 3, one_more, n, 3, &t), 0);
+    assert_true(t.p > 0.05);
+    assert_int_equal(stats_proportions(zero, n, 3, zero, n, 3, &t), -1);
+    assert_int_equal(stats_proportions(n, n, 3, n, n, 3, &t), -1);
+    assert_int_equal(stats_proportions(x, n, 1, x, n, 1, &t), -1); /* no degree of freedom */
+    assert_int_equal(stats_proportions(x, n, 1, x, n, 2, &t), 0);
+    assert_true(fabs(t.df - 1) < 1e-12);
 }
 
-static void test_large_samples_use_the_normal_approximation(void **state)
+/* Latency percentiles: a t-test on logarithms, i.e. on ratios. */
+static void test_log_t_judges_ratios(void **state)
 {
-    double x[30], y[30];
-    struct mwu r;
+    const double a[] = {450, 455, 448, 460, 452}, b[] = {545, 540, 550, 548, 539};
+    const double c[] = {900, 910, 896, 920, 904};
+    struct stats_test t1, t2;
 
     (void)state;
-    for (int i = 0; i < 30; i++) {
-        x[i] = i;
-        y[i] = 15 + i;
-    }
-    assert_int_equal(stats_mann_whitney(x, 30, y, 30, &r), 0);
-    assert_false(r.exact);
-    NEAR(r.u, 112.5);
-    assert_true(fabs(r.p - 6.247984928789204e-07) < 1e-12);
-}
-
-static void test_one_value_on_a_side(void **state)
-{
-    const double one[] = {3}, many[] = {1, 2, 4, 5};
-    struct mwu r;
-
-    (void)state;
-    assert_int_equal(stats_mann_whitney(one, 1, many, 4, &r), 0);
-    NEAR(r.u, 2);
-    NEAR(r.p, 1.0); /* the middle of five: as central as it gets */
-    assert_int_equal(stats_mann_whitney(one, 0, many, 4, &r), -1);
+    assert_int_equal(stats_log_t(a, 5, b, 5, 0.01, &t1), 0);
+    assert_true(t1.p < 1e-6);
+    assert_true(fabs(exp(t1.diff) - 544.4 / 453.0) < 0.01);
+    /* doubling every value moves the log mean by ln 2, and no spread */
+    assert_int_equal(stats_log_t(a, 5, c, 5, 0.01, &t2), 0);
+    assert_true(fabs(t2.diff - log(2.0)) < 1e-9);
+    assert_true(fabs(t2.spread - t1.spread) < 0.01);
+    assert_int_equal(stats_log_t(a, 1, c, 1, 0.01, &t2), -1);
 }
 
 static void test_holm_adjusts_step_down(void **state)
@@ -122,11 +114,10 @@ static void test_median(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fully_separated_samples),
-        cmocka_unit_test(test_ties_use_midranks),
-        cmocka_unit_test(test_seven_repeats_separate_a_small_change),
-        cmocka_unit_test(test_large_samples_use_the_normal_approximation),
-        cmocka_unit_test(test_one_value_on_a_side),
+        cmocka_unit_test(test_t_distribution_matches_the_tables),
+        cmocka_unit_test(test_proportions_are_a_t_test_on_repeats),
+        cmocka_unit_test(test_proportions_edge_cases),
+        cmocka_unit_test(test_log_t_judges_ratios),
         cmocka_unit_test(test_holm_adjusts_step_down),
         cmocka_unit_test(test_median),
     };
