@@ -32,28 +32,40 @@ static bool quantile_is_metric(size_t k, size_t q)
     return metric_find(name) != NULL;
 }
 
-/* A CSV field: quoted when it holds a comma, quote or line break; a leading
- * = + - @ is prefixed with ' so spreadsheets do not run it as a formula. */
+/* A CSV text field. OWASP's rule for CSV injection: a cell starting with
+ * = + - @ tab or CR is one a spreadsheet may evaluate, whatever follows
+ * ("-2+3+cmd|..." included), so it gets a leading ' and is quoted. Numbers
+ * qbench formats itself never come here (see value): they stay numbers.
+ * CSV often goes to a terminal: control characters, C1 included, become
+ * '?'; a line break stays (quoted). */
 static void field(FILE *out, const char *s)
 {
-    bool quote = strpbrk(s, ",\"\r\n") != NULL;
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+    bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
 
     if (quote)
         fputc('"', out);
-    if (strchr("=+-@", s[0]) && s[0] && !(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
+    if (formula)
         fputc('\'', out);
-    for (; *s; s++) {
-        /* CSV often goes to a terminal: no control character from the file */
-        bool control = ((unsigned char)*s < 0x20 && *s != '\r' && *s != '\n') || *s == 0x7f;
+    while (*s) {
+        size_t c = *s == '\n' ? 0 : errbuf_control_len(s);
 
+        if (c) {
+            fputc('?', out);
+            s += c;
+            continue;
+        }
         if (*s == '"')
             fputc('"', out);
-        fputc(control ? '?' : *s, out);
+        fputc(*s++, out);
     }
     if (quote)
         fputc('"', out);
 }
 
+/* A params value: a JSON number is written as the number it is (a
+ * negative backlog stays -1, a number a spreadsheet reads as one), any
+ * other value as guarded text. */
 static void value(FILE *out, const json_t *v)
 {
     char *text;
@@ -62,6 +74,14 @@ static void value(FILE *out, const json_t *v)
         return;
     if (json_is_string(v)) {
         field(out, json_string_value(v));
+        return;
+    }
+    if (json_is_integer(v)) {
+        fprintf(out, "%lld", (long long)json_integer_value(v));
+        return;
+    }
+    if (json_is_real(v)) {
+        fprintf(out, "%.10g", json_real_value(v));
         return;
     }
     text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10));

@@ -307,6 +307,15 @@ static int cmd_run(int argc, char **argv, bool validate_only)
             plan_destroy(&plan);
             return env ? EXIT_ENV : EXIT_USAGE;
         }
+        const char *outs[] = {plan.id.output, plan.id.connections_file},
+                   *what[] = {"output", "connections_file"};
+
+        if (plan.id.connections_file[0] && strcmp(plan.id.output, "-") != 0 &&
+            safefile_distinct(outs, what, 2, err, sizeof(err)) < 0) {
+            fprintf(stderr, "qbench: %s\n", err);
+            plan_destroy(&plan);
+            return EXIT_USAGE;
+        }
         if (plan.id.connections_file[0] &&
             (safefile_check(plan.id.connections_file, inputs, 1, &env, err, sizeof(err)) < 0 ||
              (env = 1, !(records = records_open(plan.id.connections_file, err, sizeof(err)))))) {

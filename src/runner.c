@@ -289,6 +289,8 @@ static bool all_done(struct client **clients, unsigned n)
     return true;
 }
 
+#define WAIT_SLICE_NS (200 * NS_PER_MS)
+
 /* Watches the run from the main thread until every client thread is done:
  * samples the accept queue, prints progress, passes on an interrupt. */
 static void monitor(struct point *pt, const json_t *params)
@@ -303,11 +305,21 @@ static void monitor(struct point *pt, const json_t *params)
     uint64_t next = start_ns, next_progress = start_ns + NS_PER_S;
 
     for (;;) {
-        struct timespec ts = {(time_t)(next / NS_PER_S), (long)(next % NS_PER_S)};
-        uint64_t now;
+        /* the first tick may be a --start-at instant days away: sleep in
+         * slices, so a signal that lands between the check and the sleep
+         * is still seen within one */
+        uint64_t wake = next, slice = clock_now_ns() + WAIT_SLICE_NS, now;
+        struct timespec ts;
 
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+        if (wake > slice)
+            wake = slice;
+        ts.tv_sec = (time_t)(wake / NS_PER_S);
+        ts.tv_nsec = (long)(wake % NS_PER_S);
+        if (!stopflag_requested() || rd->interrupted)
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
         now = clock_now_ns();
+        if (now < next && !stopflag_requested())
+            continue;
         sample_queues(pt);
         if (stopflag_requested() && !rd->interrupted) {
             rd->interrupted = true;
@@ -317,15 +329,21 @@ static void monitor(struct point *pt, const json_t *params)
         if (all_done(clients, n))
             break;
         if (!opts->quiet && now >= next_progress) {
-            print_progress(opts, params, clients, n, now - start_ns, false);
+            print_progress(opts, params, clients, n, now > start_ns ? now - start_ns : 0, false);
             next_progress += NS_PER_S;
         }
         next += tick;
-        if (next < now)
-            next = now + tick; /* a stalled sampler skips ticks, it does not burst */
+        /* a stalled sampler skips ticks, it does not burst; once interrupted
+         * the schedule's origin (a --start-at instant, maybe minutes away)
+         * is no longer worth waiting for */
+        if (next < now || rd->interrupted)
+            next = now + tick;
     }
-    if (!opts->quiet)
-        print_progress(opts, params, clients, n, clock_now_ns() - start_ns, true);
+    if (!opts->quiet) {
+        uint64_t end = clock_now_ns();
+
+        print_progress(opts, params, clients, n, end > start_ns ? end - start_ns : 0, true);
+    }
 }
 
 static int start_threads(struct server *srv, struct client **clients, unsigned n, char *err,

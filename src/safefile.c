@@ -40,6 +40,61 @@ static int split(const char *path, char *dir, size_t dirlen, const char **base)
     return 0;
 }
 
+/* A file's identity: its own device and inode when it exists, else its
+ * directory's and its name. */
+struct file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    char name[NAME_MAX + 1];
+};
+
+static int file_id(const char *path, struct file_id *id)
+{
+    char dir[PATH_MAX];
+    const char *base;
+    struct stat st;
+
+    memset(id, 0, sizeof(*id));
+    if (stat(path, &st) == 0) {
+        id->exists = true;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return 0;
+    }
+    if (split(path, dir, sizeof(dir), &base) < 0 || stat(dir, &st) < 0 ||
+        strlen(base) > NAME_MAX)
+        return -1;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    snprintf(id->name, sizeof(id->name), "%s", base);
+    return 0;
+}
+
+bool safefile_same(const char *a, const char *b)
+{
+    struct file_id ia, ib;
+
+    if (strcmp(a, b) == 0)
+        return true;
+    if (file_id(a, &ia) < 0 || file_id(b, &ib) < 0)
+        return false;
+    return ia.exists == ib.exists && ia.dev == ib.dev && ia.ino == ib.ino &&
+           strcmp(ia.name, ib.name) == 0;
+}
+
+int safefile_distinct(const char *const *paths, const char *const *what, size_t n, char *err,
+                      size_t errlen)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (paths[i] && paths[j] && safefile_same(paths[i], paths[j]))
+                return errbuf_set(err, errlen, "%s %s and %s %s are the same file: one would "
+                                               "replace the other", what[i], paths[i],
+                                  what[j], paths[j]);
+    return 0;
+}
+
 static int mkdir_parents(const char *path, char *err, size_t errlen)
 {
     char buf[PATH_MAX];
@@ -172,7 +227,7 @@ int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
 {
     char dir[PATH_MAX], tmp[PATH_MAX];
     const char *base;
-    struct stat dst, out;
+    struct stat dst;
     int fd, env = 0;
 
     *env_refused = 0;
@@ -192,16 +247,10 @@ int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
         *env_refused = env;
         return -1;
     }
-    if (stat(path, &out) == 0) {
-        for (size_t i = 0; i < ninputs; i++) {
-            struct stat in;
-
-            if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == out.st_dev &&
-                in.st_ino == out.st_ino)
-                return errbuf_set(err, errlen, "%s: is the input %s itself; writing it would "
-                                               "destroy the input", path, inputs[i]);
-        }
-    }
+    for (size_t i = 0; i < ninputs; i++)
+        if (inputs[i] && safefile_same(path, inputs[i]))
+            return errbuf_set(err, errlen, "%s: is the input %s itself; writing it would "
+                                           "destroy the input", path, inputs[i]);
     remove_stale(dir, base);
     fd = create_tmp(dir, base, tmp, sizeof(tmp));
     if (fd < 0) {

@@ -17,6 +17,7 @@
 #define QB_SAFEFILE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct safefile {
@@ -34,6 +35,17 @@ struct safefile {
  * (permissions, read-only or full file system) rather than the request. */
 int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
                    int *env_refused, char *err, size_t errlen);
+
+/* True when a and b name the same file, whatever the spelling: compared
+ * by device and inode (so through symbolic links in the parents, "./",
+ * "..", and hard links); a file that does not exist yet by its directory's
+ * device and inode and its name. */
+bool safefile_same(const char *a, const char *b);
+
+/* Refuses (-1 and err) when two of the n outputs are the same file; what[]
+ * names each ("output", "connections_file") for the message. */
+int safefile_distinct(const char *const *paths, const char *const *what, size_t n, char *err,
+                      size_t errlen);
 
 /* Creates the temporary file for path (checks the target again). */
 int safefile_open(struct safefile *sf, const char *path, char *err, size_t errlen);

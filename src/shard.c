@@ -8,6 +8,14 @@
 
 #include "errbuf.h"
 
+static double realtime_now(void)
+{
+    struct timespec rt;
+
+    clock_gettime(CLOCK_REALTIME, &rt);
+    return (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
+}
+
 int shard_parse(const char *text, struct shard *s, char *err, size_t errlen)
 {
     char *end;
@@ -37,7 +45,10 @@ int shard_parse_time(const char *text, double *epoch, char *err, size_t errlen)
     errno = 0;
     *epoch = strtod(text, &end);
     if (end != text && *end == '\0' && !errno && *epoch > 0)
-        return 0;
+        return shard_check_start(text, *epoch, realtime_now(), err, errlen);
+    if (end != text && *end == '\0')
+        return errbuf_set(err, errlen, "--start-at %s: not a time qbench can wait for (epoch "
+                                       "seconds must be a finite number > 0)", text);
     memset(&tm, 0, sizeof(tm));
     p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!p)
@@ -59,6 +70,18 @@ int shard_parse_time(const char *text, double *epoch, char *err, size_t errlen)
     if (*p)
         return errbuf_set(err, errlen, "--start-at %s: trailing text", text);
     *epoch = (double)timegm(&tm) - (double)off + frac;
+    return shard_check_start(text, *epoch, realtime_now(), err, errlen);
+}
+
+int shard_check_start(const char *text, double epoch, double now, char *err, size_t errlen)
+{
+    /* NaN fails every comparison: test for the good range, not the bad */
+    if (!(epoch > 0 && epoch < 9.0e15))
+        return errbuf_set(err, errlen, "--start-at %s: outside the clock's range", text);
+    if (!(epoch <= now + SHARD_START_HORIZON_S))
+        return errbuf_set(err, errlen, "--start-at %s: %.0f s from now, more than the %d days "
+                                       "qbench will wait (a typo in the date?)", text,
+                          epoch - now, SHARD_START_HORIZON_S / 86400);
     return 0;
 }
 
@@ -68,8 +91,21 @@ int shard_from_env(struct shard *s, char *err, size_t errlen)
                *n = getenv("QBENCH_SHARDS"), *at = getenv("QBENCH_START_AT");
     char text[64];
 
+    if (s->count <= 1 && sh && !*sh)
+        return errbuf_set(err, errlen, "QBENCH_SHARD is set but empty: expected I/N, e.g. 0/4");
     if (s->count <= 1 && sh && *sh && shard_parse(sh, s, err, errlen) < 0)
         return -1;
+    /* An Indexed Job whose pods do not know how many they are would run
+     * the whole load on every pod: half a setting is refused, not guessed. */
+    if (s->count <= 1 && idx && (!n || !*n))
+        return errbuf_set(err, errlen, "JOB_COMPLETION_INDEX=%.8s is set but QBENCH_SHARDS is "
+                                       "not: every pod would run the whole load; set "
+                                       "QBENCH_SHARDS to the Job's completions (or unset "
+                                       "JOB_COMPLETION_INDEX)", idx);
+    if (s->count <= 1 && n && (!idx || !*idx) && !(sh && *sh))
+        return errbuf_set(err, errlen, "QBENCH_SHARDS=%.8s is set but JOB_COMPLETION_INDEX is "
+                                       "%s: this pod does not know its shard; give --shard I/N",
+                          n, idx ? "empty" : "not set");
     if (s->count <= 1 && idx && *idx && n && *n) {
         snprintf(text, sizeof(text), "%s/%s", idx, n);
         if (shard_parse(text, s, err, errlen) < 0)

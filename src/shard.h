@@ -29,8 +29,16 @@ int shard_parse(const char *text, struct shard *s, char *err, size_t errlen);
 int shard_from_env(struct shard *s, char *err, size_t errlen);
 
 /* RFC 3339 ("2026-11-26T02:00:00Z", "...T02:00:00.5+01:00") or epoch
- * seconds ("1795658400.25"). */
+ * seconds ("1795658400.25"); refused beyond shard_check_start's range. */
 int shard_parse_time(const char *text, double *epoch, char *err, size_t errlen);
+
+/* How far ahead a start instant may be: further is a typo, not a plan. */
+#define SHARD_START_HORIZON_S (7 * 86400)
+
+/* 0 when epoch is a start instant qbench can wait for given the realtime
+ * clock now: finite, within time_t, at most SHARD_START_HORIZON_S ahead
+ * (text names it in err). Pure. */
+int shard_check_start(const char *text, double epoch, double now, char *err, size_t errlen);
 
 /* The schedule stream of client thread t of nthreads, and their number. */
 unsigned shard_stream(const struct shard *s, unsigned t, unsigned nthreads);

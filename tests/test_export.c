@@ -87,11 +87,56 @@ static void test_hostile_cells_are_quoted_and_defused(void **state)
 
     (void)state;
     csv = csv_of(doc);
-    assert_non_null(strstr(csv, "\n1,0,'=cmd|' /C calc'!A0,"));
+    assert_non_null(strstr(csv, "\n1,0,\"'=cmd|' /C calc'!A0\","));
     assert_non_null(strstr(csv, "\n3,0,x?[2Jy,"));
     assert_non_null(strstr(csv, "\n2,0,\"a,\"\"b\"\"\","));
     free(csv);
     json_decref(doc);
+}
+
+/* OWASP's rule: whatever follows a leading = + - @ tab or CR, the cell is
+ * defused; C1 controls (as UTF-8) never reach the terminal. A swept
+ * number stays a number, a negative one too. */
+static void test_every_formula_start_is_defused(void **state)
+{
+    struct fake_run runs[] = {
+        {"{\"client.request\": \"-2+3+cmd|' /C calc'!A0\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.request\": \"\\r=1+1\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.request\": \"\\t=1\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.request\": \"+1\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.request\": \"@SUM(A1)\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.request\": \"a\\u009b2Jb\\u009d\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.request\": -1}", 1, 0, 0, 0, 1, 1, 1, 1},
+    };
+    json_t *doc = fake_doc(runs, 7);
+    char *csv;
+
+    (void)state;
+    csv = csv_of(doc);
+    assert_non_null(strstr(csv, "\n1,0,\"'-2+3+cmd|' /C calc'!A0\","));
+    assert_non_null(strstr(csv, "\n2,0,\"'?=1+1\","));
+    assert_non_null(strstr(csv, "\n3,0,\"'?=1\","));
+    assert_non_null(strstr(csv, "\n4,0,\"'+1\","));
+    assert_non_null(strstr(csv, "\n5,0,\"'@SUM(A1)\","));
+    assert_non_null(strstr(csv, "\n6,0,a?2Jb?,"));
+    assert_non_null(strstr(csv, "\n7,0,-1,"));
+    assert_null(strstr(csv, "\xc2\x9b"));
+    free(csv);
+    json_decref(doc);
+}
+
+/* What reaches a terminal (every error message) loses C0, DEL, C1 as raw
+ * bytes and as UTF-8, keeps line breaks and real UTF-8 text. */
+static void test_terminal_text_loses_c0_and_c1(void **state)
+{
+    char s[] = "a\x1b[2J b\x9b" "1m c\xc2\x9d" "0;x\x07 d\n\xc3\xa9\xe2\x82\xac \xc0\x80 \x7f";
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    errbuf_printable(s);
+    assert_string_equal(s, "a?[2J b?1m c?0;x? d\n\xc3\xa9\xe2\x82\xac ?? ?");
+    errbuf_set(err, sizeof(err), "server said %s", "\x9b\x9d\xc2\x9b");
+    assert_string_equal(err, "server said ???");
 }
 
 int main(void)
@@ -100,6 +145,8 @@ int main(void)
         cmocka_unit_test(test_one_row_per_point_with_stable_columns),
         cmocka_unit_test(test_hostile_cells_are_quoted_and_defused),
         cmocka_unit_test(test_columns_are_unique),
+        cmocka_unit_test(test_every_formula_start_is_defused),
+        cmocka_unit_test(test_terminal_text_loses_c0_and_c1),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

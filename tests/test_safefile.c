@@ -296,6 +296,55 @@ static void test_missing_parents_are_created(void **state)
     rmdir(at("a"));
 }
 
+/* Two outputs are one file whatever the spelling: "./x", a symbolic link
+ * among the parents, a hard link; a file not yet there by its directory
+ * and name. */
+static void test_the_same_file_under_another_spelling(void **state)
+{
+    char a[300], b[300], lnk[300], sub[300];
+    const char *outs[2], *what[] = {"output", "connections_file"};
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    snprintf(sub, sizeof(sub), "%s/same-sub", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    snprintf(lnk, sizeof(lnk), "%s/same-link", dir);
+    assert_int_equal(symlink("same-sub", lnk), 0);
+    /* not there yet: by directory and name */
+    snprintf(a, sizeof(a), "%s/same-sub/x.csv", dir);
+    snprintf(b, sizeof(b), "%s/same-link/./x.csv", dir);
+    assert_true(safefile_same(a, b));
+    snprintf(b, sizeof(b), "%s/same-link/../same-sub/x.csv", dir);
+    assert_true(safefile_same(a, b));
+    snprintf(b, sizeof(b), "%s/same-link/y.csv", dir);
+    assert_false(safefile_same(a, b));
+    /* there: by inode, hard links included */
+    write_text(a, "x");
+    snprintf(b, sizeof(b), "%s/same-hard.csv", dir);
+    assert_int_equal(link(a, b), 0);
+    assert_true(safefile_same(a, b));
+    outs[0] = a;
+    outs[1] = b;
+    assert_int_equal(safefile_distinct(outs, what, 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "same file"));
+    snprintf(b, sizeof(b), "%s/same-other.csv", dir);
+    assert_int_equal(safefile_distinct(outs, what, 2, err, sizeof(err)), 0);
+    /* an input under another spelling is still the input */
+    {
+        const char *inputs[] = {a};
+        int env;
+
+        snprintf(b, sizeof(b), "%s/same-link/x.csv", dir);
+        assert_int_equal(safefile_check(b, inputs, 1, &env, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, "input"));
+    }
+    unlink(a);
+    snprintf(b, sizeof(b), "%s/same-hard.csv", dir);
+    unlink(b);
+    unlink(lnk);
+    rmdir(sub);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_special_files_are_refused),
         cmocka_unit_test(test_symlinks_are_refused_and_their_target_kept),
         cmocka_unit_test(test_an_input_is_never_the_output),
+        cmocka_unit_test(test_the_same_file_under_another_spelling),
         cmocka_unit_test(test_write_commit_and_abort),
         cmocka_unit_test(test_target_checked_again_at_commit),
         cmocka_unit_test(test_stale_temporary_files_are_removed_safely),

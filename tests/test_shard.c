@@ -42,6 +42,51 @@ static void test_times(void **state)
     assert_int_equal(shard_parse_time("tomorrow", &t, err, sizeof(err)), -1);
 }
 
+/* A start qbench could never honestly wait for is refused at once:
+ * beyond the horizon, beyond the clock, not a number. */
+static void test_far_or_impossible_starts_are_refused(void **state)
+{
+    double t;
+    char err[ERRBUF_LEN];
+    const char *bad[] = {"9999-12-31T23:59:59Z", "inf", "1e308", "nan", "-5", "1e20"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(shard_parse_time(bad[i], &t, err, sizeof(err)), -1);
+        assert_non_null(strstr(err, bad[i]));
+    }
+    assert_int_equal(shard_check_start("x", 1000.0 + SHARD_START_HORIZON_S, 1000.0, err,
+                                       sizeof(err)), 0);
+    assert_int_equal(shard_check_start("x", 1001.0 + SHARD_START_HORIZON_S, 1000.0, err,
+                                       sizeof(err)), -1);
+    assert_non_null(strstr(err, "7 days"));
+}
+
+/* Half a sharding setting would run the whole load on every pod. */
+static void test_half_an_indexed_job_is_refused(void **state)
+{
+    struct shard s = {0, 1, false, 0};
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    unsetenv("QBENCH_SHARD");
+    unsetenv("QBENCH_START_AT");
+    setenv("JOB_COMPLETION_INDEX", "1", 1);
+    unsetenv("QBENCH_SHARDS");
+    assert_int_equal(shard_from_env(&s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "QBENCH_SHARDS"));
+    setenv("QBENCH_SHARDS", "4", 1);
+    setenv("JOB_COMPLETION_INDEX", "", 1);
+    assert_int_equal(shard_from_env(&s, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "empty"));
+    setenv("JOB_COMPLETION_INDEX", "3", 1);
+    assert_int_equal(shard_from_env(&s, err, sizeof(err)), 0);
+    assert_int_equal(s.index, 3);
+    assert_int_equal(s.count, 4);
+    unsetenv("JOB_COMPLETION_INDEX");
+    unsetenv("QBENCH_SHARDS");
+}
+
 /* The union of every shard's streams is the single client's sequence:
  * each connection index is due exactly once, at start + g / rate. */
 static void test_shards_interleave_into_one_sequence(void **state)
@@ -101,6 +146,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_times),
+        cmocka_unit_test(test_far_or_impossible_starts_are_refused),
+        cmocka_unit_test(test_half_an_indexed_job_is_refused),
         cmocka_unit_test(test_shards_interleave_into_one_sequence),
         cmocka_unit_test(test_source_slices_are_disjoint_and_cover),
     };
