@@ -277,6 +277,7 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     char err[ERRBUF_LEN], started[32];
     json_t *runs, *expect, *doc;
     bool interrupted = false, pass;
+    json_int_t measured = 0;
     int rc;
 
     if (parse_run_args(argc, argv, &a) < 0)
@@ -393,10 +394,18 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     else if (!a.quiet && plan.id.nexpect)
         fprintf(say, "expect: all %zu bound%s passed\n", plan.id.nexpect,
                 plan.id.nexpect == 1 ? "" : "s");
+    for (size_t i = 0; i < json_array_size(json_object_get(doc, "runs")); i++)
+        measured += json_integer_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(doc, "runs"), i), "outcomes"),
+            "attempted"));
     json_decref(doc);
     plan_destroy(&plan);
     if (interrupted) {
-        fprintf(stderr, "qbench: interrupted; partial results written\n");
+        if (measured == 0)
+            fprintf(stderr, "qbench: interrupted before the first connection: nothing was "
+                            "measured (the results file says so)\n");
+        else
+            fprintf(stderr, "qbench: interrupted; partial results written\n");
         return EXIT_INTERRUPTED;
     }
     if (!pass)

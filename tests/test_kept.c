@@ -1,0 +1,133 @@
+/* Nothing measured is ever lost, and no input can crash or fool qbench:
+ * the cases of issue 21, run with the real binary. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_cleanup();
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *quick_config(void)
+{
+    return harness_file("quick.json", "{\"name\": \"quick\", \"server\": {\"backlog\": 8},"
+                                      " \"client\": {\"rate\": 200, \"connections\": 40}}");
+}
+
+/* --output X.csv --connections ./X.csv: one file under two spellings is
+ * refused before anything runs. */
+static void test_the_same_output_under_another_spelling_is_refused(void **state)
+{
+    const char *cfg = quick_config();
+    char out[300], conn[300], sub[300], lnk[300];
+    struct stat st;
+
+    (void)state;
+    snprintf(out, sizeof(out), "%s/X.csv", harness_dir());
+    snprintf(conn, sizeof(conn), "%s/./X.csv", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out,
+                                                     "--connections", conn, "-q", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "same file"));
+    assert_int_equal(stat(out, &st), -1);
+    /* through a symbolic link among the parents */
+    snprintf(sub, sizeof(sub), "%s/sub", harness_dir());
+    snprintf(lnk, sizeof(lnk), "%s/lnk", harness_dir());
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(symlink(sub, lnk), 0);
+    snprintf(out, sizeof(out), "%s/sub/r.csv", harness_dir());
+    snprintf(conn, sizeof(conn), "%s/lnk/r.csv", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out,
+                                                     "--connections", conn, "-q", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "same file"));
+}
+
+/* One SIGTERM while a shard waits for a --start-at ten minutes away ends
+ * the wait at once: exit 130, a results file that says it was interrupted
+ * and that nothing was measured. */
+static void test_one_sigterm_ends_a_start_at_wait(void **state)
+{
+    const char *cfg = quick_config();
+    char out[300], at[32];
+    double t;
+    pid_t pid;
+    json_t *doc;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/wait.json", harness_dir());
+    snprintf(at, sizeof(at), "%lld", (long long)time(NULL) + 600);
+    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out,
+                                                "--start-at", at, NULL});
+    usleep(1000 * 1000);
+    t = now_s();
+    kill(pid, SIGTERM);
+    assert_int_equal(harness_qbench_wait(pid), 130);
+    assert_true(now_s() - t < 3.0);
+    assert_non_null(strstr(harness_stderr(), "nothing was measured"));
+    doc = harness_load(out);
+    assert_true(json_is_true(json_object_get(doc, "interrupted")));
+    assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 0);
+    json_decref(doc);
+}
+
+/* A start far in the future, or none the clock can hold, is refused. */
+static void test_far_future_starts_are_refused(void **state)
+{
+    const char *cfg = quick_config();
+    const char *bad[] = {"9999-12-31T23:59:59Z", "inf", "1e308"};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--start-at", bad[i],
+                                                         "-q", NULL}), 2);
+        assert_non_null(strstr(harness_stderr(), "--start-at"));
+    }
+}
+
+/* Half an Indexed Job setting would run the whole load on every pod. */
+static void test_job_index_without_shard_count_is_refused(void **state)
+{
+    const char *cfg = quick_config();
+
+    (void)state;
+    setenv("JOB_COMPLETION_INDEX", "1", 1);
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "-q", NULL}), 2);
+    unsetenv("JOB_COMPLETION_INDEX");
+    assert_non_null(strstr(harness_stderr(), "QBENCH_SHARDS"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_the_same_output_under_another_spelling_is_refused,
+                                  teardown),
+        cmocka_unit_test_teardown(test_one_sigterm_ends_a_start_at_wait, teardown),
+        cmocka_unit_test_teardown(test_far_future_starts_are_refused, teardown),
+        cmocka_unit_test_teardown(test_job_index_without_shard_count_is_refused, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
