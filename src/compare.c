@@ -895,3 +895,23 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
     free(r.rows);
     return r.regression ? COMPARE_REGRESSION : r.nblind ? COMPARE_CANNOT_JUDGE : COMPARE_OK;
 }
+
+void compare_repeat_warning(unsigned repeat, const char *gate, double alpha, char *buf,
+                            size_t len)
+{
+    size_t nmetrics, m = 0;
+    const struct metric *metrics = metric_table(&nmetrics);
+
+    buf[0] = '\0';
+    for (size_t k = 0; k < nmetrics; k++)
+        m += metric_gates(gate, &metrics[k]);
+    if (repeat == 1 && gate && gate[0])
+        snprintf(buf, len, "repeat 1: compare can judge single runs only by fixed thresholds, "
+                           "with no false-alarm control and no power check; the gate needs "
+                           "repeat 3 or more a side (5 recommended)");
+    else if (repeat == 2 && m)
+        snprintf(buf, len, "repeat 2: Student's t on 2 degrees of freedom flags a change only "
+                           "beyond %.0f standard errors (alpha %g over %zu gated metrics): "
+                           "compare will mostly say \"cannot judge\"; use repeat 5",
+                 stats_t_critical(alpha / (double)m, 2), alpha, m);
+}

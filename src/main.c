@@ -290,6 +290,15 @@ static int cmd_run(int argc, char **argv, bool validate_only)
     /* with --output - the results are standard output: people read stderr */
     if (strcmp(plan.id.output, "-") == 0)
         say = stderr;
+    {
+        char note[400];
+        struct compare_opts co;
+
+        compare_default_opts(&co);
+        compare_repeat_warning(plan.id.repeat, plan.points[0].cfg.gate, co.alpha, note, sizeof(note));
+        if (note[0])
+            fprintf(stderr, "qbench: warning: %s\n", note);
+    }
     plan_duration(&plan, &at_least, &at_most);
     if (validate_only) {
         printf("%s: ok (%zu run point%s x %u repeat%s, %.0f-%.0f s, results to %s)\n", a.config,

@@ -46,6 +46,27 @@ static void test_validate_accepts_the_shipped_configs(void **state)
     }
 }
 
+/* A repeat count the gate cannot judge by is said before anything runs. */
+static void test_validate_warns_of_a_blind_gate(void **state)
+{
+    const char *cfg = harness_file("r.json", "{\"client\": {\"rate\": 10, \"connections\": 5}}");
+
+    (void)state;
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "repeat=2", NULL}), 0);
+    assert_non_null(strstr(harness_stderr(), "warning: repeat 2: Student's t"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "gate=established_ratio", NULL}), 0);
+    assert_non_null(strstr(harness_stderr(), "warning: repeat 1: compare can judge"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "repeat=5", NULL}), 0);
+    assert_null(strstr(harness_stderr(), "warning"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "gate=established_ratio,accept_p99", NULL}),
+                     2);
+    assert_non_null(strstr(harness_stderr(), "gate: unknown metric 'accept_p99'"));
+}
+
 static void test_bad_config_exits_2_names_key_and_writes_nothing(void **state)
 {
     char out[256];
@@ -213,6 +234,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_validate_accepts_the_shipped_configs, teardown),
+        cmocka_unit_test_teardown(test_validate_warns_of_a_blind_gate, teardown),
         cmocka_unit_test_teardown(test_bad_config_exits_2_names_key_and_writes_nothing, teardown),
         cmocka_unit_test_teardown(test_bad_set_exits_2, teardown),
         cmocka_unit_test_teardown(test_usage_errors_exit_2, teardown),

@@ -398,6 +398,25 @@ static void test_other_experiments_are_refused(void **state)
     json_decref(c);
 }
 
+/* validate and run say when repeat leaves the gate blind */
+static void test_repeat_warnings(void **state)
+{
+    char buf[400];
+
+    (void)state;
+    compare_repeat_warning(5, NULL, 0.05, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+    compare_repeat_warning(3, NULL, 0.05, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+    compare_repeat_warning(1, NULL, 0.05, buf, sizeof(buf));
+    assert_string_equal(buf, ""); /* no gate declared: single runs are a choice */
+    compare_repeat_warning(1, "established_ratio", 0.05, buf, sizeof(buf));
+    assert_non_null(strstr(buf, "repeat 1: compare can judge single runs only by fixed"));
+    compare_repeat_warning(2, NULL, 0.05, buf, sizeof(buf));
+    /* t(2) two-sided at 0.05 / 12 */
+    assert_non_null(strstr(buf, "beyond 15 standard errors (alpha 0.05 over 12 gated metrics)"));
+}
+
 static void test_machine_readable_formats(void **state)
 {
     struct fake_run cur[2];
@@ -457,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_few_repeats_still_see_a_slower_acceptor),
         cmocka_unit_test(test_no_power_is_cannot_judge),
         cmocka_unit_test(test_host_filled_values_warn),
+        cmocka_unit_test(test_repeat_warnings),
         cmocka_unit_test(test_other_experiments_are_refused),
         cmocka_unit_test(test_machine_readable_formats),
     };
