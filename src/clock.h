@@ -12,6 +12,10 @@
 /* Nanoseconds on CLOCK_MONOTONIC. */
 uint64_t clock_now_ns(void);
 
+/* CPU time the calling thread has used, user and system, in ns: what a
+ * syscall really cost, without the time it waited for a CPU. */
+uint64_t clock_thread_cpu_ns(void);
+
 /* Current wall-clock time as ISO 8601 UTC ("2026-11-24T10:00:00Z"). */
 void clock_iso8601(char *buf, size_t len);
 

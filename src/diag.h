@@ -35,4 +35,27 @@ void diag_close(struct diag *d);
 int diag_queues(struct diag *d, uint16_t port, bool syn, struct diag_queues *q, char *err,
                 size_t errlen);
 
+/* One socket of a dump, as the kernel reported it. */
+struct diag_sock {
+    uint8_t family;        /* AF_INET, AF_INET6 */
+    uint8_t state;         /* TCP_LISTEN, TCP_SYN_RECV, TCP_ESTABLISHED ... */
+    uint8_t retrans;       /* request sockets: SYN-ACKs retransmitted so far */
+    uint16_t sport, dport; /* host order */
+    uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
+    uint32_t inode;        /* 0: no file (queued, orphaned, request, time-wait) */
+    uint64_t cookie;       /* the kernel's socket id, never reused while it runs */
+    uint32_t rqueue, wqueue;
+};
+
+typedef void (*diag_each_fn)(const struct diag_sock *s, void *arg);
+
+/* Calls fn for every TCP socket whose local port is port and whose state
+ * is in states (a mask of 1 << TCP_*), of family (AF_INET, AF_INET6, or 0
+ * for both; a dual-stack listener on :: is AF_INET6). The port is
+ * filtered in the kernel (inet_diag bytecode), so only the server's side
+ * crosses to user space; the kernel still walks the hash the states live
+ * in (see the cost note above). */
+int diag_each(struct diag *d, int family, uint16_t port, uint32_t states, diag_each_fn fn, void *arg,
+              char *err, size_t errlen);
+
 #endif
