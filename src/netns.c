@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "errbuf.h"
@@ -76,10 +78,21 @@ static int enter_via_userns(struct netns *ns, char *err, size_t errlen)
     return 0;
 }
 
-int netns_enter_private(struct netns *ns, char *err, size_t errlen)
+/* Process-wide: the namespace every point's namespace is made from. */
+static int outer_fd = -1;
+static bool outer_user_ns;
+
+static int enter_outer(struct netns *ns, char *err, size_t errlen)
 {
     int first;
 
+    if (outer_fd >= 0) {
+        if (setns(outer_fd, CLONE_NEWNET) < 0)
+            return errbuf_set(err, errlen, "returning to qbench's outer network namespace: "
+                                           "setns: %s", strerror(errno));
+        ns->user_ns = outer_user_ns;
+        return 0;
+    }
     err[0] = '\0';
     if (unshare(CLONE_NEWNET) < 0) {
         first = errno;
@@ -95,8 +108,47 @@ int netns_enter_private(struct netns *ns, char *err, size_t errlen)
                               strerror(first), strerror(errno));
         }
     }
+    outer_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (outer_fd < 0)
+        return errbuf_set(err, errlen, "opening the outer network namespace: %s",
+                          strerror(errno));
+    outer_user_ns = ns->user_ns;
+    return 0;
+}
+
+int netns_enter_private(struct netns *ns, char *err, size_t errlen)
+{
+    char value[32], ignored[ERRBUF_LEN];
+
+    ns->ehash_entries = 0;
+    if (enter_outer(ns, err, errlen) < 0)
+        return -1;
+    /* the outer namespace is ours: the child hash size is written there,
+     * and a kernel without the sysctl (before 6.1) just shares the hash */
+    snprintf(value, sizeof(value), "%u", ns->ehash_buckets);
+    if (ns->ehash_buckets) {
+        char path[128];
+
+        snprintf(path, sizeof(path), "%s/net/ipv4/tcp_child_ehash_entries", ns->procsys);
+        (void)write_file(path, value);
+    }
+    if (unshare(CLONE_NEWNET) < 0)
+        return errbuf_set(err, errlen, "cannot create a private network namespace inside "
+                                       "qbench's outer one: unshare(CLONE_NEWNET): %s",
+                          strerror(errno));
     ns->private_ns = true;
+    if (netns_sysctl_read(ns, "net.ipv4.tcp_ehash_entries", value, sizeof(value), ignored,
+                          sizeof(ignored)) == 0)
+        ns->ehash_entries = atoi(value);
     return loopback_up(err, errlen);
+}
+
+void netns_path(char *out, size_t len, unsigned long *inode)
+{
+    struct stat st;
+
+    snprintf(out, len, "/proc/%d/task/%d/ns/net", (int)getpid(), (int)gettid());
+    *inode = stat(out, &st) == 0 ? (unsigned long)st.st_ino : 0;
 }
 
 static void sysctl_path(const struct netns *ns, const char *name, char *out, size_t len)

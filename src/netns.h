@@ -13,14 +13,29 @@ struct netns {
     bool private_ns;   /* we are in a namespace this process made */
     bool user_ns;      /* made through a user namespace (not root) */
     const char *procsys; /* "/proc/sys"; tests point it elsewhere */
+    unsigned ehash_buckets; /* in: a private established hash of this size (0: shared) */
+    int ehash_entries; /* out: tcp_ehash_entries read back (negative: shared) */
 };
 
 void netns_init(struct netns *ns);
 
 /* Moves the calling thread (and threads it creates later) into a fresh
  * network namespace with loopback up. Must be called with no other threads
- * running. Returns -1 with the reason and what to do in err. */
+ * running. Returns -1 with the reason and what to do in err.
+ *
+ * Every such namespace is made from one outer namespace the process makes
+ * on first use (process-wide: its file descriptor is kept, and each call
+ * returns to it first). With ns->ehash_buckets, the outer namespace's
+ * net.ipv4.tcp_child_ehash_entries is set first, so the new namespace gets
+ * an established hash of its own: a sock_diag walk of it then costs the
+ * run's own sockets, not the machine's (the host's hash is never
+ * written). ns->ehash_entries says what the new namespace got. */
 int netns_enter_private(struct netns *ns, char *err, size_t errlen);
+
+/* A path through which other programs can enter the calling thread's
+ * network namespace while it lives ("/proc/1234/task/1234/ns/net"), and
+ * its inode (what `lsns` and `ip netns identify` show). */
+void netns_path(char *out, size_t len, unsigned long *inode);
 
 /* Writes a sysctl ("net.ipv4.tcp_syn_retries") and reads it back. */
 int netns_sysctl_write(const struct netns *ns, const char *name, const char *value, char *err,

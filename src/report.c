@@ -91,9 +91,16 @@ static json_t *syn_queue_json(const struct run_data *rd)
     /* the mean spacing of the samples actually taken (adaptive, see runner) */
     double span = q->n > 1 ? (double)(q->t_ms[q->n - 1] - q->t_ms[0]) : 0;
 
-    return json_pack("{s:I, s:f, s:f, s:s, s:o}", "max", (json_int_t)q->max, "interval_ms",
-                     q->n > 1 ? span / (double)(q->n - 1) : 0.0, "dump_us",
+    double sampled_ms = rd->sample_span_ns ? (double)rd->sample_span_ns / 1e6 : span;
+
+    /* interval_ms: how often the kernel was asked (dumps over the time
+     * sampled); the stored samples may be sparser (stored_interval_ms) */
+    return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:s, s:o}", "max", (json_int_t)q->max,
+                     "interval_ms", rd->syn_dumps ? sampled_ms / (double)rd->syn_dumps : 0.0,
+                     "stored_interval_ms", q->n > 1 ? span / (double)(q->n - 1) : 0.0, "dump_us",
                      rd->syn_dumps ? (double)rd->syn_cost_ns / (double)rd->syn_dumps / 1000.0 : 0.0,
+                     "dumps", (json_int_t)rd->syn_dumps, "cpu_percent",
+                     sampled_ms > 0 ? (double)rd->syn_cost_ns / 1e6 / sampled_ms * 100.0 : 0.0,
                      "source", "sock_diag", "samples", samples_json(q));
 }
 
@@ -180,6 +187,13 @@ json_t *report_run_json(const struct run_data *rd)
         json_object_set_new(run, "accept_queue", queue_json(rd));
     if (rd->has_syn_queue)
         json_object_set_new(run, "syn_queue", syn_queue_json(rd));
+    if (rd->netns_path[0] && rd->cfg->isolate)
+        json_object_set_new(run, "netns",
+                            json_pack("{s:s, s:I, s:b, s:I, s:b}", "path", rd->netns_path,
+                                      "inode", (json_int_t)rd->netns_inode, "user_ns",
+                                      rd->netns_user, "ehash_entries",
+                                      (json_int_t)rd->ehash_entries, "private_ehash",
+                                      rd->ehash_entries > 0));
     /* whose counters these are: a private namespace's are the run's own */
     json_object_set_new(run, "kernel_scope", json_string(rd->cfg->isolate ? "namespace"
                                                                            : "host"));

@@ -41,6 +41,12 @@ struct run_data {
     struct queue_series syn_queue;
     bool has_syn_queue;          /* sock_diag saw the listener */
     uint64_t syn_dumps, syn_cost_ns; /* SYN queue samples and what they cost */
+    uint64_t sample_span_ns;     /* from the first connect to the last sample */
+    bool obs_seen_listener;      /* the accept observer saw the server's listener */
+    int ehash_entries;           /* the namespace's tcp_ehash_entries (< 0: shared) */
+    char netns_path[96];         /* where the point's namespace could be entered */
+    unsigned long netns_inode;
+    bool netns_user;             /* made through a user namespace */
     unsigned queue_limit;        /* sum over listeners */
     unsigned listeners;
     unsigned client_threads;

@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "clock.h"
+#include "acceptobs.h"
 #include "diag.h"
 #include "extserver.h"
 #include "errbuf.h"
@@ -185,6 +186,7 @@ struct point {
     struct client **clients;
     FILE **records;        /* per client thread, with --connections */
     struct diag *diag;     /* the listener's queues, asked of the kernel */
+    struct acceptobs *obs; /* what a server not ours accepted (server.command, target) */
     struct extserver *ext; /* server.command */
     char dir[PATH_MAX];    /* its {dir} */
     uint16_t port;         /* the listener's port */
@@ -199,10 +201,20 @@ static uint32_t since_start_ms(const struct point *pt, uint64_t now)
     return now > pt->start_ns ? (uint32_t)((now - pt->start_ns) / NS_PER_MS) : 0;
 }
 
+/* What the SYN queue dump (and the accept observer) may cost: a dump
+ * is taken no more often than every COST_SHARE times its own duration,
+ * so sampling stays under 1% of a CPU whatever the hash it walks. */
+#define COST_SHARE 100
+
 /* One sampling tick: the accept queue from TCP_INFO on the built-in
- * server's listeners (cheapest, and exact for them), else from sock_diag;
- * the SYN queue from sock_diag for any listener. A target with no local
- * listener leaves both series empty. */
+ * server's listeners (cheapest, and exact for them); for any other
+ * listener in the namespace, one sock_diag dump of its port gives the
+ * accept queue, the SYN queue and every child socket (acceptobs: what the
+ * server accepted, and when). The SYN queue of the built-in server is a
+ * sock_diag dump too. In a namespace with its own established hash these
+ * dumps cost tens of microseconds and happen every tick; on a shared hash
+ * they are spaced by their cost (COST_SHARE). A target with no local
+ * listener leaves every series empty. */
 static void sample_queues(struct point *pt)
 {
     struct run_data *rd = pt->rd;
@@ -210,6 +222,9 @@ static void sample_queues(struct point *pt)
     struct diag_queues q;
     char ignored[ERRBUF_LEN];
     bool have_diag = false;
+
+    if (now > pt->start_ns)
+        rd->sample_span_ns = now - pt->start_ns;
 
     if (pt->srv) {
         unsigned total = 0, limit_sum = 0;
@@ -224,26 +239,50 @@ static void sample_queues(struct point *pt)
         }
         rd->queue_limit = limit_sum;
         queue_series_add(&rd->queue, since_start_ms(pt, now), total);
+    } else if (pt->obs && now >= pt->next_syn_ns) {
+        struct acceptobs_queues oq;
+        uint64_t after;
+
+        if (acceptobs_poll(pt->obs, &oq, ignored, sizeof(ignored)) == 0 && oq.listeners > 0) {
+            struct acceptobs_stats st;
+            uint64_t cost;
+
+            acceptobs_stats(pt->obs, &st);
+            cost = st.last_cpu_ns;
+            after = clock_now_ns();
+            rd->has_queue = rd->has_syn_queue = true;
+            rd->obs_seen_listener = true;
+            rd->queue_limit = oq.accept_limit;
+            rd->listeners = oq.listeners;
+            queue_series_add(&rd->queue, since_start_ms(pt, now), oq.accept_len);
+            queue_series_add(&rd->syn_queue, since_start_ms(pt, now), oq.syn_recv);
+            rd->syn_dumps++;
+            rd->syn_cost_ns += cost;
+            pt->next_syn_ns = after + (cost * COST_SHARE > pt->tick_ns
+                                           ? cost * COST_SHARE - pt->tick_ns / 2
+                                           : 0);
+        }
+        return;
     } else if (pt->diag && diag_queues(pt->diag, pt->port, false, &q, ignored,
                                        sizeof(ignored)) == 0 && q.listeners > 0) {
+        /* between two costly observer dumps: the listeners alone are cheap */
         rd->has_queue = true;
         rd->queue_limit = q.accept_limit;
         rd->listeners = q.listeners;
         queue_series_add(&rd->queue, since_start_ms(pt, now), q.accept_len);
         have_diag = true;
     }
-    /* The SYN queue costs a walk of the whole established hash (shared by
-     * every namespace): sampled as often as keeps that walk under 2% of a
-     * CPU, never more often than the accept queue. */
+    if (pt->obs)
+        return;
     if (pt->diag && (pt->srv || have_diag) && now >= pt->next_syn_ns) {
-        uint64_t cost = clock_now_ns();
+        uint64_t cost = clock_thread_cpu_ns();
 
         if (diag_queues(pt->diag, pt->port, true, &q, ignored, sizeof(ignored)) == 0 &&
             q.listeners > 0) {
             uint64_t after = clock_now_ns(), gap;
 
-            cost = after - cost;
-            gap = cost * 50 > pt->tick_ns ? cost * 50 : pt->tick_ns;
+            cost = clock_thread_cpu_ns() - cost;
+            gap = cost * COST_SHARE > pt->tick_ns ? cost * COST_SHARE : pt->tick_ns / 2;
             rd->has_syn_queue = true;
             rd->syn_dumps++;
             rd->syn_cost_ns += cost;
@@ -472,6 +511,19 @@ static int start_command(struct point *pt, struct sockaddr_storage *dst, socklen
     return pt->ext ? 0 : -1;
 }
 
+/* The private established hash of a point's namespace: room for every
+ * socket the run can hold at once on both ends (a power of two, as the
+ * kernel rounds it), never more than the host's usual size. */
+static unsigned ehash_buckets(const struct config *cfg, unsigned nthreads)
+{
+    uint64_t want = client_pool_needed(cfg, nthreads) * nthreads * 2;
+    unsigned b = 1024;
+
+    while (b < want && b < (1u << 18))
+        b <<= 1;
+    return b;
+}
+
 /* The namespace and its sysctls, the server, and the client threads'
  * state, all made before the first connect is due. */
 static int point_setup(struct point *pt, char *err, size_t errlen)
@@ -482,8 +534,16 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     uint64_t pool;
 
     netns_init(&pt->ns);
+    pt->ns.ehash_buckets = ehash_buckets(cfg, pt->n);
     if (cfg->isolate && netns_enter_private(&pt->ns, err, errlen) < 0)
         return -1;
+    pt->rd->ehash_entries = pt->ns.ehash_entries;
+    netns_path(pt->rd->netns_path, sizeof(pt->rd->netns_path), &pt->rd->netns_inode);
+    pt->rd->netns_user = pt->ns.user_ns;
+    if (cfg->isolate && !pt->opts->quiet)
+        fprintf(stderr, "qbench: point %u runs in network namespace %s (enter it while it "
+                        "runs: nsenter -t %d -n%s)\n", pt->opts->point, pt->rd->netns_path,
+                (int)getpid(), pt->ns.user_ns ? " -U --preserve-credentials" : "");
     if (apply_sysctls(cfg, &pt->ns, &pt->rd->sysctl, err, errlen) < 0)
         return -1;
     if (cfg->ncommand) {
@@ -505,6 +565,9 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     /* sock_diag sees only this namespace: a target elsewhere has no queues
      * here, and an unavailable sock_diag just means no SYN queue series */
     pt->diag = diag_open(err, errlen);
+    /* a server not ours: what it accepts is seen through the kernel */
+    if (!pt->srv && pt->diag)
+        pt->obs = acceptobs_new(pt->port, err, errlen);
     pt->tick_ns = (uint64_t)cfg->sample.accept_queue_ms * NS_PER_MS;
     pool = pool_per_thread(cfg, pt->n, pt->opts->quiet);
     /* the clients' sockets, as many accepted ones on the server, and the rest */
@@ -727,6 +790,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
             fclose(pt.records[i]);
     free(pt.records);
     diag_close(pt.diag);
+    acceptobs_free(pt.obs);
     extserver_free(pt.ext);
     server_free(pt.srv);
     tally_destroy(&pt.rd->tally);
