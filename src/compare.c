@@ -506,7 +506,7 @@ static void params_label(const json_t *params, char *out, size_t len)
 {
     results_params_text(params, out, len);
     if (!out[0])
-        snprintf(out, len, "(single run)");
+        snprintf(out, len, "(no sweep)"); /* one point, however many repeats */
 }
 
 static void change_text(const struct row *w, char *buf, size_t len)
@@ -656,6 +656,56 @@ static void md_text(FILE *out, const char *s)
     }
 }
 
+/* lead then text, broken at spaces into lines of at most TEXT_COLS, the
+ * later ones indented: the text table fits an 80-100 column terminal. */
+#define TEXT_COLS 96
+
+static void wrap_text(FILE *out, const char *lead, const char *text)
+{
+    const char *nl = strrchr(lead, '\n');
+    size_t col = strlen(nl ? nl + 1 : lead);
+    bool first = true;
+
+    fputs(lead, out);
+    for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
+        size_t word = strcspn(text, " ");
+
+        if (!first && col + 1 + word > TEXT_COLS) {
+            fputs("\n  ", out);
+            col = 2;
+        } else if (!first) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(text, 1, word, out);
+        col += word;
+        text += word;
+        first = false;
+    }
+    fputc('\n', out);
+}
+
+/* The heading of one point's rows in the text table: its params (or that
+ * there is no sweep) and how many repeats each side has, then the column
+ * names. */
+static void text_heading(const struct report *r, size_t first, FILE *out)
+{
+    size_t nb = 0, nc = 0;
+
+    for (size_t i = first; i < r->n && strcmp(r->rows[i].run, r->rows[first].run) == 0; i++) {
+        nb = r->rows[i].nb > nb ? r->rows[i].nb : nb;
+        nc = r->rows[i].nc > nc ? r->rows[i].nc : nc;
+    }
+    fprintf(out, "%s%s: ", first ? "\n" : "", r->rows[first].run);
+    if (nb == nc && nb > 1)
+        fprintf(out, "%zu repeats a side\n", nb);
+    else if (nb == nc)
+        fprintf(out, "a single run a side\n");
+    else
+        fprintf(out, "%zu run%s (baseline) and %zu (current)\n", nb, nb == 1 ? "" : "s", nc);
+    fprintf(out, "  %-22s  %-26s  %-26s  %s\n", "metric", "baseline", "current", "verdict");
+}
+
 static void print_report(const struct report *r, const struct compare_opts *o, FILE *out)
 {
     char summary[400];
@@ -764,9 +814,7 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
               "| --- | --- | --- | --- | --- | --- | --- | --- |\n", out);
     } else {
         for (size_t i = 0; i < r->nwarn; i++)
-            fprintf(out, "warning: %s\n", r->warnings[i]);
-        fprintf(out, "%-32s %-24s %-30s %-30s %10s %12s %11s  %s\n", "run", "metric",
-                "baseline", "current", "change", "p (Holm)", "detectable", "verdict");
+            wrap_text(out, "warning: ", r->warnings[i]);
     }
     for (size_t i = 0; i < r->n; i++) {
         const struct row *w = &r->rows[i];
@@ -780,12 +828,22 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
                     c.cur, c.change, c.p, c.mde,
                     strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "", w->verdict,
                     strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "");
-        } else {
-            fprintf(out, "%-32.32s %-24s %-30s %-30s %10s %12s %11s  %s\n", w->run,
-                    w->m->name, c.base, c.cur, c.change, c.p, c.mde, w->verdict);
+            continue;
         }
+        /* text, for an 80-100 column terminal: the point once as a heading
+         * (with its repeats), then per metric a line with both sides and
+         * the verdict, and a second with what the test saw */
+        if (i == 0 || strcmp(w->run, r->rows[i - 1].run) != 0)
+            text_heading(r, i, out);
+        fprintf(out, "  %-22s  %-26s  %-26s  %s\n", w->m->name, c.base, c.cur, w->verdict);
+        if (strcmp(w->verdict, "constant") != 0)
+            fprintf(out, "  %-22s  change %s, p (Holm) %s, detectable %s\n", "", c.change, c.p,
+                    c.mde);
     }
-    fprintf(out, "%s%s\n", o->format == COMPARE_MARKDOWN ? "\n" : "", summary);
+    if (o->format == COMPARE_MARKDOWN)
+        fprintf(out, "\n%s\n", summary);
+    else
+        wrap_text(out, "\n", summary);
 }
 
 enum compare_verdict compare_results(const json_t *baseline, const json_t *current,

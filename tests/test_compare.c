@@ -175,6 +175,17 @@ static void test_repeats_are_judged_by_their_counts(void **state)
     if (!strstr(out, "17.50% [17.50%-17.60%] n=7"))
         fail_msg("%s", out);
     assert_non_null(strstr(out, "REGRESSION: 7 repeats a side; 2 gated metrics tested"));
+    /* a point with repeats is not labelled a single run, and the table
+     * fits an 80-100 column terminal */
+    assert_non_null(strstr(out, "(no sweep): 7 repeats a side\n"));
+    assert_null(strstr(out, "single run"));
+    for (const char *line = out; *line;) {
+        size_t len = strcspn(line, "\n");
+
+        if (len > 100)
+            fail_msg("a line of %zu columns:\n%.*s", len, (int)len, line);
+        line += len + (line[len] == '\n');
+    }
     {
         const char *line = strstr(out, "established_ratio");
         const char *to = strstr(out, "timeout_ratio");
