@@ -430,6 +430,12 @@ static const struct key keys[] = {
      "name -> template path (relative to the config): written into {dir} with placeholders"},
     {"server.ready_timeout_ms", KT_UINT, F(server.ready_timeout_ms), 1, 600000, "10000",
      KF_SERVER | KF_COMMAND, NULL, "server.command: wait this long for it to listen"},
+    {"server.log_max_bytes", KT_U64, F(server.log_max_bytes), 4096, 1ULL << 40, "1048576",
+     KF_SERVER | KF_COMMAND, NULL,
+     "server.command: {dir}/server.log never grows past this; the tail is kept"},
+    {"server.keep_dir", KT_BOOL, F(server.keep_dir), 0, 0, "false", KF_SERVER | KF_COMMAND,
+     NULL, "server.command: keep {dir} (its log, files) after the point instead of removing "
+           "it; its path is in the results either way"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
     {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL,
@@ -1065,8 +1071,14 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
             if (!cfg->isolate)
                 return bad(v, "server.command", "runs only in a private namespace (isolate: "
                                                 "true), where qbench can set its sysctls");
-        } else if (cfg->nfiles || row_present(present, "server.ready_timeout_ms")) {
-            return bad(v, cfg->nfiles ? "server.files" : "server.ready_timeout_ms",
+        } else if (cfg->nfiles || row_present(present, "server.ready_timeout_ms") ||
+                   row_present(present, "server.log_max_bytes") ||
+                   row_present(present, "server.keep_dir")) {
+            return bad(v, cfg->nfiles ? "server.files"
+                          : row_present(present, "server.ready_timeout_ms")
+                              ? "server.ready_timeout_ms"
+                          : row_present(present, "server.log_max_bytes") ? "server.log_max_bytes"
+                                                                          : "server.keep_dir",
                        "only with server.command");
         }
         if (config_parse_endpoint(cfg->address, false, &cfg->endpoint, sub, sizeof(sub)) < 0)

@@ -70,6 +70,8 @@ struct config {
         bool greeting;
         unsigned threads;
         unsigned ready_timeout_ms; /* server.command: wait this long for its listener */
+        uint64_t log_max_bytes;   /* server.command: server.log kept to this, the tail */
+        bool keep_dir;            /* server.command: keep {dir} after the point */
     } server;
 
     struct {

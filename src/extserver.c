@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "diag.h"
 #include "errbuf.h"
+#include "logcap.h"
 #include "safefile.h"
 
 #define STACK_SIZE (256 * 1024)
@@ -33,6 +34,7 @@ struct extserver {
     int log_fd;
     int alive[2];          /* qbench holds [1]: the child sees [0] hang up if qbench died */
     char *stack;
+    struct logcap cap;     /* the server's output, through a pipe, capped */
 };
 
 static const char *const known[] = {"address", "host", "port", "backlog", "dir"};
@@ -171,6 +173,9 @@ static int write_files(const struct config *cfg, const struct placeholders *p, c
         snprintf(path, sizeof(path), "%s/%s", p->dir, cfg->files[i].name);
         if (rc == 0)
             rc = safefile_put(path, out, strlen(out), err, errlen);
+        /* in a private directory already; private by itself too */
+        if (rc == 0)
+            chmod(path, 0600);
         free(out);
         if (rc < 0)
             return -1;
@@ -191,6 +196,9 @@ static int child_main(void *arg)
      * its own PID namespace getppid() is 0, so whether qbench died before
      * this line is asked of a pipe only qbench holds open. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* a session of its own: a terminal's Ctrl-C reaches qbench, which then
+     * stops the server in order, instead of killing both at once */
+    setsid();
     close(s->alive[1]); /* only qbench's copy of the write end may keep it open */
     if (poll(&pf, 1, 0) != 0)
         _exit(127);
@@ -239,8 +247,11 @@ static void log_tail(const struct extserver *s, char *out, size_t len)
     for (ssize_t i = 0; i < n; i++)
         if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
             buf[i] = buf[i] == '\n' ? '|' : ' ';
-    snprintf(out, len, "%s", buf);
+    /* the end is what matters: cut from the front */
+    snprintf(out, len, "%s", (size_t)n >= len ? buf + (size_t)n - (len - 1) : buf);
 }
+
+static void stop_process(struct extserver *s, unsigned grace_ms);
 
 struct extserver *extserver_start(const struct config *cfg, const struct placeholders *p,
                                   char *err, size_t errlen)
@@ -256,6 +267,7 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
     }
     s->log_fd = -1;
     s->alive[0] = s->alive[1] = -1;
+    logcap_init(&s->cap);
     for (size_t i = 0; i < cfg->ncommand; i++) {
         if (expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub, sizeof(sub)) < 0) {
             errbuf_set(err, errlen, "server.command[%zu]: %s", i, sub);
@@ -266,11 +278,9 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
     if (write_files(cfg, p, err, errlen) < 0)
         goto fail;
     snprintf(s->log, sizeof(s->log), "%s/server.log", p->dir);
-    s->log_fd = open(s->log, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (s->log_fd < 0) {
-        errbuf_set(err, errlen, "server log %s: %s", s->log, strerror(errno));
+    if (logcap_open(&s->cap, s->log, cfg->server.log_max_bytes, err, errlen) < 0)
         goto fail;
-    }
+    s->log_fd = s->cap.write_fd;
     d = diag_open(err, errlen);
     if (!d)
         goto fail;
@@ -292,6 +302,9 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
         goto fail;
     }
     s->running = true;
+    /* only the server holds the pipe's write end now: its end is the log's end */
+    logcap_started(&s->cap);
+    s->log_fd = -1;
     deadline = clock_now_ns() + (uint64_t)cfg->server.ready_timeout_ms * NS_PER_MS;
     for (;;) {
         struct diag_queues q;
@@ -332,9 +345,17 @@ fail:
 
 void extserver_stop(struct extserver *s, unsigned grace_ms)
 {
+    if (!s)
+        return;
+    stop_process(s, grace_ms);
+    logcap_close(&s->cap);
+}
+
+static void stop_process(struct extserver *s, unsigned grace_ms)
+{
     uint64_t deadline;
 
-    if (!s || !s->running)
+    if (!s->running)
         return;
     kill(s->pid, SIGTERM);
     deadline = clock_now_ns() + (uint64_t)grace_ms * NS_PER_MS;
@@ -362,6 +383,17 @@ const char *extserver_status(const struct extserver *s)
     return s->status_text[0] ? s->status_text : "running";
 }
 
+void extserver_log_tail(const struct extserver *s, char *out, size_t len)
+{
+    log_tail(s, out, len);
+    errbuf_printable(out);
+}
+
+uint64_t extserver_log_dropped(const struct extserver *s)
+{
+    return logcap_dropped(&s->cap);
+}
+
 const char *extserver_log(const struct extserver *s)
 {
     return s->log;
@@ -377,8 +409,6 @@ void extserver_free(struct extserver *s)
     if (!s)
         return;
     extserver_stop(s, 0);
-    if (s->log_fd >= 0)
-        close(s->log_fd);
     for (int i = 0; i < 2; i++)
         if (s->alive[i] >= 0)
             close(s->alive[i]);

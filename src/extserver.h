@@ -7,7 +7,10 @@
  * point. The server starts as the first process of a PID namespace of its
  * own, with PR_SET_PDEATHSIG: when it exits, or qbench dies in any way
  * (even SIGKILL), the kernel kills everything it started; no process
- * outlives qbench. Its stdout and stderr go to {dir}/server.log. Ready is
+ * outlives qbench. It runs in a session of its own, so a terminal's Ctrl-C
+ * reaches qbench only, and qbench stops it in order. Its stdout and stderr
+ * go through a pipe to {dir}/server.log (0600), capped at
+ * server.log_max_bytes with the tail kept (see logcap). Ready is
  * when sock_diag shows a listener on the port; at the end it gets SIGTERM,
  * a grace period, then SIGKILL. */
 #ifndef QB_EXTSERVER_H
@@ -54,6 +57,10 @@ void extserver_stop(struct extserver *s, unsigned grace_ms);
 const char *extserver_status(const struct extserver *s);
 const char *extserver_log(const struct extserver *s);
 int extserver_pid(const struct extserver *s);
+/* Bytes of the server's output dropped from the front of its log by the cap. */
+uint64_t extserver_log_dropped(const struct extserver *s);
+/* The log's last few hundred bytes on one line, safe for a terminal. */
+void extserver_log_tail(const struct extserver *s, char *out, size_t len);
 
 void extserver_free(struct extserver *s);
 

@@ -24,6 +24,7 @@
 #include "records.h"
 #include "report.h"
 #include "results.h"
+#include "resultcheck.h"
 #include "runner.h"
 #include "safefile.h"
 #include "shard.h"
@@ -682,12 +683,21 @@ static int cmd_merge(int argc, char **argv)
         return EXIT_ENV;
     for (int i = optind; i < argc; i++) {
         docs[n] = results_load(argv[i], err, sizeof(err));
-        if (!docs[n]) {
-            fprintf(stderr, "qbench merge: %s\n", err);
+        if (!docs[n] || resultcheck_mergeable(docs[n], err + 512, sizeof(err) - 512) < 0) {
+            if (docs[n])
+                fprintf(stderr, "qbench merge: %s: %s\n", argv[i], err + 512);
+            else
+                fprintf(stderr, "qbench merge: %s\n", err);
+            n += docs[n] != NULL;
             rc = EXIT_USAGE;
             goto out;
         }
         n++;
+        /* one shard given twice doubles its counts: say so, loudly */
+        for (int j = optind; j < i; j++)
+            if (safefile_same(argv[j], argv[i]))
+                fprintf(stderr, "qbench merge: warning: %s and %s are the same file: its "
+                                "measurements are counted twice\n", argv[j], argv[i]);
     }
     if (strcmp(out, "-") != 0 &&
         safefile_check(out, (const char *const *)argv + optind, n, &env, err, sizeof(err)) < 0) {

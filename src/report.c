@@ -170,10 +170,13 @@ json_t *report_run_json(const struct run_data *rd)
         for (size_t i = 0; i < rd->cfg->ncommand; i++)
             json_array_append_new(argv, json_string(rd->cfg->command[i]));
         json_object_set_new(run, "server",
-                            json_pack("{s:o, s:s, s:s, s:I, s:I}", "command", argv, "log",
-                                      rd->ext_log, "exit", rd->ext_status, "accepted_in_drain",
-                                      (json_int_t)rd->ext_accepted_in_drain, "drain_ms",
-                                      (json_int_t)rd->drain_ms));
+                            json_pack("{s:o, s:s, s:s, s:I, s:I, s:s, s:b, s:I, s:s}", "command",
+                                      argv, "log", rd->ext_log, "exit", rd->ext_status,
+                                      "accepted_in_drain", (json_int_t)rd->ext_accepted_in_drain,
+                                      "drain_ms", (json_int_t)rd->drain_ms, "dir", rd->ext_dir,
+                                      "dir_kept", rd->ext_dir_kept, "log_dropped_bytes",
+                                      (json_int_t)rd->ext_log_dropped, "log_tail",
+                                      rd->ext_log_tail));
         json_object_set_new(run, "kernel_drain",
                             kstats_delta_json(&rd->after, &rd->drain_after));
         /* the client watched each connection it gave up on: late or never */

@@ -35,6 +35,10 @@ struct run_data {
     bool has_ext;                /* server.command ran */
     char ext_status[64];         /* "exited 0", "killed by SIGKILL" */
     char ext_log[PATH_MAX];
+    char ext_dir[PATH_MAX];      /* its {dir}, removed after the point unless kept */
+    bool ext_dir_kept;
+    uint64_t ext_log_dropped;    /* bytes the log cap dropped from the front */
+    char ext_log_tail[512];      /* the log's last lines, kept when the dir is not */
     uint64_t ext_accepted_in_drain;
     struct queue_series queue;   /* the accept queue */
     bool has_queue;              /* sampled (always with the built-in server) */

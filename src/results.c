@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "resultcheck.h"
 #include "safefile.h"
 
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
@@ -33,6 +34,7 @@ int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
 int results_check(const json_t *doc, const char *source, char *err, size_t errlen)
 {
     const json_t *schema = json_object_get(doc, "schema"), *runs;
+    char why[ERRBUF_LEN];
 
     if (!json_is_object(doc) || !json_is_string(schema) ||
         (strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0 &&
@@ -42,14 +44,8 @@ int results_check(const json_t *doc, const char *source, char *err, size_t errle
     runs = json_object_get(doc, "runs");
     if (!json_is_array(runs))
         return errbuf_set(err, errlen, "%s: runs: missing or not an array", source);
-    for (size_t i = 0; i < json_array_size(runs); i++) {
-        const json_t *run = json_array_get(runs, i);
-
-        if (!json_is_object(run) || !json_is_object(json_object_get(run, "params")) ||
-            !json_is_object(json_object_get(run, "outcomes")))
-            return errbuf_set(err, errlen, "%s: runs[%zu]: needs params and outcomes objects",
-                              source, i);
-    }
+    if (resultcheck_document(doc, why, sizeof(why)) < 0)
+        return errbuf_set(err, errlen, "%s: %s", source, why);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -459,6 +460,24 @@ static void drain(struct point *pt)
     pt->rd->drain_ms = (clock_now_ns() - begin) / NS_PER_MS;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* Removes dir and everything in it: never following a symbolic link, never
+ * crossing into another file system a server may have mounted there. */
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
 static int start_command(struct point *pt, struct sockaddr_storage *dst, socklen_t *dstlen,
                          char *err, size_t errlen)
 {
@@ -505,7 +524,7 @@ static int start_command(struct point *pt, struct sockaddr_storage *dst, socklen
     if (!mkdtemp(pt->dir))
         return errbuf_set(err, errlen, "server.command: a scratch directory %s: %s", pt->dir,
                           strerror(errno));
-    chmod(pt->dir, 0755); /* servers drop privileges (nginx workers run as nobody) */
+    /* mkdtemp made it 0700: the server's files and log are nobody else's */
     ph = (struct placeholders){address, host, port, cfg->server.backlog, pt->dir};
     pt->ext = extserver_start(cfg, &ph, err, errlen);
     return pt->ext ? 0 : -1;
@@ -718,6 +737,10 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         rd->has_ext = true;
         snprintf(rd->ext_status, sizeof(rd->ext_status), "%s", extserver_status(pt->ext));
         snprintf(rd->ext_log, sizeof(rd->ext_log), "%s", extserver_log(pt->ext));
+        snprintf(rd->ext_dir, sizeof(rd->ext_dir), "%s", pt->dir);
+        rd->ext_dir_kept = pt->cfg->server.keep_dir;
+        rd->ext_log_dropped = extserver_log_dropped(pt->ext);
+        extserver_log_tail(pt->ext, rd->ext_log_tail, sizeof(rd->ext_log_tail));
     }
     for (unsigned i = 0; i < pt->n; i++) {
         if (tally_merge(&rd->tally, client_tally(pt->clients[i])) < 0) {
@@ -792,6 +815,10 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     diag_close(pt.diag);
     acceptobs_free(pt.obs);
     extserver_free(pt.ext);
+    /* the server is gone: its scratch directory goes too, unless asked to
+     * stay, or the point failed (the error message quotes its log) */
+    if (pt.dir[0] && rc == 0 && !cfg->server.keep_dir)
+        remove_tree(pt.dir);
     server_free(pt.srv);
     tally_destroy(&pt.rd->tally);
     json_decref(pt.rd->sysctl);
