@@ -43,8 +43,32 @@ for (const file of readdirSync(".").filter((f) => f.endsWith(".yaml")).sort()) {
         fail(file, "shards write their results to stdout (--output -)");
       if (!(spec.template.spec.volumes ?? []).some((v) => v.configMap))
         fail(file, "the config comes from a ConfigMap volume");
+      // hardened: not root, no escalation, no capability, seccomp on
+      const pod = spec.template.spec.securityContext ?? {}, sc = c.securityContext ?? {};
+      if (pod.runAsNonRoot !== true || !(pod.runAsUser > 0))
+        fail(file, "the pod must run as a non-root UID (runAsNonRoot, runAsUser)");
+      if (sc.allowPrivilegeEscalation !== false)
+        fail(file, "the container must set allowPrivilegeEscalation: false");
+      if (!(sc.capabilities?.drop ?? []).includes("ALL"))
+        fail(file, "the container must drop ALL capabilities");
+      if ((pod.seccompProfile ?? sc.seccompProfile)?.type !== "RuntimeDefault")
+        fail(file, "seccompProfile must be RuntimeDefault");
+      if (!c.command?.join(" ").includes("2>>/dev/termination-log"))
+        fail(file, "qbench's stderr must not reach the log that collect.sh merges");
+    }
+    if (obj.kind === "Service" && obj.spec.clusterIP && obj.spec.clusterIP !== "None")
+      fail(file, `Service ${obj.metadata.name}: no hard-coded clusterIP (${obj.spec.clusterIP})`);
+    if (obj.kind === "ConfigMap") {
+      const cfg = JSON.parse(obj.data["config.json"]);
+      if (cfg.isolate !== false)
+        fail(file, "the shards' config needs isolate: false (the pods are not privileged)");
     }
   }
 }
+// the image runs as a numeric non-root user
+const docker = readFileSync("Dockerfile", "utf8");
+const user = [...docker.matchAll(/^USER\s+(\S+)/gm)].pop()?.[1];
+if (!user || !/^[1-9][0-9]*(:[0-9]+)?$/.test(user))
+  fail("Dockerfile", "the image must end with USER <numeric non-root uid>");
 console.log(`${checked} objects valid against the Kubernetes API schema, ${failures} problems`);
 process.exit(failures ? 1 : 0);
