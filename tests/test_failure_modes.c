@@ -226,8 +226,8 @@ static void test_a_request_re_presents_cookie_connections(void **state)
  * RST of qbench's making moves the counters it reports. (Reset mode sends
  * one RST per connection by design and says so.)
  *
- * Some RSTs are the kernel's and are allowed (up to 7 per 4,000 seen under
- * load and sanitizers; harness_assert_no_resets_of_qbench): loopback
+ * Some RSTs are the kernel's and are not asserted (up to 7 per 4,000 seen
+ * under load and sanitizers; harness_assert_no_resets_of_qbench): loopback
  * queues a packet on the CPU that sent it, so the client's ACK of the
  * server's FIN (sent on the server's CPU) can be processed after the
  * client's own FIN (sent on the client's CPU). The server's TIME_WAIT
