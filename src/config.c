@@ -1119,7 +1119,7 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
      * and at a few thousand connects/s the kernel recycles them (the
      * no-greeting cliff): spread over loopback sources unless told how. */
     if (!cfg->source_addresses[0] && config_client_closes_first(cfg) &&
-        cfg->endpoint.addr.ss_family == AF_INET) {
+        cfg->endpoint.addr.ss_family == AF_INET && is_loopback(&cfg->endpoint)) {
         snprintf(cfg->source_addresses, sizeof(cfg->source_addresses), "%s",
                  CONFIG_DEFAULT_SOURCES);
         if (parse_sources(v, cfg->source_addresses, cfg) < 0)

@@ -18,6 +18,8 @@
 #include "export.h"
 #include "merge.h"
 #include "metric.h"
+#include "obsdoc.h"
+#include "observe.h"
 #include "outcome.h"
 #include "plan.h"
 #include "plot.h"
@@ -48,7 +50,10 @@ static void usage(FILE *out)
           "                      [--alpha P] [--allow-different] [...]   (compare --help)\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x KEY]   (plot --help)\n"
           "       qbench export RESULTS.json [--format csv] [-o OUT.csv]   (export --help)\n"
-          "       qbench merge RESULTS.json... -o OUT.json   shards into one (merge --help)\n"
+          "       qbench merge RESULTS.json... [OBSERVER.json...] -o OUT.json\n"
+          "                      shards (and the server's observers) into one (merge --help)\n"
+          "       qbench observe --port PORT --duration-ms MS [--start-at T] -o FILE|-\n"
+          "                      the server's side, run beside it (observe --help)\n"
           "       qbench help config      every config key, sysctl and metric, with ranges\n"
           "       qbench --version\n"
           "\n"
@@ -654,18 +659,23 @@ static int cmd_merge(int argc, char **argv)
     };
     const char *out = NULL;
     char err[ERRBUF_LEN];
-    json_t **docs, *merged = NULL;
-    size_t n = 0;
+    json_t **docs, *merged = NULL, **obs = NULL;
+    const char **names = NULL, **obs_names = NULL;
+    size_t n = 0, nobs = 0;
     int c, rc = EXIT_OK, env;
 
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: qbench merge RESULTS.json... -o OUT.json (or -o - for stdout)\n"
+            printf("usage: qbench merge RESULTS.json... [OBSERVER.json...] -o OUT.json (or -o -)\n"
                    "Combines shards (--shard I/N) or runs of one config on several machines:\n"
                    "outcome counts and counters summed (counters also per host), latency\n"
                    "histograms merged exactly from their buckets and percentiles recomputed.\n"
                    "Inputs of another name, other settings or other run points are refused.\n"
+                   "Observer documents (qbench observe, told apart by their schema) put the\n"
+                   "server's side into the merged run: accept_queue, syn_queue, server_kernel\n"
+                   "(its namespace's counters) and server_sysctl, aligned by wall clock on the\n"
+                   "run's timeline (clock skew between machines shifts them by that much).\n"
                    "Exit: 0 ok, 2 bad or mismatched inputs, 3 output not writable.\n");
             return EXIT_OK;
         }
@@ -681,7 +691,30 @@ static int cmd_merge(int argc, char **argv)
     docs = calloc((size_t)(argc - optind), sizeof(*docs));
     if (!docs)
         return EXIT_ENV;
+    obs = calloc((size_t)(argc - optind), sizeof(*obs));
+    obs_names = calloc((size_t)(argc - optind), sizeof(*obs_names));
+    names = calloc((size_t)(argc - optind), sizeof(*names));
+    if (!obs || !obs_names || !names) {
+        rc = EXIT_ENV;
+        goto out;
+    }
+    /* results and observer documents in any order, told apart by schema */
     for (int i = optind; i < argc; i++) {
+        json_t *doc = json_load_file(argv[i], 0, NULL);
+        bool observer = doc && obsdoc_is_observer(doc);
+
+        json_decref(doc);
+        if (observer) {
+            obs[nobs] = obsdoc_load(argv[i], err, sizeof(err));
+            obs_names[nobs] = argv[i];
+            if (!obs[nobs]) {
+                fprintf(stderr, "qbench merge: %s\n", err);
+                rc = EXIT_USAGE;
+                goto out;
+            }
+            nobs++;
+            continue;
+        }
         docs[n] = results_load(argv[i], err, sizeof(err));
         if (!docs[n] || resultcheck_mergeable(docs[n], err + 512, sizeof(err) - 512) < 0) {
             if (docs[n])
@@ -692,21 +725,28 @@ static int cmd_merge(int argc, char **argv)
             rc = EXIT_USAGE;
             goto out;
         }
-        n++;
+        names[n++] = argv[i];
         /* one shard given twice doubles its counts: say so, loudly */
         for (int j = optind; j < i; j++)
             if (safefile_same(argv[j], argv[i]))
                 fprintf(stderr, "qbench merge: warning: %s and %s are the same file: its "
                                 "measurements are counted twice\n", argv[j], argv[i]);
     }
+    if (n == 0) {
+        fprintf(stderr, "qbench merge: no results file among the inputs (observers alone have "
+                        "no connections to merge)\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if (strcmp(out, "-") != 0 &&
-        safefile_check(out, (const char *const *)argv + optind, n, &env, err, sizeof(err)) < 0) {
+        safefile_check(out, (const char *const *)argv + optind, (size_t)(argc - optind), &env,
+                       err, sizeof(err)) < 0) {
         fprintf(stderr, "qbench merge: -o: %s\n", err);
         rc = env ? EXIT_ENV : EXIT_USAGE;
         goto out;
     }
-    merged = merge_documents(docs, (const char *const *)argv + optind, n, err, sizeof(err));
-    if (!merged) {
+    merged = merge_documents(docs, names, n, err, sizeof(err));
+    if (!merged || obsdoc_join(merged, obs, obs_names, nobs, err, sizeof(err)) < 0) {
         fprintf(stderr, "qbench merge: %s\n", err);
         rc = EXIT_USAGE;
         goto out;
@@ -735,13 +775,130 @@ static int cmd_merge(int argc, char **argv)
         goto out;
     }
     if (strcmp(out, "-") != 0)
-        printf("wrote %s (%zu inputs)\n", out, n);
+        printf("wrote %s (%zu inputs)\n", out, n + nobs);
 out:
     for (size_t i = 0; i < n; i++)
         json_decref(docs[i]);
+    for (size_t i = 0; i < nobs; i++)
+        json_decref(obs[i]);
     free(docs);
+    free(obs);
+    free(obs_names);
+    free(names);
     json_decref(merged);
     return rc;
+}
+
+static int cmd_observe(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"port", required_argument, NULL, 'p'},
+        {"start-at", required_argument, NULL, 'T'},
+        {"duration-ms", required_argument, NULL, 'd'},
+        {"interval-ms", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct observe_opts o = {.interval_ms = 10};
+    const char *out = NULL;
+    char err[ERRBUF_LEN], *end;
+    json_t *doc;
+    bool interrupted, have_duration = false;
+    int c, env;
+    long long v;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:T:d:i:o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            printf("usage: qbench observe --port PORT --duration-ms MS [--start-at TIME]\n"
+                   "                      [--interval-ms MS] -o FILE|- [--quiet]\n"
+                   "The server's side of a distributed run. Run it beside the server, in the\n"
+                   "server's network namespace (on its machine, or as a sidecar container of its\n"
+                   "pod), with the shards' --start-at: from that instant for --duration-ms it\n"
+                   "samples the accept queue (every --interval-ms, default 10) and the SYN queue\n"
+                   "of the TCP listeners on PORT and the namespace's TCP counters, and writes an\n"
+                   "observer document (schema %s) that qbench merge joins with the shards.\n"
+                   "Privileges: none beyond one's own network namespace: a NETLINK_SOCK_DIAG\n"
+                   "socket (inet_diag answers any process about the sockets of its namespace) and\n"
+                   "reading /proc/self/net/netstat, /proc/self/net/snmp and /proc/sys/net. No\n"
+                   "capability, no root, no socket towards the server, no sysctl written.\n"
+                   "SIGINT/SIGTERM end the window early: what was seen is written, marked\n"
+                   "interrupted, exit 130.\n"
+                   "Exit: 0 ok, 2 bad usage, 3 sock_diag or /proc unreadable, output not\n"
+                   "writable, 130 interrupted.\n",
+                   OBSDOC_SCHEMA);
+            return EXIT_OK;
+        case 'p':
+        case 'd':
+        case 'i':
+            errno = 0;
+            v = strtoll(optarg, &end, 10);
+            if (errno || *end || end == optarg || v < (c == 'd' ? 0 : 1) ||
+                v > (c == 'p' ? 65535 : c == 'i' ? 10000 : 86400000LL)) {
+                fprintf(stderr, "qbench observe: --%s: expected %s, got \"%s\"\n",
+                        c == 'p' ? "port" : c == 'd' ? "duration-ms" : "interval-ms",
+                        c == 'p' ? "1..65535" : c == 'd' ? "0..86400000" : "1..10000", optarg);
+                return EXIT_USAGE;
+            }
+            if (c == 'p')
+                o.port = (uint16_t)v;
+            else if (c == 'd') {
+                o.duration_ms = (uint64_t)v;
+                have_duration = true;
+            }
+            else
+                o.interval_ms = (unsigned)v;
+            break;
+        case 'T':
+            if (shard_parse_time(optarg, &o.start_epoch, err, sizeof(err)) < 0) {
+                fprintf(stderr, "qbench observe: --start-at: %s\n", err);
+                return EXIT_USAGE;
+            }
+            o.has_start = true;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'q':
+            o.quiet = true;
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (!o.port || !out || !have_duration || optind < argc) {
+        fprintf(stderr, "qbench observe: expected --port PORT --duration-ms MS -o FILE|- "
+                        "(observe --help)\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(out, "-") != 0 && safefile_check(out, NULL, 0, &env, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench observe: -o: %s\n", err);
+        return env ? EXIT_ENV : EXIT_USAGE;
+    }
+    stopflag_install();
+    doc = observe_run(&o, &interrupted, err, sizeof(err));
+    if (!doc) {
+        fprintf(stderr, "qbench observe: %s\n", err);
+        return EXIT_ENV;
+    }
+    if (write_doc(doc, out, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench observe: %s\n", err);
+        json_decref(doc);
+        return EXIT_ENV;
+    }
+    if (!o.quiet)
+        fprintf(stderr, "qbench observe: port %u: accept queue max %lld, SYN queue max %lld, "
+                        "ListenOverflows %lld%s\n", o.port,
+                json_integer_value(json_object_get(json_object_get(doc, "accept_queue"), "max")),
+                json_integer_value(json_object_get(json_object_get(doc, "syn_queue"), "max")),
+                json_integer_value(json_object_get(json_object_get(doc, "kernel"),
+                                                   "ListenOverflows")),
+                interrupted ? " (interrupted)" : "");
+    json_decref(doc);
+    return interrupted ? EXIT_INTERRUPTED : EXIT_OK;
 }
 
 static int cmd_plot(int argc, char **argv)
@@ -892,6 +1049,8 @@ int main(int argc, char **argv)
         return cmd_export(argc - 1, argv + 1);
     if (strcmp(cmd, "merge") == 0)
         return cmd_merge(argc - 1, argv + 1);
+    if (strcmp(cmd, "observe") == 0)
+        return cmd_observe(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cmd_run(argc, argv, false);
     if (cmd[0] == '\0')

@@ -201,6 +201,9 @@ json_t *report_run_json(const struct run_data *rd)
     json_object_set_new(run, "kernel_scope", json_string(rd->cfg->isolate ? "namespace"
                                                                            : "host"));
     json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));
+    /* where t = 0 of timeline and queue samples lies on the wall clock: what
+     * lines a run up with an observer on another machine */
+    json_object_set_new(run, "origin_epoch_s", json_real(rd->origin_epoch));
     json_object_set_new(run, "timeline_interval_ms",
                         json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));
     json_object_set_new(run, "timeline", timeline_json(&t->timeline));

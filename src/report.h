@@ -56,6 +56,7 @@ struct run_data {
     unsigned client_threads;
     uint64_t unstarted;          /* due connects never started (generator behind) */
     long peak_rss_kb;            /* qbench's own peak RSS so far */
+    double origin_epoch;         /* the timeline's t = 0 on the wall clock (s) */
     bool interrupted;
 };
 

@@ -601,6 +601,14 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
         if (pt->start_ns < clock_now_ns() + START_DELAY_NS)
             pt->start_ns = clock_now_ns() + START_DELAY_NS;
     }
+    {
+        struct timespec rt;
+        uint64_t mono = clock_now_ns();
+
+        clock_gettime(CLOCK_REALTIME, &rt);
+        pt->rd->origin_epoch = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 +
+                               ((double)pt->start_ns - (double)mono) / 1e9;
+    }
     pt->clients = calloc(pt->n, sizeof(*pt->clients));
     pt->records = calloc(pt->n, sizeof(*pt->records));
     if (!pt->clients || !pt->records)

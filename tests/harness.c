@@ -196,6 +196,11 @@ pid_t harness_qbench_start(const char *const *args)
     return spawn(args, NULL);
 }
 
+pid_t harness_qbench_start_with(const char *const *args, void (*child_setup)(void))
+{
+    return spawn(args, child_setup);
+}
+
 int harness_qbench_with(const char *const *args, void (*child_setup)(void))
 {
     return harness_qbench_wait(spawn(args, child_setup));

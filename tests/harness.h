@@ -48,6 +48,8 @@ int harness_qbench_with(const char *const *args, void (*child_setup)(void));
 /* Starts qbench in the background; harness_qbench_wait collects it. */
 pid_t harness_qbench_start(const char *const *args);
 int harness_qbench_wait(pid_t pid);
+/* The same with child_setup run in the child first (another namespace). */
+pid_t harness_qbench_start_with(const char *const *args, void (*child_setup)(void));
 const char *harness_stderr(void);
 
 /* Loads a results file or fails the test. */

@@ -1,0 +1,243 @@
+#include "observe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "diag.h"
+#include "errbuf.h"
+#include "kstats.h"
+#include "netns.h"
+#include "obsdoc.h"
+#include "qseries.h"
+#include "stopflag.h"
+
+/* What the server's namespace decides a full backlog with. */
+static const char *const server_sysctls[] = {
+    "net.core.somaxconn",           "net.ipv4.tcp_max_syn_backlog",
+    "net.ipv4.tcp_syncookies",      "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_synack_retries",  "net.ipv4.tcp_syn_linear_timeouts",
+};
+
+struct sampler {
+    struct diag *diag;
+    uint16_t port;
+    uint64_t origin_ns, tick_ns, next_syn_ns;
+    struct queue_series accept, syn;
+    unsigned limit, listeners;
+    uint64_t ticks, ticks_unseen;  /* ticks, and those with no listener on the port */
+    uint64_t syn_dumps, syn_cost_ns;
+};
+
+static uint32_t since_origin_ms(const struct sampler *s, uint64_t now)
+{
+    return now > s->origin_ns ? (uint32_t)((now - s->origin_ns) / NS_PER_MS) : 0;
+}
+
+/* One tick: the accept queue every time (a listener dump is cheap); the SYN
+ * queue walks the established hash, so it is asked as often as keeps that
+ * walk under 2% of a CPU, as the run side does. */
+static void sample(struct sampler *s)
+{
+    uint64_t now = clock_now_ns();
+    struct diag_queues q;
+    char ignored[ERRBUF_LEN];
+
+    s->ticks++;
+    if (diag_queues(s->diag, s->port, false, &q, ignored, sizeof(ignored)) < 0 ||
+        q.listeners == 0) {
+        s->ticks_unseen++;
+        return;
+    }
+    s->limit = q.accept_limit;
+    s->listeners = q.listeners;
+    queue_series_add(&s->accept, since_origin_ms(s, now), q.accept_len);
+    if (now >= s->next_syn_ns) {
+        uint64_t before = clock_now_ns(), after, cost;
+
+        if (diag_queues(s->diag, s->port, true, &q, ignored, sizeof(ignored)) == 0 &&
+            q.listeners > 0) {
+            after = clock_now_ns();
+            cost = after - before;
+            s->syn_dumps++;
+            s->syn_cost_ns += cost;
+            queue_series_add(&s->syn, since_origin_ms(s, now), q.syn_recv);
+            s->next_syn_ns = after + (cost * 50 > s->tick_ns ? cost * 50 : s->tick_ns);
+        }
+    }
+}
+
+/* Sleeps until a CLOCK_MONOTONIC instant in slices, so a stop request is
+ * seen within 100 ms. */
+static void sleep_until(uint64_t when)
+{
+    for (;;) {
+        uint64_t now = clock_now_ns(), until = when;
+        struct timespec ts;
+
+        if (now >= when || stopflag_requested())
+            return;
+        if (until - now > 100 * NS_PER_MS)
+            until = now + 100 * NS_PER_MS;
+        ts.tv_sec = (time_t)(until / NS_PER_S);
+        ts.tv_nsec = (long)(until % NS_PER_S);
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
+static json_t *samples_json(const struct queue_series *q)
+{
+    json_t *a = json_array();
+
+    for (size_t i = 0; i < q->n; i++)
+        json_array_append_new(a, json_pack("[I, I]", (json_int_t)q->t_ms[i],
+                                           (json_int_t)q->length[i]));
+    return a;
+}
+
+static json_t *sysctls_json(void)
+{
+    struct netns ns;
+    json_t *out = json_object();
+    char value[128], ignored[ERRBUF_LEN];
+
+    netns_init(&ns);
+    for (size_t i = 0; i < sizeof(server_sysctls) / sizeof(server_sysctls[0]); i++) {
+        char *end;
+        long long n;
+
+        if (netns_sysctl_read(&ns, server_sysctls[i], value, sizeof(value), ignored,
+                              sizeof(ignored)) < 0)
+            continue;
+        n = strtoll(value, &end, 10);
+        json_object_set_new(out, server_sysctls[i],
+                            *value && *end == '\0' ? json_integer(n) : json_string(value));
+    }
+    return out;
+}
+
+static json_t *document(const struct observe_opts *o, const struct sampler *s,
+                        double origin_epoch, uint64_t elapsed_ms, const char *started,
+                        const struct kstats *before, const struct kstats *after,
+                        bool interrupted)
+{
+    struct utsname u;
+    char finished[32];
+    double span = s->syn.n > 1 ? (double)(s->syn.t_ms[s->syn.n - 1] - s->syn.t_ms[0]) : 0;
+    json_t *doc = json_object();
+
+    uname(&u);
+    clock_iso8601(finished, sizeof(finished));
+    json_object_set_new(doc, "schema", json_string(OBSDOC_SCHEMA));
+    json_object_set_new(doc, "qbench_version", json_string(QBENCH_VERSION));
+    json_object_set_new(doc, "kernel", json_string(u.release));
+    json_object_set_new(doc, "host", json_string(u.nodename));
+    json_object_set_new(doc, "started_at", json_string(started));
+    json_object_set_new(doc, "finished_at", json_string(finished));
+    json_object_set_new(doc, "interrupted", json_boolean(interrupted));
+    json_object_set_new(doc, "port", json_integer(o->port));
+    json_object_set_new(doc, "origin_epoch_s", json_real(origin_epoch));
+    json_object_set_new(doc, "start_at_given", json_boolean(o->has_start));
+    json_object_set_new(doc, "duration_ms", json_integer((json_int_t)o->duration_ms));
+    json_object_set_new(doc, "elapsed_ms", json_integer((json_int_t)elapsed_ms));
+    json_object_set_new(doc, "ticks", json_integer((json_int_t)s->ticks));
+    json_object_set_new(doc, "ticks_without_listener", json_integer((json_int_t)s->ticks_unseen));
+    json_object_set_new(doc, "sysctl", sysctls_json());
+    json_object_set_new(
+        doc, "accept_queue",
+        json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "limit", (json_int_t)s->limit, "max",
+                  (json_int_t)s->accept.max, "listeners", (json_int_t)s->listeners,
+                  "interval_ms", (json_int_t)(s->tick_ns / NS_PER_MS) * s->accept.stride,
+                  "source", "sock_diag", "samples", samples_json(&s->accept)));
+    json_object_set_new(
+        doc, "syn_queue",
+        json_pack("{s:I, s:f, s:f, s:s, s:o}", "max", (json_int_t)s->syn.max, "interval_ms",
+                  s->syn.n > 1 ? span / (double)(s->syn.n - 1) : 0.0, "dump_us",
+                  s->syn_dumps ? (double)s->syn_cost_ns / (double)s->syn_dumps / 1000.0 : 0.0,
+                  "source", "sock_diag", "samples", samples_json(&s->syn)));
+    json_object_set_new(doc, "kernel_scope", json_string("namespace"));
+    json_object_set_new(doc, "kernel", kstats_delta_json(before, after));
+    return doc;
+}
+
+json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
+                    size_t errlen)
+{
+    struct sampler *s = calloc(1, sizeof(*s));
+    struct kstats *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
+    struct timespec rt;
+    double real_now, origin_epoch;
+    uint64_t mono_now, end, next;
+    char started[32];
+    json_t *doc = NULL;
+
+    *interrupted = false;
+    if (!s || !before || !after) {
+        errbuf_set(err, errlen, "out of memory");
+        goto out;
+    }
+    s->diag = diag_open(err, errlen);
+    if (!s->diag)
+        goto out;
+    s->port = o->port;
+    s->tick_ns = (uint64_t)(o->interval_ms ? o->interval_ms : 10) * NS_PER_MS;
+    queue_series_init(&s->accept);
+    queue_series_init(&s->syn);
+    /* the origin on both clocks: wall clock to align with the shards,
+     * monotonic to sample by */
+    clock_gettime(CLOCK_REALTIME, &rt);
+    mono_now = clock_now_ns();
+    real_now = (double)rt.tv_sec + (double)rt.tv_nsec / 1e9;
+    /* a start instant already past still names the origin (the shards'),
+     * so the samples stay on their timeline; the counters then start late */
+    origin_epoch = o->has_start ? o->start_epoch : real_now;
+    if (origin_epoch + (double)o->duration_ms / 1000.0 <= real_now) {
+        errbuf_set(err, errlen, "--start-at plus --duration-ms is already past: nothing left "
+                                "to observe");
+        goto out;
+    }
+    if (origin_epoch >= real_now)
+        s->origin_ns = mono_now + (uint64_t)((origin_epoch - real_now) * 1e9);
+    else
+        s->origin_ns = mono_now - (uint64_t)((real_now - origin_epoch) * 1e9);
+    if (!o->quiet && origin_epoch > real_now + 0.5)
+        fprintf(stderr, "qbench observe: waiting %.1f s for the start instant\n",
+                origin_epoch - real_now);
+    sleep_until(s->origin_ns);
+    clock_iso8601(started, sizeof(started));
+    if (kstats_read(before, "/proc/self/net", err, errlen) < 0)
+        goto out;
+    end = s->origin_ns + o->duration_ms * NS_PER_MS;
+    for (next = clock_now_ns(); !stopflag_requested();) {
+        uint64_t now;
+
+        sample(s);
+        now = clock_now_ns();
+        if (now >= end)
+            break;
+        next += s->tick_ns;
+        if (next < now)
+            next = now + s->tick_ns; /* a stalled sampler skips ticks */
+        sleep_until(next < end ? next : end);
+    }
+    *interrupted = stopflag_requested() && clock_now_ns() < end;
+    if (kstats_read(after, "/proc/self/net", err, errlen) < 0)
+        goto out;
+    queue_series_flush(&s->accept);
+    queue_series_flush(&s->syn);
+    doc = document(o, s, origin_epoch,
+                   (clock_now_ns() - s->origin_ns) / NS_PER_MS, started, before, after,
+                   *interrupted);
+out:
+    if (s)
+        diag_close(s->diag);
+    free(s);
+    free(before);
+    free(after);
+    return doc;
+}

@@ -1,0 +1,270 @@
+/* The realistic topology: a server that is not qbench's (backlog 8, one
+ * accept every 50 ms) alone in its namespace, two qbench shards in
+ * another, joined by a veth pair (198.18.0.0/24) -- two machines, as far
+ * as TCP can tell -- started together with --start-at; `qbench observe` in
+ * the server's namespace; `qbench merge` of the shards and the observer.
+ * The merged view must show the server's side (its accept queue at
+ * backlog + 1 or + 2, its SYN queue, its ListenOverflows) and agree with
+ * the same load run in one namespace over loopback; and the same holds
+ * with the client's side of the link shaped by tc (tbf; no netem here). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "topology.h"
+
+#define PORT 19101
+#define BACKLOG 8
+#define ACCEPT_MS 50
+#define RATE 200
+#define TOTAL 300
+/* schedule 1.5 s, SYN give-up 3.1 s (tcp_syn_retries 1), greeting 2 s */
+#define WINDOW_MS 8000
+
+static bool have_ns;
+
+static int setup(void **state)
+{
+    (void)state;
+    have_ns = harness_have_netns() && topology_enter_client();
+    if (have_ns) {
+        /* the client machine's own settings: a bounded SYN give-up */
+        topology_sysctl(-1, "net.ipv4.tcp_syn_retries", "1");
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_cleanup();
+    return 0;
+}
+
+static void server_sysctls(int nsfd)
+{
+    topology_sysctl(nsfd, "net.ipv4.tcp_synack_retries", "1");
+    topology_sysctl(nsfd, "net.ipv4.tcp_abort_on_overflow", "0");
+}
+
+static const char *config(const char *name, const char *host)
+{
+    char text[640];
+
+    snprintf(text, sizeof(text),
+             "{\"name\": \"topology\", \"isolate\": false, \"target\": \"%s:%d\","
+             " \"client\": {\"rate\": %d, \"connections\": %d, \"threads\": 1,"
+             " \"expect_greeting\": true, \"connect_timeout_ms\": 5000,"
+             " \"greeting_timeout_ms\": 2000}}",
+             host, PORT, RATE, TOTAL);
+    return harness_file(name, text);
+}
+
+/* nshards qbench processes against host, with an observer in server_ns
+ * (-1: the test's own namespace), merged into merged. */
+static json_t *run_distributed(const char *host, int server_ns, unsigned nshards,
+                               const char *tag)
+{
+    char cfg[256], outs[4][256], obs[256], merged[256], shard[16], at[32], window[16];
+    const char *margs[16];
+    pid_t pids[4], observer;
+    struct timespec rt;
+    size_t k = 0;
+
+    snprintf(cfg, sizeof(cfg), "%s", config("topology.json", host));
+    clock_gettime(CLOCK_REALTIME, &rt);
+    snprintf(at, sizeof(at), "%.3f", (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 + 1.0);
+    snprintf(window, sizeof(window), "%d", WINDOW_MS);
+    snprintf(obs, sizeof(obs), "%s/%s-observer.json", harness_dir(), tag);
+    snprintf(merged, sizeof(merged), "%s/%s-merged.json", harness_dir(), tag);
+    topology_target_ns(server_ns);
+    observer = harness_qbench_start_with((const char *[]){"observe", "--port", "19101",
+                                                         "--start-at", at, "--duration-ms",
+                                                         window, "-o", obs, "--quiet", NULL},
+                                         topology_enter_target);
+    for (unsigned i = 0; i < nshards; i++) {
+        const char *args[16] = {"--config", cfg, "--start-at", at, "--output", outs[i],
+                                "--quiet", NULL};
+
+        snprintf(outs[i], sizeof(outs[i]), "%s/%s-shard-%u.json", harness_dir(), tag, i);
+        if (nshards > 1) {
+            snprintf(shard, sizeof(shard), "%u/%u", i, nshards);
+            args[7] = "--shard";
+            args[8] = shard;
+            args[9] = NULL;
+        }
+        pids[i] = harness_qbench_start(args);
+    }
+    for (unsigned i = 0; i < nshards; i++)
+        assert_int_equal(harness_qbench_wait(pids[i]), 0);
+    if (harness_qbench_wait(observer) != 0)
+        fail_msg("qbench observe failed: %s", harness_stderr());
+    margs[k++] = "merge";
+    for (unsigned i = 0; i < nshards; i++)
+        margs[k++] = outs[i];
+    margs[k++] = obs;
+    margs[k++] = "-o";
+    margs[k++] = merged;
+    margs[k] = NULL;
+    if (harness_qbench(margs) != 0)
+        fail_msg("qbench merge failed: %s", harness_stderr());
+    return harness_load(merged);
+}
+
+static long long outcome(const json_t *run, const char *cls)
+{
+    return json_integer_value(json_object_get(json_object_get(run, "outcomes"), cls));
+}
+
+/* What the check asks of any merged run of this load. */
+static void assert_server_side(const json_t *run)
+{
+    long long aq = harness_int(run, "accept_queue.max");
+
+    harness_assert_outcomes_add_up(run);
+    assert_int_equal(harness_int(run, "outcomes.attempted"), TOTAL);
+    if (aq != BACKLOG + 1 && aq != BACKLOG + 2)
+        fail_msg("accept_queue.max %lld, expected backlog + 1 or + 2 (%d or %d)", aq,
+                 BACKLOG + 1, BACKLOG + 2);
+    assert_true(harness_int(run, "syn_queue.max") > 0);
+    assert_true(harness_int(run, "server_kernel.ListenOverflows") > 0);
+    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(run, "observed_by"),
+                                                            0),
+                                             "covers_run")));
+    /* the server accepts 20/s for the whole window: far fewer than offered */
+    assert_true(outcome(run, "established") > 20);
+    assert_true(outcome(run, "established") < TOTAL / 2);
+}
+
+static long long tx_packets(const char *dev)
+{
+    FILE *f = fopen("/proc/self/net/dev", "r");
+    char line[512];
+    long long rx_bytes, rx_packets, x, tx = -1;
+
+    while (f && fgets(line, sizeof(line), f)) {
+        char *colon = strchr(line, ':');
+        char *name = line;
+
+        while (*name == ' ')
+            name++;
+        if (!colon || (size_t)(colon - name) != strlen(dev) || strncmp(name, dev, strlen(dev)))
+            continue;
+        /* rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets */
+        if (sscanf(colon + 1, "%lld %lld %lld %lld %lld %lld %lld %lld %lld %lld", &rx_bytes,
+                   &rx_packets, &x, &x, &x, &x, &x, &x, &x, &tx) != 10)
+            tx = -1;
+    }
+    if (f)
+        fclose(f);
+    return tx;
+}
+
+static void test_shards_over_veth_see_the_server_through_observe(void **state)
+{
+    struct topology t;
+    json_t *m, *single;
+    const json_t *run, *srun;
+    long long tx_before, est, sest;
+
+    (void)state;
+    if (!have_ns) {
+        harness_require_netns();
+        skip();
+    }
+    topology_make(&t, NULL);
+    server_sysctls(t.server_ns);
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
+    tx_before = tx_packets("vc0");
+    m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "veth");
+    run = harness_run(m, 0);
+    assert_server_side(run);
+    /* the traffic did cross the link: a SYN at least per attempt */
+    assert_true(tx_packets("vc0") - tx_before >= TOTAL);
+    /* the clients' own namespace saw none of the server's overflow */
+    assert_int_equal(harness_kernel(run, "ListenOverflows"), 0);
+    assert_int_equal(json_array_size(json_object_get(m, "merged_from")), 2);
+    topology_destroy(&t);
+
+    /* The same load with server and client in one namespace over loopback:
+     * one client at the full rate, observed the same way. */
+    server_sysctls(-1);
+    t.server = topology_listener(-1, "127.0.0.1", PORT, BACKLOG, ACCEPT_MS, 60);
+    single = run_distributed("127.0.0.1", -1, 1, "single");
+    srun = harness_run(single, 0);
+    assert_server_side(srun);
+    topology_destroy(&t);
+    /* the two agree: the same queues (the same backlog bounds them), and
+     * classes within what run-to-run noise gives at this load (the
+     * server's pace decides established: 20/s over the same window) */
+    est = outcome(run, "established");
+    sest = outcome(srun, "established");
+    if (llabs(est - sest) > 15 + sest / 4)
+        fail_msg("established: %lld over veth, %lld in one namespace", est, sest);
+    if (llabs(outcome(run, "timeout") - outcome(srun, "timeout")) > 30 + TOTAL / 10)
+        fail_msg("timeout: %lld over veth, %lld in one namespace", outcome(run, "timeout"),
+                 outcome(srun, "timeout"));
+    print_message("veth: established %lld timeout %lld greeting_timeout %lld aq %lld synq %lld "
+                  "overflows %lld | one namespace: established %lld timeout %lld "
+                  "greeting_timeout %lld aq %lld synq %lld overflows %lld\n",
+                  est, outcome(run, "timeout"), outcome(run, "greeting_timeout"),
+                  harness_int(run, "accept_queue.max"), harness_int(run, "syn_queue.max"),
+                  harness_int(run, "server_kernel.ListenOverflows"), sest,
+                  outcome(srun, "timeout"), outcome(srun, "greeting_timeout"),
+                  harness_int(srun, "accept_queue.max"), harness_int(srun, "syn_queue.max"),
+                  harness_int(srun, "server_kernel.ListenOverflows"));
+    json_decref(m);
+    json_decref(single);
+}
+
+/* The client's end of the link rate-limited by tbf: handshakes queue in
+ * the qdisc (a path that is not loopback-fast), and the server's side is
+ * still seen the same way. */
+static void test_a_shaped_link_still_sees_the_server(void **state)
+{
+    struct topology t;
+    json_t *m;
+    const json_t *run;
+    const char *stats;
+
+    (void)state;
+    if (!have_ns) {
+        harness_require_netns();
+        skip();
+    }
+    topology_make(&t, "tbf rate 400kbit burst 1600 latency 400ms");
+    server_sysctls(t.server_ns);
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
+    m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "tbf");
+    run = harness_run(m, 0);
+    assert_server_side(run);
+    stats = topology_capture((const char *[]){"tc", "-s", "qdisc", "show", "dev", "vc0", NULL});
+    print_message("tbf: established %lld timeout %lld greeting_timeout %lld connect_p50 %lld us "
+                  "aq %lld synq %lld overflows %lld\n%s",
+                  outcome(run, "established"), outcome(run, "timeout"),
+                  outcome(run, "greeting_timeout"), harness_int(run, "latency_us.connect.p50"),
+                  harness_int(run, "accept_queue.max"), harness_int(run, "syn_queue.max"),
+                  harness_int(run, "server_kernel.ListenOverflows"), stats);
+    /* the qdisc carried the traffic and held some of it back */
+    assert_non_null(strstr(stats, "tbf"));
+    assert_null(strstr(stats, "overlimits 0 "));
+    json_decref(m);
+    topology_destroy(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shards_over_veth_see_the_server_through_observe),
+        cmocka_unit_test(test_a_shaped_link_still_sees_the_server),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
