@@ -404,6 +404,9 @@ static const struct key keys[] = {
      "run in a private network namespace made for each run point"},
     {"target", KT_STRING, F(target), 0, 0, NULL, KF_OMIT_ZERO, NULL,
      "HOST:PORT of an external server instead of the built-in one"},
+    {"target_netns", KT_STRING, F(target_netns), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "the target's network namespace (/proc/PID/ns/net, /run/netns/NAME): its queues and "
+     "counters are observed from there (needs CAP_SYS_ADMIN for setns)"},
     {"output", KT_STRING, F(output), 0, 0, NULL, KF_COMPUTED, NULL,
      "results path (default results/<name>.json)"},
     {"repeat", KT_UINT, F(repeat), 1, 100, "1", 0, NULL,
@@ -1056,9 +1059,15 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
         cfg->use_target = true;
         if (config_parse_endpoint(cfg->target, true, &cfg->endpoint, sub, sizeof(sub)) < 0)
             return bad(v, "target", "%s", sub);
+        if (cfg->target_netns[0] && cfg->target_netns[0] != '/')
+            return bad(v, "target_netns", "must be an absolute path (/proc/PID/ns/net or "
+                                          "/run/netns/NAME), got \"%s\"", cfg->target_netns);
         if (cfg->isolate)
             return bad(v, "target", "an external server cannot be reached from the private "
                                     "namespace isolate: true makes; set isolate: false");
+    } else if (cfg->target_netns[0]) {
+        return bad(v, "target_netns", "only with target (the built-in server and "
+                                      "server.command run in qbench's own namespace)");
     } else {
         static const char *const builtin_only[] = {"server.accept_delay_ms", "server.greeting",
                                                    "server.threads"};

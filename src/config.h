@@ -50,6 +50,7 @@ struct config {
     char name[128];
     bool isolate;
     char target[128];             /* "target": HOST:PORT, "" for the built-in server */
+    char target_netns[256];       /* "target_netns": the target's namespace, "" for ours */
     char address[128];            /* "server.address" */
     char close[16];               /* "client.close": "graceful" or "reset" */
     char source_addresses[64];    /* "client.source_addresses", "" for none */

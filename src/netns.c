@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,4 +223,61 @@ int netns_sysctl_write(const struct netns *ns, const char *name, const char *val
         return errbuf_set(err, errlen, "sysctl %s: wrote \"%s\" but it reads back \"%s\" (the "
                                        "kernel refused or adjusted it)", name, want, got);
     return 0;
+}
+
+struct in_ns {
+    int nsfd;
+    int (*fn)(void *arg, char *err, size_t errlen);
+    void *arg;
+    char *err;
+    size_t errlen;
+    int rc;
+};
+
+static void *in_ns_thread(void *p)
+{
+    struct in_ns *c = p;
+
+    /* a thread of a multithreaded process may change its own network
+     * namespace; the others keep theirs */
+    if (setns(c->nsfd, CLONE_NEWNET) < 0)
+        c->rc = errbuf_set(c->err, c->errlen, "setns(CLONE_NEWNET): %s%s", strerror(errno),
+                           errno == EPERM ? " (entering another network namespace needs "
+                                            "CAP_SYS_ADMIN over it: run as root)"
+                                          : "");
+    else
+        c->rc = c->fn ? c->fn(c->arg, c->err, c->errlen) : 0;
+    return NULL;
+}
+
+int netns_run_in(int nsfd, int (*fn)(void *arg, char *err, size_t errlen), void *arg,
+                 char *err, size_t errlen)
+{
+    struct in_ns c = {nsfd, fn, arg, err, errlen, -1};
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, in_ns_thread, &c);
+
+    if (rc != 0)
+        return errbuf_set(err, errlen, "a thread for another namespace: %s", strerror(rc));
+    pthread_join(t, NULL);
+    return c.rc;
+}
+
+int netns_open(const char *path, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    char why[ERRBUF_LEN];
+
+    if (fd < 0)
+        return errbuf_set(err, errlen, "target_netns %s: %s%s", path, strerror(errno),
+                          errno == EACCES ? " (a process's namespace is readable by its owner "
+                                            "or root)"
+                                          : "");
+    if (netns_run_in(fd, NULL, NULL, why, sizeof(why)) < 0) {
+        close(fd);
+        if (strstr(why, strerror(EINVAL)))
+            return errbuf_set(err, errlen, "target_netns %s: not a network namespace", path);
+        return errbuf_set(err, errlen, "target_netns %s: %s", path, why);
+    }
+    return fd;
 }

@@ -45,4 +45,19 @@ int netns_sysctl_write(const struct netns *ns, const char *name, const char *val
 int netns_sysctl_read(const struct netns *ns, const char *name, char *out, size_t len,
                       char *err, size_t errlen);
 
+/* Another network namespace, entered without moving this process: a
+ * target's (target_netns, /proc/PID/ns/net or /run/netns/NAME). Opens it,
+ * checks it is a network namespace and that this process may enter it
+ * (setns needs CAP_SYS_ADMIN over the namespace's owner; root has it).
+ * Returns the fd, or -1 with the reason. */
+int netns_open(const char *path, char *err, size_t errlen);
+
+/* Runs fn(arg) on a short-lived thread that has joined namespace nsfd, so
+ * what fn opens lives there (a netlink socket keeps asking that
+ * namespace; /proc/thread-self/net and /proc/sys/net are its own) while
+ * the rest of the process stays where it is. Returns fn's result, or -1
+ * when the thread could not join. */
+int netns_run_in(int nsfd, int (*fn)(void *arg, char *err, size_t errlen), void *arg,
+                 char *err, size_t errlen);
+
 #endif

@@ -201,6 +201,15 @@ json_t *report_run_json(const struct run_data *rd)
     json_object_set_new(run, "kernel_scope", json_string(rd->cfg->isolate ? "namespace"
                                                                            : "host"));
     json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));
+    if (rd->has_server_kernel) {
+        /* the target's own namespace, entered for its counters and queues */
+        json_object_set_new(run, "server_kernel",
+                            kstats_delta_json(&rd->server_before, &rd->server_after));
+        json_object_set_new(run, "server_kernel_scope", json_string("namespace"));
+        json_object_set_new(run, "server_netns", json_string(rd->cfg->target_netns));
+        if (rd->server_sysctl)
+            json_object_set_new(run, "server_sysctl", json_incref(rd->server_sysctl));
+    }
     /* where t = 0 of timeline and queue samples lies on the wall clock: what
      * lines a run up with an observer on another machine */
     json_object_set_new(run, "origin_epoch_s", json_real(rd->origin_epoch));

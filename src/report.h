@@ -29,6 +29,9 @@ struct run_data {
     struct server_stats server;
     struct kstats before, after; /* the clients' window: first connect to last outcome */
     struct kstats drain_after;   /* ... and after the server side settled */
+    bool has_server_kernel;      /* target_netns: the target namespace's counters */
+    struct kstats server_before, server_after;
+    json_t *server_sysctl;       /* read back in the target's namespace (owned) */
     uint64_t drain_ms;           /* how long the server kept accepting after the clients */
     bool story_joined;           /* greeting_timeout split by the server's side */
     uint64_t late_unmatched;     /* late accepts no give-up claimed */

@@ -55,6 +55,30 @@ static json_t *sysctl_value_json(const char *text)
     return *text && *end == '\0' ? json_integer(n) : json_string(text);
 }
 
+/* What is read inside the target's namespace (target_netns), on a thread
+ * that joined it: the process itself stays in its own. */
+static int read_kstats_in_ns(void *arg, char *err, size_t errlen)
+{
+    return kstats_read(arg, "/proc/thread-self/net", err, errlen);
+}
+
+static json_t *sysctl_value_json(const char *text);
+
+static int read_sysctls_in_ns(void *arg, char *err, size_t errlen)
+{
+    json_t *out = arg;
+    struct netns ns;
+    char value[128];
+
+    (void)err;
+    (void)errlen;
+    netns_init(&ns);
+    for (size_t i = 0; i < sizeof(reported_sysctls) / sizeof(reported_sysctls[0]); i++)
+        if (netns_sysctl_read(&ns, reported_sysctls[i], value, sizeof(value), err, errlen) == 0)
+            json_object_set_new(out, reported_sysctls[i], sysctl_value_json(value));
+    return 0;
+}
+
 static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **readback,
                          char *err, size_t errlen)
 {
@@ -188,6 +212,7 @@ struct point {
     FILE **records;        /* per client thread, with --connections */
     struct diag *diag;     /* the listener's queues, asked of the kernel */
     struct acceptobs *obs; /* what a server not ours accepted (server.command, target) */
+    int target_ns;         /* target_netns: an fd of the target's namespace, else -1 */
     struct extserver *ext; /* server.command */
     char dir[PATH_MAX];    /* its {dir} */
     uint16_t port;         /* the listener's port */
@@ -543,6 +568,18 @@ static unsigned ehash_buckets(const struct config *cfg, unsigned nthreads)
     return b;
 }
 
+static int open_diag_in_ns(void *arg, char *err, size_t errlen)
+{
+    struct point *pt = arg;
+
+    pt->diag = diag_open(err, errlen);
+    if (!pt->diag)
+        return -1;
+    /* the observer's socket is made here too, so it dumps that namespace */
+    pt->obs = acceptobs_new(pt->port, err, errlen);
+    return 0;
+}
+
 /* The namespace and its sysctls, the server, and the client threads'
  * state, all made before the first connect is due. */
 static int point_setup(struct point *pt, char *err, size_t errlen)
@@ -583,10 +620,21 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
                                               : ((struct sockaddr_in6 *)&dst)->sin6_port);
     /* sock_diag sees only this namespace: a target elsewhere has no queues
      * here, and an unavailable sock_diag just means no SYN queue series */
-    pt->diag = diag_open(err, errlen);
-    /* a server not ours: what it accepts is seen through the kernel */
-    if (!pt->srv && pt->diag)
-        pt->obs = acceptobs_new(pt->port, err, errlen);
+    if (cfg->target_netns[0]) {
+        /* the target's queues, counters and sysctls are its namespace's */
+        pt->target_ns = netns_open(cfg->target_netns, err, errlen);
+        if (pt->target_ns < 0 || netns_run_in(pt->target_ns, open_diag_in_ns, pt, err,
+                                              errlen) < 0)
+            return -1;
+        pt->rd->server_sysctl = json_object();
+        netns_run_in(pt->target_ns, read_sysctls_in_ns, pt->rd->server_sysctl, err, errlen);
+        pt->rd->has_server_kernel = true;
+    } else {
+        pt->diag = diag_open(err, errlen);
+        /* a server not ours: what it accepts is seen through the kernel */
+        if (!pt->srv && pt->diag)
+            pt->obs = acceptobs_new(pt->port, err, errlen);
+    }
     pt->tick_ns = (uint64_t)cfg->sample.accept_queue_ms * NS_PER_MS;
     pool = pool_per_thread(cfg, pt->n, pt->opts->quiet);
     /* the clients' sockets, as many accepted ones on the server, and the rest */
@@ -649,12 +697,18 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
 {
     if (kstats_read(&pt->rd->before, "/proc/self/net", err, errlen) < 0)
         return -1;
+    if (pt->target_ns >= 0 && netns_run_in(pt->target_ns, read_kstats_in_ns,
+                                           &pt->rd->server_before, err, errlen) < 0)
+        return -1;
     if (start_threads(pt->srv, pt->clients, pt->n, err, errlen) < 0)
         return -1;
     monitor(pt, params);
     for (unsigned i = 0; i < pt->n; i++)
         client_join(pt->clients[i]);
     if (kstats_read(&pt->rd->after, "/proc/self/net", err, errlen) < 0)
+        return -1;
+    if (pt->target_ns >= 0 && netns_run_in(pt->target_ns, read_kstats_in_ns,
+                                           &pt->rd->server_after, err, errlen) < 0)
         return -1;
     /* The server side settles: what a slow server still accepts is part of
      * the experiment (counted in a second window); what closing the
@@ -793,7 +847,8 @@ int runner_run_point(const struct config *cfg, const json_t *params,
                      const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
                      size_t errlen)
 {
-    struct point pt = {.cfg = cfg, .opts = opts, .n = cfg->client.threads ? cfg->client.threads : 1};
+    struct point pt = {.cfg = cfg, .opts = opts, .n = cfg->client.threads ? cfg->client.threads : 1,
+                       .target_ns = -1};
     int rc = -1;
 
     *run = NULL;
@@ -822,6 +877,8 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     free(pt.records);
     diag_close(pt.diag);
     acceptobs_free(pt.obs);
+    if (pt.target_ns >= 0)
+        close(pt.target_ns);
     extserver_free(pt.ext);
     /* the server is gone: its scratch directory goes too, unless asked to
      * stay, or the point failed (the error message quotes its log) */
@@ -830,6 +887,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     server_free(pt.srv);
     tally_destroy(&pt.rd->tally);
     json_decref(pt.rd->sysctl);
+    json_decref(pt.rd->server_sysctl);
     free(pt.rd);
     return rc;
 }

@@ -259,11 +259,69 @@ static void test_a_shaped_link_still_sees_the_server(void **state)
     topology_destroy(&t);
 }
 
+/* A target in a namespace qbench can enter is observed as if it were
+ * local: its accept and SYN queues, and its namespace's counters as
+ * server_kernel, without an observer. */
+static void test_target_netns_is_observed_as_if_local(void **state)
+{
+    struct topology t;
+    char text[640], ns[64], out[256];
+    json_t *doc;
+    const json_t *run;
+
+    (void)state;
+    if (!have_ns) {
+        harness_require_netns();
+        skip();
+    }
+    topology_make(&t, NULL);
+    server_sysctls(t.server_ns);
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
+    snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)t.holder);
+    snprintf(out, sizeof(out), "%s/target-netns.json", harness_dir());
+    snprintf(text, sizeof(text),
+             "{\"name\": \"topology\", \"isolate\": false, \"target\": \"%s:%d\","
+             " \"target_netns\": \"%s\", \"output\": \"%s\","
+             " \"client\": {\"rate\": %d, \"connections\": %d, \"threads\": 1,"
+             " \"expect_greeting\": true, \"connect_timeout_ms\": 5000,"
+             " \"greeting_timeout_ms\": 2000}}",
+             TOPO_SERVER_ADDR, PORT, ns, out, RATE, TOTAL);
+    if (harness_qbench((const char *[]){"--config", harness_file("netns.json", text), "--quiet",
+                                        NULL}) != 0)
+        fail_msg("qbench: %s", harness_stderr());
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    harness_assert_outcomes_add_up(run);
+    assert_true(harness_int(run, "accept_queue.max") >= BACKLOG + 1);
+    assert_true(harness_int(run, "accept_queue.max") <= BACKLOG + 2);
+    assert_int_equal(harness_int(run, "accept_queue.limit"), BACKLOG);
+    assert_true(harness_int(run, "syn_queue.max") > 0);
+    assert_true(harness_int(run, "server_kernel.ListenOverflows") > 0);
+    assert_int_equal(harness_kernel(run, "ListenOverflows"), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "server_sysctl"),
+                                                        "net.ipv4.tcp_synack_retries")),
+                     1);
+    json_decref(doc);
+
+    /* not a network namespace, or none at all: exit 3 before the run, saying so */
+    snprintf(text, sizeof(text),
+             "{\"name\": \"topology\", \"isolate\": false, \"target\": \"%s:%d\","
+             " \"target_netns\": \"/proc/self/ns/uts\", \"output\": \"%s\","
+             " \"client\": {\"rate\": 10, \"connections\": 1}}",
+             TOPO_SERVER_ADDR, PORT, out);
+    assert_int_equal(harness_qbench((const char *[]){"--config",
+                                                     harness_file("bad.json", text), NULL}),
+                     3);
+    assert_non_null(strstr(harness_stderr(), "not a network namespace"));
+    topology_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shards_over_veth_see_the_server_through_observe),
         cmocka_unit_test(test_a_shaped_link_still_sees_the_server),
+        cmocka_unit_test(test_target_netns_is_observed_as_if_local),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
