@@ -70,8 +70,9 @@ struct client {
     bool close_reset;
     bool half_close;          /* graceful: FIN first, the server would wait forever */
     uint64_t max_in_flight;   /* 0: open loop */
-    uint32_t source_first;    /* IPv4 source range, host order */
+    uint32_t source_first;    /* the last 32 bits of source_base, host order */
     uint32_t source_count;
+    struct sockaddr_storage source_base;
     uint32_t source_next;
     bool pumping;
 
@@ -517,14 +518,23 @@ static void on_phase_timer(struct ev_loop *loop, ev_timer *w, int revents)
  * instead of reserving a port per source address. */
 static int bind_source(struct client *c, int fd)
 {
-    struct sockaddr_in src = {.sin_family = AF_INET};
+    struct sockaddr_storage src = c->source_base;
+    uint32_t low = htonl(c->source_first + c->source_next);
+    socklen_t len;
     int one = 1;
 
-    src.sin_addr.s_addr = htonl(c->source_first + c->source_next);
+    if (src.ss_family == AF_INET6) {
+        memcpy(&((struct sockaddr_in6 *)&src)->sin6_addr.s6_addr[12], &low, sizeof(low));
+        len = sizeof(struct sockaddr_in6);
+    } else {
+        ((struct sockaddr_in *)&src)->sin_addr.s_addr = low;
+        len = sizeof(struct sockaddr_in);
+    }
     if (++c->source_next == c->source_count)
         c->source_next = 0;
+    /* SOL_IP options apply to IPv6 sockets too */
     setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-    return bind(fd, (struct sockaddr *)&src, sizeof(src));
+    return bind(fd, (struct sockaddr *)&src, len);
 }
 
 static void conn_start(struct client *c, uint64_t due, uint64_t now)
@@ -726,6 +736,10 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     c->max_in_flight = (cfg->client.max_in_flight + nstreams - 1) / nstreams;
     c->source_first = cs->source_first;
     c->source_count = cs->source_count;
+    if (cs->source_base)
+        c->source_base = *cs->source_base;
+    else
+        c->source_base.ss_family = AF_INET;
     schedule_init(&c->sched, cfg->client.rate, stream, nstreams, total,
                   cfg->client.duration_ms * NS_PER_MS, start_ns);
     c->pool_size = pool ? pool : 1;

@@ -51,8 +51,12 @@ struct client_setup {
                                  * due connect is counted as error EMFILE) */
     bool track_gave_up;         /* remember connections that gave up on the greeting */
     int records_fd;             /* stream a client_record per attempt here; -1: none */
-    uint32_t source_first;      /* IPv4 source range (host order) to bind from */
-    uint32_t source_count;      /* 0: none */
+    /* the source range to bind from: addresses source_base with its last
+     * 32 bits (host order) from source_first on, source_count of them
+     * (0: none). IPv4 or IPv6, as the destination. */
+    uint32_t source_first;
+    uint32_t source_count;
+    const struct sockaddr_storage *source_base;
 };
 
 struct client *client_new(const struct config *cfg, const struct client_setup *cs, char *err,

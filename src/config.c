@@ -897,17 +897,22 @@ int config_parse_endpoint(const char *text, bool need_port, struct config_endpoi
     return 0;
 }
 
-/* "127.0.0.1-127.0.0.8": source addresses spread over loopback, so a long
- * run does not exhaust one address's ephemeral ports. */
+/* "127.0.0.1-127.0.0.8", "::1", "fd00::1-fd00::8": source addresses to
+ * spread connections over, so a long run does not exhaust one address's
+ * ephemeral ports. The range runs over the last 32 bits of the address;
+ * the family is the destination's. In a private namespace (isolate) only
+ * loopback exists; elsewhere they must be this machine's addresses (bind
+ * says so per connection otherwise: error EADDRNOTAVAIL). */
 static int parse_sources(struct vctx *v, const char *text, struct config *cfg)
 {
     char first[64], last[64];
     const char *dash = strchr(text, '-');
-    struct in_addr a, b;
+    int family = cfg->endpoint.addr.ss_family;
+    unsigned char a[16], b[16];
     uint32_t lo, hi;
+    size_t alen = family == AF_INET6 ? 16 : 4;
+    bool loop;
 
-    if (cfg->endpoint.addr.ss_family != AF_INET)
-        return bad(v, "client.source_addresses", "only for an IPv4 server address or target");
     if (dash) {
         snprintf(first, sizeof(first), "%.*s", (int)(dash - text), text);
         snprintf(last, sizeof(last), "%s", dash + 1);
@@ -915,18 +920,35 @@ static int parse_sources(struct vctx *v, const char *text, struct config *cfg)
         snprintf(first, sizeof(first), "%s", text);
         snprintf(last, sizeof(last), "%s", text);
     }
-    if (inet_pton(AF_INET, first, &a) != 1 || inet_pton(AF_INET, last, &b) != 1)
-        return bad(v, "client.source_addresses", "expected A.B.C.D or A.B.C.D-A.B.C.D, got \"%s\"",
+    if (inet_pton(family, first, a) != 1 || inet_pton(family, last, b) != 1)
+        return bad(v, "client.source_addresses",
+                   family == AF_INET6 ? "expected IPv6 addresses (as the server's): X::Y or "
+                                        "X::Y-X::Z, got \"%s\""
+                                      : "expected IPv4 addresses (as the server's): A.B.C.D or "
+                                        "A.B.C.D-A.B.C.D, got \"%s\"",
                    text);
-    lo = ntohl(a.s_addr);
-    hi = ntohl(b.s_addr);
-    if ((lo >> 24) != 127 || (hi >> 24) != 127)
-        return bad(v, "client.source_addresses", "must lie in 127.0.0.0/8 (loopback), got \"%s\"",
-                   text);
+    if (family == AF_INET6 && memcmp(a, b, 12) != 0)
+        return bad(v, "client.source_addresses", "an IPv6 range may vary only in its last 32 "
+                                                 "bits, got \"%s\"", text);
+    memcpy(&lo, a + alen - 4, 4);
+    memcpy(&hi, b + alen - 4, 4);
+    lo = ntohl(lo);
+    hi = ntohl(hi);
+    loop = family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) &&
+                                    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)b)
+                              : (lo >> 24) == 127 && (hi >> 24) == 127;
+    if (cfg->isolate && !loop)
+        return bad(v, "client.source_addresses", "must be loopback (127.0.0.0/8, or ::1 for "
+                                                 "IPv6): the private namespace has only lo, "
+                                                 "got \"%s\"", text);
     if (hi < lo)
         return bad(v, "client.source_addresses", "range ends before it starts: \"%s\"", text);
     if (hi - lo >= 65536)
         return bad(v, "client.source_addresses", "at most 65536 addresses, got %u", hi - lo + 1);
+    memset(&cfg->client.source_base, 0, sizeof(cfg->client.source_base));
+    cfg->client.source_base.ss_family = (sa_family_t)family;
+    if (family == AF_INET6)
+        memcpy(&((struct sockaddr_in6 *)&cfg->client.source_base)->sin6_addr, a, 12);
     cfg->client.source_first = lo;
     cfg->client.source_count = hi - lo + 1;
     return 0;

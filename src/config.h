@@ -86,8 +86,9 @@ struct config {
         unsigned threads;         /* event loops; default one per online CPU */
         unsigned max_in_flight;   /* 0: pure open loop */
         bool close_reset;         /* close with RST (SO_LINGER 0) instead of FIN */
-        uint32_t source_first;    /* IPv4 source range (host order), count 0: none */
-        uint32_t source_count;
+        uint32_t source_first;    /* source range: the last 32 bits (host order) of */
+        uint32_t source_count;    /* source_base's address, count 0: none */
+        struct sockaddr_storage source_base; /* family and the bits before them */
     } client;
 
     struct {

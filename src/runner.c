@@ -664,7 +664,7 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     for (pt->created = 0; pt->created < pt->n; pt->created++) {
         struct client_setup cs = {&dst, dstlen, pt->created, pt->n, pt->start_ns, pool,
                                   !cfg->use_target, -1, cfg->client.source_first,
-                                  cfg->client.source_count};
+                                  cfg->client.source_count, &cfg->client.source_base};
 
         if (pt->opts->shard) {
             /* this shard's streams of the whole run, and its source slice */

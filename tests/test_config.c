@@ -1,3 +1,4 @@
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,9 +142,43 @@ static void test_a_client_that_closes_first_spreads_its_sources(void **state)
     assert_int_equal(parse("{\"isolate\": false, \"target\": \"[::1]:8080\", " MINIMAL "}",
                            &cfg, err), 0);
     assert_int_equal(cfg.client.source_count, 0);
+    /* over a real link the 127/8 defaults could not leave lo */
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"198.18.0.1:8080\", " MINIMAL "}",
+                           &cfg, err), 0);
+    assert_int_equal(cfg.client.source_count, 0);
     assert_int_equal(parse("{" MINIMAL "}", &cfg, err), 0);
     assert_false(config_client_closes_first(&cfg));
     assert_int_equal(cfg.client.source_count, 0);
+}
+
+/* Source ranges in the destination's family: IPv6 over its last 32 bits,
+ * loopback in a private namespace, this machine's addresses otherwise. */
+static void test_source_ranges_follow_the_destination_family(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+    const struct sockaddr_in6 *b6;
+
+    (void)state;
+    assert_int_equal(parse("{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, "
+                           "\"connections\": 10, \"source_addresses\": \"::1\"}}", &cfg, err), 0);
+    assert_int_equal(cfg.client.source_base.ss_family, AF_INET6);
+    assert_int_equal(cfg.client.source_first, 1);
+    assert_int_equal(cfg.client.source_count, 1);
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"[fd00::1]:80\", \"client\": "
+                           "{\"rate\": 10, \"connections\": 10, \"source_addresses\": "
+                           "\"fd00::1:0:10-fd00::1:1:f\"}}", &cfg, err), 0);
+    b6 = (const struct sockaddr_in6 *)&cfg.client.source_base;
+    assert_int_equal(b6->sin6_addr.s6_addr[0], 0xfd);
+    assert_int_equal(b6->sin6_addr.s6_addr[11], 1);
+    assert_int_equal(cfg.client.source_first, 0x10);
+    assert_int_equal(cfg.client.source_count, 0x10000 + 0xf - 0x10 + 1);
+    assert_int_equal(parse("{\"isolate\": false, \"target\": \"198.18.0.1:80\", \"client\": "
+                           "{\"rate\": 10, \"connections\": 10, \"source_addresses\": "
+                           "\"198.18.0.2-198.18.0.9\"}}", &cfg, err), 0);
+    assert_int_equal(cfg.client.source_base.ss_family, AF_INET);
+    assert_int_equal(cfg.client.source_first, (198u << 24) | (18u << 16) | 2);
+    assert_int_equal(cfg.client.source_count, 8);
 }
 
 /* Each bad config must fail, and the message must name the key's path. */
@@ -184,7 +219,7 @@ static void test_bad_configs_name_the_key(void **state)
         {"{\"server\": {\"log_max_bytes\": 100, \"command\": [\"x\"]}, " MINIMAL "}", "server.log_max_bytes"},
         {"{\"server\": {\"keep_dir\": true}, " MINIMAL "}", "server.keep_dir: only with server.command"},
         {"{\"server\": {\"backlgo\": 4}, " MINIMAL "}", "server.backlgo: unknown key (allowed here: address, backlog, accept_delay_ms, greeting, threads, command, files, ready_timeout_ms, log_max_bytes, keep_dir) (did you mean 'backlog'?)"},
-        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, output, repeat, gate, connections_file, server, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
+        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, target_netns, output, repeat, gate, connections_file, server, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
         {"{\"gate\": \"established_ratio,timeout\", " MINIMAL "}", "gate: 'timeout' cannot gate: only ratios"},
         {"{\"gate\": \"establshed_ratio\", " MINIMAL "}", "gate: unknown metric 'establshed_ratio' (gateable: established_ratio"},
         {"{\"gate\": 3, " MINIMAL "}", "gate: "},
@@ -196,6 +231,13 @@ static void test_bad_configs_name_the_key(void **state)
         {"{\"target\": \"127.0.0.1:80\", " MINIMAL "}", "target: an external server cannot be reached"},
         {"{\"isolate\": false, \"target\": \"127.0.0.1:0\", " MINIMAL "}", "target: port must not be 0"},
         {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"server\": {}, " MINIMAL "}", "target: give either target"},
+        {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"target_netns\": \"run/netns/x\", " MINIMAL "}", "target_netns: must be an absolute path"},
+        {"{\"target_netns\": \"/run/netns/x\", " MINIMAL "}", "target_netns: only with target"},
+        {"{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"127.0.0.1\"}}", "client.source_addresses: expected IPv6 addresses (as the server's)"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"::1\"}}", "client.source_addresses: expected IPv4 addresses (as the server's)"},
+        {"{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"fd00::1\"}}", "client.source_addresses: must be loopback"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"198.18.0.2\"}}", "client.source_addresses: must be loopback"},
+        {"{\"isolate\": false, \"target\": \"[fd00::1]:80\", \"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"fd00::1-fd01::1\"}}", "client.source_addresses: an IPv6 range may vary only in its last 32 bits"},
         {"{\"expect\": {\"established_ratio\": 1}, " MINIMAL "}", "expect.established_ratio: a bound is <metric>_min or <metric>_max"},
         {"{\"expect\": {\"speed_max\": 1}, " MINIMAL "}", "expect.speed_max: unknown metric 'speed'"},
         {"{\"expect\": {\"established_ratio_min\": 1.5}, " MINIMAL "}", "expect.established_ratio_min: a ratio must be <= 1"},
@@ -342,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_only_per_netns_sysctls),
         cmocka_unit_test(test_every_error_is_reported),
         cmocka_unit_test(test_a_client_that_closes_first_spreads_its_sources),
+        cmocka_unit_test(test_source_ranges_follow_the_destination_family),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -103,7 +103,8 @@ static json_t *run_distributed(const char *host, int server_ns, unsigned nshards
         pids[i] = harness_qbench_start(args);
     }
     for (unsigned i = 0; i < nshards; i++)
-        assert_int_equal(harness_qbench_wait(pids[i]), 0);
+        if (harness_qbench_wait(pids[i]) != 0)
+            fail_msg("shard %u failed: %s", i, harness_stderr());
     if (harness_qbench_wait(observer) != 0)
         fail_msg("qbench observe failed: %s", harness_stderr());
     margs[k++] = "merge";
@@ -208,7 +209,8 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
     sest = outcome(srun, "established");
     if (llabs(est - sest) > 15 + sest / 4)
         fail_msg("established: %lld over veth, %lld in one namespace", est, sest);
-    if (llabs(outcome(run, "timeout") - outcome(srun, "timeout")) > 30 + TOTAL / 10)
+    /* how many SYNs the kernel drops swings by ~12 points run to run (README, gate) */
+    if (llabs(outcome(run, "timeout") - outcome(srun, "timeout")) > TOTAL / 4)
         fail_msg("timeout: %lld over veth, %lld in one namespace", outcome(run, "timeout"),
                  outcome(srun, "timeout"));
     print_message("veth: established %lld timeout %lld greeting_timeout %lld aq %lld synq %lld "
@@ -255,6 +257,34 @@ static void test_a_shaped_link_still_sees_the_server(void **state)
     /* the qdisc carried the traffic and held some of it back */
     assert_non_null(strstr(stats, "tbf"));
     assert_null(strstr(stats, "overlimits 0 "));
+    json_decref(m);
+    topology_destroy(&t);
+}
+
+/* IPv6 the same way: the foreign server on [::1], two shards, the
+ * observer dumping AF_INET6 sockets. */
+static void test_ipv6_shards_and_observer_see_the_same(void **state)
+{
+    struct topology t = {.server_ns = -1};
+    json_t *m;
+    const json_t *run;
+
+    (void)state;
+    if (!have_ns) {
+        harness_require_netns();
+        skip();
+    }
+    server_sysctls(-1);
+    t.server = topology_listener(-1, "::1", PORT, BACKLOG, ACCEPT_MS, 60);
+    m = run_distributed("[::1]", -1, 2, "ipv6");
+    run = harness_run(m, 0);
+    assert_server_side(run);
+    print_message("ipv6: established %lld timeout %lld greeting_timeout %lld aq %lld synq %lld "
+                  "overflows %lld\n",
+                  outcome(run, "established"), outcome(run, "timeout"),
+                  outcome(run, "greeting_timeout"), harness_int(run, "accept_queue.max"),
+                  harness_int(run, "syn_queue.max"),
+                  harness_int(run, "server_kernel.ListenOverflows"));
     json_decref(m);
     topology_destroy(&t);
 }
@@ -322,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_shards_over_veth_see_the_server_through_observe),
         cmocka_unit_test(test_a_shaped_link_still_sees_the_server),
         cmocka_unit_test(test_target_netns_is_observed_as_if_local),
+        cmocka_unit_test(test_ipv6_shards_and_observer_see_the_same),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

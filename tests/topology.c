@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,6 +81,8 @@ void topology_make(struct topology *t, const char *qdisc)
         /* a namespace of its own, kept while this process waits (at most
          * ten minutes, should the test die without killing it) */
         close(ready[0]);
+        /* ends with the test, even one that failed half-way */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (unshare(CLONE_NEWNET) < 0)
             _exit(120);
         if (write(ready[1], "x", 1) != 1)
@@ -191,6 +194,7 @@ pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int a
         time_t end = time(NULL) + lifetime_s;
 
         close(ready[0]);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         enter(nsfd);
         if (strchr(addr, ':')) {
             struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
