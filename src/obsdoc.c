@@ -1,5 +1,6 @@
 #include "obsdoc.h"
 
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,35 @@ static int check_queue(const json_t *q, const char *source, const char *key, cha
     return 0;
 }
 
+/* accepts: the sockets of the server's side, one row each (observe.c). */
+static int check_accepts(const json_t *a, const char *source, char *err, size_t errlen)
+{
+    const json_t *rows = json_object_get(a, "sockets");
+
+    if (!json_is_object(a) || !json_is_array(rows) ||
+        !json_is_boolean(json_object_get(a, "complete")))
+        return errbuf_set(err, errlen, "%s: accepts: needs complete and sockets", source);
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        const json_t *r = json_array_get(rows, i);
+        unsigned char addr[16];
+        const char *peer = json_string_value(json_array_get(r, 0));
+        bool ok = json_array_size(r) == 12 && peer &&
+                  (inet_pton(AF_INET, peer, addr) == 1 || inet_pton(AF_INET6, peer, addr) == 1);
+
+        for (size_t k = 1; ok && k < 7; k++)
+            ok = json_is_integer(json_array_get(r, k)) &&
+                 json_integer_value(json_array_get(r, k)) >= 0 &&
+                 json_integer_value(json_array_get(r, k)) <= 65535;
+        for (size_t k = 7; ok && k < 12; k++)
+            ok = json_is_null(json_array_get(r, k)) || json_is_integer(json_array_get(r, k));
+        if (!ok)
+            return errbuf_set(err, errlen, "%s: accepts.sockets[%zu]: expected [peer, port, kind, "
+                                           "end, last_state, closed_by_owner, synack_retrans, "
+                                           "and five times in us or null]", source, i);
+    }
+    return 0;
+}
+
 int obsdoc_check(const json_t *doc, const char *source, char *err, size_t errlen)
 {
     const json_t *origin = json_object_get(doc, "origin_epoch_s"), *kernel;
@@ -61,6 +91,8 @@ int obsdoc_check(const json_t *doc, const char *source, char *err, size_t errlen
     if (check_queue(json_object_get(doc, "accept_queue"), source, "accept_queue", err,
                     errlen) < 0 ||
         check_queue(json_object_get(doc, "syn_queue"), source, "syn_queue", err, errlen) < 0)
+        return -1;
+    if (check_accepts(json_object_get(doc, "accepts"), source, err, errlen) < 0)
         return -1;
     kernel = json_object_get(doc, "kernel");
     if (!json_is_object(kernel))

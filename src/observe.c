@@ -1,5 +1,6 @@
 #include "observe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acceptobs.h"
 #include "clock.h"
 #include "diag.h"
 #include "errbuf.h"
@@ -24,14 +26,21 @@ static const char *const server_sysctls[] = {
     "net.ipv4.tcp_synack_retries",  "net.ipv4.tcp_syn_linear_timeouts",
 };
 
+/* A dump of the port's sockets (acceptobs) is taken no more often than
+ * every COST_SHARE times its own CPU cost, as the run side does: under 1%
+ * of a CPU whatever the established hash it walks. */
+#define COST_SHARE 100
+
 struct sampler {
-    struct diag *diag;
+    struct diag *diag;          /* the listeners alone: cheap, every tick */
+    struct acceptobs *obs;      /* every socket of the port: accepts, the SYN queue */
     uint16_t port;
-    uint64_t origin_ns, tick_ns, next_syn_ns;
+    uint64_t origin_ns, tick_ns, next_dump_ns;
     struct queue_series accept, syn;
     unsigned limit, listeners;
     uint64_t ticks, ticks_unseen;  /* ticks, and those with no listener on the port */
-    uint64_t syn_dumps, syn_cost_ns;
+    uint64_t dumps, dump_cpu_ns;
+    uint64_t first_poll_ns, last_poll_ns; /* start of the first good dump, end of the last */
 };
 
 static uint32_t since_origin_ms(const struct sampler *s, uint64_t now)
@@ -39,36 +48,51 @@ static uint32_t since_origin_ms(const struct sampler *s, uint64_t now)
     return now > s->origin_ns ? (uint32_t)((now - s->origin_ns) / NS_PER_MS) : 0;
 }
 
-/* One tick: the accept queue every time (a listener dump is cheap); the SYN
- * queue walks the established hash, so it is asked as often as keeps that
- * walk under 2% of a CPU, as the run side does. */
+/* One tick: a full dump of the port when its cost allows (the accept and
+ * SYN queues and every child's state at once), else the listeners alone
+ * for the accept queue. */
 static void sample(struct sampler *s)
 {
     uint64_t now = clock_now_ns();
-    struct diag_queues q;
     char ignored[ERRBUF_LEN];
 
     s->ticks++;
-    if (diag_queues(s->diag, s->port, false, &q, ignored, sizeof(ignored)) < 0 ||
-        q.listeners == 0) {
-        s->ticks_unseen++;
-        return;
-    }
-    s->limit = q.accept_limit;
-    s->listeners = q.listeners;
-    queue_series_add(&s->accept, since_origin_ms(s, now), q.accept_len);
-    if (now >= s->next_syn_ns) {
-        uint64_t before = clock_now_ns(), after, cost;
+    if (now >= s->next_dump_ns) {
+        struct acceptobs_queues q;
+        struct acceptobs_stats st;
 
-        if (diag_queues(s->diag, s->port, true, &q, ignored, sizeof(ignored)) == 0 &&
-            q.listeners > 0) {
-            after = clock_now_ns();
-            cost = after - before;
-            s->syn_dumps++;
-            s->syn_cost_ns += cost;
+        if (acceptobs_poll(s->obs, &q, ignored, sizeof(ignored)) == 0) {
+            if (!s->first_poll_ns)
+                s->first_poll_ns = now;
+            s->last_poll_ns = clock_now_ns();
+            acceptobs_stats(s->obs, &st);
+            s->dumps++;
+            s->dump_cpu_ns += st.last_cpu_ns;
+            s->next_dump_ns = clock_now_ns() + (st.last_cpu_ns * COST_SHARE > s->tick_ns
+                                                    ? st.last_cpu_ns * COST_SHARE - s->tick_ns / 2
+                                                    : 0);
+            if (q.listeners == 0) {
+                s->ticks_unseen++;
+                return;
+            }
+            s->limit = q.accept_limit;
+            s->listeners = q.listeners;
+            queue_series_add(&s->accept, since_origin_ms(s, now), q.accept_len);
             queue_series_add(&s->syn, since_origin_ms(s, now), q.syn_recv);
-            s->next_syn_ns = after + (cost * 50 > s->tick_ns ? cost * 50 : s->tick_ns);
+            return;
         }
+    }
+    {
+        struct diag_queues q;
+
+        if (diag_queues(s->diag, s->port, false, &q, ignored, sizeof(ignored)) < 0 ||
+            q.listeners == 0) {
+            s->ticks_unseen++;
+            return;
+        }
+        s->limit = q.accept_limit;
+        s->listeners = q.listeners;
+        queue_series_add(&s->accept, since_origin_ms(s, now), q.accept_len);
     }
 }
 
@@ -121,6 +145,48 @@ static json_t *sysctls_json(void)
     return out;
 }
 
+/* µs from the origin, null for "never" (0 in acceptobs). */
+static json_t *rel_us(const struct sampler *s, uint64_t ns)
+{
+    if (!ns)
+        return json_null();
+    return json_integer((json_int_t)((int64_t)(ns - s->origin_ns) / 1000));
+}
+
+/* Every socket of the server's side that the dumps followed, with what
+ * became of it (acceptobs.h): what merge joins with the shards' give-ups
+ * (fate.h) to tell accepted_late from never_accepted across machines. */
+static json_t *accepts_json(const struct sampler *s)
+{
+    struct acceptobs_stats st;
+    size_t n;
+    const struct acceptobs_sock *v = acceptobs_socks(s->obs, &n);
+    json_t *rows = json_array();
+
+    acceptobs_stats(s->obs, &st);
+    for (size_t i = 0; i < n; i++) {
+        char addr[INET6_ADDRSTRLEN] = "";
+
+        inet_ntop(v[i].peer.family, v[i].peer.addr, addr, sizeof(addr));
+        json_array_append_new(
+            rows, json_pack("[s, I, I, I, I, I, I, o, o, o, o, o]", addr,
+                            (json_int_t)v[i].peer.port, (json_int_t)v[i].kind,
+                            (json_int_t)v[i].end, (json_int_t)v[i].last_state,
+                            (json_int_t)v[i].closed_by_owner, (json_int_t)v[i].synack_retrans,
+                            rel_us(s, v[i].before_ns), rel_us(s, v[i].first_ns),
+                            rel_us(s, v[i].queued_ns), rel_us(s, v[i].accepted_ns),
+                            rel_us(s, v[i].gone_ns)));
+    }
+    return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b, s:[s,s,s,s,s,s,s,s,s,s,s,s], s:o}",
+                     "polls", (json_int_t)st.polls, "errors", (json_int_t)st.errors,
+                     "first_poll_us", rel_us(s, s->first_poll_ns), "last_poll_us",
+                     rel_us(s, s->last_poll_ns), "gap_us_max", (json_int_t)(st.gap_ns_max / 1000),
+                     "complete", st.errors == 0 && !st.truncated, "fields", "peer", "port",
+                     "kind", "end", "last_state", "closed_by_owner", "synack_retrans",
+                     "before_us", "first_us", "queued_us", "accepted_us", "gone_us", "sockets",
+                     rows);
+}
+
 static json_t *document(const struct observe_opts *o, const struct sampler *s,
                         double origin_epoch, uint64_t elapsed_ms, const char *started,
                         const struct kstats *before, const struct kstats *after,
@@ -158,8 +224,9 @@ static json_t *document(const struct observe_opts *o, const struct sampler *s,
         doc, "syn_queue",
         json_pack("{s:I, s:f, s:f, s:s, s:o}", "max", (json_int_t)s->syn.max, "interval_ms",
                   s->syn.n > 1 ? span / (double)(s->syn.n - 1) : 0.0, "dump_us",
-                  s->syn_dumps ? (double)s->syn_cost_ns / (double)s->syn_dumps / 1000.0 : 0.0,
+                  s->dumps ? (double)s->dump_cpu_ns / (double)s->dumps / 1000.0 : 0.0,
                   "source", "sock_diag", "samples", samples_json(&s->syn)));
+    json_object_set_new(doc, "accepts", accepts_json(s));
     json_object_set_new(doc, "kernel_scope", json_string("namespace"));
     json_object_set_new(doc, "kernel", kstats_delta_json(before, after));
     return doc;
@@ -183,6 +250,9 @@ json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
     }
     s->diag = diag_open(err, errlen);
     if (!s->diag)
+        goto out;
+    s->obs = acceptobs_new(o->port, err, errlen);
+    if (!s->obs)
         goto out;
     s->port = o->port;
     s->tick_ns = (uint64_t)(o->interval_ms ? o->interval_ms : 10) * NS_PER_MS;
@@ -226,6 +296,14 @@ json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
         sleep_until(next < end ? next : end);
     }
     *interrupted = stopflag_requested() && clock_now_ns() < end;
+    /* a last dump, so what left the queue since is known */
+    if (!*interrupted) {
+        struct acceptobs_queues q;
+        char ignored[ERRBUF_LEN];
+
+        if (acceptobs_poll(s->obs, &q, ignored, sizeof(ignored)) == 0)
+            s->last_poll_ns = clock_now_ns();
+    }
     if (kstats_read(after, "/proc/self/net", err, errlen) < 0)
         goto out;
     queue_series_flush(&s->accept);
@@ -234,8 +312,10 @@ json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
                    (clock_now_ns() - s->origin_ns) / NS_PER_MS, started, before, after,
                    *interrupted);
 out:
-    if (s)
+    if (s) {
         diag_close(s->diag);
+        acceptobs_free(s->obs);
+    }
     free(s);
     free(before);
     free(after);

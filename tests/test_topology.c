@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "errbuf.h"
 #include "harness.h"
+#include "obsdoc.h"
 #include "topology.h"
 
 #define PORT 19101
@@ -346,6 +349,55 @@ static void test_target_netns_is_observed_as_if_local(void **state)
     topology_destroy(&t);
 }
 
+/* SIGTERM ends an observer's window at once: what it saw is written,
+ * marked interrupted, exit 130. */
+static void test_observe_ends_promptly_on_sigterm(void **state)
+{
+    char out[256];
+    pid_t pid;
+    struct timespec t0, t1, nap = {0, 600 * 1000000L};
+    json_t *doc;
+    char err[ERRBUF_LEN];
+    int rc;
+
+    (void)state;
+    if (!have_ns) {
+        harness_require_netns();
+        skip();
+    }
+    snprintf(out, sizeof(out), "%s/term-observer.json", harness_dir());
+    pid = harness_qbench_start((const char *[]){"observe", "--port", "19102", "--duration-ms",
+                                                "60000", "-o", out, NULL});
+    nanosleep(&nap, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(pid, SIGTERM);
+    rc = harness_qbench_wait(pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(rc, 130);
+    assert_true((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 2.0);
+    doc = obsdoc_load(out, err, sizeof(err));
+    if (!doc)
+        fail_msg("%s", err);
+    assert_true(json_is_true(json_object_get(doc, "interrupted")));
+    /* nothing listened there: every tick says so, no queue is made up */
+    assert_true(harness_int(doc, "ticks") > 0);
+    assert_int_equal(harness_int(doc, "ticks_without_listener"), harness_int(doc, "ticks"));
+    assert_int_equal(json_array_size(json_object_get(json_object_get(doc, "accept_queue"),
+                                                     "samples")),
+                     0);
+    json_decref(doc);
+    /* usage errors */
+    assert_int_equal(harness_qbench((const char *[]){"observe", "--port", "0", "--duration-ms",
+                                                     "10", "-o", out, NULL}),
+                     2);
+    assert_non_null(strstr(harness_stderr(), "--port: expected 1..65535"));
+    assert_int_equal(harness_qbench((const char *[]){"observe", "--port", "80", "-o", out, NULL}),
+                     2);
+    /* a merge given an observer as its only input has nothing to merge */
+    assert_int_equal(harness_qbench((const char *[]){"merge", out, "-o", "-", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "no results file among the inputs"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_a_shaped_link_still_sees_the_server),
         cmocka_unit_test(test_target_netns_is_observed_as_if_local),
         cmocka_unit_test(test_ipv6_shards_and_observer_see_the_same),
+        cmocka_unit_test(test_observe_ends_promptly_on_sigterm),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
