@@ -9,6 +9,7 @@
 #include "metric.h"
 #include "results.h"
 #include "stats.h"
+#include "rundoc.h"
 
 #define MAX_VALUES 100
 /* Latency percentiles across repeats: a spread below 1% (in log units) is
@@ -75,12 +76,12 @@ struct report {
 
 static const json_t *find_run(const json_t *doc, const json_t *params)
 {
-    const json_t *runs = json_object_get(doc, "runs");
+    const json_t *runs = rundoc_runs(doc);
 
     for (size_t i = 0; i < json_array_size(runs); i++) {
         const json_t *run = json_array_get(runs, i);
 
-        if (json_equal(json_object_get(run, "params"), (json_t *)params))
+        if (json_equal(rundoc_params(run), (json_t *)params))
             return run;
     }
     return NULL;
@@ -90,14 +91,14 @@ static const json_t *find_run(const json_t *doc, const json_t *params)
  * the other file, and one of them would never be judged. */
 static int check_unique_params(const json_t *doc, const char *which, char *err, size_t errlen)
 {
-    const json_t *runs = json_object_get(doc, "runs");
+    const json_t *runs = rundoc_runs(doc);
 
     for (size_t i = 0; i < json_array_size(runs); i++) {
         for (size_t j = 0; j < i; j++) {
-            const json_t *pi = json_object_get(json_array_get(runs, i), "params");
+            const json_t *pi = rundoc_params(json_array_get(runs, i));
 
             if (json_equal((json_t *)pi,
-                           json_object_get(json_array_get(runs, j), "params"))) {
+                           rundoc_params(json_array_get(runs, j)))) {
                 char *ps = json_dumps(pi, JSON_COMPACT);
 
                 errbuf_set(err, errlen, "%s: runs %zu and %zu have the same params %.200s: "
@@ -228,7 +229,8 @@ static int same_experiment(const json_t *base, const json_t *cur, const struct c
 {
     const char *bn = json_string_value(json_object_get(base, "name"));
     const char *cn = json_string_value(json_object_get(cur, "name"));
-    static const char *const context[] = {"kernel", "host", "qbench_version", "schema"};
+    static const char *const context[] = {RD_KERNEL_RELEASE, RD_HOST, RD_QBENCH_VERSION,
+                                          RD_SCHEMA};
     char list[256] = "";
     size_t ndiff = 0;
 
@@ -286,7 +288,7 @@ static const char *gate_of(const json_t *base, const json_t *cur, const struct c
 /* A run's values of one metric: one per repeat, or its single value. */
 static size_t values_of(const json_t *run, const struct metric *m, double *v)
 {
-    const json_t *vals = json_object_get(json_object_get(json_object_get(run, "spread"),
+    const json_t *vals = json_object_get(json_object_get(json_object_get(run, RD_SPREAD),
                                                          m->name), "values");
     size_t n = 0;
 
@@ -850,7 +852,7 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
                                      const struct compare_opts *o, FILE *out, FILE *warnout,
                                      char *err, size_t errlen)
 {
-    const json_t *bruns = json_object_get(baseline, "runs");
+    const json_t *bruns = rundoc_runs(baseline);
     size_t matched = 0, nmetrics;
     const struct metric *metrics = metric_table(&nmetrics);
     struct report r;
@@ -864,7 +866,7 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
         return COMPARE_BAD_INPUT;
     /* Decided before any verdict is printed: unrelated files get no table. */
     for (size_t i = 0; i < json_array_size(bruns); i++)
-        if (find_run(current, json_object_get(json_array_get(bruns, i), "params")))
+        if (find_run(current, rundoc_params(json_array_get(bruns, i))))
             matched++;
     if (matched == 0) {
         errbuf_set(err, errlen, "no run of the current file has the params of a baseline run: "
@@ -873,10 +875,10 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
     }
     for (size_t i = 0; i < json_array_size(bruns); i++) {
         const json_t *brun = json_array_get(bruns, i);
-        const json_t *crun = find_run(current, json_object_get(brun, "params"));
+        const json_t *crun = find_run(current, rundoc_params(brun));
         char label[160];
 
-        params_label(json_object_get(brun, "params"), label, sizeof(label));
+        params_label(rundoc_params(brun), label, sizeof(label));
         for (size_t k = 0; k < nmetrics; k++) {
             struct row *w;
 

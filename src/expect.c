@@ -5,15 +5,16 @@
 #include <string.h>
 
 #include "metric.h"
+#include "rundoc.h"
 
 /* Why a run cannot be judged: it did not finish ("interrupted" by a
  * signal, or marked "incomplete" when a later step failed); NULL if it
  * did. Its counts are partial, so no bound passes on them. */
 static const char *unfinished(const json_t *run)
 {
-    if (json_is_true(json_object_get(run, "interrupted")))
+    if (json_is_true(json_object_get(run, RD_INTERRUPTED)))
         return "interrupted";
-    if (json_object_get(run, "incomplete") || json_is_false(json_object_get(run, "complete")))
+    if (json_object_get(run, RD_INCOMPLETE) || json_is_false(json_object_get(run, RD_COMPLETE)))
         return "incomplete";
     return NULL;
 }
@@ -52,7 +53,7 @@ json_t *expect_evaluate(const struct config_expect *bounds, size_t n, const json
             }
             pass = pass && !why;
             pass_all = pass_all && pass;
-            entry = json_pack("{s:O, s:o, s:b}", "params", json_object_get(run, "params"),
+            entry = json_pack("{s:O, s:o, s:b}", RD_PARAMS, rundoc_params(run),
                               "value", value, "pass", pass);
             if (why)
                 json_object_set_new(entry, "unfinished", json_string(why));

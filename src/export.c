@@ -7,12 +7,13 @@
 #include "errbuf.h"
 #include "histjson.h"
 #include "metric.h"
+#include "rundoc.h"
 
 static const double quantiles[] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99,
                                    0.999, 0.9999};
 static const char *const qnames[] = {"p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
                                      "p99", "p99.9", "p99.99"};
-static const char *const hists[] = {"connect", "accept"};
+static const char *const hists[] = {RD_LAT_CONNECT, RD_LAT_ACCEPT};
 
 #define NQ (sizeof(quantiles) / sizeof(quantiles[0]))
 
@@ -97,7 +98,7 @@ static json_t *union_keys(const json_t *runs, const char *name)
 
     for (size_t i = 0; i < json_array_size(runs); i++) {
         const json_t *run = json_array_get(runs, i);
-        const json_t *reps = json_object_get(run, "repeats");
+        const json_t *reps = json_object_get(run, RD_REPEATS);
         const char *key;
         json_t *val;
 
@@ -132,7 +133,7 @@ static void row(FILE *out, size_t point, size_t repeat, const json_t *run, const
             fprintf(out, "%.10g", v);
     }
     for (size_t k = 0; k < sizeof(hists) / sizeof(hists[0]); k++) {
-        const json_t *hj = json_object_get(json_object_get(run, "latency_us"), hists[k]);
+        const json_t *hj = rundoc_get(run, RD_LATENCY, hists[k]);
         bool have = hj && histogram_from_json(hj, &h) == 0 && h.count > 0;
 
         for (size_t q = 0; q < NQ; q++) {
@@ -144,7 +145,7 @@ static void row(FILE *out, size_t point, size_t repeat, const json_t *run, const
         }
     }
     json_object_foreach((json_t *)kkeys, key, val) {
-        const json_t *c = json_object_get(json_object_get(run, "kernel"), key);
+        const json_t *c = rundoc_get(run, RD_KERNEL, key);
 
         fprintf(out, ",%lld", json_is_integer(c) ? (long long)json_integer_value(c) : 0LL);
     }
@@ -153,8 +154,8 @@ static void row(FILE *out, size_t point, size_t repeat, const json_t *run, const
 
 int export_csv(const json_t *doc, FILE *out, char *err, size_t errlen)
 {
-    const json_t *runs = json_object_get(doc, "runs");
-    json_t *pkeys = union_keys(runs, "params"), *kkeys = union_keys(runs, "kernel");
+    const json_t *runs = rundoc_runs(doc);
+    json_t *pkeys = union_keys(runs, RD_PARAMS), *kkeys = union_keys(runs, RD_KERNEL);
     size_t nm;
     const struct metric *all = metric_table(&nm);
     const char *key;
@@ -189,8 +190,8 @@ int export_csv(const json_t *doc, FILE *out, char *err, size_t errlen)
     fputc('\n', out);
     for (size_t i = 0; i < json_array_size(runs); i++) {
         const json_t *run = json_array_get(runs, i);
-        const json_t *reps = json_object_get(run, "repeats");
-        const json_t *params = json_object_get(run, "params");
+        const json_t *reps = json_object_get(run, RD_REPEATS);
+        const json_t *params = rundoc_params(run);
 
         row(out, i + 1, 0, run, params, pkeys, kkeys);
         for (size_t r = 0; r < json_array_size(reps); r++)

@@ -7,6 +7,7 @@
 #include "errbuf.h"
 #include "histjson.h"
 #include "metric.h"
+#include "rundoc.h"
 #include "stats.h"
 
 /* dst[key] += src[key] for every integer member (objects of counts). */
@@ -31,69 +32,44 @@ static void sum_counts(json_t *dst, const json_t *src)
     }
 }
 
-/* Merges the histograms at obj[key] of every run into out[key]. */
-static int merge_hist(json_t *out, json_t *const *runs, size_t n, const char *section,
-                      const char *key, char *err, size_t errlen)
+/* The histogram merged from every input that has one (ins[i] may be NULL). */
+static json_t *merge_histogram(json_t *const *ins, size_t n, const char *path, char *err,
+                               size_t errlen)
 {
     struct histogram *sum = malloc(sizeof(*sum)), *one = malloc(sizeof(*one));
-    json_t *dst = section ? json_object_get(out, section) : out;
-    bool any = false;
+    json_t *out = NULL;
     int rc = 0;
 
     if (!sum || !one) {
         free(sum);
         free(one);
-        return errbuf_set(err, errlen, "out of memory");
+        errbuf_set(err, errlen, "out of memory");
+        return NULL;
     }
     histogram_init(sum);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        const json_t *src = section ? json_object_get(runs[i], section) : runs[i];
-        const json_t *h = json_object_get(src, key);
-
-        if (!h)
+        if (!ins[i])
             continue;
-        if (histogram_from_json(h, one) < 0)
-            rc = errbuf_set(err, errlen, "%s%s%s: no histogram buckets (a file from before "
-                                         "qbench-result/2 cannot be merged exactly)",
-                            section ? section : "", section ? "." : "", key);
+        if (histogram_from_json(ins[i], one) < 0)
+            rc = errbuf_set(err, errlen, "%s: no histogram buckets (a file from before "
+                                         "qbench-result/2 cannot be merged exactly)", path);
         else
             histogram_merge(sum, one);
-        any = true;
     }
-    if (rc == 0 && any && json_is_object(dst))
-        json_object_set_new(dst, key, histogram_to_json(sum));
+    if (rc == 0)
+        out = histogram_to_json(sum);
     free(sum);
     free(one);
-    return rc;
+    return out;
 }
 
-static void max_of(json_t *out, json_t *const *runs, size_t n, const char *section,
-                   const char *key)
-{
-    json_t *dst = section ? json_object_get(out, section) : out;
-    json_int_t best = 0;
-    bool any = false;
-
-    for (size_t i = 0; i < n; i++) {
-        const json_t *src = section ? json_object_get(runs[i], section) : runs[i];
-        const json_t *v = json_object_get(src, key);
-
-        if (json_is_integer(v) && (!any || json_integer_value(v) > best)) {
-            best = json_integer_value(v);
-            any = true;
-        }
-    }
-    if (any && json_is_object(dst))
-        json_object_set_new(dst, key, json_integer(best));
-}
-
-/* Rows [t_ms, a, b, c] summed by row index (each run on its own clock). */
-static json_t *sum_timelines(json_t *const *runs, size_t n)
+/* Rows [t_ms, a, b, c...] summed by row index (each run on its own clock). */
+static json_t *sum_timelines(json_t *const *ins, size_t n)
 {
     json_t *out = json_array();
 
     for (size_t i = 0; i < n; i++) {
-        const json_t *tl = json_object_get(runs[i], "timeline");
+        const json_t *tl = ins[i];
 
         for (size_t r = 0; r < json_array_size(tl); r++) {
             const json_t *row = json_array_get(tl, r);
@@ -112,127 +88,148 @@ static json_t *sum_timelines(json_t *const *runs, size_t n)
     return out;
 }
 
+/* Every key any of the n objects has, in first-seen order. */
+static json_t *union_keys(json_t *const *objs, size_t n)
+{
+    json_t *keys = json_object();
+
+    for (size_t i = 0; i < n; i++) {
+        const char *key;
+        json_t *val;
+
+        json_object_foreach(objs[i], key, val)
+            json_object_set_new(keys, key, json_null());
+    }
+    return keys;
+}
+
+static json_t *merge_object(json_t *const *ins, size_t n, const struct rundoc_field *rows,
+                            const char *path, char *err, size_t errlen);
+
+/* One member (row f) of n inputs (ins[i] NULL where absent); NULL and err
+ * when it cannot be merged. */
+static json_t *merge_member(const struct rundoc_field *f, json_t *const *ins, size_t n,
+                            const char *path, char *err, size_t errlen)
+{
+    json_t *out = NULL;
+
+    switch (f->merge) {
+    case RD_MERGE_FIRST:
+        for (size_t i = 0; i < n && !out; i++)
+            if (ins[i])
+                out = json_deep_copy(ins[i]);
+        return out;
+    case RD_MERGE_SUM: {
+        json_int_t total = 0;
+        bool scalar = false;
+
+        for (size_t i = 0; i < n; i++)
+            if (json_is_integer(ins[i])) {
+                total += json_integer_value(ins[i]);
+                scalar = true;
+            }
+        if (scalar)
+            return json_integer(total);
+        out = json_object();
+        for (size_t i = 0; i < n; i++)
+            if (json_is_object(ins[i]))
+                sum_counts(out, ins[i]);
+        return out;
+    }
+    case RD_MERGE_MAX: {
+        const json_t *best = NULL;
+
+        for (size_t i = 0; i < n; i++)
+            if (json_is_number(ins[i]) &&
+                (!best || json_number_value(ins[i]) > json_number_value(best)))
+                best = ins[i];
+        return best ? json_deep_copy(best) : json_null();
+    }
+    case RD_MERGE_ANY_TRUE: {
+        bool any = false;
+
+        for (size_t i = 0; i < n; i++)
+            any = any || json_is_true(ins[i]);
+        return json_boolean(any);
+    }
+    case RD_MERGE_ALL_TRUE: {
+        bool all = true;
+
+        for (size_t i = 0; i < n; i++)
+            all = all && json_is_true(ins[i]);
+        return json_boolean(all);
+    }
+    case RD_MERGE_HISTOGRAM:
+        return merge_histogram(ins, n, path, err, errlen);
+    case RD_MERGE_HISTOGRAMS: {
+        static const struct rundoc_field one = {"", RD_MERGE_HISTOGRAM, NULL};
+
+        return merge_object(ins, n, &one, path, err, errlen);
+    }
+    case RD_MERGE_TIMELINE:
+        return sum_timelines(ins, n);
+    case RD_MERGE_SECTION:
+        return merge_object(ins, n, f->members, path, err, errlen);
+    case RD_MERGE_DROP:
+        break;
+    }
+    return NULL;
+}
+
+/* The merge of n objects (NULL where absent) member by member, each by its
+ * row; rows with an empty name is the one row of every member. A member
+ * without a row is an error: nothing is taken from one input unasked. */
+static json_t *merge_object(json_t *const *ins, size_t n, const struct rundoc_field *rows,
+                            const char *path, char *err, size_t errlen)
+{
+    json_t *keys = union_keys(ins, n), *out = json_object(), **sub = calloc(n, sizeof(*sub));
+    const char *key;
+    json_t *val;
+
+    if (!sub) {
+        errbuf_set(err, errlen, "out of memory");
+        goto fail;
+    }
+    json_object_foreach(keys, key, val) {
+        const struct rundoc_field *f = rows->name && rows->name[0] == '\0'
+                                           ? rows
+                                           : rundoc_field_find(rows, key);
+        char where[160];
+        json_t *m;
+
+        snprintf(where, sizeof(where), "%s%s%s", path, path[0] ? "." : "", key);
+        if (!f) {
+            errbuf_set(err, errlen, "%s: no merge rule for this field (add a row to "
+                                    "rundoc.c's table)", where);
+            goto fail;
+        }
+        if (f->merge == RD_MERGE_DROP)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            sub[i] = json_object_get(ins[i], key);
+        m = merge_member(f, sub, n, where, err, errlen);
+        if (!m)
+            goto fail;
+        json_object_set_new(out, key, m);
+    }
+    free(sub);
+    json_decref(keys);
+    return out;
+
+fail:
+    free(sub);
+    json_decref(keys);
+    json_decref(out);
+    return NULL;
+}
+
 json_t *merge_runs(json_t *const *runs, size_t n, char *err, size_t errlen)
 {
-    static const char *const counted[] = {"outcomes", "syn_retransmits",
-                                          "syn_retransmits_failed", "synack_retransmits",
-                                          "kernel", "kernel_drain"};
-    static const char *const latencies[] = {"connect", "accept", "timeout", "accepted_late_by"};
-    json_t *out;
-
     if (n == 0) {
         errbuf_set(err, errlen, "nothing to merge");
         return NULL;
     }
-    out = json_deep_copy(runs[0]);
-    json_object_del(out, "repeats");
-    json_object_del(out, "spread");
-    for (size_t k = 0; k < sizeof(counted) / sizeof(counted[0]); k++) {
-        json_t *dst = json_object();
-
-        for (size_t i = 0; i < n; i++)
-            if (json_is_object(json_object_get(runs[i], counted[k])))
-                sum_counts(dst, json_object_get(runs[i], counted[k]));
-        if (json_object_get(runs[0], counted[k]))
-            json_object_set_new(out, counted[k], dst);
-        else
-            json_decref(dst);
-    }
-    /* the server's tallies: counts summed, its log and exit are the first's */
-    if (json_is_object(json_object_get(out, "server"))) {
-        const char *key;
-        json_t *val;
-
-        json_object_foreach(json_object_get(runs[0], "server"), key, val) {
-            if (json_is_integer(val) && strcmp(key, "drain_ms") != 0) {
-                json_int_t total = 0;
-
-                for (size_t i = 0; i < n; i++)
-                    total += json_integer_value(json_object_get(json_object_get(runs[i],
-                                                                                "server"), key));
-                json_object_set_new(json_object_get(out, "server"), key, json_integer(total));
-            } else if (json_is_object(val)) {
-                json_t *dst = json_object();
-
-                for (size_t i = 0; i < n; i++)
-                    sum_counts(dst, json_object_get(json_object_get(runs[i], "server"), key));
-                json_object_set_new(json_object_get(out, "server"), key, dst);
-            }
-        }
-    }
-    for (size_t k = 0; k < sizeof(latencies) / sizeof(latencies[0]); k++)
-        if (merge_hist(out, runs, n, "latency_us", latencies[k], err, errlen) < 0)
-            goto fail;
-    if (json_is_object(json_object_get(out, "latency_us"))) {
-        /* one histogram per SYN retransmit count any run has */
-        json_t *keys = json_object(), *by = json_object();
-        const char *key;
-        json_t *val;
-
-        for (size_t i = 0; i < n; i++)
-            json_object_foreach(json_object_get(json_object_get(runs[i], "latency_us"),
-                                                "connect_by_syn_retransmits"), key, val)
-                json_object_set_new(keys, key, json_null());
-        if (json_object_get(json_object_get(runs[0], "latency_us"), "connect_by_syn_retransmits"))
-            json_object_set_new(json_object_get(out, "latency_us"), "connect_by_syn_retransmits",
-                                by);
-        else {
-            json_decref(by);
-            by = NULL;
-        }
-        json_object_foreach(keys, key, val) {
-            json_t **subs;
-
-            if (!by)
-                break;
-            subs = calloc(n, sizeof(*subs));
-            json_t *tmp = json_object();
-
-            if (!subs) {
-                json_decref(keys);
-                json_decref(tmp);
-                errbuf_set(err, errlen, "out of memory");
-                goto fail;
-            }
-            for (size_t i = 0; i < n; i++) {
-                subs[i] = json_object_get(json_object_get(runs[i], "latency_us"),
-                                          "connect_by_syn_retransmits");
-                if (!subs[i])
-                    subs[i] = tmp;
-            }
-            if (merge_hist(by, subs, n, NULL, key, err, errlen) < 0) {
-                free(subs);
-                json_decref(tmp);
-                json_decref(keys);
-                goto fail;
-            }
-            free(subs);
-            json_decref(tmp);
-        }
-        json_decref(keys);
-    }
-    if (merge_hist(out, runs, n, NULL, "schedule_lag_us", err, errlen) < 0)
-        goto fail;
-    max_of(out, runs, n, NULL, "elapsed_ms");
-    max_of(out, runs, n, "accept_queue", "max");
-    max_of(out, runs, n, "syn_queue", "max");
-    max_of(out, runs, n, NULL, "qbench_peak_rss_kb");
-    {
-        json_int_t unstarted = 0;
-
-        for (size_t i = 0; i < n; i++)
-            unstarted += json_integer_value(json_object_get(runs[i], "unstarted"));
-        json_object_set_new(out, "unstarted", json_integer(unstarted));
-    }
-    json_object_set_new(out, "timeline", sum_timelines(runs, n));
-    for (size_t i = 0; i < n; i++)
-        if (json_is_true(json_object_get(runs[i], "interrupted")))
-            json_object_set_new(out, "interrupted", json_true());
-    return out;
-
-fail:
-    json_decref(out);
-    return NULL;
+    return merge_object(runs, n, rundoc_run_fields(), "", err, errlen);
 }
 
 json_t *merge_spread(json_t *const *runs, size_t n)
@@ -280,7 +277,7 @@ json_t *merge_spread(json_t *const *runs, size_t n)
 /* The config without what may differ between inputs of one experiment. */
 static json_t *comparable_config(const json_t *doc)
 {
-    json_t *c = json_deep_copy(json_object_get(doc, "config"));
+    json_t *c = json_deep_copy(json_object_get(doc, RD_CONFIG));
 
     if (json_is_object(c)) {
         json_object_del(c, "output");
@@ -292,13 +289,13 @@ static json_t *comparable_config(const json_t *doc)
 json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n, char *err,
                         size_t errlen)
 {
-    const json_t *runs0 = json_object_get(docs[0], "runs");
+    const json_t *runs0 = json_object_get(docs[0], RD_RUNS);
     json_t *base = comparable_config(docs[0]), *out, *runs, *from, *by_host_total;
-    const char *name0 = json_string_value(json_object_get(docs[0], "name"));
+    const char *name0 = json_string_value(json_object_get(docs[0], RD_NAME));
 
     for (size_t d = 1; d < n; d++) {
         json_t *c = comparable_config(docs[d]);
-        const char *nm = json_string_value(json_object_get(docs[d], "name"));
+        const char *nm = json_string_value(json_object_get(docs[d], RD_NAME));
         bool same = json_equal(base, c);
 
         json_decref(c);
@@ -310,11 +307,11 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
                                                                : "other settings");
             return NULL;
         }
-        if (json_array_size(json_object_get(docs[d], "runs")) != json_array_size(runs0)) {
+        if (json_array_size(json_object_get(docs[d], RD_RUNS)) != json_array_size(runs0)) {
             json_decref(base);
             errbuf_set(err, errlen, "%s has %zu run points, %s has %zu", names[0],
                        json_array_size(runs0), names[d],
-                       json_array_size(json_object_get(docs[d], "runs")));
+                       json_array_size(json_object_get(docs[d], RD_RUNS)));
             return NULL;
         }
     }
@@ -322,7 +319,7 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
     out = json_deep_copy(docs[0]);
     runs = json_array();
     for (size_t i = 0; i < json_array_size(runs0); i++) {
-        const json_t *params = json_object_get(json_array_get(runs0, i), "params");
+        const json_t *params = json_object_get(json_array_get(runs0, i), RD_PARAMS);
         json_t **group = calloc(n, sizeof(*group)), *merged, *by_host = json_object();
 
         if (!group) {
@@ -330,12 +327,12 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
             goto oom;
         }
         for (size_t d = 0; d < n; d++) {
-            const json_t *drs = json_object_get(docs[d], "runs");
-            const char *host = json_string_value(json_object_get(docs[d], "host"));
+            const json_t *drs = json_object_get(docs[d], RD_RUNS);
+            const char *host = json_string_value(json_object_get(docs[d], RD_HOST));
             json_t *hk;
 
             for (size_t j = 0; j < json_array_size(drs) && !group[d]; j++)
-                if (json_equal(json_object_get(json_array_get(drs, j), "params"),
+                if (json_equal(json_object_get(json_array_get(drs, j), RD_PARAMS),
                                (json_t *)params))
                     group[d] = json_array_get(drs, j);
             if (!group[d]) {
@@ -356,7 +353,7 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
                 hk = json_object();
                 json_object_set_new(by_host, host ? host : "?", hk);
             }
-            sum_counts(hk, json_object_get(group[d], "kernel"));
+            sum_counts(hk, json_object_get(group[d], RD_KERNEL));
         }
         merged = merge_runs(group, n, err, errlen);
         free(group);
@@ -366,37 +363,37 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
             json_decref(out);
             return NULL;
         }
-        json_object_set_new(merged, "kernel_by_host", by_host);
+        json_object_set_new(merged, RD_KERNEL_BY_HOST, by_host);
         json_array_append_new(runs, merged);
     }
-    json_object_set_new(out, "runs", runs);
+    json_object_set_new(out, RD_RUNS, runs);
     from = json_array();
     by_host_total = json_object();
     for (size_t d = 0; d < n; d++) {
-        const char *s = json_string_value(json_object_get(docs[d], "started_at"));
-        const char *f = json_string_value(json_object_get(docs[d], "finished_at"));
+        const char *s = json_string_value(json_object_get(docs[d], RD_STARTED_AT));
+        const char *f = json_string_value(json_object_get(docs[d], RD_FINISHED_AT));
 
         json_array_append_new(from, json_pack("{s:s, s:O?, s:O?}", "file", names[d], "host",
-                                              json_object_get(docs[d], "host"), "shard",
-                                              json_object_get(docs[d], "shard")));
-        json_object_set_new(by_host_total, json_string_value(json_object_get(docs[d], "host"))
+                                              json_object_get(docs[d], RD_HOST), "shard",
+                                              json_object_get(docs[d], RD_SHARD)));
+        json_object_set_new(by_host_total, json_string_value(json_object_get(docs[d], RD_HOST))
                                                ? json_string_value(json_object_get(docs[d],
                                                                                    "host"))
                                                : "?",
                             json_true());
         /* ISO 8601 UTC strings order as times */
-        if (s && strcmp(s, json_string_value(json_object_get(out, "started_at"))) < 0)
-            json_object_set_new(out, "started_at", json_string(s));
-        if (f && strcmp(f, json_string_value(json_object_get(out, "finished_at"))) > 0)
-            json_object_set_new(out, "finished_at", json_string(f));
-        if (json_is_true(json_object_get(docs[d], "interrupted")))
-            json_object_set_new(out, "interrupted", json_true());
+        if (s && strcmp(s, json_string_value(json_object_get(out, RD_STARTED_AT))) < 0)
+            json_object_set_new(out, RD_STARTED_AT, json_string(s));
+        if (f && strcmp(f, json_string_value(json_object_get(out, RD_FINISHED_AT))) > 0)
+            json_object_set_new(out, RD_FINISHED_AT, json_string(f));
+        if (json_is_true(json_object_get(docs[d], RD_INTERRUPTED)))
+            json_object_set_new(out, RD_INTERRUPTED, json_true());
     }
     if (json_object_size(by_host_total) > 1)
-        json_object_set_new(out, "host", json_string("(several: see merged_from)"));
+        json_object_set_new(out, RD_HOST, json_string("(several: see merged_from)"));
     json_decref(by_host_total);
-    json_object_set_new(out, "merged_from", from);
-    json_object_del(out, "shard");
+    json_object_set_new(out, RD_MERGED_FROM, from);
+    json_object_del(out, RD_SHARD);
     return out;
 
 oom:

@@ -2,12 +2,15 @@
  * Used for the repeats of one run point (the merged totals at the top of
  * runs[i]) and for shards of one experiment (qbench merge).
  *
- * Counts (outcomes, errors, retransmit histograms, server tallies, kernel
+ * How each member merges is rundoc's field table (rundoc.h), walked here:
+ * counts (outcomes, errors, retransmit histograms, server tallies, kernel
  * counters) are summed; latency histograms are merged bucket by bucket and
  * their percentiles recomputed (never averaged); the timeline is summed
- * row by row on each run's own clock; queue maxima are the maximum. A run
- * without histogram buckets (an older file) cannot be merged exactly, and
- * merging it is an error. Pure. */
+ * row by row on each run's own clock; queue maxima are the maximum;
+ * story.joined holds only if it held in every input. A member the table
+ * has no row for is an error, never taken from one input. A run without
+ * histogram buckets (an older file) cannot be merged exactly, and merging
+ * it is an error. Pure. */
 #ifndef QB_MERGE_H
 #define QB_MERGE_H
 

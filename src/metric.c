@@ -4,34 +4,36 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rundoc.h"
+
 #define LAT(h, s, cmp, what)                                                                     \
-    {h "_" s "_us", METRIC_LATENCY, "latency_us." h, s, true, cmp, what}
+    {h "_" s "_us", METRIC_LATENCY, RD_LATENCY "." h, s, true, cmp, what}
 
 static const struct metric metrics[] = {
-    {"established_ratio", METRIC_RATIO, "outcomes", "established", false, true,
+    {"established_ratio", METRIC_RATIO, RD_OUTCOMES, "established", false, true,
      "fraction of attempts that completed the handshake (and got the greeting)"},
-    {"timeout_ratio", METRIC_RATIO, "outcomes", "timeout", true, true,
+    {"timeout_ratio", METRIC_RATIO, RD_OUTCOMES, "timeout", true, true,
      "fraction of attempts with no handshake in time (SYNs dropped)"},
-    {"reset_ratio", METRIC_RATIO, "outcomes", "reset", true, true,
+    {"reset_ratio", METRIC_RATIO, RD_OUTCOMES, "reset", true, true,
      "fraction of attempts reset (abort_on_overflow, or a half-open connection)"},
-    {"refused_ratio", METRIC_RATIO, "outcomes", "refused", true, true,
+    {"refused_ratio", METRIC_RATIO, RD_OUTCOMES, "refused", true, true,
      "fraction of attempts refused (nothing listening)"},
-    {"greeting_timeout_ratio", METRIC_RATIO, "outcomes", "greeting_timeout", true, true,
+    {"greeting_timeout_ratio", METRIC_RATIO, RD_OUTCOMES, "greeting_timeout", true, true,
      "fraction of handshakes that never got the greeting (server side unknown: target)"},
-    {"accepted_late_ratio", METRIC_RATIO, "outcomes", "accepted_late", true, true,
+    {"accepted_late_ratio", METRIC_RATIO, RD_OUTCOMES, "accepted_late", true, true,
      "fraction the server accepted after the client had given up (a slow server)"},
-    {"never_accepted_ratio", METRIC_RATIO, "outcomes", "never_accepted", true, true,
+    {"never_accepted_ratio", METRIC_RATIO, RD_OUTCOMES, "never_accepted", true, true,
      "fraction the server never accepted (half-open, forgotten, or still queued)"},
-    {"error_ratio", METRIC_RATIO, "outcomes", "error", true, true,
+    {"error_ratio", METRIC_RATIO, RD_OUTCOMES, "error", true, true,
      "fraction of attempts that failed locally (EMFILE, EADDRNOTAVAIL ...)"},
-    {"established", METRIC_COUNT, "outcomes", "established", false, false, "count"},
-    {"timeout", METRIC_COUNT, "outcomes", "timeout", true, false, "count"},
-    {"reset", METRIC_COUNT, "outcomes", "reset", true, false, "count"},
-    {"refused", METRIC_COUNT, "outcomes", "refused", true, false, "count"},
-    {"greeting_timeout", METRIC_COUNT, "outcomes", "greeting_timeout", true, false, "count"},
-    {"accepted_late", METRIC_COUNT, "outcomes", "accepted_late", true, false, "count"},
-    {"never_accepted", METRIC_COUNT, "outcomes", "never_accepted", true, false, "count"},
-    {"error", METRIC_COUNT, "outcomes", "error", true, false, "count"},
+    {"established", METRIC_COUNT, RD_OUTCOMES, "established", false, false, "count"},
+    {"timeout", METRIC_COUNT, RD_OUTCOMES, "timeout", true, false, "count"},
+    {"reset", METRIC_COUNT, RD_OUTCOMES, "reset", true, false, "count"},
+    {"refused", METRIC_COUNT, RD_OUTCOMES, "refused", true, false, "count"},
+    {"greeting_timeout", METRIC_COUNT, RD_OUTCOMES, "greeting_timeout", true, false, "count"},
+    {"accepted_late", METRIC_COUNT, RD_OUTCOMES, "accepted_late", true, false, "count"},
+    {"never_accepted", METRIC_COUNT, RD_OUTCOMES, "never_accepted", true, false, "count"},
+    {"error", METRIC_COUNT, RD_OUTCOMES, "error", true, false, "count"},
     LAT("connect", "p50", true, "handshake latency from the scheduled time, median"),
     LAT("connect", "p90", false, "handshake latency, 90th percentile"),
     LAT("connect", "p99", true, "handshake latency, 99th percentile"),
@@ -44,7 +46,7 @@ static const struct metric metrics[] = {
     LAT("accept", "max", false, "latency to the greeting, maximum"),
     {"schedule_lag_p99_us", METRIC_GAUGE, "schedule_lag_us", "p99", true, false,
      "how late connects left against the open-loop schedule, 99th percentile"},
-    {"accept_queue_max", METRIC_GAUGE, "accept_queue", "max", true, false,
+    {"accept_queue_max", METRIC_GAUGE, RD_ACCEPT_QUEUE, "max", true, false,
      "deepest accept queue sampled"},
 };
 
@@ -82,7 +84,7 @@ const struct metric *metric_parse_bound(const char *bound, bool *is_max)
     return metric_find(name);
 }
 
-/* run.<where>, where "where" may have one dot: "latency_us.connect". */
+/* run.<where>, where "where" may have one dot: RD_LATENCY ".connect". */
 static const json_t *object_at(const json_t *run, const char *where)
 {
     const char *dot = strchr(where, '.');
@@ -114,7 +116,7 @@ int metric_value(const json_t *run, const struct metric *m, double *value)
 
     switch (m->kind) {
     case METRIC_RATIO:
-        if (number(obj, m->field, &count) < 0 || number(obj, "attempted", &attempted) < 0)
+        if (number(obj, m->field, &count) < 0 || number(obj, RD_ATTEMPTED, &attempted) < 0)
             return -1;
         *value = attempted > 0 ? count / attempted : 0;
         return 0;
@@ -137,7 +139,7 @@ double metric_samples(const json_t *run, const struct metric *m)
     if (m->kind == METRIC_LATENCY)
         number(object_at(run, m->where), "count", &n);
     else if (m->kind == METRIC_RATIO || m->kind == METRIC_COUNT)
-        number(object_at(run, m->where), "attempted", &n);
+        number(object_at(run, m->where), RD_ATTEMPTED, &n);
     return n;
 }
 

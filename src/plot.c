@@ -17,6 +17,7 @@
 #include "outcome.h"
 #include "results.h"
 #include "safefile.h"
+#include "rundoc.h"
 
 extern char **environ;
 
@@ -115,9 +116,9 @@ static const char *short_key(const char *key)
  * carries them), else its file's effective config (older files). */
 static const json_t *point_config(const struct point *p)
 {
-    const json_t *own = json_object_get(p->run, "config");
+    const json_t *own = json_object_get(p->run, RD_CONFIG);
 
-    return json_is_object(own) ? own : json_object_get(p->doc, "config");
+    return json_is_object(own) ? own : json_object_get(p->doc, RD_CONFIG);
 }
 
 /* The value of a dotted key for one run: its sweep params first, then the
@@ -125,13 +126,13 @@ static const json_t *point_config(const struct point *p)
  * Files made one by one with --set have no params, only configs that differ. */
 static const json_t *point_value(const struct point *p, const char *key)
 {
-    const json_t *v = json_object_get(json_object_get(p->run, "params"), key);
+    const json_t *v = rundoc_get(p->run, RD_PARAMS, key);
     const char *s = key;
 
     if (v)
         return v;
     if (strncmp(key, "sysctl.", 7) == 0)
-        return json_object_get(json_object_get(p->run, "sysctl"), key + 7);
+        return json_object_get(json_object_get(p->run, RD_SYSCTL), key + 7);
     v = point_config(p);
     while (v && *s) {
         const char *dot = strchr(s, '.');
@@ -190,9 +191,9 @@ static size_t varying_keys(const struct point *pts, size_t n, char keys[][X_KEY_
 
     if (n < 2)
         return 0;
-    json_object_foreach((json_t *)json_object_get(pts[0].run, "params"), key, val)
+    json_object_foreach((json_t *)rundoc_params(pts[0].run), key, val)
         nkeys = add_if_varies(pts, n, key, keys, nkeys);
-    json_object_foreach((json_t *)json_object_get(pts[0].run, "sysctl"), key, val) {
+    json_object_foreach((json_t *)json_object_get(pts[0].run, RD_SYSCTL), key, val) {
         snprintf(buf, sizeof(buf), "sysctl.%s", key);
         nkeys = add_if_varies(pts, n, buf, keys, nkeys);
     }
@@ -324,8 +325,8 @@ static void caption(FILE *f, const struct point *p, const char *x_key, const cha
     const json_t *cfg = point_config(p);
     const json_t *server = json_object_get(cfg, "server");
     const json_t *client = json_object_get(cfg, "client");
-    const json_t *sys = json_object_get(p->run, "sysctl");
-    const json_t *kernel = json_object_get(p->doc, "kernel");
+    const json_t *sys = json_object_get(p->run, RD_SYSCTL);
+    const json_t *kernel = json_object_get(p->doc, RD_KERNEL_RELEASE);
     const char *key;
     json_t *val;
     struct text t = {.len = 0};
@@ -405,7 +406,7 @@ static const char *const outcome_colors[OUTCOME_COUNT] = {
  * the run or its document marked incomplete), or NULL: it finished. */
 static const char *run_unfinished(const struct point *p)
 {
-    if (json_is_true(json_object_get(p->run, "interrupted")))
+    if (json_is_true(json_object_get(p->run, RD_INTERRUPTED)))
         return "interrupted";
     if (json_object_get(p->run, "incomplete") ||
         json_is_false(json_object_get(p->run, "complete")))
@@ -433,7 +434,7 @@ static const char *doc_unfinished(const json_t *doc, char *cause, size_t len)
  * in the file, drawn as "unfinished" (they are not local errors). */
 static double interrupted_count(const json_t *run)
 {
-    return num(json_object_get(json_object_get(run, "outcomes"), "errors"), "INTERRUPTED",
+    return num(rundoc_get(run, RD_OUTCOMES, RD_ERRORS), "INTERRUPTED",
                NULL);
 }
 
@@ -490,7 +491,7 @@ static void classes_present(const struct point *pts, size_t n, bool present[OUTC
     for (int k = 0; k < OUTCOME_COUNT; k++) {
         present[k] = false;
         for (size_t i = 0; i < n; i++) {
-            const json_t *o = json_object_get(pts[i].run, "outcomes");
+            const json_t *o = json_object_get(pts[i].run, RD_OUTCOMES);
             double c = num(o, outcome_name((enum outcome)k), NULL);
 
             if (k == OUTCOME_ERROR)
@@ -511,7 +512,7 @@ static void outcome_data(FILE *f, const struct point *pts, size_t n)
 {
     fprintf(f, "$outcomes << EOD\n");
     for (size_t i = 0; i < n; i++) {
-        const json_t *o = json_object_get(pts[i].run, "outcomes");
+        const json_t *o = json_object_get(pts[i].run, RD_OUTCOMES);
         double att = num(o, "attempted", NULL), intr = interrupted_count(pts[i].run);
 
         fprintf(f, "%zu", i);
@@ -538,7 +539,7 @@ static void latency_data(FILE *f, const struct point *pts, size_t n, double *lo,
         has[k] = false;
     fprintf(f, "$latency << EOD\n");
     for (size_t i = 0; i < n; i++) {
-        const json_t *lat = json_object_get(pts[i].run, "latency_us");
+        const json_t *lat = json_object_get(pts[i].run, RD_LATENCY);
         const char *which[2] = {"connect", "accept"};
 
         fprintf(f, "%zu", i);
@@ -571,13 +572,13 @@ static bool spread_data(FILE *f, const struct point *pts, size_t n)
     bool spread = false;
 
     for (size_t i = 0; i < n; i++)
-        if (json_object_get(pts[i].run, "spread"))
+        if (json_object_get(pts[i].run, RD_SPREAD))
             spread = true;
     if (!spread)
         return false;
     fprintf(f, "$spread << EOD\n");
     for (size_t i = 0; i < n; i++) {
-        const json_t *sp = json_object_get(pts[i].run, "spread");
+        const json_t *sp = json_object_get(pts[i].run, RD_SPREAD);
 
         fprintf(f, "%zu", i);
         for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++) {
@@ -606,8 +607,8 @@ static void count_labels(FILE *f, const struct point *pts, size_t n)
     bool narrow = n > 8;
 
     for (size_t i = 0; i < n; i++) {
-        const json_t *o = json_object_get(pts[i].run, "outcomes");
-        const json_t *c = json_object_get(json_object_get(pts[i].run, "latency_us"), "connect");
+        const json_t *o = json_object_get(pts[i].run, RD_OUTCOMES);
+        const json_t *c = rundoc_get(pts[i].run, RD_LATENCY, RD_LAT_CONNECT);
         double att = num(o, "attempted", NULL), est = num(o, "established", NULL);
         const char *why = run_unfinished(&pts[i]);
         const char *color = why ? "tc rgb '#d62728' " : "";
@@ -708,11 +709,11 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
 
 static void single_plot(FILE *f, const struct point *p, const char *name)
 {
-    const json_t *tl = json_object_get(p->run, "timeline");
-    const json_t *aq = json_object_get(p->run, "accept_queue");
-    const json_t *samples = json_object_get(aq, "samples");
-    const json_t *sq = json_object_get(p->run, "syn_queue");
-    const json_t *syn = json_object_get(sq, "samples");
+    const json_t *tl = json_object_get(p->run, RD_TIMELINE);
+    const json_t *aq = json_object_get(p->run, RD_ACCEPT_QUEUE);
+    const json_t *samples = json_object_get(aq, RD_Q_SAMPLES);
+    const json_t *sq = json_object_get(p->run, RD_SYN_QUEUE);
+    const json_t *syn = json_object_get(sq, RD_Q_SAMPLES);
     double interval = num(p->run, "timeline_interval_ms", NULL);
     double cap = num(aq, "limit", NULL) + num(aq, "listeners", NULL);
     double t_hi = 0, y_hi = 0, tl_end = 0;
@@ -789,7 +790,7 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     {
         /* every failure class that happened, on its own line: 590 resets do
          * not look like 46 greeting timeouts */
-        const json_t *o = json_object_get(p->run, "outcomes");
+        const json_t *o = json_object_get(p->run, RD_OUTCOMES);
         const json_t *row0 = json_array_get(tl, 0);
         bool per_class = json_array_size(row0) >= 4 + OUTCOME_COUNT;
 
@@ -943,14 +944,14 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
     FILE *f;
 
     for (size_t d = 0; d < ndocs; d++)
-        total += json_array_size(json_object_get(docs[d], "runs"));
+        total += json_array_size(rundoc_runs(docs[d]));
     if (total == 0)
         return errbuf_set(err, errlen, "no runs to plot");
     pts = calloc(total, sizeof(*pts));
     if (!pts)
         return errbuf_set(err, errlen, "out of memory");
     for (size_t d = 0; d < ndocs; d++) {
-        const json_t *runs = json_object_get(docs[d], "runs");
+        const json_t *runs = rundoc_runs(docs[d]);
 
         for (size_t i = 0; i < json_array_size(runs); i++) {
             pts[n].doc = docs[d];
@@ -1031,10 +1032,10 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
     }
     terminal(f, fmt);
     if (n == 1)
-        single_plot(f, &pts[0], json_string_value(json_object_get(docs[0], "name")));
+        single_plot(f, &pts[0], json_string_value(json_object_get(docs[0], RD_NAME)));
     else
         sweep_plot(f, pts, n, nkeys ? x_names : "run", differ, also,
-                   json_string_value(json_object_get(docs[0], "name")));
+                   json_string_value(json_object_get(docs[0], RD_NAME)));
     fclose(f);
     free(pts);
     return 0;

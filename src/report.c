@@ -9,6 +9,7 @@
 #include "outcome.h"
 #include "histjson.h"
 #include "results.h"
+#include "rundoc.h"
 
 /* "0", "1" ... and "15+" for the last slot. */
 static const char *retrans_key(int slot, char *buf, size_t len)
@@ -58,10 +59,10 @@ static json_t *outcomes_json(const struct tally *t)
 {
     json_t *o = json_object();
 
-    json_object_set_new(o, "attempted", json_integer((json_int_t)tally_attempted(t)));
+    json_object_set_new(o, RD_ATTEMPTED, json_integer((json_int_t)tally_attempted(t)));
     for (int i = 0; i < OUTCOME_COUNT; i++)
         json_object_set_new(o, outcome_name((enum outcome)i), json_integer((json_int_t)t->outcomes[i]));
-    json_object_set_new(o, "errors", errors_json(t->errors));
+    json_object_set_new(o, RD_ERRORS, errors_json(t->errors));
     return o;
 }
 
@@ -77,11 +78,11 @@ static json_t *samples_json(const struct queue_series *q)
 
 static json_t *queue_json(const struct run_data *rd)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "limit", (json_int_t)rd->queue_limit,
-                     "max", (json_int_t)rd->queue.max, "listeners", (json_int_t)rd->listeners,
-                     "interval_ms",
-                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, "source",
-                     rd->has_server ? "tcp_info" : "sock_diag", "samples",
+    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", RD_Q_LIMIT, (json_int_t)rd->queue_limit,
+                     RD_Q_MAX, (json_int_t)rd->queue.max, RD_Q_LISTENERS, (json_int_t)rd->listeners,
+                     RD_Q_INTERVAL_MS,
+                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, RD_Q_SOURCE,
+                     rd->has_server ? "tcp_info" : "sock_diag", RD_Q_SAMPLES,
                      samples_json(&rd->queue));
 }
 
@@ -95,13 +96,13 @@ static json_t *syn_queue_json(const struct run_data *rd)
 
     /* interval_ms: how often the kernel was asked (dumps over the time
      * sampled); the stored samples may be sparser (stored_interval_ms) */
-    return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:s, s:o}", "max", (json_int_t)q->max,
-                     "interval_ms", rd->syn_dumps ? sampled_ms / (double)rd->syn_dumps : 0.0,
-                     "stored_interval_ms", q->n > 1 ? span / (double)(q->n - 1) : 0.0, "dump_us",
+    return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:s, s:o}", RD_Q_MAX, (json_int_t)q->max,
+                     RD_Q_INTERVAL_MS, rd->syn_dumps ? sampled_ms / (double)rd->syn_dumps : 0.0,
+                     RD_Q_STORED_INTERVAL_MS, q->n > 1 ? span / (double)(q->n - 1) : 0.0, RD_Q_DUMP_US,
                      rd->syn_dumps ? (double)rd->syn_cost_ns / (double)rd->syn_dumps / 1000.0 : 0.0,
-                     "dumps", (json_int_t)rd->syn_dumps, "cpu_percent",
+                     RD_Q_DUMPS, (json_int_t)rd->syn_dumps, RD_Q_CPU_PERCENT,
                      sampled_ms > 0 ? (double)rd->syn_cost_ns / 1e6 / sampled_ms * 100.0 : 0.0,
-                     "source", "sock_diag", "samples", samples_json(q));
+                     RD_Q_SOURCE, "sock_diag", RD_Q_SAMPLES, samples_json(q));
 }
 
 static json_t *timeline_json(const struct timeline *tl)
@@ -114,7 +115,7 @@ static json_t *timeline_json(const struct timeline *tl)
                                 (json_int_t)tl->rows[i].established,
                                 (json_int_t)tl->rows[i].failed);
 
-        /* then one column per outcome class, in the order of "outcomes" */
+        /* then one column per outcome class, in the order of RD_OUTCOMES */
         for (int k = 0; k < OUTCOME_COUNT; k++)
             json_array_append_new(row, json_integer(tl->rows[i].by_class[k]));
         json_array_append_new(rows, row);
@@ -130,38 +131,38 @@ json_t *report_run_json(const struct run_data *rd)
                            ? (t->last_ns - t->first_ns) / NS_PER_MS
                            : 0;
 
-    json_object_set_new(run, "params", json_deep_copy(rd->params));
+    json_object_set_new(run, RD_PARAMS, json_deep_copy(rd->params));
     /* the point's own settings: a sweep's points differ from the file's config */
-    json_object_set_new(run, "config", config_to_json(rd->cfg));
-    json_object_set_new(run, "elapsed_ms", json_integer((json_int_t)elapsed));
+    json_object_set_new(run, RD_CONFIG, config_to_json(rd->cfg));
+    json_object_set_new(run, RD_ELAPSED_MS, json_integer((json_int_t)elapsed));
     if (rd->interrupted)
-        json_object_set_new(run, "interrupted", json_true());
-    json_object_set_new(run, "sysctl", rd->sysctl ? json_incref(rd->sysctl) : json_object());
-    json_object_set_new(run, "outcomes", outcomes_json(t));
-    json_object_set_new(run, "latency_us",
-                        json_pack("{s:o, s:o, s:o, s:o, s:o}", "connect",
-                                  histogram_to_json(&t->connect_us), "accept",
-                                  histogram_to_json(&t->accept_us), "timeout",
+        json_object_set_new(run, RD_INTERRUPTED, json_true());
+    json_object_set_new(run, RD_SYSCTL, rd->sysctl ? json_incref(rd->sysctl) : json_object());
+    json_object_set_new(run, RD_OUTCOMES, outcomes_json(t));
+    json_object_set_new(run, RD_LATENCY,
+                        json_pack("{s:o, s:o, s:o, s:o, s:o}", RD_LAT_CONNECT,
+                                  histogram_to_json(&t->connect_us), RD_LAT_ACCEPT,
+                                  histogram_to_json(&t->accept_us), RD_LAT_TIMEOUT,
                                   histogram_to_json(&t->timeout_us),
-                                  "accepted_late_by", histogram_to_json(&t->late_by_us),
-                                  "connect_by_syn_retransmits",
+                                  RD_LAT_ACCEPTED_LATE_BY, histogram_to_json(&t->late_by_us),
+                                  RD_LAT_CONNECT_BY_RETRANS,
                                   by_retrans_json(t->connect_by_retrans)));
-    json_object_set_new(run, "syn_retransmits", retrans_json(t->retrans));
-    json_object_set_new(run, "syn_retransmits_failed", retrans_json(t->retrans_failed));
+    json_object_set_new(run, RD_SYN_RETRANS, retrans_json(t->retrans));
+    json_object_set_new(run, RD_SYN_RETRANS_FAILED, retrans_json(t->retrans_failed));
     if (rd->has_server) {
-        json_object_set_new(run, "synack_retransmits", retrans_json(rd->server.synack_retrans));
-        json_object_set_new(run, "server",
-                            json_pack("{s:I, s:I, s:I, s:I, s:o}", "accepted",
-                                      (json_int_t)rd->server.accepted, "accepted_in_drain",
-                                      (json_int_t)rd->server.accepted_in_drain, "client_gone",
-                                      (json_int_t)rd->server.client_gone, "greeting_failed",
-                                      (json_int_t)rd->server.greeting_failed, "accept_errors",
+        json_object_set_new(run, RD_SYNACK_RETRANS, retrans_json(rd->server.synack_retrans));
+        json_object_set_new(run, RD_SERVER,
+                            json_pack("{s:I, s:I, s:I, s:I, s:o}", RD_SRV_ACCEPTED,
+                                      (json_int_t)rd->server.accepted, RD_SRV_ACCEPTED_IN_DRAIN,
+                                      (json_int_t)rd->server.accepted_in_drain, RD_SRV_CLIENT_GONE,
+                                      (json_int_t)rd->server.client_gone, RD_SRV_GREETING_FAILED,
+                                      (json_int_t)rd->server.greeting_failed, RD_SRV_ACCEPT_ERRORS,
                                       errors_json(rd->server.accept_errors)));
-        json_object_set_new(run, "story",
-                            json_pack("{s:b, s:I, s:I}", "joined", rd->story_joined,
-                                      "late_accepts_unmatched", (json_int_t)rd->late_unmatched,
-                                      "drain_ms", (json_int_t)rd->drain_ms));
-        json_object_set_new(run, "kernel_drain",
+        json_object_set_new(run, RD_STORY,
+                            json_pack("{s:b, s:I, s:I}", RD_STORY_JOINED, rd->story_joined,
+                                      RD_STORY_LATE_UNMATCHED, (json_int_t)rd->late_unmatched,
+                                      RD_DRAIN_MS, (json_int_t)rd->drain_ms));
+        json_object_set_new(run, RD_KERNEL_DRAIN,
                             kstats_delta_json(&rd->after, &rd->drain_after));
     }
     if (rd->has_ext) {
@@ -169,57 +170,57 @@ json_t *report_run_json(const struct run_data *rd)
 
         for (size_t i = 0; i < rd->cfg->ncommand; i++)
             json_array_append_new(argv, json_string(rd->cfg->command[i]));
-        json_object_set_new(run, "server",
-                            json_pack("{s:o, s:s, s:s, s:I, s:I, s:s, s:b, s:I, s:s}", "command",
-                                      argv, "log", rd->ext_log, "exit", rd->ext_status,
-                                      "accepted_in_drain", (json_int_t)rd->ext_accepted_in_drain,
-                                      "drain_ms", (json_int_t)rd->drain_ms, "dir", rd->ext_dir,
-                                      "dir_kept", rd->ext_dir_kept, "log_dropped_bytes",
-                                      (json_int_t)rd->ext_log_dropped, "log_tail",
+        json_object_set_new(run, RD_SERVER,
+                            json_pack("{s:o, s:s, s:s, s:I, s:I, s:s, s:b, s:I, s:s}", RD_SRV_COMMAND,
+                                      argv, RD_SRV_LOG, rd->ext_log, RD_SRV_EXIT, rd->ext_status,
+                                      RD_SRV_ACCEPTED_IN_DRAIN, (json_int_t)rd->ext_accepted_in_drain,
+                                      RD_DRAIN_MS, (json_int_t)rd->drain_ms, RD_SRV_DIR, rd->ext_dir,
+                                      RD_SRV_DIR_KEPT, rd->ext_dir_kept, RD_SRV_LOG_DROPPED,
+                                      (json_int_t)rd->ext_log_dropped, RD_SRV_LOG_TAIL,
                                       rd->ext_log_tail));
-        json_object_set_new(run, "kernel_drain",
+        json_object_set_new(run, RD_KERNEL_DRAIN,
                             kstats_delta_json(&rd->after, &rd->drain_after));
         /* the client watched each connection it gave up on: late or never */
-        json_object_set_new(run, "story",
-                            json_pack("{s:b, s:s, s:I}", "joined",
-                                      rd->cfg->client.expect_greeting, "method",
-                                      "client watch after giving up", "drain_ms",
+        json_object_set_new(run, RD_STORY,
+                            json_pack("{s:b, s:s, s:I}", RD_STORY_JOINED,
+                                      rd->cfg->client.expect_greeting, RD_STORY_METHOD,
+                                      "client watch after giving up", RD_DRAIN_MS,
                                       (json_int_t)rd->drain_ms));
     }
     if (rd->has_server || rd->has_queue)
-        json_object_set_new(run, "accept_queue", queue_json(rd));
+        json_object_set_new(run, RD_ACCEPT_QUEUE, queue_json(rd));
     if (rd->has_syn_queue)
-        json_object_set_new(run, "syn_queue", syn_queue_json(rd));
+        json_object_set_new(run, RD_SYN_QUEUE, syn_queue_json(rd));
     if (rd->netns_path[0] && rd->cfg->isolate)
-        json_object_set_new(run, "netns",
-                            json_pack("{s:s, s:I, s:b, s:I, s:b}", "path", rd->netns_path,
-                                      "inode", (json_int_t)rd->netns_inode, "user_ns",
-                                      rd->netns_user, "ehash_entries",
-                                      (json_int_t)rd->ehash_entries, "private_ehash",
+        json_object_set_new(run, RD_NETNS,
+                            json_pack("{s:s, s:I, s:b, s:I, s:b}", RD_NETNS_PATH, rd->netns_path,
+                                      RD_NETNS_INODE, (json_int_t)rd->netns_inode, RD_NETNS_USER_NS,
+                                      rd->netns_user, RD_NETNS_EHASH,
+                                      (json_int_t)rd->ehash_entries, RD_NETNS_PRIVATE_EHASH,
                                       rd->ehash_entries > 0));
     /* whose counters these are: a private namespace's are the run's own */
-    json_object_set_new(run, "kernel_scope", json_string(rd->cfg->isolate ? "namespace"
+    json_object_set_new(run, RD_KERNEL_SCOPE, json_string(rd->cfg->isolate ? "namespace"
                                                                            : "host"));
-    json_object_set_new(run, "kernel", kstats_delta_json(&rd->before, &rd->after));
+    json_object_set_new(run, RD_KERNEL, kstats_delta_json(&rd->before, &rd->after));
     if (rd->has_server_kernel) {
         /* the target's own namespace, entered for its counters and queues */
-        json_object_set_new(run, "server_kernel",
+        json_object_set_new(run, RD_SERVER_KERNEL,
                             kstats_delta_json(&rd->server_before, &rd->server_after));
-        json_object_set_new(run, "server_kernel_scope", json_string("namespace"));
-        json_object_set_new(run, "server_netns", json_string(rd->cfg->target_netns));
+        json_object_set_new(run, RD_SERVER_KERNEL_SCOPE, json_string("namespace"));
+        json_object_set_new(run, RD_SERVER_NETNS, json_string(rd->cfg->target_netns));
         if (rd->server_sysctl)
-            json_object_set_new(run, "server_sysctl", json_incref(rd->server_sysctl));
+            json_object_set_new(run, RD_SERVER_SYSCTL, json_incref(rd->server_sysctl));
     }
     /* where t = 0 of timeline and queue samples lies on the wall clock: what
      * lines a run up with an observer on another machine */
-    json_object_set_new(run, "origin_epoch_s", json_real(rd->origin_epoch));
-    json_object_set_new(run, "timeline_interval_ms",
+    json_object_set_new(run, RD_ORIGIN_EPOCH, json_real(rd->origin_epoch));
+    json_object_set_new(run, RD_TIMELINE_INTERVAL_MS,
                         json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));
-    json_object_set_new(run, "timeline", timeline_json(&t->timeline));
-    json_object_set_new(run, "schedule_lag_us", histogram_to_json(&t->lag_us));
-    json_object_set_new(run, "client_threads", json_integer(rd->client_threads));
-    json_object_set_new(run, "unstarted", json_integer((json_int_t)rd->unstarted));
-    json_object_set_new(run, "qbench_peak_rss_kb", json_integer(rd->peak_rss_kb));
+    json_object_set_new(run, RD_TIMELINE, timeline_json(&t->timeline));
+    json_object_set_new(run, RD_SCHEDULE_LAG, histogram_to_json(&t->lag_us));
+    json_object_set_new(run, RD_CLIENT_THREADS, json_integer(rd->client_threads));
+    json_object_set_new(run, RD_UNSTARTED, json_integer((json_int_t)rd->unstarted));
+    json_object_set_new(run, RD_PEAK_RSS_KB, json_integer(rd->peak_rss_kb));
     return run;
 }
 
@@ -232,17 +233,17 @@ json_t *report_document(const json_t *effective_config, json_t *runs, json_t *ex
 
     uname(&u);
     clock_iso8601(finished, sizeof(finished));
-    json_object_set_new(doc, "schema", json_string(RESULTS_SCHEMA));
-    json_object_set(doc, "name", json_object_get(effective_config, "name"));
-    json_object_set_new(doc, "started_at", json_string(started_at));
-    json_object_set_new(doc, "finished_at", json_string(finished));
-    json_object_set_new(doc, "qbench_version", json_string(QBENCH_VERSION));
-    json_object_set_new(doc, "kernel", json_string(u.release));
-    json_object_set_new(doc, "host", json_string(u.nodename));
-    json_object_set_new(doc, "interrupted", json_boolean(interrupted));
-    json_object_set_new(doc, "config", json_deep_copy(effective_config));
-    json_object_set_new(doc, "runs", runs);
-    json_object_set_new(doc, "expect", expect ? expect : json_object());
+    json_object_set_new(doc, RD_SCHEMA, json_string(RESULTS_SCHEMA));
+    json_object_set(doc, RD_NAME, json_object_get(effective_config, RD_NAME));
+    json_object_set_new(doc, RD_STARTED_AT, json_string(started_at));
+    json_object_set_new(doc, RD_FINISHED_AT, json_string(finished));
+    json_object_set_new(doc, RD_QBENCH_VERSION, json_string(QBENCH_VERSION));
+    json_object_set_new(doc, RD_KERNEL_RELEASE, json_string(u.release));
+    json_object_set_new(doc, RD_HOST, json_string(u.nodename));
+    json_object_set_new(doc, RD_INTERRUPTED, json_boolean(interrupted));
+    json_object_set_new(doc, RD_CONFIG, json_deep_copy(effective_config));
+    json_object_set_new(doc, RD_RUNS, runs);
+    json_object_set_new(doc, RD_EXPECT, expect ? expect : json_object());
     return doc;
 }
 

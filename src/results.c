@@ -8,6 +8,7 @@
 #include "errbuf.h"
 #include "resultcheck.h"
 #include "safefile.h"
+#include "rundoc.h"
 
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
 {
@@ -33,7 +34,7 @@ int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
 
 int results_check(const json_t *doc, const char *source, char *err, size_t errlen)
 {
-    const json_t *schema = json_object_get(doc, "schema"), *runs;
+    const json_t *schema = json_object_get(doc, RD_SCHEMA), *runs;
     char why[ERRBUF_LEN];
 
     if (!json_is_object(doc) || !json_is_string(schema) ||
@@ -41,7 +42,7 @@ int results_check(const json_t *doc, const char *source, char *err, size_t errle
          strcmp(json_string_value(schema), RESULTS_SCHEMA_1) != 0))
         return errbuf_set(err, errlen, "%s: not a qbench results file (expected \"schema\": "
                                        "\"%s\")", source, RESULTS_SCHEMA);
-    runs = json_object_get(doc, "runs");
+    runs = rundoc_runs(doc);
     if (!json_is_array(runs))
         return errbuf_set(err, errlen, "%s: runs: missing or not an array", source);
     if (resultcheck_document(doc, why, sizeof(why)) < 0)

@@ -125,6 +125,36 @@ static void test_spread_has_median_min_max(void **state)
         json_decref(runs[i]);
 }
 
+/* Repeats whose story blocks differ: the merge is joined only if every
+ * repeat was, and the unmatched late accepts of all of them count. */
+static void test_story_blocks_merge_all_joined_and_unmatched_summed(void **state)
+{
+    json_t *runs[2] = {run_with(100, 10, 10), run_with(100, 10, 10)}, *m;
+    const json_t *story;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    json_object_set_new(runs[0], "story", json_pack("{s:b, s:i, s:i}", "joined", 1,
+                                                    "late_accepts_unmatched", 3, "drain_ms", 20));
+    json_object_set_new(runs[1], "story", json_pack("{s:b, s:i, s:i}", "joined", 0,
+                                                    "late_accepts_unmatched", 5, "drain_ms", 40));
+    m = merge_runs(runs, 2, err, sizeof(err));
+    assert_non_null(m);
+    story = json_object_get(m, "story");
+    assert_true(json_is_false(json_object_get(story, "joined")));
+    assert_int_equal(json_integer_value(json_object_get(story, "late_accepts_unmatched")), 8);
+    assert_int_equal(json_integer_value(json_object_get(story, "drain_ms")), 40);
+    json_decref(m);
+    /* and joined stays true when every repeat was joined */
+    json_object_set_new(json_object_get(runs[1], "story"), "joined", json_true());
+    m = merge_runs(runs, 2, err, sizeof(err));
+    assert_non_null(m);
+    assert_true(json_is_true(json_object_get(json_object_get(m, "story"), "joined")));
+    json_decref(m);
+    json_decref(runs[0]);
+    json_decref(runs[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_come_from_merged_buckets),
         cmocka_unit_test(test_runs_without_buckets_are_refused),
         cmocka_unit_test(test_spread_has_median_min_max),
+        cmocka_unit_test(test_story_blocks_merge_all_joined_and_unmatched_summed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

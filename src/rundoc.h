@@ -1,0 +1,151 @@
+/* rundoc: the layout of a results document, owned in one place.
+ *
+ * Names every member of the document and of its runs[] entries, and says
+ * for every member of a run entry how the entries of one run point merge
+ * (repeats, shards, machines): the field table. The writer (report), the
+ * merge, export, plot, compare, expect and the summary spell field names
+ * through this header; merge walks the table and refuses any member it
+ * has no row for, so a field added to the writer without a row here makes
+ * every merge of it fail loudly instead of being taken from one input.
+ *
+ * Adding a field to a run entry: a name below, a row in rundoc.c's table
+ * (its merge kind), then the writer. test_rundoc checks that every field
+ * the writer emits has a row. Pure: names and a table, no I/O. */
+#ifndef QB_RUNDOC_H
+#define QB_RUNDOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* The document's own members. */
+#define RD_SCHEMA "schema"
+#define RD_NAME "name"
+#define RD_STARTED_AT "started_at"
+#define RD_FINISHED_AT "finished_at"
+#define RD_QBENCH_VERSION "qbench_version"
+#define RD_KERNEL_RELEASE "kernel" /* the document's: uname -r */
+#define RD_HOST "host"
+#define RD_INTERRUPTED "interrupted" /* also a run entry's */
+#define RD_CONFIG "config"           /* also a run entry's: that point's settings */
+#define RD_RUNS "runs"
+#define RD_EXPECT "expect"
+#define RD_SHARD "shard"
+#define RD_MERGED_FROM "merged_from"
+
+/* A run entry's members (runs[i]). */
+#define RD_PARAMS "params"
+#define RD_ELAPSED_MS "elapsed_ms"
+#define RD_SYSCTL "sysctl"
+#define RD_OUTCOMES "outcomes"
+#define RD_ATTEMPTED "attempted" /* outcomes.attempted */
+#define RD_ERRORS "errors"       /* outcomes.errors, server.accept_errors' kind */
+#define RD_LATENCY "latency_us"
+#define RD_LAT_CONNECT "connect"
+#define RD_LAT_ACCEPT "accept"
+#define RD_LAT_TIMEOUT "timeout"
+#define RD_LAT_ACCEPTED_LATE_BY "accepted_late_by"
+#define RD_LAT_CONNECT_BY_RETRANS "connect_by_syn_retransmits"
+#define RD_SYN_RETRANS "syn_retransmits"
+#define RD_SYN_RETRANS_FAILED "syn_retransmits_failed"
+#define RD_SYNACK_RETRANS "synack_retransmits"
+#define RD_SERVER "server"
+#define RD_SRV_ACCEPTED "accepted"
+#define RD_SRV_ACCEPTED_IN_DRAIN "accepted_in_drain"
+#define RD_SRV_CLIENT_GONE "client_gone"
+#define RD_SRV_GREETING_FAILED "greeting_failed"
+#define RD_SRV_ACCEPT_ERRORS "accept_errors"
+#define RD_SRV_COMMAND "command"
+#define RD_SRV_LOG "log"
+#define RD_SRV_EXIT "exit"
+#define RD_SRV_DIR "dir"
+#define RD_SRV_DIR_KEPT "dir_kept"
+#define RD_SRV_LOG_DROPPED "log_dropped_bytes"
+#define RD_SRV_LOG_TAIL "log_tail"
+#define RD_DRAIN_MS "drain_ms" /* server.drain_ms, story.drain_ms */
+#define RD_STORY "story"
+#define RD_STORY_JOINED "joined"
+#define RD_STORY_LATE_UNMATCHED "late_accepts_unmatched"
+#define RD_STORY_METHOD "method"
+#define RD_KERNEL_DRAIN "kernel_drain"
+#define RD_ACCEPT_QUEUE "accept_queue"
+#define RD_SYN_QUEUE "syn_queue"
+#define RD_Q_LIMIT "limit"
+#define RD_Q_MAX "max"
+#define RD_Q_LISTENERS "listeners"
+#define RD_Q_INTERVAL_MS "interval_ms"
+#define RD_Q_DUMP_US "dump_us"
+#define RD_Q_STORED_INTERVAL_MS "stored_interval_ms"
+#define RD_Q_DUMPS "dumps"
+#define RD_Q_CPU_PERCENT "cpu_percent"
+#define RD_Q_SOURCE "source"
+#define RD_Q_SAMPLES "samples"
+#define RD_KERNEL_SCOPE "kernel_scope"
+#define RD_KERNEL "kernel" /* a run entry's: counter deltas */
+#define RD_NETNS "netns"   /* the point's private namespace */
+#define RD_NETNS_PATH "path"
+#define RD_NETNS_INODE "inode"
+#define RD_NETNS_USER_NS "user_ns"
+#define RD_NETNS_EHASH "ehash_entries"
+#define RD_NETNS_PRIVATE_EHASH "private_ehash"
+#define RD_SERVER_KERNEL "server_kernel" /* the target's namespace's counter deltas */
+#define RD_SERVER_KERNEL_SCOPE "server_kernel_scope"
+#define RD_SERVER_NETNS "server_netns"
+#define RD_SERVER_SYSCTL "server_sysctl"
+#define RD_ORIGIN_EPOCH "origin_epoch_s"
+#define RD_TIMELINE_INTERVAL_MS "timeline_interval_ms"
+#define RD_TIMELINE "timeline"
+#define RD_SCHEDULE_LAG "schedule_lag_us"
+#define RD_CLIENT_THREADS "client_threads"
+#define RD_UNSTARTED "unstarted"
+#define RD_PEAK_RSS_KB "qbench_peak_rss_kb"
+/* added around the writer's entry: by the experiment (repeats) and merge */
+#define RD_REPEAT "repeat"
+#define RD_REPEATS "repeats"
+#define RD_SPREAD "spread"
+#define RD_KERNEL_BY_HOST "kernel_by_host"
+
+/* How the entries of one run point combine into one. */
+enum rundoc_merge {
+    RD_MERGE_FIRST,        /* the first input's: equal in every input by construction
+                              (params, settings), or one input's as an example (samples) */
+    RD_MERGE_SUM,          /* integers summed; objects of counts summed member by member */
+    RD_MERGE_MAX,          /* the largest number */
+    RD_MERGE_ANY_TRUE,     /* true when any input is true (interrupted) */
+    RD_MERGE_ALL_TRUE,     /* true only when every input is true (story.joined) */
+    RD_MERGE_HISTOGRAM,    /* merged bucket by bucket, percentiles recomputed */
+    RD_MERGE_HISTOGRAMS,   /* an object of histograms: every key any input has, merged */
+    RD_MERGE_TIMELINE,     /* rows [t_ms, counts...] summed by row index */
+    RD_MERGE_SECTION,      /* an object whose members have rows of their own */
+    RD_MERGE_DROP,         /* one input's own (its repeat number) or recomputed by the
+                              caller (spread, repeats, kernel_by_host): left out */
+};
+
+/* One member of a run entry (or of one of its sections). */
+struct rundoc_field {
+    const char *name;
+    enum rundoc_merge merge;
+    const struct rundoc_field *members; /* RD_MERGE_SECTION: its rows, ended by name NULL */
+};
+
+/* The rows of a run entry's top level, ended by a row whose name is NULL. */
+const struct rundoc_field *rundoc_run_fields(void);
+
+/* The row called name among rows (a table or a section's members), or NULL. */
+const struct rundoc_field *rundoc_field_find(const struct rundoc_field *rows, const char *name);
+
+/* The name of a merge kind ("sum", "all-true", ...), for messages and docs. */
+const char *rundoc_merge_name(enum rundoc_merge kind);
+
+/* Checks that every member of run (and of its sections) has a row; -1 and
+ * err naming the first one that has none ("runs[].story.foo"). */
+int rundoc_check_run(const json_t *run, char *err, size_t errlen);
+
+/* Accessors for the paths every reader walks (borrowed, NULL when absent). */
+const json_t *rundoc_runs(const json_t *doc);
+const json_t *rundoc_params(const json_t *run);
+/* run.section.member: rundoc_get(run, RD_LATENCY, RD_LAT_CONNECT) */
+const json_t *rundoc_get(const json_t *run, const char *section, const char *member);
+
+#endif
