@@ -14,8 +14,7 @@
 
 #include "errbuf.h"
 #include "metric.h"
-#include "extserver.h"
-#include "records.h"
+#include "placeholder.h"
 
 /* The sysctls qbench may set: each lives in every network namespace, so
  * writing it inside a private one leaves the host alone (anything else,
@@ -612,7 +611,7 @@ static int store_argv(struct vctx *v, const struct key *k, const json_t *j, stru
             return bad(v, path, "longer than %d characters", CONFIG_ARG_LEN - 1);
         if (strlen(json_string_value(a)) != json_string_length(a))
             return bad(v, path, "must not contain NUL");
-        if (extserver_check_template(json_string_value(a), why, sizeof(why)) < 0)
+        if (placeholder_check(json_string_value(a), why, sizeof(why)) < 0)
             return bad(v, path, "%s", why);
         snprintf(cfg->command[i], CONFIG_ARG_LEN, "%s", json_string_value(a));
     }
@@ -653,7 +652,7 @@ static int store_files(struct vctx *v, const struct key *k, const json_t *j, str
         snprintf(f->name, sizeof(f->name), "%s", name);
         /* read now: a missing template or an unknown placeholder is the
          * config's fault, found before anything runs */
-        if (extserver_check_file(f->path, why, sizeof(why)) < 0)
+        if (placeholder_check_file(f->path, why, sizeof(why)) < 0)
             return bad(v, path, "%s", why);
         cfg->nfiles++;
     }
@@ -1158,9 +1157,6 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
     }
     if (!row_present(present, "output"))
         snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
-    if (cfg->connections_file[0] && records_format_of(cfg->connections_file) < 0)
-        return bad(v, "connections_file", "the name must end in .csv or .jsonl, got \"%s\"",
-                   cfg->connections_file);
     if (cfg->connections_file[0] && strcmp(cfg->connections_file, cfg->output) == 0)
         return bad(v, "connections_file", "is the results file too (%s)", cfg->output);
     return check_run_length(v, cfg);

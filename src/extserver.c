@@ -37,126 +37,11 @@ struct extserver {
     struct logcap cap;     /* the server's output, through a pipe, capped */
 };
 
-static const char *const known[] = {"address", "host", "port", "backlog", "dir"};
-
-static int expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
-                  char *err, size_t errlen)
-{
-    size_t used = 0;
-
-    for (const char *s = tmpl; *s;) {
-        char value[PATH_MAX + 64];
-        const char *v = NULL;
-
-        if ((s[0] == '{' && s[1] == '{') || (s[0] == '}' && s[1] == '}')) {
-            value[0] = s[0];
-            value[1] = '\0';
-            v = value;
-            s += 2;
-        } else if (s[0] == '{') {
-            const char *close = strchr(s, '}');
-            size_t n = close ? (size_t)(close - s - 1) : 0;
-            bool found = false;
-
-            for (size_t k = 0; close && k < sizeof(known) / sizeof(known[0]); k++)
-                if (strlen(known[k]) == n && strncmp(s + 1, known[k], n) == 0)
-                    found = true;
-            if (!found)
-                return errbuf_set(err, errlen, "unknown placeholder '%.*s' (known: {address}, "
-                                               "{host}, {port}, {backlog}, {dir}; {{ and }} for "
-                                               "braces)", close ? (int)(n + 2) : 8, s);
-            if (p) {
-                if (strncmp(s + 1, "address", n) == 0)
-                    v = p->address;
-                else if (strncmp(s + 1, "host", n) == 0)
-                    v = p->host;
-                else if (strncmp(s + 1, "dir", n) == 0)
-                    v = p->dir;
-                else {
-                    snprintf(value, sizeof(value), "%d",
-                             strncmp(s + 1, "port", n) == 0 ? (int)p->port : p->backlog);
-                    v = value;
-                }
-            }
-            s = close + 1;
-        } else {
-            value[0] = *s++;
-            value[1] = '\0';
-            v = value;
-        }
-        if (!v)
-            continue;
-        if (out) {
-            size_t vl = strlen(v);
-
-            if (used + vl >= len)
-                return errbuf_set(err, errlen, "longer than %zu characters once expanded",
-                                  len - 1);
-            memcpy(out + used, v, vl);
-            used += vl;
-        }
-    }
-    if (out)
-        out[used] = '\0';
-    return 0;
-}
-
-int extserver_expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
-                     char *err, size_t errlen)
-{
-    return expand(tmpl, p, out, len, err, errlen);
-}
-
-int extserver_check_template(const char *tmpl, char *err, size_t errlen)
-{
-    return expand(tmpl, NULL, NULL, 0, err, errlen);
-}
-
-/* Reads a whole template file (small: configs). */
-static char *read_all(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    char *buf;
-    long n;
-
-    if (!f) {
-        errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || n > 1 << 20 ||
-        fseek(f, 0, SEEK_SET) < 0 || !(buf = malloc((size_t)n + 1))) {
-        fclose(f);
-        errbuf_set(err, errlen, "%s: unreadable, or over 1 MB", path);
-        return NULL;
-    }
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        errbuf_set(err, errlen, "%s: short read", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-int extserver_check_file(const char *path, char *err, size_t errlen)
-{
-    char *text = read_all(path, err, errlen), why[ERRBUF_LEN];
-    int rc;
-
-    if (!text)
-        return -1;
-    rc = extserver_check_template(text, why, sizeof(why));
-    free(text);
-    return rc < 0 ? errbuf_set(err, errlen, "%s: %s", path, why) : 0;
-}
-
 static int write_files(const struct config *cfg, const struct placeholders *p, char *err,
                        size_t errlen)
 {
     for (size_t i = 0; i < cfg->nfiles; i++) {
-        char *tmpl = read_all(cfg->files[i].path, err, errlen), *out, path[PATH_MAX];
+        char *tmpl = placeholder_read_file(cfg->files[i].path, err, errlen), *out, path[PATH_MAX];
         size_t cap;
         int rc;
 
@@ -168,7 +53,7 @@ static int write_files(const struct config *cfg, const struct placeholders *p, c
         }
         cap = strlen(tmpl) * 2 + 4096;
         out = malloc(cap);
-        rc = out ? expand(tmpl, p, out, cap, err, errlen) : errbuf_set(err, errlen, "no memory");
+        rc = out ? placeholder_expand(tmpl, p, out, cap, err, errlen) : errbuf_set(err, errlen, "no memory");
         free(tmpl);
         snprintf(path, sizeof(path), "%s/%s", p->dir, cfg->files[i].name);
         if (rc == 0)
@@ -269,7 +154,7 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
     s->alive[0] = s->alive[1] = -1;
     logcap_init(&s->cap);
     for (size_t i = 0; i < cfg->ncommand; i++) {
-        if (expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub, sizeof(sub)) < 0) {
+        if (placeholder_expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub, sizeof(sub)) < 0) {
             errbuf_set(err, errlen, "server.command[%zu]: %s", i, sub);
             goto fail;
         }

@@ -1,9 +1,8 @@
 /* extserver: the user's own server (server.command), run inside the run
  * point's private namespace after its sysctls are written and read back.
  *
- * The command is an argv array with placeholders ({address}, {host},
- * {port}, {backlog}, {dir}); server.files are templates (with the same
- * placeholders) written into {dir}, a scratch directory made for the
+ * The command is an argv array with placeholders (placeholder.h);
+ * server.files are templates (with the same placeholders) written into {dir}, a scratch directory made for the
  * point. The server starts as the first process of a PID namespace of its
  * own, with PR_SET_PDEATHSIG: when it exits, or qbench dies in any way
  * (even SIGKILL), the kernel kills everything it started; no process
@@ -21,25 +20,7 @@
 #include <stdint.h>
 
 #include "config.h"
-
-struct placeholders {
-    const char *address;   /* "127.0.0.1:8080", "[::1]:8080" */
-    const char *host;      /* "127.0.0.1", "::1" */
-    unsigned port;
-    int backlog;
-    const char *dir;
-};
-
-/* tmpl with every {name} replaced; "{{" and "}}" are literal braces. -1
- * with the cause (unknown placeholder, too long) in err. Pure. */
-int extserver_expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
-                     char *err, size_t errlen);
-
-/* Whether tmpl uses only known placeholders (validation). */
-int extserver_check_template(const char *tmpl, char *err, size_t errlen);
-
-/* The same for the template file at path (readable, at most 1 MB). */
-int extserver_check_file(const char *path, char *err, size_t errlen);
+#include "placeholder.h"
 
 struct extserver;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "records.h"
 #include "sweep.h"
 
 /* "configs/slow-accept.json" -> "slow-accept" */
@@ -77,6 +78,13 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
             }
             goto fail_sweep;
         }
+    }
+    /* the connections file's format is records' to know, from its name */
+    if (p->points[0].cfg.connections_file[0] &&
+        records_format_of(p->points[0].cfg.connections_file) < 0) {
+        errbuf_set(err, errlen, "%s: connections_file: the name must end in .csv or .jsonl, got "
+                                "\"%s\"", path, p->points[0].cfg.connections_file);
+        goto fail_sweep;
     }
     /* name, output, isolate and expect cannot be swept: point 0 speaks for all */
     snprintf(p->id.name, sizeof(p->id.name), "%s", p->points[0].cfg.name);

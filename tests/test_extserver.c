@@ -19,19 +19,19 @@ static void test_placeholders_expand(void **state)
     char out[256], err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(extserver_expand("--bind {address} --backlog {backlog}", &ph, out,
+    assert_int_equal(placeholder_expand("--bind {address} --backlog {backlog}", &ph, out,
                                       sizeof(out), err, sizeof(err)), 0);
     assert_string_equal(out, "--bind 127.0.0.1:8080 --backlog 16");
-    assert_int_equal(extserver_expand("listen {host}:{port}; root {dir}; events {{ }}", &ph, out,
+    assert_int_equal(placeholder_expand("listen {host}:{port}; root {dir}; events {{ }}", &ph, out,
                                       sizeof(out), err, sizeof(err)), 0);
     assert_string_equal(out, "listen 127.0.0.1:8080; root /tmp/d; events { }");
-    assert_int_equal(extserver_expand("{bogus}", &ph, out, sizeof(out), err, sizeof(err)), -1);
+    assert_int_equal(placeholder_expand("{bogus}", &ph, out, sizeof(out), err, sizeof(err)), -1);
     assert_non_null(strstr(err, "unknown placeholder '{bogus}'"));
-    assert_int_equal(extserver_expand("{dir", &ph, out, sizeof(out), err, sizeof(err)), -1);
-    assert_int_equal(extserver_expand("{dir}{dir}{dir}", &ph, out, 10, err, sizeof(err)), -1);
+    assert_int_equal(placeholder_expand("{dir", &ph, out, sizeof(out), err, sizeof(err)), -1);
+    assert_int_equal(placeholder_expand("{dir}{dir}{dir}", &ph, out, 10, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "longer than"));
-    assert_int_equal(extserver_check_template("a {port} b", err, sizeof(err)), 0);
-    assert_int_equal(extserver_check_template("a {prot} b", err, sizeof(err)), -1);
+    assert_int_equal(placeholder_check("a {port} b", err, sizeof(err)), 0);
+    assert_int_equal(placeholder_check("a {prot} b", err, sizeof(err)), -1);
 }
 
 static int parse(const char *text, struct config *cfg, char *err)
