@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "records.h"
 #include "story.h"
 #include "tally.h"
 
@@ -28,17 +29,6 @@ struct client_progress {
 /* The connection pool needed for cfg's rate and timeouts, per thread,
  * before any open-file limit is applied. */
 uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads);
-
-/* One attempt, as the client saw it; written in binary to the records
- * file descriptor, turned into the --connections file after the run. */
-struct client_record {
-    struct story_tuple src;   /* source address and port (family 0: no socket) */
-    uint64_t due_ns, start_ns, connect_ns, first_byte_ns, end_ns; /* 0: did not happen */
-    int32_t err;              /* errno or OUTCOME_ERR_*, 0 for success */
-    uint32_t gave_up_idx;     /* index into client_gave_up(), UINT32_MAX if none */
-    uint16_t syn_retrans;
-    uint8_t outcome;          /* enum outcome as the client saw it */
-};
 
 #define CLIENT_RECORDS_BUFFER 4096
 

@@ -18,11 +18,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "story.h"
 
 struct records;
+
+/* One attempt, as the client saw it: the binary record each client thread
+ * streams to its records file descriptor while it runs, which
+ * records_add_point turns into the lines of the --connections file. */
+struct client_record {
+    struct story_tuple src;   /* source address and port (family 0: no socket) */
+    uint64_t due_ns, start_ns, connect_ns, first_byte_ns, end_ns; /* 0: did not happen */
+    int32_t err;              /* errno or OUTCOME_ERR_*, 0 for success */
+    uint32_t gave_up_idx;     /* index into client_gave_up(), UINT32_MAX if none */
+    uint16_t syn_retrans;
+    uint8_t outcome;          /* enum outcome as the client saw it */
+};
 
 /* 0 CSV (.csv), 1 JSON Lines (.jsonl or .ndjson), -1 neither. */
 int records_format_of(const char *path);
