@@ -753,7 +753,7 @@ static int cmd_merge(int argc, char **argv)
     }
     {
         /* the bounds of the config, judged again on the merged runs */
-        struct config_expect bounds[CONFIG_MAX_EXPECT];
+        struct expect_bound bounds[CONFIG_MAX_EXPECT];
         size_t nb = 0;
         const char *key;
         json_t *val;
@@ -1017,6 +1017,8 @@ int main(int argc, char **argv)
     /* A peer or gnuplot going away is an error to report, not a signal
      * that kills qbench without results. */
     signal(SIGPIPE, SIG_IGN);
+    /* a second signal removes the temporary files being written */
+    safefile_watch_tmpfiles(stopflag_add_tmpfile, stopflag_remove_tmpfile);
 
     if (strcmp(cmd, "--version") == 0) {
         printf("qbench %s\n", QBENCH_VERSION);

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "errbuf.h"
-#include "stopflag.h"
 
 #define TMP_TAG ".qbtmp."
 /* The part of the base name a temporary name carries, so that
@@ -262,6 +261,16 @@ int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
     return 0;
 }
 
+/* Process-wide, like the signal handler they serve: set once at start. */
+static void (*tmp_added)(const char *tmp);
+static void (*tmp_removed)(const char *tmp);
+
+void safefile_watch_tmpfiles(void (*added)(const char *tmp), void (*removed)(const char *tmp))
+{
+    tmp_added = added;
+    tmp_removed = removed;
+}
+
 int safefile_open(struct safefile *sf, const char *path, char *err, size_t errlen)
 {
     char dir[PATH_MAX];
@@ -284,7 +293,8 @@ int safefile_open(struct safefile *sf, const char *path, char *err, size_t errle
         sf->tmp[0] = '\0';
         return errbuf_set(err, errlen, "cannot write next to %s: %s", path, strerror(errno));
     }
-    stopflag_add_tmpfile(sf->tmp);
+    if (tmp_added)
+        tmp_added(sf->tmp);
     return 0;
 }
 
@@ -319,7 +329,8 @@ void safefile_abort(struct safefile *sf)
         close(sf->fd);
     if (sf->tmp[0])
         unlink(sf->tmp);
-    stopflag_remove_tmpfile(sf->tmp);
+    if (tmp_removed)
+        tmp_removed(sf->tmp);
     sf->fd = -1;
     sf->tmp[0] = '\0';
 }
@@ -344,7 +355,8 @@ int safefile_commit(struct safefile *sf, char *err, size_t errlen)
         rc = errbuf_set(err, errlen, "cannot write %s: rename: %s", sf->path, strerror(errno));
     if (rc < 0)
         unlink(sf->tmp);
-    stopflag_remove_tmpfile(sf->tmp);
+    if (tmp_removed)
+        tmp_removed(sf->tmp);
     sf->tmp[0] = '\0';
     return rc;
 }

@@ -47,6 +47,12 @@ bool safefile_same(const char *a, const char *b);
 int safefile_distinct(const char *const *paths, const char *const *what, size_t n, char *err,
                       size_t errlen);
 
+/* Who must know the temporary files being written: added is called with a
+ * temporary file's path when it is created, removed when it is renamed or
+ * deleted (the path stays valid in between). main passes stopflag's
+ * functions, so that a forced exit removes them; NULL: nobody. */
+void safefile_watch_tmpfiles(void (*added)(const char *tmp), void (*removed)(const char *tmp));
+
 /* Creates the temporary file for path (checks the target again). */
 int safefile_open(struct safefile *sf, const char *path, char *err, size_t errlen);
 

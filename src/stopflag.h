@@ -1,6 +1,6 @@
 /* stopflag: qbench's process-wide state, all of it signal-related: the
- * request to stop, and the path of the temporary file being written (which
- * safefile registers and clears).
+ * request to stop, and the paths of the temporary files being written
+ * (main has safefile report them here).
  *
  * SIGINT/SIGTERM must reach code running in several threads and event loops,
  * and a signal handler can only touch a sig_atomic_t, so the request to stop
