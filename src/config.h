@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "expect.h"
+
 #define CONFIG_MAX_SYSCTL 32
 #define CONFIG_MAX_EXPECT 32
 #define CONFIG_MAX_THREADS 64
@@ -30,11 +32,6 @@ struct config_file {
 struct config_sysctl {
     char name[80];   /* "net.ipv4.tcp_synack_retries" */
     char value[80];  /* as written to /proc/sys */
-};
-
-struct config_expect {
-    char name[64];   /* "established_ratio_min" */
-    double bound;
 };
 
 struct config_endpoint {
@@ -97,7 +94,7 @@ struct config {
     } sample;
 
     size_t nexpect;
-    struct config_expect expect[CONFIG_MAX_EXPECT];
+    struct expect_bound expect[CONFIG_MAX_EXPECT];
 
     char output[PATH_MAX];
     char connections_file[PATH_MAX]; /* per-connection records, "" for none */

@@ -19,14 +19,14 @@ static const char *unfinished(const json_t *run)
     return NULL;
 }
 
-json_t *expect_evaluate(const struct config_expect *bounds, size_t n, const json_t *runs,
+json_t *expect_evaluate(const struct expect_bound *bounds, size_t n, const json_t *runs,
                         bool *all_pass)
 {
     json_t *out = json_object();
 
     *all_pass = true;
     for (size_t i = 0; i < n; i++) {
-        const struct config_expect *e = &bounds[i];
+        const struct expect_bound *e = &bounds[i];
         bool is_max = false, pass_all = true, have_worst = false;
         /* validated with the config: the bound names a known metric */
         const struct metric *m = metric_parse_bound(e->name, &is_max);
@@ -149,7 +149,7 @@ size_t expect_print_failures(const json_t *expect, FILE *out)
     return failed;
 }
 
-size_t expect_local_errors(const struct config_expect *bounds, size_t n, const json_t *runs,
+size_t expect_local_errors(const struct expect_bound *bounds, size_t n, const json_t *runs,
                            FILE *out)
 {
     size_t bad = 0;

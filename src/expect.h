@@ -9,7 +9,11 @@
 
 #include <jansson.h>
 
-#include "config.h"
+/* One bound of the config's expect: a metric name with _min or _max. */
+struct expect_bound {
+    char name[64];   /* "established_ratio_min" */
+    double bound;
+};
 
 /* Evaluates the n bounds against each of runs[]. Returns the "expect" object:
  * {"<bound>": {"bound": b, "value": worst, "pass": bool,
@@ -19,7 +23,7 @@
  * without a greeting) fails its bound, with value null. A run that did not
  * finish (interrupted, or marked incomplete) fails every bound: its counts
  * are partial, so it is not judged to pass. */
-json_t *expect_evaluate(const struct config_expect *bounds, size_t n, const json_t *runs,
+json_t *expect_evaluate(const struct expect_bound *bounds, size_t n, const json_t *runs,
                         bool *all_pass);
 
 /* One line per failed bound, naming it with the worst value, the limit and
@@ -38,7 +42,7 @@ size_t expect_print_failures(const json_t *expect, FILE *out);
  * the point, the errors and the fix; returns how many. A bound on
  * error_ratio in the config (expect.error_ratio_max) replaces this check:
  * it is how a user accepts such runs. */
-size_t expect_local_errors(const struct config_expect *bounds, size_t n, const json_t *runs,
+size_t expect_local_errors(const struct expect_bound *bounds, size_t n, const json_t *runs,
                            FILE *out);
 
 #endif

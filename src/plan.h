@@ -23,7 +23,7 @@ struct plan_identity {
     bool isolate;
     unsigned repeat;
     size_t nexpect;
-    struct config_expect expect[CONFIG_MAX_EXPECT];
+    struct expect_bound expect[CONFIG_MAX_EXPECT];
 };
 
 struct plan_point {
