@@ -28,6 +28,8 @@
 #define RD_KERNEL_RELEASE "kernel" /* the document's: uname -r */
 #define RD_HOST "host"
 #define RD_INTERRUPTED "interrupted" /* also a run entry's */
+#define RD_INCOMPLETE "incomplete"   /* a document or run cut short by a failure */
+#define RD_COMPLETE "complete"       /* false: the same */
 #define RD_CONFIG "config"           /* also a run entry's: that point's settings */
 #define RD_RUNS "runs"
 #define RD_EXPECT "expect"
