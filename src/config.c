@@ -1,10 +1,7 @@
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -12,63 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "endpoint.h"
 #include "errbuf.h"
+#include "hint.h"
 #include "metric.h"
 #include "placeholder.h"
+#include "sysctls.h"
 
-/* The sysctls qbench may set: each lives in every network namespace, so
- * writing it inside a private one leaves the host alone (anything else,
- * vm.*, kernel.*, global ones such as tcp_mem, would change the whole
- * machine). Each has its documented form and range (Documentation/
- * networking/ip-sysctl.rst), checked before the run: the kernel's own
- * checks are uneven (it accepts tcp_syncookies 5 and tcp_abort_on_overflow
- * 7, which mean nothing). */
-enum sysctl_form {
-    SYS_INT,    /* one integer in [min, max] */
-    SYS_PAIR,   /* "LO HI", each in [min, max], LO <= HI */
-    SYS_TRIPLE, /* "MIN DEFAULT MAX", each in [min, max], non-decreasing */
-    SYS_LIST,   /* port list: digits, ',' and '-' */
-};
-
-struct sysctl_row {
-    const char *name;
-    enum sysctl_form form;
-    long long min, max;
-};
-
-#define I32 2147483647LL
-
-static const struct sysctl_row sysctl_rows[] = {
-    {"net.core.somaxconn", SYS_INT, 0, I32},
-    {"net.ipv4.ip_local_port_range", SYS_PAIR, 1, 65535},
-    {"net.ipv4.ip_local_reserved_ports", SYS_LIST, 0, 65535},
-    {"net.ipv4.ip_unprivileged_port_start", SYS_INT, 0, 65535},
-    {"net.ipv4.tcp_abort_on_overflow", SYS_INT, 0, 1},
-    {"net.ipv4.tcp_ecn", SYS_INT, 0, 2},
-    {"net.ipv4.tcp_fastopen", SYS_INT, 0, 0xfff},
-    {"net.ipv4.tcp_fin_timeout", SYS_INT, 1, 120},
-    {"net.ipv4.tcp_keepalive_intvl", SYS_INT, 1, 32767},
-    {"net.ipv4.tcp_keepalive_probes", SYS_INT, 1, 127},
-    {"net.ipv4.tcp_keepalive_time", SYS_INT, 1, 32767},
-    {"net.ipv4.tcp_max_syn_backlog", SYS_INT, 0, I32},
-    {"net.ipv4.tcp_max_tw_buckets", SYS_INT, 0, I32},
-    {"net.ipv4.tcp_migrate_req", SYS_INT, 0, 1},
-    {"net.ipv4.tcp_no_metrics_save", SYS_INT, 0, 1},
-    {"net.ipv4.tcp_orphan_retries", SYS_INT, 0, 255},
-    {"net.ipv4.tcp_retries1", SYS_INT, 0, 255},
-    {"net.ipv4.tcp_retries2", SYS_INT, 0, 255},
-    {"net.ipv4.tcp_rfc1337", SYS_INT, 0, 1},
-    {"net.ipv4.tcp_rmem", SYS_TRIPLE, 1, I32},
-    {"net.ipv4.tcp_sack", SYS_INT, 0, 1},
-    {"net.ipv4.tcp_syn_linear_timeouts", SYS_INT, 0, 127},
-    {"net.ipv4.tcp_syn_retries", SYS_INT, 1, 127},
-    {"net.ipv4.tcp_synack_retries", SYS_INT, 0, 255},
-    {"net.ipv4.tcp_syncookies", SYS_INT, 0, 2},
-    {"net.ipv4.tcp_timestamps", SYS_INT, 0, 2},
-    {"net.ipv4.tcp_tw_reuse", SYS_INT, 0, 2},
-    {"net.ipv4.tcp_window_scaling", SYS_INT, 0, 1},
-    {"net.ipv4.tcp_wmem", SYS_TRIPLE, 1, I32},
-};
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 json_t *config_read_file(const char *path, char *err, size_t errlen)
@@ -206,160 +153,10 @@ static int bad(struct vctx *v, const char *path, const char *fmt, ...)
     return -1;
 }
 
-static const char *type_name(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
-/* Edit distance, for "did you mean": a typo is one or two edits away. */
-static size_t edits(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), row[64];
-
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
-/* " (did you mean 'x'?)" for the closest of n names within two edits (a
- * third of a longer word), or "". */
-static void suggest(const char *got, const char *const *names, size_t n, char *out, size_t len)
-{
-    size_t best = 99, limit = strlen(got) > 9 ? 3 : 2;
-    const char *pick = NULL;
-
-    for (size_t i = 0; i < n; i++) {
-        size_t d = edits(got, names[i]);
-
-        if (d < best) {
-            best = d;
-            pick = names[i];
-        }
-    }
-    if (pick && best <= limit)
-        snprintf(out, len, " (did you mean '%s'?)", pick);
-    else
-        out[0] = '\0';
-}
-
-static const struct sysctl_row *sysctl_row(const char *name)
-{
-    for (size_t i = 0; i < COUNT(sysctl_rows); i++)
-        if (strcmp(sysctl_rows[i].name, name) == 0)
-            return &sysctl_rows[i];
-    return NULL;
-}
-
 bool config_client_closes_first(const struct config *cfg)
 {
     return (cfg->use_target || cfg->ncommand) && !cfg->client.close_reset &&
            !cfg->request[0] && cfg->client.request_bytes == 0;
-}
-
-bool config_sysctl_is_per_netns(const char *name)
-{
-    return sysctl_row(name) != NULL;
-}
-
-/* "sysctl.<name>: not a per-network-namespace sysctl ... (did you mean ...)" */
-static void sysctl_unknown(const char *name, char *out, size_t len)
-{
-    const char *names[COUNT(sysctl_rows)];
-    char hint[128];
-
-    for (size_t i = 0; i < COUNT(sysctl_rows); i++)
-        names[i] = sysctl_rows[i].name;
-    suggest(name, names, COUNT(sysctl_rows), hint, sizeof(hint));
-    snprintf(out, len, "not a per-network-namespace sysctl qbench may set (writing it would "
-                       "change the whole machine)%s", hint);
-}
-
-/* Parses up to want integers separated by blanks; all of text must be used. */
-static int parse_ints(const char *text, long long *v, int want)
-{
-    const char *p = text;
-    int n = 0;
-
-    while (*p) {
-        char *end;
-
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        if (n == want)
-            return -1;
-        errno = 0;
-        v[n++] = strtoll(p, &end, 10);
-        if (end == p || errno)
-            return -1;
-        p = end;
-    }
-    return n == want ? 0 : -1;
-}
-
-/* Checks value (a JSON integer or string) against row; stores its text. */
-static int sysctl_value(const struct sysctl_row *row, const json_t *val, char *out, size_t len,
-                        char *why, size_t whylen)
-{
-    static const char *const forms[] = {"an integer", "two integers \"LO HI\"",
-                                        "three integers \"MIN DEFAULT MAX\"",
-                                        "a port list such as \"8080,9000-9010\""};
-    int want = row->form == SYS_PAIR ? 2 : row->form == SYS_TRIPLE ? 3 : 1;
-    long long v[3];
-
-    if (json_is_integer(val))
-        snprintf(out, len, "%lld", (long long)json_integer_value(val));
-    else if (json_is_string(val) && json_string_length(val) > 0 && json_string_length(val) < len)
-        snprintf(out, len, "%s", json_string_value(val));
-    else if (json_is_string(val))
-        return snprintf(why, whylen, "value must be 1..%zu characters", len - 1), -1;
-    else
-        return snprintf(why, whylen, "must be %s (as an integer or a string), got %s",
-                        forms[row->form], type_name(val)), -1;
-    if (row->form == SYS_LIST) {
-        for (const char *c = out; *c; c++)
-            if (!strchr("0123456789,-", *c))
-                return snprintf(why, whylen, "must be %s, got \"%s\"", forms[row->form], out),
-                       -1;
-        return 0;
-    }
-    for (int i = 0; i < want; i++)
-        if (parse_ints(out, v, want) < 0 || v[i] < row->min || v[i] > row->max)
-            return snprintf(why, whylen, "must be %s in %lld..%lld, got \"%s\"",
-                            forms[row->form], row->min, row->max, out), -1;
-    for (int i = 1; i < want; i++)
-        if (v[i] < v[i - 1])
-            return snprintf(why, whylen, "values must not decrease, got \"%s\"", out), -1;
-    if (want == 1)
-        snprintf(out, len, "%lld", v[0]); /* "5 " and 5 are the same setting */
-    return 0;
 }
 
 /* ---- the config schema: one row per key ---- */
@@ -550,7 +347,7 @@ static void unknown_key(const char *prefix, const char *key, char *out, size_t l
             strcat(list, base[i]);
         }
     }
-    suggest(key, names, n, hint, sizeof(hint));
+    hint_closest(key, names, n, hint, sizeof(hint));
     snprintf(out, len, "unknown key (allowed here: %s)%s", list, hint);
 }
 
@@ -562,10 +359,8 @@ int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen
     if (strncmp(path, "sysctl.", 7) == 0) {
         if (path[7] == '\0')
             return errbuf_set(err, errlen, "%s: a sysctl is addressed as sysctl.<name>", path);
-        if (!sysctl_row(path + 7)) {
-            sysctl_unknown(path + 7, why, sizeof(why));
+        if (sysctls_check_name(path + 7, why, sizeof(why)) < 0)
             return errbuf_set(err, errlen, "%s: %s", path, why);
-        }
         return 0;
     }
     k = find_key(path);
@@ -598,7 +393,7 @@ static int store_argv(struct vctx *v, const struct key *k, const json_t *j, stru
 
     if (!json_is_array(j) || json_array_size(j) == 0)
         return bad(v, k->path, "must be a non-empty array of strings (argv), got %s",
-                   type_name(j));
+                   hint_json_type(j));
     if (json_array_size(j) > CONFIG_MAX_ARGS)
         return bad(v, k->path, "at most %d arguments", CONFIG_MAX_ARGS);
     for (size_t i = 0; i < json_array_size(j); i++) {
@@ -628,7 +423,7 @@ static int store_files(struct vctx *v, const struct key *k, const json_t *j, str
 
     if (!json_is_object(j))
         return bad(v, k->path, "must be an object of file name -> template path, got %s",
-                   type_name(j));
+                   hint_json_type(j));
     if (json_object_size(j) > CONFIG_MAX_FILES)
         return bad(v, k->path, "at most %d files", CONFIG_MAX_FILES);
     snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - v->source) : 1,
@@ -668,7 +463,7 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
     switch (k->type) {
     case KT_BOOL:
         if (!json_is_boolean(j))
-            return bad(v, k->path, "must be true or false, got %s", type_name(j));
+            return bad(v, k->path, "must be true or false, got %s", hint_json_type(j));
         *(bool *)field = json_is_true(j);
         return 0;
     case KT_ARGV:
@@ -677,7 +472,7 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
         return store_files(v, k, j, cfg);
     case KT_STRING:
         if (!json_is_string(j))
-            return bad(v, k->path, "must be a string, got %s", type_name(j));
+            return bad(v, k->path, "must be a string, got %s", hint_json_type(j));
         if (json_string_length(j) == 0)
             return bad(v, k->path, "must not be empty");
         if (json_string_length(j) >= k->size)
@@ -701,14 +496,14 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
         return 0;
     case KT_DOUBLE:
         if (!json_is_number(j))
-            return bad(v, k->path, "must be a number, got %s", type_name(j));
+            return bad(v, k->path, "must be a number, got %s", hint_json_type(j));
         d = json_number_value(j);
         break;
     default:
         if (!json_is_integer(j)) {
             if (json_is_real(j) && json_real_value(j) == floor(json_real_value(j)))
                 return bad(v, k->path, "must be an integer, got %g", json_real_value(j));
-            return bad(v, k->path, "must be an integer, got %s", type_name(j));
+            return bad(v, k->path, "must be an integer, got %s", hint_json_type(j));
         }
         d = (double)json_integer_value(j);
         break;
@@ -749,12 +544,12 @@ static int check_keys(struct vctx *v, const json_t *root)
     json_object_foreach((json_t *)root, key, val) {
         if (is_map_section(key)) {
             if (!json_is_object(val))
-                bad(v, key, "must be an object, got %s", type_name(val));
+                bad(v, key, "must be an object, got %s", hint_json_type(val));
             continue;
         }
         if (is_section(key)) {
             if (!json_is_object(val)) {
-                bad(v, key, "must be an object, got %s", type_name(val));
+                bad(v, key, "must be an object, got %s", hint_json_type(val));
                 continue;
             }
             json_object_foreach(val, sub, sval) {
@@ -843,116 +638,6 @@ static json_t *row_json(const struct key *k, const struct config *cfg)
     }
     return NULL;
 }
-int config_parse_endpoint(const char *text, bool need_port, struct config_endpoint *ep,
-                          char *err, size_t errlen)
-{
-    char host[128];
-    const char *colon;
-    char *end;
-    long port;
-    struct addrinfo hints, *ai = NULL;
-    int rc;
-
-    if (strlen(text) >= sizeof(ep->text))
-        return errbuf_set(err, errlen, "address too long");
-    if (text[0] == '[') {
-        const char *close = strchr(text, ']');
-
-        if (!close || close[1] != ':')
-            return errbuf_set(err, errlen, "expected [IPv6]:PORT, got \"%s\"", text);
-        snprintf(host, sizeof(host), "%.*s", (int)(close - text - 1), text + 1);
-        colon = close + 1;
-    } else {
-        colon = strrchr(text, ':');
-        if (!colon || colon == text)
-            return errbuf_set(err, errlen, "expected HOST:PORT, got \"%s\"", text);
-        if (memchr(text, ':', (size_t)(colon - text)))
-            return errbuf_set(err, errlen, "IPv6 addresses need brackets: [::1]:PORT, got \"%s\"",
-                              text);
-        snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
-    }
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || errno || port < 0 || port > 65535)
-        return errbuf_set(err, errlen, "port must be 0..65535, got \"%s\"", colon + 1);
-    if (need_port && port == 0)
-        return errbuf_set(err, errlen, "port must not be 0 here, got \"%s\"", text);
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = strcmp(host, "localhost") == 0 ? 0 : AI_NUMERICHOST;
-    rc = getaddrinfo(host, NULL, &hints, &ai);
-    if (rc != 0 || !ai)
-        return errbuf_set(err, errlen, "\"%s\" is not a numeric IP address (or localhost): %s",
-                          host, gai_strerror(rc));
-    memcpy(&ep->addr, ai->ai_addr, ai->ai_addrlen);
-    ep->addrlen = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    if (ep->addr.ss_family == AF_INET)
-        ((struct sockaddr_in *)&ep->addr)->sin_port = htons((uint16_t)port);
-    else
-        ((struct sockaddr_in6 *)&ep->addr)->sin6_port = htons((uint16_t)port);
-    strcpy(ep->text, text);
-    return 0;
-}
-
-/* "127.0.0.1-127.0.0.8", "::1", "fd00::1-fd00::8": source addresses to
- * spread connections over, so a long run does not exhaust one address's
- * ephemeral ports. The range runs over the last 32 bits of the address;
- * the family is the destination's. In a private namespace (isolate) only
- * loopback exists; elsewhere they must be this machine's addresses (bind
- * says so per connection otherwise: error EADDRNOTAVAIL). */
-static int parse_sources(struct vctx *v, const char *text, struct config *cfg)
-{
-    char first[64], last[64];
-    const char *dash = strchr(text, '-');
-    int family = cfg->endpoint.addr.ss_family;
-    unsigned char a[16], b[16];
-    uint32_t lo, hi;
-    size_t alen = family == AF_INET6 ? 16 : 4;
-    bool loop;
-
-    if (dash) {
-        snprintf(first, sizeof(first), "%.*s", (int)(dash - text), text);
-        snprintf(last, sizeof(last), "%s", dash + 1);
-    } else {
-        snprintf(first, sizeof(first), "%s", text);
-        snprintf(last, sizeof(last), "%s", text);
-    }
-    if (inet_pton(family, first, a) != 1 || inet_pton(family, last, b) != 1)
-        return bad(v, "client.source_addresses",
-                   family == AF_INET6 ? "expected IPv6 addresses (as the server's): X::Y or "
-                                        "X::Y-X::Z, got \"%s\""
-                                      : "expected IPv4 addresses (as the server's): A.B.C.D or "
-                                        "A.B.C.D-A.B.C.D, got \"%s\"",
-                   text);
-    if (family == AF_INET6 && memcmp(a, b, 12) != 0)
-        return bad(v, "client.source_addresses", "an IPv6 range may vary only in its last 32 "
-                                                 "bits, got \"%s\"", text);
-    memcpy(&lo, a + alen - 4, 4);
-    memcpy(&hi, b + alen - 4, 4);
-    lo = ntohl(lo);
-    hi = ntohl(hi);
-    loop = family == AF_INET6 ? IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) &&
-                                    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)b)
-                              : (lo >> 24) == 127 && (hi >> 24) == 127;
-    if (cfg->isolate && !loop)
-        return bad(v, "client.source_addresses", "must be loopback (127.0.0.0/8, or ::1 for "
-                                                 "IPv6): the private namespace has only lo, "
-                                                 "got \"%s\"", text);
-    if (hi < lo)
-        return bad(v, "client.source_addresses", "range ends before it starts: \"%s\"", text);
-    if (hi - lo >= 65536)
-        return bad(v, "client.source_addresses", "at most 65536 addresses, got %u", hi - lo + 1);
-    memset(&cfg->client.source_base, 0, sizeof(cfg->client.source_base));
-    cfg->client.source_base.ss_family = (sa_family_t)family;
-    if (family == AF_INET6)
-        memcpy(&((struct sockaddr_in6 *)&cfg->client.source_base)->sin6_addr, a, 12);
-    cfg->client.source_first = lo;
-    cfg->client.source_count = hi - lo + 1;
-    return 0;
-}
-
 /* What the run will allocate follows from its length: a schedule that
  * cannot end within a day, or a timeline too long to keep, is refused here
  * rather than by an allocation failure once the run has started. */
@@ -990,13 +675,11 @@ static int parse_sysctls(struct vctx *v, const json_t *obj, struct config *cfg)
     json_t *val;
 
     json_object_foreach((json_t *)obj, key, val) {
-        const struct sysctl_row *row = sysctl_row(key);
         char path[256], why[ERRBUF_LEN];
         struct config_sysctl *s;
 
         snprintf(path, sizeof(path), "sysctl.%s", key);
-        if (!row) {
-            sysctl_unknown(key, why, sizeof(why));
+        if (sysctls_check_name(key, why, sizeof(why)) < 0) {
             bad(v, path, "%s", why);
             continue;
         }
@@ -1004,7 +687,7 @@ static int parse_sysctls(struct vctx *v, const json_t *obj, struct config *cfg)
             return bad(v, path, "more than %d sysctls", CONFIG_MAX_SYSCTL);
         s = &cfg->sysctl[cfg->nsysctl++];
         snprintf(s->name, sizeof(s->name), "%s", key);
-        if (sysctl_value(row, val, s->value, sizeof(s->value), why, sizeof(why)) < 0)
+        if (sysctls_check_value(key, val, s->value, sizeof(s->value), why, sizeof(why)) < 0)
             bad(v, path, "%s", why);
     }
     return v->count ? -1 : 0;
@@ -1034,12 +717,12 @@ static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
             for (size_t i = 0; i < nm && i < 64; i++)
                 names[i] = all[i].name;
             snprintf(name, sizeof(name), "%.*s", (int)(n - 4), key);
-            suggest(name, names, nm < 64 ? nm : 64, hint, sizeof(hint));
+            hint_closest(name, names, nm < 64 ? nm : 64, hint, sizeof(hint));
             return bad(v, path, "unknown metric '%s'%s (e.g. established_ratio, timeout, "
                                 "connect_p99_us; see README)", name, hint);
         }
         if (!json_is_number(val))
-            return bad(v, path, "must be a number, got %s", type_name(val));
+            return bad(v, path, "must be a number, got %s", hint_json_type(val));
         if (json_number_value(val) < 0)
             return bad(v, path, "must be >= 0, got %g", json_number_value(val));
         if (m->kind == METRIC_RATIO && json_number_value(val) > 1)
@@ -1052,74 +735,136 @@ static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
     return 0;
 }
 
-/* In a private namespace only lo exists: any other address cannot be
- * bound there, and qbench's traffic stays on loopback by rule. */
-static bool is_loopback(const struct config_endpoint *ep)
-{
-    if (ep->addr.ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)&ep->addr)->sin_addr.s_addr) >> 24) == 127;
-    return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&ep->addr)->sin6_addr);
-}
+/* ---- the rules that tie keys together; the rows checked each key alone ---- */
 
-/* The rules that tie keys together; the rows checked each key alone. */
-static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
-                        struct config *cfg)
+/* Each rule: 0, or -1 after bad(). Some also derive fields from others. */
+typedef int cross_rule(struct vctx *v, const json_t *root, const bool *present,
+                       struct config *cfg);
+
+static int parse_sources(struct vctx *v, struct config *cfg)
 {
     char sub[ERRBUF_LEN];
-    long threads = sysconf(_SC_NPROCESSORS_ONLN);
 
+    if (endpoint_parse_sources(cfg->source_addresses, cfg->endpoint.addr.ss_family,
+                               cfg->isolate, &cfg->client.source_base,
+                               &cfg->client.source_first, &cfg->client.source_count, sub,
+                               sizeof(sub)) < 0)
+        return bad(v, "client.source_addresses", "%s", sub);
+    return 0;
+}
+
+static int name_is_a_file_name(struct vctx *v, const json_t *root, const bool *present,
+                               struct config *cfg)
+{
+    (void)root;
+    (void)present;
     for (const char *c = cfg->name; *c; c++)
         if (*c == '/')
             return bad(v, "name", "must not contain '/' or control characters");
+    return 0;
+}
+
+static int gate_names_metrics(struct vctx *v, const json_t *root, const bool *present,
+                              struct config *cfg)
+{
+    char sub[ERRBUF_LEN];
+
+    (void)root;
+    (void)present;
     if (metric_check_gate(cfg->gate, sub, sizeof(sub)) < 0)
         return bad(v, "gate", "%s", sub);
-    if (cfg->target[0]) {
-        if (json_object_get(root, "server"))
-            return bad(v, "target", "give either target (an external server) or server (the "
-                                    "built-in one), not both");
-        cfg->use_target = true;
-        if (config_parse_endpoint(cfg->target, true, &cfg->endpoint, sub, sizeof(sub)) < 0)
-            return bad(v, "target", "%s", sub);
-        if (cfg->target_netns[0] && cfg->target_netns[0] != '/')
-            return bad(v, "target_netns", "must be an absolute path (/proc/PID/ns/net or "
-                                          "/run/netns/NAME), got \"%s\"", cfg->target_netns);
-        if (cfg->isolate)
-            return bad(v, "target", "an external server cannot be reached from the private "
-                                    "namespace isolate: true makes; set isolate: false");
-    } else if (cfg->target_netns[0]) {
+    return 0;
+}
+
+/* target: an external server, reachable only from the host's namespace */
+static int target_alone(struct vctx *v, const json_t *root, struct config *cfg)
+{
+    char sub[ERRBUF_LEN];
+
+    if (json_object_get(root, "server"))
+        return bad(v, "target", "give either target (an external server) or server (the "
+                                "built-in one), not both");
+    cfg->use_target = true;
+    if (endpoint_parse(cfg->target, true, &cfg->endpoint, sub, sizeof(sub)) < 0)
+        return bad(v, "target", "%s", sub);
+    if (cfg->target_netns[0] && cfg->target_netns[0] != '/')
+        return bad(v, "target_netns", "must be an absolute path (/proc/PID/ns/net or "
+                                      "/run/netns/NAME), got \"%s\"", cfg->target_netns);
+    if (cfg->isolate)
+        return bad(v, "target", "an external server cannot be reached from the private "
+                                "namespace isolate: true makes; set isolate: false");
+    return 0;
+}
+
+/* server.command: the user's server decides what the built-in one's keys
+ * would, and runs only where qbench can set its sysctls */
+static int command_keys(struct vctx *v, const bool *present, const struct config *cfg)
+{
+    static const char *const builtin_only[] = {"server.accept_delay_ms", "server.greeting",
+                                               "server.threads"};
+
+    if (cfg->ncommand) {
+        for (size_t i = 0; i < COUNT(builtin_only); i++)
+            if (row_present(present, builtin_only[i]))
+                return bad(v, builtin_only[i], "belongs to the built-in server; with "
+                                               "server.command your server decides it");
+        if (!cfg->isolate)
+            return bad(v, "server.command", "runs only in a private namespace (isolate: "
+                                            "true), where qbench can set its sysctls");
+    } else if (cfg->nfiles || row_present(present, "server.ready_timeout_ms") ||
+               row_present(present, "server.log_max_bytes") ||
+               row_present(present, "server.keep_dir")) {
+        return bad(v, cfg->nfiles ? "server.files"
+                      : row_present(present, "server.ready_timeout_ms")
+                          ? "server.ready_timeout_ms"
+                      : row_present(present, "server.log_max_bytes") ? "server.log_max_bytes"
+                                                                      : "server.keep_dir",
+                   "only with server.command");
+    }
+    return 0;
+}
+
+/* In a private namespace only lo exists: any other address cannot be
+ * bound there, and qbench's traffic stays on loopback by rule. */
+static int server_address(struct vctx *v, struct config *cfg)
+{
+    char sub[ERRBUF_LEN];
+
+    if (endpoint_parse(cfg->address, false, &cfg->endpoint, sub, sizeof(sub)) < 0)
+        return bad(v, "server.address", "%s", sub);
+    if (cfg->isolate && !endpoint_is_loopback(&cfg->endpoint))
+        return bad(v, "server.address", "must be a loopback address (127.0.0.0/8 or ::1): "
+                                        "the private namespace has only lo, got \"%s\"",
+                   cfg->address);
+    return 0;
+}
+
+static int the_server(struct vctx *v, const json_t *root, const bool *present,
+                      struct config *cfg)
+{
+    if (cfg->target[0])
+        return target_alone(v, root, cfg);
+    if (cfg->target_netns[0])
         return bad(v, "target_netns", "only with target (the built-in server and "
                                       "server.command run in qbench's own namespace)");
-    } else {
-        static const char *const builtin_only[] = {"server.accept_delay_ms", "server.greeting",
-                                                   "server.threads"};
+    if (command_keys(v, present, cfg) < 0)
+        return -1;
+    return server_address(v, cfg);
+}
 
-        if (cfg->ncommand) {
-            for (size_t i = 0; i < COUNT(builtin_only); i++)
-                if (row_present(present, builtin_only[i]))
-                    return bad(v, builtin_only[i], "belongs to the built-in server; with "
-                                                   "server.command your server decides it");
-            if (!cfg->isolate)
-                return bad(v, "server.command", "runs only in a private namespace (isolate: "
-                                                "true), where qbench can set its sysctls");
-        } else if (cfg->nfiles || row_present(present, "server.ready_timeout_ms") ||
-                   row_present(present, "server.log_max_bytes") ||
-                   row_present(present, "server.keep_dir")) {
-            return bad(v, cfg->nfiles ? "server.files"
-                          : row_present(present, "server.ready_timeout_ms")
-                              ? "server.ready_timeout_ms"
-                          : row_present(present, "server.log_max_bytes") ? "server.log_max_bytes"
-                                                                          : "server.keep_dir",
-                       "only with server.command");
-        }
-        if (config_parse_endpoint(cfg->address, false, &cfg->endpoint, sub, sizeof(sub)) < 0)
-            return bad(v, "server.address", "%s", sub);
-        if (cfg->isolate && !is_loopback(&cfg->endpoint))
-            return bad(v, "server.address", "must be a loopback address (127.0.0.0/8 or ::1): "
-                                            "the private namespace has only lo, got \"%s\"",
-                       cfg->address);
-    }
+static int sysctls_need_isolation(struct vctx *v, const json_t *root, const bool *present,
+                                  struct config *cfg)
+{
+    (void)root;
+    (void)present;
     if (cfg->nsysctl && !cfg->isolate)
         return bad(v, "sysctl", "needs isolate: true (qbench never writes the host's sysctls)");
+    return 0;
+}
+
+static int client_is_bounded(struct vctx *v, const json_t *root, const bool *present,
+                             struct config *cfg)
+{
     if (!json_object_get(root, "client"))
         return bad(v, "client", "required (at least client.rate and client.connections or "
                                 "client.duration_ms)");
@@ -1127,13 +872,29 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
         return bad(v, "client.rate", "required: new connections per second");
     if (!cfg->client.connections && !cfg->client.duration_ms)
         return bad(v, "client", "needs connections or duration_ms, so the run is bounded");
+    return 0;
+}
+
+static int client_derived(struct vctx *v, const json_t *root, const bool *present,
+                          struct config *cfg)
+{
+    long threads = sysconf(_SC_NPROCESSORS_ONLN);
+
+    (void)root;
     cfg->client.close_reset = strcmp(cfg->close, "reset") == 0;
-    if (cfg->source_addresses[0] && parse_sources(v, cfg->source_addresses, cfg) < 0)
+    if (cfg->source_addresses[0] && parse_sources(v, cfg) < 0)
         return -1;
     if (!row_present(present, "client.threads"))
         cfg->client.threads = (unsigned)(threads < 1 ? 1
                                          : threads > CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS
                                                                         : threads);
+    return 0;
+}
+
+static int request_and_greeting(struct vctx *v, const json_t *root, const bool *present,
+                                struct config *cfg)
+{
+    (void)root;
     if (cfg->request[0] && cfg->client.request_bytes)
         return bad(v, "client.request", "give either request or request_bytes, not both");
     /* a server that does not speak first answers a request: its first byte
@@ -1145,21 +906,60 @@ static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
         !cfg->server.greeting)
         return bad(v, "client.expect_greeting", "true, but server.greeting is false: every "
                                                 "connection would end in greeting_timeout");
-    /* A client that closes first leaves its TIME_WAITs on its own ports,
-     * and at a few thousand connects/s the kernel recycles them (the
-     * no-greeting cliff): spread over loopback sources unless told how. */
+    return 0;
+}
+
+/* A client that closes first leaves its TIME_WAITs on its own ports, and
+ * at a few thousand connects/s the kernel recycles them (the no-greeting
+ * cliff): spread over loopback sources unless told how. */
+static int default_sources(struct vctx *v, const json_t *root, const bool *present,
+                           struct config *cfg)
+{
+    (void)root;
+    (void)present;
     if (!cfg->source_addresses[0] && config_client_closes_first(cfg) &&
-        cfg->endpoint.addr.ss_family == AF_INET && is_loopback(&cfg->endpoint)) {
+        cfg->endpoint.addr.ss_family == AF_INET && endpoint_is_loopback(&cfg->endpoint)) {
         snprintf(cfg->source_addresses, sizeof(cfg->source_addresses), "%s",
                  CONFIG_DEFAULT_SOURCES);
-        if (parse_sources(v, cfg->source_addresses, cfg) < 0)
-            return -1;
+        return parse_sources(v, cfg);
     }
+    return 0;
+}
+
+static int output_files(struct vctx *v, const json_t *root, const bool *present,
+                        struct config *cfg)
+{
+    (void)root;
     if (!row_present(present, "output"))
         snprintf(cfg->output, sizeof(cfg->output), "results/%s.json", cfg->name);
     if (cfg->connections_file[0] && strcmp(cfg->connections_file, cfg->output) == 0)
         return bad(v, "connections_file", "is the results file too (%s)", cfg->output);
+    return 0;
+}
+
+static int run_length(struct vctx *v, const json_t *root, const bool *present,
+                      struct config *cfg)
+{
+    (void)root;
+    (void)present;
     return check_run_length(v, cfg);
+}
+
+/* In order: later rules read what earlier ones derived (the endpoint, the
+ * close mode); the first that fails is reported. */
+static cross_rule *const cross_rules[] = {
+    name_is_a_file_name, gate_names_metrics, the_server, sysctls_need_isolation,
+    client_is_bounded, client_derived, request_and_greeting, default_sources, output_files,
+    run_length,
+};
+
+static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
+                        struct config *cfg)
+{
+    for (size_t i = 0; i < COUNT(cross_rules); i++)
+        if (cross_rules[i](v, root, present, cfg) < 0)
+            return -1;
+    return 0;
 }
 
 int config_from_json(const json_t *root, const char *source, const char *default_name,
@@ -1245,10 +1045,5 @@ void config_print_reference(FILE *out)
                 k->def ? " (default " : "", k->def ? k->def : "", k->def ? ")" : "");
     }
     fprintf(out, "  %-28s %s\n", "sysctl.<name>", "a per-namespace sysctl, one of:");
-    for (size_t i = 0; i < COUNT(sysctl_rows); i++)
-        fprintf(out, "    %-40s %lld..%lld%s\n", sysctl_rows[i].name, sysctl_rows[i].min,
-                sysctl_rows[i].max,
-                sysctl_rows[i].form == SYS_PAIR ? " (two values)"
-                : sysctl_rows[i].form == SYS_TRIPLE ? " (three values)"
-                : sysctl_rows[i].form == SYS_LIST ? " (port list)" : "");
+    sysctls_print_reference(out);
 }

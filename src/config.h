@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "endpoint.h"
 #include "expect.h"
 
 #define CONFIG_MAX_SYSCTL 32
@@ -32,12 +33,6 @@ struct config_file {
 struct config_sysctl {
     char name[80];   /* "net.ipv4.tcp_synack_retries" */
     char value[80];  /* as written to /proc/sys */
-};
-
-struct config_endpoint {
-    char text[128];  /* as written in the config */
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
 };
 
 /* Filled from the schema table in config.c: one row per key names the
@@ -60,7 +55,7 @@ struct config {
     struct config_sysctl sysctl[CONFIG_MAX_SYSCTL];
 
     bool use_target;              /* true: "target", no built-in server */
-    struct config_endpoint endpoint; /* server.address or target */
+    struct endpoint endpoint;       /* server.address or target */
 
     struct {
         int backlog;
@@ -131,9 +126,6 @@ int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen
  * range, for --help. */
 void config_print_reference(FILE *out);
 
-/* True if a sysctl may be written inside a private network namespace. */
-bool config_sysctl_is_per_netns(const char *name);
-
 /* Whether the client sends the first FIN of a graceful close: the built-in
  * server always closes first, and a server that was asked something
  * (client.request) is waited for; one that was asked nothing is told the
@@ -143,9 +135,5 @@ bool config_client_closes_first(const struct config *cfg);
 /* The sources a client that closes first spreads over when
  * client.source_addresses is not given (IPv4 only). */
 #define CONFIG_DEFAULT_SOURCES "127.0.0.1-127.0.0.64"
-
-/* Parses "host:port" / "[v6]:port" (numeric hosts and "localhost"). */
-int config_parse_endpoint(const char *text, bool need_port, struct config_endpoint *ep,
-                          char *err, size_t errlen);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "errbuf.h"
+#include "sysctls.h"
 
 #define MINIMAL "\"client\": {\"rate\": 100, \"connections\": 10}"
 
@@ -346,11 +347,11 @@ static void test_effective_config_round_trips(void **state)
 static void test_only_per_netns_sysctls(void **state)
 {
     (void)state;
-    assert_true(config_sysctl_is_per_netns("net.ipv4.tcp_synack_retries"));
-    assert_true(config_sysctl_is_per_netns("net.core.somaxconn"));
-    assert_false(config_sysctl_is_per_netns("net.core.rmem_max"));
-    assert_false(config_sysctl_is_per_netns("kernel.pid_max"));
-    assert_false(config_sysctl_is_per_netns("net.ipv4.tcp_synack_retries/../../x"));
+    assert_true(sysctls_is_per_netns("net.ipv4.tcp_synack_retries"));
+    assert_true(sysctls_is_per_netns("net.core.somaxconn"));
+    assert_false(sysctls_is_per_netns("net.core.rmem_max"));
+    assert_false(sysctls_is_per_netns("kernel.pid_max"));
+    assert_false(sysctls_is_per_netns("net.ipv4.tcp_synack_retries/../../x"));
 }
 
 /* validate reports every error it finds, one a line, not only the first */
