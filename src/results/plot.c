@@ -408,8 +408,8 @@ static const char *run_unfinished(const struct point *p)
 {
     if (json_is_true(json_object_get(p->run, RD_INTERRUPTED)))
         return "interrupted";
-    if (json_object_get(p->run, "incomplete") ||
-        json_is_false(json_object_get(p->run, "complete")))
+    if (json_object_get(p->run, RD_INCOMPLETE) ||
+        json_is_false(json_object_get(p->run, RD_COMPLETE)))
         return "incomplete";
     return NULL;
 }
@@ -417,15 +417,15 @@ static const char *run_unfinished(const struct point *p)
 /* The same for a whole document; cause gets the recorded cause, if any. */
 static const char *doc_unfinished(const json_t *doc, char *cause, size_t len)
 {
-    const json_t *inc = json_object_get(doc, "incomplete");
+    const json_t *inc = json_object_get(doc, RD_INCOMPLETE);
     const json_t *c = json_is_object(inc) ? json_object_get(inc, "cause") : inc;
 
     cause[0] = '\0';
     if (json_is_string(c))
         snprintf(cause, len, "%s", json_string_value(c));
-    if (json_is_true(json_object_get(doc, "interrupted")))
+    if (json_is_true(json_object_get(doc, RD_INTERRUPTED)))
         return "interrupted";
-    if (inc || json_is_false(json_object_get(doc, "complete")))
+    if (inc || json_is_false(json_object_get(doc, RD_COMPLETE)))
         return "incomplete";
     return NULL;
 }
