@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "rundoc.h"
 
 bool obsdoc_is_observer(const json_t *doc)
 {
@@ -297,9 +298,9 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
                                 json_is_true(json_object_get(o, "interrupted"))));
     }
     if (n == 1) {
-        json_object_set(run, "accept_queue", accepts[0]);
-        json_object_set(run, "syn_queue", syns[0]);
-        json_object_set(run, "server_sysctl", json_object_get(obs[0], "sysctl"));
+        json_object_set(run, RD_ACCEPT_QUEUE, accepts[0]);
+        json_object_set(run, RD_SYN_QUEUE, syns[0]);
+        json_object_set(run, RD_SERVER_SYSCTL, json_object_get(obs[0], "sysctl"));
     } else {
         json_t *a = summed_queue(accepts, n, 10), *s = summed_queue(syns, n, 10);
 
@@ -309,13 +310,13 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
             errbuf_set(err, errlen, "out of memory");
             goto out;
         }
-        json_object_set_new(run, "accept_queue", a);
-        json_object_set_new(run, "syn_queue", s);
-        json_object_set_new(run, "server_by_host", json_incref(by_host));
+        json_object_set_new(run, RD_ACCEPT_QUEUE, a);
+        json_object_set_new(run, RD_SYN_QUEUE, s);
+        json_object_set_new(run, RD_SERVER_BY_HOST, json_incref(by_host));
     }
-    json_object_set(run, "server_kernel", kernel);
-    json_object_set_new(run, "server_kernel_scope", json_string("namespace"));
-    json_object_set(run, "observed_by", observed);
+    json_object_set(run, RD_SERVER_KERNEL, kernel);
+    json_object_set_new(run, RD_SERVER_KERNEL_SCOPE, json_string("namespace"));
+    json_object_set(run, RD_OBSERVED_BY, observed);
     rc = 0;
 out:
     for (size_t i = 0; accepts && i < n; i++) {

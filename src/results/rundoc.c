@@ -81,6 +81,8 @@ static const struct rundoc_field run_fields[] = {
     {RD_SERVER_NETNS, RD_MERGE_FIRST, NULL},
     {RD_SERVER_SYSCTL, RD_MERGE_FIRST, NULL},
     {RD_ORIGIN_EPOCH, RD_MERGE_FIRST, NULL},    /* the first input's clock */
+    {RD_SERVER_BY_HOST, RD_MERGE_FIRST, NULL},  /* a merged file's, merged again */
+    {RD_OBSERVED_BY, RD_MERGE_FIRST, NULL},
     {RD_TIMELINE_INTERVAL_MS, RD_MERGE_FIRST, NULL},
     {RD_TIMELINE, RD_MERGE_TIMELINE, NULL},
     {RD_SCHEDULE_LAG, RD_MERGE_HISTOGRAM, NULL},

@@ -96,6 +96,8 @@
 #define RD_SERVER_NETNS "server_netns"
 #define RD_SERVER_SYSCTL "server_sysctl"
 #define RD_ORIGIN_EPOCH "origin_epoch_s"
+#define RD_SERVER_BY_HOST "server_by_host" /* merge with observers: each one's queues */
+#define RD_OBSERVED_BY "observed_by"       /* merge with observers: who they were */
 #define RD_TIMELINE_INTERVAL_MS "timeline_interval_ms"
 #define RD_TIMELINE "timeline"
 #define RD_SCHEDULE_LAG "schedule_lag_us"
