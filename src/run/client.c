@@ -45,6 +45,7 @@ struct conn {
     uint64_t giveup_ns;     /* CONN_LATE: when the client gave up */
     int fd;
     enum conn_state state;
+    unsigned gen;           /* counts releases: a slot reused since is another conn */
     struct conn *next_free;
 };
 
@@ -166,6 +167,7 @@ static void conn_release(struct conn *k)
     }
     k->fd = -1;
     k->state = CONN_FREE;
+    k->gen++;
     k->next_free = c->free_list;
     c->free_list = k;
     c->inflight--;
@@ -483,8 +485,14 @@ static void conn_timeout(struct conn *k)
         return;
     }
     if (k->state == CONN_GREETING) {
-        /* the greeting may have arrived in this very loop iteration */
+        unsigned gen = k->gen;
+
+        /* the greeting may have arrived in this very loop iteration; the
+         * read may then release k, and a pump on release reuse the slot
+         * for a new connection that has not waited at all */
         conn_read(k);
+        if (k->gen != gen)
+            return;
         if (k->state == CONN_GREETING && k->c->watch_late)
             conn_watch_late(k);
         else if (k->state == CONN_GREETING)
@@ -744,14 +752,9 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
                   cfg->client.duration_ms * NS_PER_MS, start_ns);
     c->pool_size = pool ? pool : 1;
     c->pool = calloc(c->pool_size, sizeof(*c->pool));
-    c->request = calloc(1, c->request_bytes + 1);
-    if (!c->pool || !c->request) {
-        errbuf_set(err, errlen, "client: cannot allocate a pool of %llu connections (%zu MB)",
-                   (unsigned long long)c->pool_size, c->pool_size * sizeof(*c->pool) >> 20);
-        goto fail;
-    }
-    /* every fd -1 before anything can fail: client_free closes what is open */
-    for (uint64_t i = c->pool_size; i-- > 0;) {
+    /* every fd -1 before anything can fail: client_free closes what is open
+     * (a pool just calloc'ed says fd 0) */
+    for (uint64_t i = c->pool ? c->pool_size : 0; i-- > 0;) {
         struct conn *k = &c->pool[i];
 
         k->c = c;
@@ -759,6 +762,12 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
         ev_io_init(&k->io, on_conn_event, -1, EV_WRITE);
         k->next_free = c->free_list;
         c->free_list = k;
+    }
+    c->request = calloc(1, c->request_bytes + 1);
+    if (!c->pool || !c->request) {
+        errbuf_set(err, errlen, "client: cannot allocate a pool of %llu connections (%zu MB)",
+                   (unsigned long long)c->pool_size, c->pool_size * sizeof(*c->pool) >> 20);
+        goto fail;
     }
     c->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     if (!c->loop) {
