@@ -8,7 +8,9 @@
  *
  *   minimal --seconds S [--threads T] [--inflight N]   (N per thread)
  * Prints key=value lines. Run it inside a private network namespace. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also when built alone, outside CMake */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -176,5 +178,6 @@ int main(int argc, char **argv)
     printf("cpu_us=%.0f\n", (double)ru.ru_utime.tv_sec * 1e6 + (double)ru.ru_utime.tv_usec +
                                 (double)ru.ru_stime.tv_sec * 1e6 + (double)ru.ru_stime.tv_usec);
     printf("maxrss_kb=%ld\n", ru.ru_maxrss);
+    free(w);
     return 0;
 }

@@ -12,7 +12,9 @@
  * --clients T: T client threads, each with its own epoll loop and a 1/T
  * share of N or R (default 1), as qbench splits its rate over client.threads.
  * Prints key=value lines. Run it inside a private network namespace. */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* also when built alone, outside CMake */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -285,5 +287,9 @@ int main(int argc, char **argv)
     printf("maxrss_kb=%ld\n", ru.ru_maxrss);
     printf("connect_p50_us=%llu\n", nlat ? (unsigned long long)lat[nlat / 2] : 0ULL);
     printf("connect_p99_us=%llu\n", nlat ? (unsigned long long)lat[nlat * 99 / 100] : 0ULL);
+    close(listen_fd);
+    free(clients);
+    free(lat);
+    free(slots);
     return 0;
 }
