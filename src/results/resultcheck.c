@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "hint.h"
 #include "histogram.h"
 #include "outcome.h"
 
@@ -25,20 +26,6 @@ __attribute__((format(printf, 2, 3))) static void path_of(char *out, const char 
         out[0] = '\0';
 }
 
-static const char *type_of(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "null";
-    }
-}
-
 static int bad(char *err, size_t errlen, const char *path, const char *key, const char *what,
                const json_t *v)
 {
@@ -46,7 +33,7 @@ static int bad(char *err, size_t errlen, const char *path, const char *key, cons
         return errbuf_set(err, errlen, "%s%s%s: %s, got %lld", path, *path && *key ? "." : "",
                           key, what, (long long)json_integer_value(v));
     return errbuf_set(err, errlen, "%s%s%s: %s, got %s", path, *path && *key ? "." : "", key,
-                      what, v ? type_of(v) : "nothing");
+                      what, v ? hint_json_type(v) : "nothing");
 }
 
 static bool is_count(const json_t *v)
