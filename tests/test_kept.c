@@ -119,6 +119,54 @@ static void test_job_index_without_shard_count_is_refused(void **state)
     assert_non_null(strstr(harness_stderr(), "QBENCH_SHARDS"));
 }
 
+/* A server that rewrites sysctls inside the namespace: the results say
+ * what was in force, not only what qbench wrote, and qbench warns. */
+static void test_a_sysctl_the_server_rewrites_is_recorded(void **state)
+{
+    char script[300], cfg_text[1200], out[300];
+    const char *cfg;
+    json_t *doc;
+    const json_t *run, *changed;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(script, sizeof(script), "%s",
+             harness_file("rewrite.py",
+                          "import socket, sys\n"
+                          "open('/proc/sys/net/ipv4/tcp_synack_retries', 'w').write('7')\n"
+                          "open('/proc/sys/net/core/somaxconn', 'w').write('3')\n"
+                          "s = socket.socket()\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(100)\n"
+                          "while True:\n"
+                          "    c, _ = s.accept(); c.send(b'h'); c.close()\n"));
+    snprintf(cfg_text, sizeof(cfg_text),
+             "{\"name\": \"rewrite\", \"sysctl\": {\"net.ipv4.tcp_synack_retries\": 2,"
+             " \"net.core.somaxconn\": 4096}, \"server\": {\"command\": [\"python3\", \"%s\","
+             " \"{host}\", \"{port}\"], \"backlog\": 100}, \"client\": {\"rate\": 100,"
+             " \"connections\": 10, \"expect_greeting\": true}}", script);
+    cfg = harness_file("rewrite.json", cfg_text);
+    snprintf(out, sizeof(out), "%s/rewrite-out.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, NULL}), 0);
+    assert_non_null(strstr(harness_stderr(), "net.core.somaxconn was 4096"));
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    changed = json_object_get(run, "sysctl_changed");
+    assert_non_null(changed);
+    /* sysctl names have dots: looked up whole */
+    assert_int_equal(harness_int(json_object_get(changed, "net.core.somaxconn"), "written"),
+                     4096);
+    assert_int_equal(harness_int(json_object_get(changed, "net.core.somaxconn"),
+                                 "after_server_start"), 3);
+    assert_int_equal(harness_int(json_object_get(changed, "net.ipv4.tcp_synack_retries"),
+                                 "at_end"), 7);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "sysctl_in_force"),
+                                                        "net.core.somaxconn")), 3);
+    /* the kernel capped the backlog at what the server set, as recorded */
+    assert_int_equal(harness_int(run, "accept_queue.limit"), 3);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -127,6 +175,7 @@ int main(void)
         cmocka_unit_test_teardown(test_one_sigterm_ends_a_start_at_wait, teardown),
         cmocka_unit_test_teardown(test_far_future_starts_are_refused, teardown),
         cmocka_unit_test_teardown(test_job_index_without_shard_count_is_refused, teardown),
+        cmocka_unit_test_teardown(test_a_sysctl_the_server_rewrites_is_recorded, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,10 @@ static const struct rundoc_field run_fields[] = {
     {RD_ELAPSED_MS, RD_MERGE_MAX, NULL},
     {RD_INTERRUPTED, RD_MERGE_ANY_TRUE, NULL},
     {RD_SYSCTL, RD_MERGE_FIRST, NULL},
+    {RD_SYSCTL_CHANGED, RD_MERGE_FIRST, NULL},  /* one input's account, as an example */
+    {RD_SYSCTL_IN_FORCE, RD_MERGE_FIRST, NULL},
+    {RD_CONNECTIONS_ERROR, RD_MERGE_FIRST, NULL},
+    {RD_INCOMPLETE, RD_MERGE_FIRST, NULL},      /* a point cut short by a failure */
     {RD_OUTCOMES, RD_MERGE_SUM, NULL},
     {RD_LATENCY, RD_MERGE_SECTION, latency_fields},
     {RD_SYN_RETRANS, RD_MERGE_SUM, NULL},

@@ -40,6 +40,9 @@
 #define RD_PARAMS "params"
 #define RD_ELAPSED_MS "elapsed_ms"
 #define RD_SYSCTL "sysctl"
+#define RD_SYSCTL_CHANGED "sysctl_changed"     /* what the server rewrote: written, then */
+#define RD_SYSCTL_IN_FORCE "sysctl_in_force"   /* ... and what the run really had */
+#define RD_CONNECTIONS_ERROR "connections_error" /* the per-connection file failed */
 #define RD_OUTCOMES "outcomes"
 #define RD_ATTEMPTED "attempted" /* outcomes.attempted */
 #define RD_ERRORS "errors"       /* outcomes.errors, server.accept_errors' kind */

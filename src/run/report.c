@@ -138,6 +138,18 @@ json_t *report_run_json(const struct run_data *rd)
     if (rd->interrupted)
         json_object_set_new(run, RD_INTERRUPTED, json_true());
     json_object_set_new(run, RD_SYSCTL, rd->sysctl ? json_incref(rd->sysctl) : json_object());
+    if (rd->sysctl_changed) {
+        /* RD_SYSCTL is what qbench wrote and read back; the run had these */
+        const char *key;
+        json_t *v, *in_force = json_deep_copy(json_object_get(run, RD_SYSCTL));
+
+        json_object_foreach(rd->sysctl_changed, key, v)
+            json_object_set(in_force, key, json_object_get(v, "after_server_start")
+                                               ? json_object_get(v, "after_server_start")
+                                               : json_object_get(v, "at_end"));
+        json_object_set_new(run, RD_SYSCTL_CHANGED, json_incref(rd->sysctl_changed));
+        json_object_set_new(run, RD_SYSCTL_IN_FORCE, in_force);
+    }
     json_object_set_new(run, RD_OUTCOMES, outcomes_json(t));
     json_object_set_new(run, RD_LATENCY,
                         json_pack("{s:o, s:o, s:o, s:o, s:o}", RD_LAT_CONNECT,

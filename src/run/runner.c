@@ -79,18 +79,13 @@ static int read_sysctls_in_ns(void *arg, char *err, size_t errlen)
     return 0;
 }
 
-static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **readback,
-                         char *err, size_t errlen)
+/* The sysctls of the namespace as they are now: those the config sets and
+ * the ones every result reports. */
+static json_t *read_sysctls(const struct config *cfg, const struct netns *ns)
 {
     json_t *out = json_object();
     char value[128], ignored[ERRBUF_LEN];
 
-    for (size_t i = 0; i < cfg->nsysctl; i++) {
-        if (netns_sysctl_write(ns, cfg->sysctl[i].name, cfg->sysctl[i].value, err, errlen) < 0) {
-            json_decref(out);
-            return -1;
-        }
-    }
     for (size_t i = 0; i < cfg->nsysctl; i++)
         if (netns_sysctl_read(ns, cfg->sysctl[i].name, value, sizeof(value), ignored,
                               sizeof(ignored)) == 0)
@@ -99,8 +94,64 @@ static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **re
         if (netns_sysctl_read(ns, reported_sysctls[i], value, sizeof(value), ignored,
                               sizeof(ignored)) == 0)
             json_object_set_new(out, reported_sysctls[i], sysctl_value_json(value));
-    *readback = out;
+    return out;
+}
+
+static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **readback,
+                         char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->nsysctl; i++)
+        if (netns_sysctl_write(ns, cfg->sysctl[i].name, cfg->sysctl[i].value, err, errlen) < 0)
+            return -1;
+    *readback = read_sysctls(cfg, ns);
     return 0;
+}
+
+/* Compares the sysctls in force now with those read back after writing
+ * (written): every one that moved is noted in *changed as
+ * {"written": w, when: now}, and said once on stderr. A server may rewrite
+ * them inside the namespace; the results then describe what was in force. */
+static void check_sysctls(const struct config *cfg, const struct netns *ns, json_t *written,
+                          json_t **changed, const char *when, bool quiet, unsigned point)
+{
+    json_t *now = read_sysctls(cfg, ns);
+    const char *key;
+    json_t *val;
+
+    json_object_foreach(written, key, val) {
+        json_t *v = json_object_get(now, key), *entry;
+        bool said;
+
+        if (!v || json_equal(v, val))
+            continue;
+        if (!*changed)
+            *changed = json_object();
+        entry = json_object_get(*changed, key);
+        if (!entry) {
+            entry = json_pack("{s:O}", "written", val);
+            json_object_set_new(*changed, key, entry);
+        }
+        if (json_object_get(entry, when))
+            continue;
+        /* said once per change: at the end only what moved since the start */
+        said = json_object_get(entry, "after_server_start") &&
+               json_equal(json_object_get(entry, "after_server_start"), v);
+        json_object_set(entry, when, v);
+        if (!quiet && !said) {
+            char *a = json_dumps(val, JSON_ENCODE_ANY), *b = json_dumps(v, JSON_ENCODE_ANY),
+                 msg[ERRBUF_LEN];
+
+            errbuf_set(msg, sizeof(msg), "qbench: warning: point %u: %s was %s when qbench "
+                                         "wrote it, %s %s: the server changed it (see "
+                                         "runs[].sysctl_changed)", point, key, a ? a : "?",
+                       b ? b : "?", strcmp(when, "at_end") == 0 ? "at the end of the point"
+                                                                : "once the server started");
+            fprintf(stderr, "%s\n", msg);
+            free(a);
+            free(b);
+        }
+    }
+    json_decref(now);
 }
 
 /* Connections one client thread may hold at once: what the rate and the
@@ -695,6 +746,9 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
  * last outcome. */
 static int point_run(struct point *pt, const json_t *params, char *err, size_t errlen)
 {
+    /* the server is ready: what it may have rewritten is what the run gets */
+    check_sysctls(pt->cfg, &pt->ns, pt->rd->sysctl, &pt->rd->sysctl_changed,
+                  "after_server_start", pt->opts->quiet, pt->opts->point);
     if (kstats_read(&pt->rd->before, "/proc/self/net", err, errlen) < 0)
         return -1;
     if (pt->target_ns >= 0 && netns_run_in(pt->target_ns, read_kstats_in_ns,
@@ -720,6 +774,8 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
         if (kstats_read(&pt->rd->drain_after, "/proc/self/net", err, errlen) < 0)
             return -1;
     }
+    check_sysctls(pt->cfg, &pt->ns, pt->rd->sysctl, &pt->rd->sysctl_changed, "at_end",
+                  pt->opts->quiet, pt->opts->point);
     return 0;
 }
 
@@ -888,6 +944,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     tally_destroy(&pt.rd->tally);
     json_decref(pt.rd->sysctl);
     json_decref(pt.rd->server_sysctl);
+    json_decref(pt.rd->sysctl_changed);
     free(pt.rd);
     return rc;
 }
