@@ -1,9 +1,11 @@
 #include "results.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "errbuf.h"
 #include "resultcheck.h"
@@ -30,6 +32,33 @@ int results_write(const json_t *doc, const char *path, char *err, size_t errlen)
         errbuf_set(err, errlen, "cannot write results: %s", cause);
     }
     return rc;
+}
+
+int results_write_or_rescue(const json_t *doc, const char *path, char *where, size_t wlen,
+                            char *err, size_t errlen)
+{
+    const char *tmp = getenv("TMPDIR"), *base = strrchr(path, '/');
+    char rescue[PATH_MAX], why[ERRBUF_LEN];
+    char *text;
+
+    where[0] = '\0';
+    if (results_write(doc, path, err, errlen) == 0)
+        return 0;
+    /* the measurement must not die with the disk: beside the system's
+     * temporary files first, then standard output */
+    base = base ? base + 1 : path;
+    snprintf(rescue, sizeof(rescue), "%s/qbench-rescued-%d-%.100s",
+             tmp && tmp[0] == '/' ? tmp : "/tmp", (int)getpid(), base);
+    if (results_write(doc, rescue, why, sizeof(why)) == 0) {
+        snprintf(where, wlen, "%s", rescue);
+        return -1;
+    }
+    text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (text && fputs(text, stdout) != EOF && fputc('\n', stdout) != EOF &&
+        fflush(stdout) != EOF)
+        snprintf(where, wlen, "standard output");
+    free(text);
+    return -1;
 }
 
 int results_check(const json_t *doc, const char *source, char *err, size_t errlen)

@@ -20,6 +20,13 @@
  * with safefile_check before the run. */
 int results_write(const json_t *doc, const char *path, char *err, size_t errlen);
 
+/* results_write, and when that fails (a full or read-only disk) the
+ * document is not lost: it goes to $TMPDIR (or /tmp)
+ * /qbench-rescued-<pid>-<name>, else to standard output; where names the
+ * place ("" when nowhere). -1 whenever path itself was not written. */
+int results_write_or_rescue(const json_t *doc, const char *path, char *where, size_t wlen,
+                            char *err, size_t errlen);
+
 /* Loads and checks a results file (schema, runs[]). */
 json_t *results_load(const char *path, char *err, size_t errlen);
 

@@ -138,6 +138,8 @@ json_t *report_run_json(const struct run_data *rd)
     if (rd->interrupted)
         json_object_set_new(run, RD_INTERRUPTED, json_true());
     json_object_set_new(run, RD_SYSCTL, rd->sysctl ? json_incref(rd->sysctl) : json_object());
+    if (rd->records_error[0])
+        json_object_set_new(run, RD_CONNECTIONS_ERROR, json_string(rd->records_error));
     if (rd->sysctl_changed) {
         /* RD_SYSCTL is what qbench wrote and read back; the run had these */
         const char *key;

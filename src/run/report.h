@@ -24,6 +24,7 @@ struct run_data {
     const struct config *cfg;
     const json_t *params;
     json_t *sysctl;              /* read back from the namespace (owned) */
+    char records_error[256];     /* the per-connection file failed (this point on) */
     json_t *sysctl_changed;      /* what moved after qbench wrote it (owned, NULL: none) */
     struct tally tally;          /* merged over client threads */
     bool has_server;

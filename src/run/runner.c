@@ -866,22 +866,25 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
             goto out;
         }
         rd->unstarted += client_unstarted(pt->clients[i]);
-        if (client_records_error(pt->clients[i])) {
-            errbuf_set(err, errlen, "writing the connection records: %s",
-                       strerror(client_records_error(pt->clients[i])));
-            goto out;
-        }
+        /* a full disk for the per-connection file costs that file, never
+         * the measurement: noted in the run, the caller drops the file */
+        if (client_records_error(pt->clients[i]) && !rd->records_error[0])
+            snprintf(rd->records_error, sizeof(rd->records_error),
+                     "writing the connection records: %s",
+                     strerror(client_records_error(pt->clients[i])));
     }
     if (pt->srv && !rd->interrupted && join_story(pt, &log, &all, offsets, err, errlen) < 0)
         goto out;
-    if (pt->opts->records) {
+    if (pt->opts->records && !rd->records_error[0]) {
         struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
                                    offsets, rd->story_joined, pt->srv ? &log : NULL,
                                    pt->opts->repeat, pt->opts->nrepeats};
         uint64_t counts[OUTCOME_COUNT] = {0};
 
-        if (records_add_point(pt->opts->records, &rp, counts, err, errlen) < 0)
-            goto out;
+        if (records_add_point(pt->opts->records, &rp, counts, rd->records_error,
+                              sizeof(rd->records_error)) < 0 && !rd->records_error[0])
+            snprintf(rd->records_error, sizeof(rd->records_error), "writing the connection "
+                                                                   "records failed");
     }
     if (rd->unstarted && !rd->interrupted && !pt->opts->quiet)
         fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "

@@ -39,7 +39,9 @@ int runner_check_fds(const struct config *cfg, char *err, size_t errlen);
 
 /* Returns 0 and the run's JSON in *run (interrupted set if a signal cut
  * it short), or -1 when the environment refused (namespace, sysctl,
- * bind ...) with the cause in err. */
+ * bind ...) with the cause in err. When only the per-connection file
+ * failed (a full disk), the run is still returned, with the cause in its
+ * "connections_error": the caller drops that file and keeps the run. */
 int runner_run_point(const struct config *cfg, const json_t *params,
                      const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
                      size_t errlen);
