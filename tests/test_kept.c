@@ -1,6 +1,7 @@
 /* Nothing measured is ever lost, and no input can crash or fool qbench:
  * the cases of issue 21, run with the real binary. */
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,6 +169,138 @@ static void test_a_sysctl_the_server_rewrites_is_recorded(void **state)
     json_decref(doc);
 }
 
+/* A tiny file system of our own, in a private mount namespace the child
+ * makes before it runs qbench. */
+#define MOUNT_UNAVAILABLE 77
+static const char *tiny_dir;
+static const char *tiny_size;
+
+static void mount_tiny_fs(void)
+{
+    char opts[32];
+
+    snprintf(opts, sizeof(opts), "size=%s", tiny_size);
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("tmpfs", tiny_dir, "tmpfs", 0, opts) < 0)
+        _exit(MOUNT_UNAVAILABLE);
+    /* a rescued document lands where the test can see it (and clean it) */
+    setenv("TMPDIR", harness_dir(), 1);
+}
+
+static int qbench_on_tiny_fs(const char *size, const char *const *args)
+{
+    static char dir[300];
+    int rc;
+
+    snprintf(dir, sizeof(dir), "%s/tiny", harness_dir());
+    mkdir(dir, 0755);
+    tiny_dir = dir;
+    tiny_size = size;
+    rc = harness_qbench_with(args, mount_tiny_fs);
+    if (rc == MOUNT_UNAVAILABLE) {
+        if (getenv("QBENCH_REQUIRE_NETNS"))
+            fail_msg("cannot mount a tmpfs in a private mount namespace");
+        skip();
+    }
+    return rc;
+}
+
+/* A sweep whose second point's server will not start: point 1 is kept,
+ * the file says the run is incomplete and why, exit 3. */
+static void test_a_second_server_that_fails_keeps_the_first_point(void **state)
+{
+    char script[300], cfg_text[1500], out[300];
+    const char *cfg;
+    const json_t *inc;
+    json_t *doc;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(script, sizeof(script), "%s",
+             harness_file("serve.py",
+                          "import socket, sys\n"
+                          "if sys.argv[3] == '9':\n"
+                          "    print('cannot start: refusing backlog 9', flush=True)\n"
+                          "    sys.exit(1)\n"
+                          "s = socket.socket()\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(int(sys.argv[3]))\n"
+                          "while True:\n"
+                          "    c, _ = s.accept(); c.send(b'h'); c.close()\n"));
+    snprintf(cfg_text, sizeof(cfg_text),
+             "{\"name\": \"second\", \"server\": {\"command\": [\"python3\", \"%s\", \"{host}\","
+             " \"{port}\", \"{backlog}\"], \"backlog\": 8}, \"client\": {\"rate\": 200,"
+             " \"connections\": 20, \"expect_greeting\": true},"
+             " \"sweep\": {\"server.backlog\": [8, 9, 10]}}", script);
+    cfg = harness_file("second.json", cfg_text);
+    snprintf(out, sizeof(out), "%s/second-out.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
+                                                     NULL}), 3);
+    assert_non_null(strstr(harness_stderr(), "exited 1"));
+    assert_non_null(strstr(harness_stderr(), out));
+    doc = harness_load(out);
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    inc = json_object_get(doc, "incomplete");
+    assert_non_null(inc);
+    assert_int_equal(harness_int(inc, "point"), 2);
+    assert_non_null(strstr(json_string_value(json_object_get(inc, "cause")), "exited 1"));
+    assert_int_equal(json_array_size(json_object_get(doc, "runs")), 1);
+    assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 20);
+    assert_int_equal(harness_param(harness_run(doc, 0), "server.backlog"), 8);
+    json_decref(doc);
+    /* a reader sees it: compare refuses an incomplete run, plot and merge still read it */
+    assert_int_equal(harness_qbench((const char *[]){"export", out, NULL}), 0);
+}
+
+/* The per-connection file on a disk that fills: the results (on a disk
+ * with room) are still written, marked incomplete, exit 3. */
+static void test_a_full_connections_disk_keeps_the_results(void **state)
+{
+    const char *cfg = harness_file("conns.json",
+                                   "{\"name\": \"conns\", \"server\": {\"backlog\": 128},"
+                                   " \"client\": {\"rate\": 2000, \"connections\": 3000}}");
+    char out[300], conns[300];
+    json_t *doc;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/conns-out.json", harness_dir());
+    snprintf(conns, sizeof(conns), "%s/tiny/conns.csv", harness_dir());
+    assert_int_equal(qbench_on_tiny_fs("64k", (const char *[]){"--config", cfg, "--output", out,
+                                                                "--connections", conns, "-q",
+                                                                NULL}), 3);
+    assert_non_null(strstr(harness_stderr(), "No space left on device"));
+    doc = harness_load(out);
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(doc, "incomplete"),
+                                                             "cause")), "connection"));
+    assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 3000);
+    json_decref(doc);
+}
+
+/* The results' own disk is full: the document is rescued and the message
+ * says where. */
+static void test_a_full_results_disk_says_where_the_results_went(void **state)
+{
+    const char *cfg = quick_config();
+    char out[300], rescued[400];
+    const char *at;
+    json_t *doc;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/tiny/result.json", harness_dir());
+    assert_int_equal(qbench_on_tiny_fs("4k", (const char *[]){"--config", cfg, "--output", out,
+                                                               "-q", NULL}), 3);
+    at = strstr(harness_stderr(), "kept in ");
+    if (!at)
+        fail_msg("stderr: %s", harness_stderr());
+    sscanf(at + strlen("kept in "), "%399[^ \n;]", rescued);
+    doc = harness_load(rescued);
+    assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 40);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +310,11 @@ int main(void)
         cmocka_unit_test_teardown(test_far_future_starts_are_refused, teardown),
         cmocka_unit_test_teardown(test_job_index_without_shard_count_is_refused, teardown),
         cmocka_unit_test_teardown(test_a_sysctl_the_server_rewrites_is_recorded, teardown),
+        cmocka_unit_test_teardown(test_a_second_server_that_fails_keeps_the_first_point,
+                                  teardown),
+        cmocka_unit_test_teardown(test_a_full_connections_disk_keeps_the_results, teardown),
+        cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went,
+                                  teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
