@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -301,6 +302,88 @@ static void test_a_full_results_disk_says_where_the_results_went(void **state)
     json_decref(doc);
 }
 
+/* A repeat that fails after another finished: the finished repeat is
+ * kept, its point marked incomplete. The server starts once only (a
+ * marker file says it already ran). */
+static void test_a_failing_repeat_keeps_the_finished_ones(void **state)
+{
+    char script[300], cfg_text[1500], out[300], marker[300];
+    const char *cfg;
+    const json_t *run;
+    json_t *doc;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(marker, sizeof(marker), "%s/ran-once", harness_dir());
+    snprintf(script, sizeof(script), "%s",
+             harness_file("once.py",
+                          "import os, socket, sys\n"
+                          "if os.path.exists(sys.argv[3]):\n"
+                          "    sys.exit(1)\n"
+                          "open(sys.argv[3], 'w').close()\n"
+                          "s = socket.socket()\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)\n"
+                          "while True:\n"
+                          "    c, _ = s.accept(); c.send(b'h'); c.close()\n"));
+    snprintf(cfg_text, sizeof(cfg_text),
+             "{\"name\": \"once\", \"repeat\": 3, \"server\": {\"command\": [\"python3\", \"%s\","
+             " \"{host}\", \"{port}\", \"%s\"]}, \"client\": {\"rate\": 200,"
+             " \"connections\": 20, \"expect_greeting\": true}}", script, marker);
+    cfg = harness_file("once.json", cfg_text);
+    snprintf(out, sizeof(out), "%s/once-out.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
+                                                     NULL}), 3);
+    doc = harness_load(out);
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    assert_int_equal(harness_int(json_object_get(doc, "incomplete"), "repeat"), 2);
+    run = harness_run(doc, 0);
+    assert_non_null(json_object_get(run, "incomplete"));
+    assert_int_equal(harness_int(json_object_get(run, "incomplete"), "repeats_done"), 1);
+    assert_int_equal(json_array_size(json_object_get(run, "repeats")), 1);
+    assert_int_equal(harness_int(run, "outcomes.attempted"), 20);
+    json_decref(doc);
+}
+
+/* SIGKILL after the first point of a sweep: that point is on disk,
+ * the file says the run did not finish. */
+static void test_sigkill_leaves_the_finished_points(void **state)
+{
+    const char *cfg = harness_file("killed.json",
+                                   "{\"name\": \"killed\", \"server\": {\"backlog\": 8},"
+                                   " \"client\": {\"rate\": 200, \"connections\": 40},"
+                                   " \"sweep\": {\"client.connections\": [40, 100000]}}");
+    char out[300];
+    struct stat st;
+    pid_t pid;
+    json_t *doc;
+    int waited = 0;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/killed-out.json", harness_dir());
+    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, "-q", NULL});
+    while (stat(out, &st) < 0 && waited++ < 300)
+        usleep(100 * 1000);
+    assert_int_equal(stat(out, &st), 0);
+    usleep(300 * 1000); /* into the second point */
+    kill(pid, SIGKILL);
+    {
+        int status;
+
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    }
+    doc = harness_load(out);
+    assert_true(json_is_false(json_object_get(doc, "complete")));
+    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(doc, "incomplete"),
+                                                             "cause")), "unfinished"));
+    assert_int_equal(harness_int(json_object_get(doc, "incomplete"), "point"), 2);
+    assert_int_equal(json_array_size(json_object_get(doc, "runs")), 1);
+    assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 40);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +396,8 @@ int main(void)
         cmocka_unit_test_teardown(test_a_second_server_that_fails_keeps_the_first_point,
                                   teardown),
         cmocka_unit_test_teardown(test_a_full_connections_disk_keeps_the_results, teardown),
+        cmocka_unit_test_teardown(test_a_failing_repeat_keeps_the_finished_ones, teardown),
+        cmocka_unit_test_teardown(test_sigkill_leaves_the_finished_points, teardown),
         cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went,
                                   teardown),
     };

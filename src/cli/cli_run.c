@@ -2,6 +2,7 @@
  * the output files checked before anything runs, exit codes); the
  * experiment module runs it. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "expect.h"
 #include "plan.h"
 #include "records.h"
+#include "results.h"
 #include "rundoc.h"
 #include "safefile.h"
 #include "shard.h"
@@ -161,21 +163,66 @@ static int open_outputs(const struct run_args *a, const struct plan *plan,
     return 0;
 }
 
+/* The point_done hook: every finished point (and repeat) goes to the
+ * output before the next starts, marked unfinished, so that nothing
+ * measured is lost whatever happens next, SIGKILL included. A checkpoint
+ * that cannot be written is said once; the run goes on (its end tries
+ * again, and rescues the document elsewhere if it must). */
+struct checkpoint {
+    const char *output;
+    bool warned;
+};
+
+static int write_checkpoint(const struct experiment *x, size_t point, void *ctx, char *err,
+                            size_t errlen)
+{
+    struct checkpoint *c = ctx;
+    json_t *doc;
+    bool pass;
+    char why[ERRBUF_LEN];
+
+    (void)point;
+    (void)err;
+    (void)errlen;
+    if (strcmp(c->output, "-") == 0)
+        return 0;
+    doc = experiment_document(x, &pass);
+    if (results_write(doc, c->output, why, sizeof(why)) < 0 && !c->warned) {
+        fprintf(stderr, "qbench: warning: the results so far could not be saved: %s\n", why);
+        c->warned = true;
+    }
+    json_decref(doc);
+    return 0;
+}
+
 /* After the run: the results, then the connections file, then what a
- * person reads. -1 when a file could not be written. */
+ * person reads. -1 when a file could not be written (the results then went
+ * elsewhere if anywhere: said). */
 static int finish(const struct run_args *a, const struct plan *plan, const json_t *doc,
                   struct records **records, bool pass, FILE *say)
 {
-    char err[ERRBUF_LEN];
-    int rc = cli_write_doc(doc, plan->id.output, err, sizeof(err));
+    char err[ERRBUF_LEN], where[PATH_MAX];
+    int rc;
 
-    if (rc < 0)
+    if (strcmp(plan->id.output, "-") == 0)
+        rc = cli_write_doc(doc, plan->id.output, err, sizeof(err));
+    else
+        rc = results_write_or_rescue(doc, plan->id.output, where, sizeof(where), err,
+                                     sizeof(err));
+    if (rc < 0) {
         records_abort(*records);
-    else if (*records)
+        *records = NULL;
+        if (strcmp(plan->id.output, "-") != 0 && where[0])
+            fprintf(stderr, "qbench: %s; the results were kept in %s\n", err, where);
+        else
+            fprintf(stderr, "qbench: %s; the results could not be kept anywhere\n", err);
+        return -1;
+    }
+    if (*records)
         rc = records_commit(*records, err, sizeof(err));
     *records = NULL;
     if (rc < 0) {
-        fprintf(stderr, "qbench: %s\n", err);
+        fprintf(stderr, "qbench: %s (the results were written)\n", err);
         return -1;
     }
     if (!a->quiet && plan->id.connections_file[0])
@@ -211,7 +258,8 @@ int cli_run(int argc, char **argv, bool validate_only)
     double at_least, at_most;
     char err[ERRBUF_LEN];
     json_t *doc = NULL;
-    bool pass = true, env, ran = false;
+    bool pass = true, env, ran = false, failed;
+    struct checkpoint cp = {NULL, false};
     int rc = EXIT_OK;
 
     memset(&plan, 0, sizeof(plan));
@@ -245,6 +293,7 @@ int cli_run(int argc, char **argv, bool validate_only)
                plan.id.repeat == 1 ? "" : "s", at_least, at_most, plan.id.output);
         goto out;
     }
+    cp.output = plan.id.output;
     if (open_outputs(&a, &plan, &records, &env) < 0) {
         rc = env ? EXIT_ENV : EXIT_USAGE;
         goto out;
@@ -263,17 +312,39 @@ int cli_run(int argc, char **argv, bool validate_only)
                 at_least, at_most);
     experiment_init(&x, &plan, &(struct experiment_opts){.quiet = a.quiet, .say = say,
                                                          .shard = &a.shard,
-                                                         .records = records});
+                                                         .records = records,
+                                                         .point_done = write_checkpoint,
+                                                         .ctx = &cp});
     ran = true;
-    if (experiment_run(&x, err, sizeof(err)) < 0) {
-        fprintf(stderr, "qbench: %s\n", err);
-        rc = EXIT_ENV;
-        goto out;
+    failed = experiment_run(&x, err, sizeof(err)) < 0;
+    if (x.records_failure[0]) {
+        /* the file is gone, the measurement is not */
+        records_abort(records);
+        records = NULL;
     }
     doc = experiment_document(&x, &pass);
-    if (finish(&a, &plan, doc, &records, pass, say) < 0)
+    if (failed) {
+        /* whatever was measured before the failure is kept and says why */
+        fprintf(stderr, "qbench: %s\n", err);
+        if (json_array_size(rundoc_runs(doc)) == 0) {
+            /* nothing measured: no file, as before any point ran */
+            rc = EXIT_ENV;
+            goto out;
+        }
+        if (finish(&a, &plan, doc, &records, true, say) == 0)
+            fprintf(stderr, "qbench: the %zu point%s measured before that %s in %s, marked "
+                            "incomplete\n", json_array_size(rundoc_runs(doc)),
+                    json_array_size(rundoc_runs(doc)) == 1 ? "" : "s",
+                    json_array_size(rundoc_runs(doc)) == 1 ? "is" : "are",
+                    strcmp(plan.id.output, "-") == 0 ? "the results" : plan.id.output);
         rc = EXIT_ENV;
-    else if (x.interrupted) {
+    } else if (finish(&a, &plan, doc, &records, pass, say) < 0)
+        rc = EXIT_ENV;
+    else if (x.records_failure[0]) {
+        fprintf(stderr, "qbench: %s: the results are whole, the connections file is not "
+                        "(marked incomplete)\n", x.records_failure);
+        rc = EXIT_ENV;
+    } else if (x.interrupted) {
         if (measured(doc) == 0)
             fprintf(stderr, "qbench: interrupted before the first connection: nothing was "
                             "measured (the results file says so)\n");

@@ -30,8 +30,9 @@ struct experiment_opts {
     const struct shard *shard;  /* this process's share of a sharded run */
     struct records *records;    /* the per-connection file, or NULL */
     /* After every finished point (1-based), its entry already in
-     * experiment_document's runs; -1 (with err) stops the experiment.
-     * NULL: nothing to do. */
+     * experiment_document's runs, and after every finished repeat of a
+     * point (its repeats so far are then in the document too, marked
+     * incomplete); -1 (with err) stops the experiment. NULL: nothing to do. */
     int (*point_done)(const struct experiment *x, size_t point, void *ctx, char *err,
                       size_t errlen);
     void *ctx;
@@ -42,7 +43,18 @@ struct experiment {
     struct experiment_opts opts;
     char started_at[32];        /* ISO 8601 UTC, set when the first point starts */
     json_t *runs;               /* the finished points' runs[] entries */
+    json_t *partial;            /* the repeats finished so far of the point running */
     bool interrupted;           /* a signal cut the experiment short */
+    bool finished;              /* experiment_run returned: every point ran or it stopped */
+    /* Why the experiment stopped before its end (a server that would not
+     * start, a sysctl refused ...), at which point (1-based) and repeat;
+     * "" when it did not. A measurement made before is kept in runs. */
+    char failure[1024];
+    size_t failed_point;
+    unsigned failed_repeat;
+    /* The per-connection file failed (a full disk): dropped from then on,
+     * the run goes on; "" when it did not. */
+    char records_failure[256];
 };
 
 /* Before anything runs: -1 and the cause when the environment cannot run
@@ -56,12 +68,18 @@ void experiment_init(struct experiment *x, const struct plan *plan,
 /* Runs the points in order until all are done or a signal arrives
  * (x->interrupted). -1 with the cause when the environment refused
  * (namespace, sysctl, bind ...) or point_done failed; the points finished
- * before stay in x->runs. */
+ * before stay in x->runs, a point whose later repeat failed keeps its
+ * finished repeats (its entry marked incomplete), and x->failure says
+ * why. */
 int experiment_run(struct experiment *x, char *err, size_t errlen);
 
 /* The results document of the points finished so far (a new reference; its
- * runs[] is x->runs, shared), with the expect bounds evaluated on them
- * (*pass: all held) and the shard identity of a sharded run. */
+ * runs[] is x->runs, shared, plus the partial point), with the expect
+ * bounds evaluated on them (*pass: all held) and the shard identity of a
+ * sharded run. "complete" is true only for a run that finished every
+ * point with every output; otherwise "incomplete" says why and where:
+ * {"cause", "point", "repeat"} (while it still runs: the point it is at,
+ * so a document left by a killed qbench says it is unfinished). */
 json_t *experiment_document(const struct experiment *x, bool *pass);
 
 void experiment_destroy(struct experiment *x);

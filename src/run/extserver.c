@@ -201,8 +201,9 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
             describe(s);
             log_tail(s, tail, sizeof(tail));
             errbuf_set(err, errlen, "server.command %s %s before listening on port %u; its "
-                                   "log (%s) ends: %s", s->argv[0], s->status_text, p->port,
-                       s->log, tail[0] ? tail : "(empty)");
+                                   "log%s%s%s ends: %s", s->argv[0], s->status_text, p->port,
+                       cfg->server.keep_dir ? " (" : "", cfg->server.keep_dir ? s->log : "",
+                       cfg->server.keep_dir ? ")" : "", tail[0] ? tail : "(empty)");
             goto fail;
         }
         if (diag_queues(d, (uint16_t)p->port, false, &q, sub, sizeof(sub)) == 0 &&
@@ -211,9 +212,10 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
         if (clock_now_ns() > deadline) {
             log_tail(s, tail, sizeof(tail));
             errbuf_set(err, errlen, "server.command %s did not listen on port %u within "
-                                   "server.ready_timeout_ms %u; its log (%s) ends: %s",
-                       s->argv[0], p->port, cfg->server.ready_timeout_ms, s->log,
-                       tail[0] ? tail : "(empty)");
+                                   "server.ready_timeout_ms %u; its log%s%s%s ends: %s",
+                       s->argv[0], p->port, cfg->server.ready_timeout_ms,
+                       cfg->server.keep_dir ? " (" : "", cfg->server.keep_dir ? s->log : "",
+                       cfg->server.keep_dir ? ")" : "", tail[0] ? tail : "(empty)");
             extserver_stop(s, 0);
             goto fail;
         }

@@ -940,8 +940,8 @@ int runner_run_point(const struct config *cfg, const json_t *params,
         close(pt.target_ns);
     extserver_free(pt.ext);
     /* the server is gone: its scratch directory goes too, unless asked to
-     * stay, or the point failed (the error message quotes its log) */
-    if (pt.dir[0] && rc == 0 && !cfg->server.keep_dir)
+     * stay (a failure's message carries the end of its log) */
+    if (pt.dir[0] && !cfg->server.keep_dir)
         remove_tree(pt.dir);
     server_free(pt.srv);
     tally_destroy(&pt.rd->tally);
