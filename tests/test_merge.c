@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -155,10 +156,40 @@ static void test_story_blocks_merge_all_joined_and_unmatched_summed(void **state
     json_decref(runs[1]);
 }
 
+/* Counts that would overflow are refused, not wrapped: 2^63-1 merged
+ * twice gave -2; anything past what a results file may hold is refused. */
+static void test_counts_that_would_overflow_are_refused(void **state)
+{
+    json_t *a = run_with(100, 10, 600000000000000LL), *two[2], *m;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    two[0] = two[1] = a;
+    m = merge_runs(two, 2, err, sizeof(err));
+    assert_null(m);
+    assert_non_null(strstr(err, "outcomes"));
+    assert_non_null(strstr(err, "overflow"));
+    json_object_set_new(json_object_get(a, "outcomes"), "established",
+                        json_integer(INT64_MAX - 3));
+    m = merge_runs(two, 2, err, sizeof(err));
+    assert_null(m);
+    assert_non_null(strstr(err, "overflow"));
+    /* the timeline too */
+    json_object_set_new(json_object_get(a, "outcomes"), "established", json_integer(40));
+    json_object_set_new(json_object_get(a, "outcomes"), "attempted", json_integer(43));
+    json_array_set_new(json_array_get(json_object_get(a, "timeline"), 0), 1,
+                       json_integer(INT64_MAX));
+    m = merge_runs(two, 2, err, sizeof(err));
+    assert_null(m);
+    assert_non_null(strstr(err, "timeline"));
+    json_decref(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_merge_of_one_is_itself),
+        cmocka_unit_test(test_counts_that_would_overflow_are_refused),
         cmocka_unit_test(test_merge_of_a_twice_doubles_counts_and_keeps_percentiles),
         cmocka_unit_test(test_percentiles_come_from_merged_buckets),
         cmocka_unit_test(test_runs_without_buckets_are_refused),

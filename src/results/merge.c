@@ -7,11 +7,24 @@
 #include "errbuf.h"
 #include "histjson.h"
 #include "metric.h"
+#include "resultcheck.h"
 #include "rundoc.h"
 #include "stats.h"
 
-/* dst[key] += src[key] for every integer member (objects of counts). */
-static void sum_counts(json_t *dst, const json_t *src)
+/* a + b, unless the sum leaves what a results file may hold (counts up
+ * to RESULTS_COUNT_MAX, kernel deltas down to its negative): merging
+ * 2^63-1 twice gave -2 before this. */
+static int checked_add(json_int_t a, json_int_t b, json_int_t *sum)
+{
+    return __builtin_add_overflow(a, b, sum) || *sum > RESULTS_COUNT_MAX ||
+                   *sum < -RESULTS_COUNT_MAX
+               ? -1
+               : 0;
+}
+
+/* dst[key] += src[key] for every integer member (objects of counts); -1
+ * when a sum would overflow. */
+static int sum_counts(json_t *dst, const json_t *src)
 {
     const char *key;
     json_t *val;
@@ -19,17 +32,22 @@ static void sum_counts(json_t *dst, const json_t *src)
     json_object_foreach((json_t *)src, key, val) {
         json_t *d = json_object_get(dst, key);
 
-        if (json_is_integer(val))
-            json_object_set_new(dst, key,
-                                json_integer(json_integer_value(d) + json_integer_value(val)));
-        else if (json_is_object(val)) {
+        if (json_is_integer(val)) {
+            json_int_t sum;
+
+            if (checked_add(json_integer_value(d), json_integer_value(val), &sum) < 0)
+                return -1;
+            json_object_set_new(dst, key, json_integer(sum));
+        } else if (json_is_object(val)) {
             if (!json_is_object(d)) {
                 d = json_object();
                 json_object_set_new(dst, key, d);
             }
-            sum_counts(d, val);
+            if (sum_counts(d, val) < 0)
+                return -1;
         }
     }
+    return 0;
 }
 
 /* The histogram merged from every input that has one (ins[i] may be NULL). */
@@ -63,7 +81,8 @@ static json_t *merge_histogram(json_t *const *ins, size_t n, const char *path, c
     return out;
 }
 
-/* Rows [t_ms, a, b, c...] summed by row index (each run on its own clock). */
+/* Rows [t_ms, a, b, c...] summed by row index (each run on its own clock);
+ * NULL when a sum would overflow. */
 static json_t *sum_timelines(json_t *const *ins, size_t n)
 {
     json_t *out = json_array();
@@ -79,10 +98,16 @@ static json_t *sum_timelines(json_t *const *ins, size_t n)
                 json_array_append_new(out, json_deep_copy(row));
                 continue;
             }
-            for (size_t k = 1; k < json_array_size(row) && k < json_array_size(dst); k++)
-                json_array_set_new(dst, k,
-                                   json_integer(json_integer_value(json_array_get(dst, k)) +
-                                                json_integer_value(json_array_get(row, k))));
+            for (size_t k = 1; k < json_array_size(row) && k < json_array_size(dst); k++) {
+                json_int_t sum;
+
+                if (checked_add(json_integer_value(json_array_get(dst, k)),
+                                json_integer_value(json_array_get(row, k)), &sum) < 0) {
+                    json_decref(out);
+                    return NULL;
+                }
+                json_array_set_new(dst, k, json_integer(sum));
+            }
         }
     }
     return out;
@@ -125,15 +150,18 @@ static json_t *merge_member(const struct rundoc_field *f, json_t *const *ins, si
 
         for (size_t i = 0; i < n; i++)
             if (json_is_integer(ins[i])) {
-                total += json_integer_value(ins[i]);
+                if (checked_add(total, json_integer_value(ins[i]), &total) < 0)
+                    goto overflow;
                 scalar = true;
             }
         if (scalar)
             return json_integer(total);
         out = json_object();
         for (size_t i = 0; i < n; i++)
-            if (json_is_object(ins[i]))
-                sum_counts(out, ins[i]);
+            if (json_is_object(ins[i]) && sum_counts(out, ins[i]) < 0) {
+                json_decref(out);
+                goto overflow;
+            }
         return out;
     }
     case RD_MERGE_MAX: {
@@ -167,12 +195,20 @@ static json_t *merge_member(const struct rundoc_field *f, json_t *const *ins, si
         return merge_object(ins, n, &one, path, err, errlen);
     }
     case RD_MERGE_TIMELINE:
-        return sum_timelines(ins, n);
+        out = sum_timelines(ins, n);
+        if (!out)
+            goto overflow;
+        return out;
     case RD_MERGE_SECTION:
         return merge_object(ins, n, f->members, path, err, errlen);
     case RD_MERGE_DROP:
         break;
     }
+    return NULL;
+
+overflow:
+    errbuf_set(err, errlen, "%s: the merged count would overflow (more than %lld): refused",
+               path, (long long)RESULTS_COUNT_MAX);
     return NULL;
 }
 
@@ -353,7 +389,15 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
                 hk = json_object();
                 json_object_set_new(by_host, host ? host : "?", hk);
             }
-            sum_counts(hk, json_object_get(group[d], RD_KERNEL));
+            if (sum_counts(hk, json_object_get(group[d], RD_KERNEL)) < 0) {
+                errbuf_set(err, errlen, "runs[%zu].kernel_by_host: a merged counter would "
+                                        "overflow: refused", i);
+                free(group);
+                json_decref(by_host);
+                json_decref(runs);
+                json_decref(out);
+                return NULL;
+            }
         }
         merged = merge_runs(group, n, err, errlen);
         free(group);
@@ -382,12 +426,30 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
                                                : "?",
                             json_true());
         /* ISO 8601 UTC strings order as times */
-        if (s && strcmp(s, json_string_value(json_object_get(out, RD_STARTED_AT))) < 0)
+        /* the loader requires both (resultcheck_mergeable); a caller that
+         * did not check still gets no crash from an absent one */
+        const char *s0 = json_string_value(json_object_get(out, RD_STARTED_AT));
+        const char *f0 = json_string_value(json_object_get(out, RD_FINISHED_AT));
+
+        if (s && (!s0 || strcmp(s, s0) < 0))
             json_object_set_new(out, RD_STARTED_AT, json_string(s));
-        if (f && strcmp(f, json_string_value(json_object_get(out, RD_FINISHED_AT))) > 0)
+        if (f && (!f0 || strcmp(f, f0) > 0))
             json_object_set_new(out, RD_FINISHED_AT, json_string(f));
         if (json_is_true(json_object_get(docs[d], RD_INTERRUPTED)))
             json_object_set_new(out, RD_INTERRUPTED, json_true());
+        /* one unfinished input makes an unfinished whole, and says which */
+        if (json_is_false(json_object_get(docs[d], RD_COMPLETE)) &&
+            !json_is_false(json_object_get(out, RD_COMPLETE))) {
+            json_t *inc = json_deep_copy(json_object_get(docs[d], RD_INCOMPLETE));
+
+            json_object_set_new(out, RD_COMPLETE, json_false());
+            if (!json_is_object(inc)) {
+                json_decref(inc);
+                inc = json_object();
+            }
+            json_object_set_new(inc, "file", json_string(names[d]));
+            json_object_set_new(out, RD_INCOMPLETE, inc);
+        }
     }
     if (json_object_size(by_host_total) > 1)
         json_object_set_new(out, RD_HOST, json_string("(several: see merged_from)"));
