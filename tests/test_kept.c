@@ -249,8 +249,10 @@ static void test_a_second_server_that_fails_keeps_the_first_point(void **state)
     assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 20);
     assert_int_equal(harness_param(harness_run(doc, 0), "server.backlog"), 8);
     json_decref(doc);
-    /* a reader sees it: compare refuses an incomplete run, plot and merge still read it */
+    /* readers see it: export reads it, compare refuses to judge it */
     assert_int_equal(harness_qbench((const char *[]){"export", out, NULL}), 0);
+    assert_int_equal(harness_qbench((const char *[]){"compare", out, out, NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "did not finish"));
 }
 
 /* The per-connection file on a disk that fills: the results (on a disk

@@ -240,6 +240,21 @@ static int same_experiment(const json_t *base, const json_t *cur, const struct c
                                        "comparing them would flag or hide anything",
                           json_is_true(json_object_get(base, "interrupted")) ? "baseline"
                                                                               : "current");
+    for (int side = 0; side < 2; side++) {
+        const json_t *doc = side ? cur : base;
+        const json_t *inc = json_object_get(doc, RD_INCOMPLETE);
+
+        /* points missing or cut short (a lost connections file alone,
+         * with no point named, leaves the counts whole) */
+        if (json_is_false(json_object_get(doc, RD_COMPLETE)) &&
+            json_object_get(inc, "point"))
+            return errbuf_set(err, errlen, "the %s run did not finish (%.200s): its points are "
+                                           "partial, and comparing them would flag or hide "
+                                           "anything", side ? "current" : "baseline",
+                              json_string_value(json_object_get(inc, "cause"))
+                                  ? json_string_value(json_object_get(inc, "cause"))
+                                  : "incomplete");
+    }
     if (bn && cn && strcmp(bn, cn) != 0) {
         if (!o->allow_different)
             return errbuf_set(err, errlen, "different experiments: \"%.60s\" against \"%.60s\" "
