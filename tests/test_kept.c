@@ -386,6 +386,108 @@ static void test_sigkill_leaves_the_finished_points(void **state)
     json_decref(doc);
 }
 
+/* A measured file merged with itself under another spelling: a warning;
+ * a merge input without started_at: exit 2 naming the field, no crash. */
+static void test_one_file_merged_twice_and_a_file_without_started_at(void **state)
+{
+    const char *cfg = quick_config();
+    char out[300], again[300], merged[300];
+    json_t *doc;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/m.json", harness_dir());
+    snprintf(again, sizeof(again), "%s/./m.json", harness_dir());
+    snprintf(merged, sizeof(merged), "%s/merged.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
+                                                     NULL}), 0);
+    assert_int_equal(harness_qbench((const char *[]){"merge", out, again, "-o", merged, NULL}),
+                     0);
+    assert_non_null(strstr(harness_stderr(), "same file"));
+    assert_non_null(strstr(harness_stderr(), "counted twice"));
+    snprintf(again, sizeof(again), "%s/nostart.json", harness_dir());
+    doc = harness_load(out);
+    json_object_del(doc, "started_at");
+    assert_int_equal(json_dump_file(doc, again, 0), 0);
+    json_decref(doc);
+    assert_int_equal(harness_qbench((const char *[]){"merge", again, "-o", merged, NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "started_at"));
+}
+
+/* A swept client.request that a spreadsheet would run, through a real
+ * run and export: defused. */
+static void test_a_formula_looking_sweep_value_is_defused_in_export(void **state)
+{
+    const char *cfg = harness_file("formula.json",
+                                   "{\"name\": \"formula\", \"server\": {\"backlog\": 8},"
+                                   " \"client\": {\"rate\": 200, \"connections\": 5},"
+                                   " \"sweep\": {\"client.request\": [\"-2+3+cmd|' /C calc'!A0\","
+                                   " \"=1+1\", \"plain\"]}}");
+    char out[300];
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/formula-out.json", harness_dir());
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
+                                                     NULL}), 0);
+    assert_int_equal(harness_qbench((const char *[]){"export", out, NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "\n1,0,\"'-2+3+cmd|' /C calc'!A0\","));
+    assert_non_null(strstr(harness_stdout(), "\n2,0,\"'=1+1\","));
+    assert_non_null(strstr(harness_stdout(), "\n3,0,plain,"));
+}
+
+static void own_process_group(void)
+{
+    setpgid(0, 0);
+}
+
+/* Ctrl-C at a terminal signals the whole foreground process group while
+ * server.command is starting: the server, in its own session, does not
+ * get it; qbench does, stops in order and keeps what it has (exit 130). */
+static void test_ctrl_c_while_the_server_starts(void **state)
+{
+    char script[300], cfg_text[1200], out[300];
+    const char *cfg;
+    json_t *doc;
+    pid_t pid;
+    int status;
+
+    (void)state;
+    harness_require_netns();
+    snprintf(script, sizeof(script), "%s",
+             harness_file("slow_start.py",
+                          "import socket, sys, time\n"
+                          "time.sleep(1.5)\n"
+                          "s = socket.socket()\n"
+                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                          "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)\n"
+                          "while True:\n"
+                          "    c, _ = s.accept(); c.send(b'h'); c.close()\n"));
+    snprintf(cfg_text, sizeof(cfg_text),
+             "{\"name\": \"ctrlc\", \"server\": {\"command\": [\"python3\", \"%s\", \"{host}\","
+             " \"{port}\"]}, \"client\": {\"rate\": 100, \"connections\": 1000,"
+             " \"expect_greeting\": true}}", script);
+    cfg = harness_file("ctrlc.json", cfg_text);
+    snprintf(out, sizeof(out), "%s/ctrlc-out.json", harness_dir());
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* a stand-in for the shell: its own group, qbench in it; the
+         * stand-in itself ignores the Ctrl-C (qbench installs its own) */
+        own_process_group();
+        signal(SIGINT, SIG_IGN);
+        exit(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q", NULL}));
+    }
+    usleep(700 * 1000);
+    kill(-pid, SIGINT);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 130);
+    doc = harness_load(out);
+    assert_true(json_is_true(json_object_get(doc, "interrupted")));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +502,11 @@ int main(void)
         cmocka_unit_test_teardown(test_a_full_connections_disk_keeps_the_results, teardown),
         cmocka_unit_test_teardown(test_a_failing_repeat_keeps_the_finished_ones, teardown),
         cmocka_unit_test_teardown(test_sigkill_leaves_the_finished_points, teardown),
+        cmocka_unit_test_teardown(test_one_file_merged_twice_and_a_file_without_started_at,
+                                  teardown),
+        cmocka_unit_test_teardown(test_a_formula_looking_sweep_value_is_defused_in_export,
+                                  teardown),
+        cmocka_unit_test_teardown(test_ctrl_c_while_the_server_starts, teardown),
         cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went,
                                   teardown),
     };
