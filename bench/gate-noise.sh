@@ -113,6 +113,39 @@ def load(path):
         return json.load(f)
 
 
+def bucket_low(i):
+    """The smallest value of bucket i (src/histjson.h)."""
+    return i if i < 128 else (64 + (i - 128) % 64) << ((i - 128) // 64 + 1)
+
+
+def merged_hist(hists):
+    """Histograms merged bucket by bucket (indexes, as qbench's merge
+    does); percentiles from the merged buckets (the low end of the bucket
+    a quantile falls in, within 0.8% of qbench's)."""
+    counts = {}
+    for h in hists:
+        for v, c in h.get("buckets", []):
+            counts[v] = counts.get(v, 0) + c
+    out = dict(hists[0])
+    n = sum(counts.values())
+    out["count"] = n
+    out["buckets"] = [[v, counts[v]] for v in sorted(counts)]
+    out["sum"] = sum(h.get("sum", 0) for h in hists)
+    if n:
+        out["mean"] = out["sum"] / n
+        out["min"] = min(h["min"] for h in hists if h.get("count"))
+        out["max"] = max(h["max"] for h in hists if h.get("count"))
+        for name, q in (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99),
+                        ("p999", 0.999)):
+            seen = 0
+            for v in sorted(counts):
+                seen += counts[v]
+                if seen >= q * n:
+                    out[name] = bucket_low(v)
+                    break
+    return out
+
+
 def merged(docs):
     """One document whose run holds the docs' runs as repeats, with the
     summed outcomes and the per-metric spread compare reads."""
@@ -136,7 +169,7 @@ def merged(docs):
             spread["%s_%s_us" % (h, s)] = {"values": vals}
     for h in ("connect", "accept"):
         if h in run.get("latency_us", {}):
-            run["latency_us"][h]["count"] = sum(r["latency_us"][h]["count"] for r in runs)
+            run["latency_us"][h] = merged_hist([r["latency_us"][h] for r in runs])
     run["spread"] = spread
     run["repeats"] = [dict(r, repeat=i + 1) for i, r in enumerate(runs)]
     doc["config"]["repeat"] = len(runs)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "histjson.h"
+#include "histogram.h"
 #include "metric.h"
 #include "results.h"
 #include "stats.h"
@@ -54,7 +56,11 @@ struct row {
     const char *method;       /* "quasi-binomial", "log-t", "threshold", "" */
     bool tested;              /* takes part in Holm */
     struct stats_test st;     /* the test across repeats */
-    double nbar;              /* ratios: attempts per repeat */
+    double nbar;              /* counts: attempts (or samples) per repeat */
+    bool slower_share;        /* a latency judged by the share of samples slower than the
+                                 baseline's percentile (counts), not by its values */
+    double pbar;              /* that share, both sides pooled */
+    double bmerged;           /* both sides' pooled percentile: "slower" means above it */
     double p, padj;
     bool worse, effect_ok;    /* direction and size of the change */
     double mde;               /* smallest worsening it could flag: ratio or log ratio */
@@ -367,6 +373,122 @@ static size_t counts_of(const json_t *run, const struct row *w, bool base, doubl
     return attempted > 0 ? nv : 0;
 }
 
+/* The quantile a latency metric names: p50 -> 0.5 ...; 0 for max. */
+static double quantile_of(const struct metric *m)
+{
+    static const struct { const char *field; double q; } qs[] = {
+        {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
+
+    for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+        if (strcmp(m->field, qs[i].field) == 0)
+            return qs[i].q;
+    return 0;
+}
+
+/* Samples of a latency histogram above t (in buckets wholly above it), and
+ * all of them, from its lossless buckets ([[index, count], ...],
+ * histjson.h); -1 without buckets. */
+static int above(const json_t *hist, double t, double *x, double *n)
+{
+    const json_t *buckets = json_object_get(hist, "buckets");
+
+    *x = *n = 0;
+    if (!json_is_array(buckets))
+        return -1;
+    for (size_t i = 0; i < json_array_size(buckets); i++) {
+        const json_t *b = json_array_get(buckets, i);
+        json_int_t index = json_integer_value(json_array_get(b, 0));
+        double c = json_number_value(json_array_get(b, 1));
+
+        if (index < 0 || index >= HISTOGRAM_BUCKETS)
+            return -1;
+        *n += c;
+        if ((double)histogram_bucket_low((unsigned)index) > t)
+            *x += c;
+    }
+    return *n > 0 ? 0 : -1;
+}
+
+/* Per repeat of a run (or the run alone): samples slower than t. */
+static size_t slower_counts(const json_t *run, const struct metric *m, double t, double *x,
+                            double *n)
+{
+    const json_t *reps = json_object_get(run, "repeats");
+    size_t k = 0, nrep = json_array_size(reps);
+    char hist[32];
+    const char *dot = strchr(m->where, '.');
+
+    snprintf(hist, sizeof(hist), "%s", dot ? dot + 1 : m->where);
+    if (nrep == 0)
+        return above(json_object_get(json_object_get(run, "latency_us"), hist), t, &x[0],
+                     &n[0]) == 0 ? 1 : 0;
+    for (size_t i = 0; i < nrep && k < MAX_VALUES; i++) {
+        const json_t *h = json_object_get(json_object_get(json_array_get(reps, i), "latency_us"),
+                                          hist);
+
+        if (above(h, t, &x[k], &n[k]) < 0)
+            return 0; /* a repeat without samples: judged by values */
+        k++;
+    }
+    return k;
+}
+
+/* The quantile q of both sides' samples together (as Mood's median test
+ * splits at the pooled median, so that neither side defines "slower"). */
+static int pooled_quantile(const json_t *brun, const json_t *crun, const struct metric *m,
+                           double q, double *t)
+{
+    const char *dot = strchr(m->where, '.');
+    const char *hist = dot ? dot + 1 : m->where;
+    struct histogram *hb = malloc(sizeof(*hb)), *hc = malloc(sizeof(*hc));
+    int rc = -1;
+
+    if (hb && hc &&
+        histogram_from_json(json_object_get(json_object_get(brun, "latency_us"), hist), hb) == 0 &&
+        histogram_from_json(json_object_get(json_object_get(crun, "latency_us"), hist), hc) == 0) {
+        histogram_merge(hb, hc);
+        *t = (double)histogram_quantile(hb, q);
+        rc = hb->count ? 0 : -1;
+    }
+    free(hb);
+    free(hc);
+    return rc;
+}
+
+/* A latency percentile by counts: per repeat, how many samples were slower
+ * than the percentile of both sides pooled. Its values flip between the
+ * modes of a bimodal latency (a SYN retransmit or not), the share of slow
+ * samples does not. 0 when judged so, -1 when the histograms lack what it
+ * needs (then the values are judged). */
+static int judge_slower_share(struct row *w, const json_t *brun, const json_t *crun)
+{
+    double q = quantile_of(w->m), t, xb[MAX_VALUES], nb[MAX_VALUES], xc[MAX_VALUES],
+           nc[MAX_VALUES];
+    size_t kb, kc;
+
+    if (q <= 0 || pooled_quantile(brun, crun, w->m, q, &t) < 0)
+        return -1;
+    w->bmerged = t;
+    kb = slower_counts(brun, w->m, t, xb, nb);
+    kc = slower_counts(crun, w->m, t, xc, nc);
+    if (!kb || !kc || kb + kc < 3 || stats_proportions(xb, nb, kb, xc, nc, kc, &w->st) < 0)
+        return -1;
+    w->slower_share = true;
+    w->nbar = 0;
+    w->pbar = 0;
+    {
+        double sx = 0, sn = 0;
+
+        for (size_t i = 0; i < kb; i++)
+            sx += xb[i], sn += nb[i];
+        for (size_t i = 0; i < kc; i++)
+            sx += xc[i], sn += nc[i];
+        w->pbar = sx / sn;
+        w->nbar = sn / (double)(kb + kc);
+    }
+    return 0;
+}
+
 static bool all_equal(const struct row *w)
 {
     for (size_t i = 0; i < w->nb; i++)
@@ -420,16 +542,27 @@ static void judge(struct row *w, const json_t *brun, const json_t *crun,
                 w->nbar += nb[i] / (double)(kb + kc);
             for (size_t i = 0; i < kc; i++)
                 w->nbar += nc[i] / (double)(kb + kc);
+        } else if (judge_slower_share(w, brun, crun) == 0) {
+            w->method = "slower-share";
+            rc = 0;
         } else {
             w->method = "log-t";
             rc = stats_log_t(w->b, w->nb, w->c, w->nc, LOG_SD_FLOOR, &w->st);
         }
         if (rc == 0) {
+            double vb, vc;
+
             w->tested = true;
             w->p = w->st.p;
             r->ntested++;
             w->worse = w->st.diff * sign > 0;
-            w->effect_ok = fabs(w->st.diff) >= min_effect(w, o);
+            /* the size of a latency change is the percentile's own (merged)
+             * move, whichever way it was tested */
+            if (w->slower_share && metric_value(brun, w->m, &vb) == 0 &&
+                metric_value(crun, w->m, &vc) == 0 && vb > 0 && vc > 0)
+                w->effect_ok = fabs(log(vc / vb)) >= min_effect(w, o);
+            else
+                w->effect_ok = fabs(w->st.diff) >= min_effect(w, o);
             w->verdict = "ok"; /* decided after Holm */
         } else {
             w->verdict = "constant"; /* no attempt succeeded, or all did */
@@ -461,6 +594,8 @@ static void judge(struct row *w, const json_t *brun, const json_t *crun,
 /* How far this metric can still worsen, in the test's units. */
 static double headroom(const struct row *w)
 {
+    if (w->slower_share)
+        return 1.0 - w->pbar;
     if (w->m->kind == METRIC_RATIO)
         return w->m->higher_is_worse ? 1.0 - w->bmed : w->bmed;
     return LOG_HEADROOM;
@@ -469,12 +604,20 @@ static double headroom(const struct row *w)
 /* The standard error with k repeats a side, from this comparison's spread. */
 static double se_with(const struct row *w, unsigned k)
 {
-    if (w->m->kind == METRIC_RATIO) {
-        double p = (w->bmed + w->cmed) / 2.0;
+    if (w->m->kind == METRIC_RATIO || w->slower_share) {
+        double p = w->slower_share ? w->pbar : (w->bmed + w->cmed) / 2.0;
 
         return sqrt(w->st.spread * p * (1 - p) * 2.0 / ((double)k * w->nbar));
     }
     return w->st.spread * sqrt(2.0 / (double)k);
+}
+
+/* The least change the detectable column reports: the minimum effect, in
+ * the test's units; none for a share of slow samples, whose minimum effect
+ * is on the percentile itself. */
+static double mde_floor(const struct row *w, const struct compare_opts *o)
+{
+    return w->slower_share ? 0 : min_effect(w, o);
 }
 
 /* The smallest worsening each tested metric could have flagged: the first
@@ -489,14 +632,14 @@ static void detectable(struct report *r, const struct compare_opts *o, size_t m)
         if (!w->tested)
             continue;
         w->mde = fmax(stats_t_critical(o->alpha / (double)m, w->st.df) * w->st.se,
-                      min_effect(w, o));
+                      mde_floor(w, o));
         w->blind = w->mde > headroom(w);
         if (!w->blind)
             continue;
         w->need = 0;
         for (unsigned k = 2; k <= 100; k++) {
             if (fmax(stats_t_critical(o->alpha / (double)m, 2.0 * k - 2) * se_with(w, k),
-                     min_effect(w, o)) <= headroom(w)) {
+                     mde_floor(w, o)) <= headroom(w)) {
                 w->need = k;
                 break;
             }
@@ -570,7 +713,12 @@ static void mde_text(const struct row *w, char *buf, size_t len)
         snprintf(buf, len, "need >100");
     else if (w->m->kind == METRIC_RATIO)
         snprintf(buf, len, "%+.2f pp", sign * w->mde * 100.0);
-    else
+    else if (w->slower_share) {
+        char t[16];
+
+        metric_format_us(w->bmerged, t, sizeof(t));
+        snprintf(buf, len, "%+.1f pp > %.12s", w->mde * 100.0, t);
+    } else
         snprintf(buf, len, "%+.0f%%", expm1(w->mde) * 100.0);
 }
 
@@ -639,7 +787,7 @@ static void summary_text(const struct report *r, const struct compare_opts *o, c
 
     sides_text(r, sides, sizeof(sides));
     snprintf(buf, len, "%s: %s; %zu gated metric%s tested across repeats (quasi-binomial "
-                       "counts, t on log latency; Holm, alpha %g, min effect %g pp / %g%%), "
+                       "counts: outcomes, and samples slower than the pooled percentile; Holm, alpha %g, min effect %g pp / %g%%), "
                        "%zu constant, %zu by fixed thresholds (latency +%g%% and %g us, ratios "
                        "%g pp); percentiles of fewer than %g samples not judged",
              r->regression ? "REGRESSION" : r->nblind ? "CANNOT JUDGE" : "no regression",
@@ -725,7 +873,7 @@ static void text_heading(const struct report *r, size_t first, FILE *out)
 
 static void print_report(const struct report *r, const struct compare_opts *o, FILE *out)
 {
-    char summary[400];
+    char summary[600];
 
     summary_text(r, o, summary, sizeof(summary));
     if (o->format == COMPARE_JSON) {
@@ -755,9 +903,11 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
                  * ratio, or percent of a latency */
                 if (!w->blind)
                     json_object_set_new(row, "detectable",
-                                        json_real(w->m->kind == METRIC_RATIO
+                                        json_real(w->m->kind == METRIC_RATIO || w->slower_share
                                                       ? w->mde * 100.0
                                                       : expm1(w->mde) * 100.0));
+                if (w->slower_share)
+                    json_object_set_new(row, "slower_than_us", json_real(w->bmerged));
                 else
                     json_object_set_new(row, "need_repeats",
                                         w->need ? json_integer(w->need) : json_null());
