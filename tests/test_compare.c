@@ -8,6 +8,8 @@
 #include <math.h>
 
 #include "compare.h"
+#include "histjson.h"
+#include "histogram.h"
 #include "errbuf.h"
 #include "testdocs.h"
 
@@ -409,6 +411,73 @@ static void test_other_experiments_are_refused(void **state)
     json_decref(c);
 }
 
+/* A run of n repeats whose accept latencies are bimodal: per repeat, slow[r]
+ * of 300 samples at about 1.43 s (a retransmit), the rest at about 450 ms
+ * (plus shift_us). */
+static json_t *bimodal(const int *slow, size_t n, uint64_t shift_us)
+{
+    const struct fake_run one[] = {{"{}", 300, 0, 0, 0, 900, 3000000, 450000, 1430000}};
+    json_t *doc = fake_doc(one, 1), *run = json_array_get(json_object_get(doc, "runs"), 0);
+    json_t *reps = json_array();
+    struct histogram *all = malloc(sizeof(*all)), *h = malloc(sizeof(*h));
+    double p50[MAXREP], est[MAXREP];
+
+    histogram_init(all);
+    for (size_t r = 0; r < n; r++) {
+        json_t *rep = fake_run_json(&one[0]);
+
+        histogram_init(h);
+        for (int i = 0; i < 300; i++)
+            histogram_record(h, (i < slow[r] ? 1430000 + (uint64_t)i * 100 : 450000 + (uint64_t)i * 50)
+                                    + shift_us);
+        histogram_merge(all, h);
+        p50[r] = (double)histogram_quantile(h, 0.5);
+        est[r] = 1.0;
+        json_object_set_new(json_object_get(rep, "latency_us"), "accept", histogram_to_json(h));
+        json_array_append_new(reps, rep);
+    }
+    json_object_set_new(json_object_get(run, "latency_us"), "accept", histogram_to_json(all));
+    json_object_set_new(run, "repeats", reps);
+    set_spread(doc, "accept_p50_us", p50, n);
+    set_spread(doc, "established_ratio", est, n);
+    free(all);
+    free(h);
+    return doc;
+}
+
+/* The median of a bimodal latency flips between its modes from repeat to
+ * repeat (slow shares 140-160 of 300 around the middle); the share of slow
+ * samples does not. Judged by that share, identical runs are judged (not
+ * "cannot judge"), and a fifth more slow samples is a regression. */
+static void test_bimodal_latency_is_judged_by_its_slow_share(void **state)
+{
+    const int a[] = {140, 160, 145, 158, 150}, b[] = {155, 142, 159, 147, 151};
+    json_t *base = bimodal(a, 5, 0), *same = bimodal(b, 5, 0), *slower = bimodal(b, 5, 0);
+    struct compare_opts o;
+    char *out = NULL;
+
+    (void)state;
+    compare_default_opts(&o);
+    o.gate = "accept_p50_us";
+    assert_int_equal(compare_docs(base, same, &o, &out), COMPARE_OK);
+    assert_non_null(strstr(out, "pp > "));
+    free(out);
+    json_decref(base);
+    json_decref(slower);
+    {
+        /* 40% slow against 60% slow: the median moves to the slow mode */
+        const int forty[] = {115, 125, 120, 118, 122}, sixty[] = {180, 175, 185, 178, 182};
+
+        base = bimodal(forty, 5, 0);
+        slower = bimodal(sixty, 5, 0);
+    }
+    assert_int_equal(compare_docs(base, slower, &o, &out), COMPARE_REGRESSION);
+    free(out);
+    json_decref(base);
+    json_decref(same);
+    json_decref(slower);
+}
+
 /* validate and run say when repeat leaves the gate blind */
 static void test_repeat_warnings(void **state)
 {
@@ -488,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_no_power_is_cannot_judge),
         cmocka_unit_test(test_host_filled_values_warn),
         cmocka_unit_test(test_repeat_warnings),
+        cmocka_unit_test(test_bimodal_latency_is_judged_by_its_slow_share),
         cmocka_unit_test(test_other_experiments_are_refused),
         cmocka_unit_test(test_machine_readable_formats),
     };
