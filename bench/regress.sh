@@ -8,7 +8,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 QBENCH=${QBENCH:-./build/qbench}
-# gate: a short slow-accept with 7 repeats, judged by a rank test across them
+# gate: a short slow-accept with 7 repeats, judged by tests across them that
+# know what they could detect (exit 2 when they cannot judge: that fails CI too)
 # (bench/gate-noise.sh measures its false-alarm and detection rates);
 # backlog-table: admission counts, exact, judged by thresholds.
 CONFIGS=${CONFIGS:-"gate backlog-table"}
