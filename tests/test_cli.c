@@ -191,6 +191,28 @@ static void test_expect_failure_exits_1_and_is_recorded(void **state)
     json_decref(doc);
 }
 
+/* The committed CI baseline, as a 4-CPU runner would have filled in
+ * client.threads: judged (with a warning naming it), not refused. */
+static void test_a_baseline_from_another_core_count_is_judged(void **state)
+{
+    char base[512], cur[256];
+    json_t *doc;
+    int rc;
+
+    (void)state;
+    snprintf(base, sizeof(base), "%s/results/baseline/gate.json", QBENCH_SOURCE_DIR);
+    doc = harness_load(base);
+    json_object_set_new(json_object_get(json_object_get(doc, "config"), "client"), "threads",
+                        json_integer(4));
+    snprintf(cur, sizeof(cur), "%s/gate-4cpu.json", harness_dir());
+    assert_int_equal(json_dump_file(doc, cur, 0), 0);
+    json_decref(doc);
+    rc = harness_qbench((const char *[]){"compare", base, cur, NULL});
+    if (rc != 0 && rc != 1)
+        fail_msg("exit %d: %s", rc, harness_stderr());
+    assert_non_null(strstr(harness_stdout(), "client.threads differs: 2 (baseline) against 4"));
+}
+
 /* Every command explains itself, with its defaults. */
 static void test_every_command_has_help(void **state)
 {
@@ -235,6 +257,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_validate_accepts_the_shipped_configs, teardown),
         cmocka_unit_test_teardown(test_validate_warns_of_a_blind_gate, teardown),
+        cmocka_unit_test_teardown(test_a_baseline_from_another_core_count_is_judged, teardown),
         cmocka_unit_test_teardown(test_bad_config_exits_2_names_key_and_writes_nothing, teardown),
         cmocka_unit_test_teardown(test_bad_set_exits_2, teardown),
         cmocka_unit_test_teardown(test_usage_errors_exit_2, teardown),
