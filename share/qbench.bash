@@ -19,13 +19,14 @@ _qbench() {
     cmd=${COMP_WORDS[1]}
     case $cmd in --*|-*) cmd=run ;; esac
     case $prev in
-        --config|-c) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur")); return ;;
-        --output|-o|--connections) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --config|-c|--config-b) COMPREPLY=($(compgen -f -X '!*.json' -- "$cur")); return ;;
+        --output|-o|--connections|--output-a|--output-b|--verdict)
+            COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --format|-F)
             if [ "$cmd" = export ]; then COMPREPLY=($(compgen -W "csv" -- "$cur"))
             else COMPREPLY=($(compgen -W "text json markdown junit" -- "$cur")); fi
             return ;;
-        --set|-s)
+        --set|-s|--set-a|--set-b)
             COMPREPLY=($(compgen -W "$(_qbench_keys) sweep={} expect={}" -- "$cur"))
             compopt -o nospace 2>/dev/null
             return ;;
@@ -35,7 +36,7 @@ _qbench() {
                 $(_qbench_keys | sed -n 's/^sysctl\.\(.*\)=$/\1/p' | sed 's/.*\.//')" -- "$cur"))
             return ;;
         --repeat|--shard|--start-at|--threshold|--ratio-threshold|--latency-floor-us|\
-        --min-samples|--alpha|--min-effect-pp|--min-effect-pct|--port|--duration-ms)
+        --min-samples|--alpha|--min-effect-pp|--min-effect-pct|--port|--duration-ms|--gate)
             return ;;  # a number or an instant: nothing to offer
     esac
     if [ "$COMP_CWORD" -eq 1 ]; then
@@ -50,9 +51,13 @@ _qbench() {
             COMPREPLY=($(compgen -W "--config --set --output --quiet --connections --repeat \
                 --shard --start-at --help" -- "$cur")) ;;
         compare)
-            COMPREPLY=($(compgen -W "--format --alpha --min-effect-pp --min-effect-pct \
+            COMPREPLY=($(compgen -W "--format --gate --alpha --min-effect-pp --min-effect-pct \
                 --threshold --ratio-threshold --latency-floor-us --min-samples \
                 --allow-different --help" -- "$cur") $(compgen -f -X '!*.json' -- "$cur")) ;;
+        ab)
+            COMPREPLY=($(compgen -W "--config --config-b --set --set-a --set-b --repeat \
+                --output-a --output-b --verdict --format --gate --alpha --min-effect-pp \
+                --min-effect-pct --quiet --help" -- "$cur")) ;;
         plot) COMPREPLY=($(compgen -W "-o --output --x --help" -- "$cur") \
                 $(compgen -f -X '!*.json' -- "$cur")) ;;
         export) COMPREPLY=($(compgen -W "--format -o --output --help" -- "$cur") \

@@ -60,6 +60,8 @@ int main(int argc, char **argv)
         return cli_merge(argc - 1, argv + 1);
     if (strcmp(cmd, "observe") == 0)
         return cli_observe(argc - 1, argv + 1);
+    if (strcmp(cmd, "ab") == 0)
+        return cli_ab(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_run(argc, argv, false);
     if (cmd[0] == '\0')

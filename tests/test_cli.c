@@ -216,7 +216,8 @@ static void test_a_baseline_from_another_core_count_is_judged(void **state)
 /* Every command explains itself, with its defaults. */
 static void test_every_command_has_help(void **state)
 {
-    static const char *const cmds[] = {"run", "validate", "compare", "plot", "export", "merge"};
+    static const char *const cmds[] = {"run", "validate", "compare", "ab", "plot", "export",
+                                       "merge"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

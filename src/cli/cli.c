@@ -15,6 +15,8 @@ void cli_usage(FILE *out)
           "       qbench validate --config FILE [options] check the config (the whole sweep)\n"
           "       qbench compare BASELINE.json CURRENT.json [--format text|json|markdown|junit]\n"
           "                      [--alpha P] [--allow-different] [...]   (compare --help)\n"
+          "       qbench ab --config A.json [--config-b B.json] [--set-a K=V] [--set-b K=V]\n"
+          "                 [--repeat N] ...   baseline and candidate interleaved (ab --help)\n"
           "       qbench plot RESULTS.json... -o OUT.{png,svg} [--x KEY]   (plot --help)\n"
           "       qbench export RESULTS.json [--format csv] [-o OUT.csv]   (export --help)\n"
           "       qbench merge RESULTS.json... [OBSERVER.json...] -o OUT.json\n"

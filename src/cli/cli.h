@@ -31,6 +31,7 @@ int cli_plot(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_observe(int argc, char **argv);
+int cli_ab(int argc, char **argv);
 int cli_help_config(void);
 
 #endif

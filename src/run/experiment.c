@@ -38,7 +38,8 @@ void experiment_init(struct experiment *x, const struct plan *plan,
 
 /* One entry from the repeats of a point: the merged totals, the spread of
  * every metric and every repeat whole. */
-static json_t *combine_repeats(json_t *const *reps, unsigned done, char *err, size_t errlen)
+json_t *experiment_combine_repeats(json_t *const *reps, unsigned done, char *err,
+                                   size_t errlen)
 {
     json_t *out = merge_runs(reps, done, err, errlen), *repeats;
 
@@ -103,7 +104,7 @@ static int run_point(struct experiment *x, size_t i, json_t **out, char *err, si
 
             json_object_set_new(reps[r], RD_REPEAT, json_integer(r + 1));
             json_decref(x->partial);
-            x->partial = combine_repeats(reps, done, ignored, sizeof(ignored));
+            x->partial = experiment_combine_repeats(reps, done, ignored, sizeof(ignored));
             if (x->partial && x->opts.point_done &&
                 x->opts.point_done(x, i + 1, x->opts.ctx, err, errlen) < 0) {
                 rc = -1;
@@ -121,7 +122,7 @@ static int run_point(struct experiment *x, size_t i, json_t **out, char *err, si
 
         for (unsigned r = 0; r < done; r++)
             json_object_set_new(reps[r], RD_REPEAT, json_integer(r + 1));
-        *out = combine_repeats(reps, done, why, sizeof(why));
+        *out = experiment_combine_repeats(reps, done, why, sizeof(why));
         if (!*out && rc == 0) {
             snprintf(err, errlen, "%s", why);
             rc = -1;

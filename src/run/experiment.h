@@ -84,4 +84,10 @@ json_t *experiment_document(const struct experiment *x, bool *pass);
 
 void experiment_destroy(struct experiment *x);
 
+/* One runs[] entry from the n repeats of a point (each a runs[] entry with
+ * its "repeat" number): the merged totals, the spread of every metric and
+ * every repeat whole, as a run with repeat: n writes it. NULL and err when
+ * they cannot be merged. */
+json_t *experiment_combine_repeats(json_t *const *reps, unsigned n, char *err, size_t errlen);
+
 #endif
