@@ -49,6 +49,7 @@ static json_t *side_document(const struct plan *plan, const struct ab_opts *o, j
     experiment_init(&x, plan, &(struct experiment_opts){.quiet = true, .say = o->say});
     memcpy(x.started_at, started, sizeof(x.started_at));
     x.interrupted = interrupted;
+    x.finished = true; /* every round kept ran to its end */
     for (size_t p = 0; p < plan->npoints && rounds; p++) {
         json_t **mine = &reps[p * o->repeat];
         json_t *entry;
