@@ -347,7 +347,7 @@ static double min_effect(const struct row *w, const struct compare_opts *o)
  * the single run's counts. */
 static size_t counts_of(const json_t *run, const struct row *w, bool base, double *x, double *n)
 {
-    const json_t *reps = json_object_get(run, "repeats");
+    const json_t *reps = json_object_get(run, RD_REPEATS);
     const double *v = base ? w->b : w->c;
     size_t nv = base ? w->nb : w->nc, k = 0;
     double attempted = metric_samples(run, w->m);

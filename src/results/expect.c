@@ -135,7 +135,7 @@ size_t expect_print_failures(const json_t *expect, FILE *out)
                 fprintf(out, ", ...");
                 break;
             }
-            point_name(json_object_get(run, "params"), r + 1, name, sizeof(name));
+            point_name(rundoc_params(run), r + 1, name, sizeof(name));
             metric_format(m, json_is_number(rv), json_number_value(rv), v, sizeof(v));
             if (why)
                 fprintf(out, "%s%s was %s (its counts are partial)", shown ? ", " : "", name,
@@ -160,7 +160,7 @@ size_t expect_local_errors(const struct expect_bound *bounds, size_t n, const js
             return 0;
     for (size_t r = 0; r < json_array_size(runs); r++) {
         const json_t *run = json_array_get(runs, r);
-        const json_t *o = json_object_get(run, "outcomes"), *errs = json_object_get(o, "errors");
+        const json_t *o = json_object_get(run, RD_OUTCOMES), *errs = json_object_get(o, RD_ERRORS);
         double att = json_number_value(json_object_get(o, "attempted"));
         double local = json_number_value(json_object_get(o, "error")) -
                        json_number_value(json_object_get(errs, "INTERRUPTED"));
@@ -172,7 +172,7 @@ size_t expect_local_errors(const struct expect_bound *bounds, size_t n, const js
         if (att <= 0 || local / att <= EXPECT_LOCAL_ERROR_MAX)
             continue;
         bad++;
-        point_name(json_object_get(run, "params"), r + 1, name, sizeof(name));
+        point_name(rundoc_params(run), r + 1, name, sizeof(name));
         fprintf(out, "qbench: %s: %.0f of %.0f attempts (%.1f%%) failed on this machine before "
                      "reaching the server (", name, local, att, 100.0 * local / att);
         json_object_foreach((json_t *)errs, key, val) {

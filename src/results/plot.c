@@ -855,7 +855,7 @@ static void names_of(const struct point *pts, size_t n, struct names *nm)
     json_t *val;
 
     for (size_t i = 0; i < n; i++) {
-        json_object_foreach((json_t *)json_object_get(pts[i].run, "params"), key, val)
+        json_object_foreach((json_t *)rundoc_params(pts[i].run), key, val)
             names_add(nm, key);
         json_object_foreach((json_t *)json_object_get(pts[i].run, "sysctl"), key, val) {
             snprintf(buf, sizeof(buf), "sysctl.%s", key);

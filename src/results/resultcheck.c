@@ -10,6 +10,7 @@
 #include "hint.h"
 #include "histogram.h"
 #include "outcome.h"
+#include "rundoc.h"
 
 #define PATH_LEN 256
 
@@ -270,8 +271,8 @@ int resultcheck_run(const json_t *run, const char *path, char *err, size_t errle
 
     if (!json_is_object(run))
         return bad(err, errlen, path, "", "must be an object", run);
-    if (object_at(run, path, "params", true, &o, err, errlen) < 0 ||
-        object_at(run, path, "outcomes", true, &o, err, errlen) < 0 ||
+    if (object_at(run, path, RD_PARAMS, true, &o, err, errlen) < 0 ||
+        object_at(run, path, RD_OUTCOMES, true, &o, err, errlen) < 0 ||
         outcomes_check(o, path, err, errlen) < 0)
         return -1;
     for (size_t k = 0; k < sizeof(scalars) / sizeof(scalars[0]); k++)
@@ -302,7 +303,7 @@ int resultcheck_run(const json_t *run, const char *path, char *err, size_t errle
                 return -1;
         }
     }
-    if (object_at(run, path, "kernel", false, &o, err, errlen) < 0)
+    if (object_at(run, path, RD_KERNEL, false, &o, err, errlen) < 0)
         return -1;
     path_of(p, "%s.kernel", path);
     if (o && kernel_object(o, p, err, errlen) < 0)
@@ -312,7 +313,7 @@ int resultcheck_run(const json_t *run, const char *path, char *err, size_t errle
     path_of(p, "%s.kernel_drain", path);
     if (o && kernel_object(o, p, err, errlen) < 0)
         return -1;
-    if (object_at(run, path, "latency_us", false, &lat, err, errlen) < 0)
+    if (object_at(run, path, RD_LATENCY, false, &lat, err, errlen) < 0)
         return -1;
     if (lat) {
         const char *key;
@@ -342,7 +343,7 @@ int resultcheck_run(const json_t *run, const char *path, char *err, size_t errle
     path_of(p, "%s.schedule_lag_us", path);
     if (v && histogram_check(v, p, err, errlen) < 0)
         return -1;
-    v = json_object_get(run, "timeline");
+    v = json_object_get(run, RD_TIMELINE);
     path_of(p, "%s.timeline", path);
     if (v && rows_check(v, p, err, errlen) < 0)
         return -1;
@@ -352,7 +353,7 @@ int resultcheck_run(const json_t *run, const char *path, char *err, size_t errle
     v = json_object_get(run, "interrupted");
     if (v && !json_is_boolean(v))
         return bad(err, errlen, path, "interrupted", "must be true or false", v);
-    v = json_object_get(run, "repeats");
+    v = json_object_get(run, RD_REPEATS);
     if (v) {
         if (!json_is_array(v))
             return bad(err, errlen, path, "repeats", "must be an array", v);
@@ -390,7 +391,7 @@ int resultcheck_mergeable(const json_t *doc, char *err, size_t errlen)
 
 int resultcheck_document(const json_t *doc, char *err, size_t errlen)
 {
-    const json_t *runs = json_object_get(doc, "runs"), *v;
+    const json_t *runs = rundoc_runs(doc), *v;
 
     if (identity_check(doc, false, err, errlen) < 0)
         return -1;
