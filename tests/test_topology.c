@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -122,6 +125,76 @@ static json_t *run_distributed(const char *host, int server_ns, unsigned nshards
     return harness_load(merged);
 }
 
+/* deploy/kubernetes/collect.sh against a stand-in kubectl whose cluster
+ * is the files run_distributed wrote (tag's shards and observer): the
+ * Kubernetes flow, with the pods simulated by these namespaces. Returns
+ * collect.sh's exit status; its output is <tag>-collected.json. */
+static int collect_like_kubernetes(const char *tag, unsigned nshards, bool with_observer)
+{
+    static const char fake[] =
+        "#!/bin/sh\n"
+        "# kubectl, with the cluster in files: shards $FAKE/<tag>-shard-N.json\n"
+        "case \"$*\" in\n"
+        "'wait '*) exit 0 ;;\n"
+        "'get job/'*completions*) echo \"$FAKE_SHARDS\" ;;\n"
+        "'get pods -l job-name='*) i=0; while [ $i -lt \"$FAKE_SHARDS\" ]; do\n"
+        "    echo pod/shard-$i; i=$((i + 1)); done ;;\n"
+        "'get pod/shard-'*terminated*) ;;\n"
+        "'get pod/shard-'*completion-index*) p=${2#pod/shard-}; echo \"$p\" ;;\n"
+        "'logs pod/shard-'*) p=${2#pod/}; cat \"$FAKE/$FAKE_TAG-$p.json\" ;;\n"
+        "'get pods -l app.kubernetes.io/name=qbench-target'*) echo pod/target-0 ;;\n"
+        "'exec pod/target-0 -c qbench-observe -- cat /var/run/qbench/observer.json')\n"
+        "    cat \"$FAKE/$FAKE_TAG-observer.json\" ;;\n"
+        "'exec pod/target-0 -c qbench-observe -- cat /var/run/qbench/observe.log')\n"
+        "    echo 'observe: not started' ;;\n"
+        "*) echo \"fake kubectl: unexpected: $*\" >&2; exit 1 ;;\n"
+        "esac\n";
+    char bin[256], path[1024], link[300], out[256], shards[16], collect[256], obs[300],
+        hidden[320];
+    const char *old_path = getenv("PATH");
+    FILE *f;
+    pid_t pid;
+    int status;
+
+    snprintf(bin, sizeof(bin), "%s/bin", harness_dir());
+    mkdir(bin, 0755);
+    snprintf(link, sizeof(link), "%s/kubectl", bin);
+    f = fopen(link, "w");
+    assert_non_null(f);
+    fputs(fake, f);
+    fclose(f);
+    chmod(link, 0755);
+    snprintf(link, sizeof(link), "%s/qbench", bin);
+    unlink(link);
+    assert_int_equal(symlink(QBENCH_BIN, link), 0);
+    snprintf(path, sizeof(path), "%s:%s", bin, old_path ? old_path : "/usr/bin:/bin");
+    snprintf(out, sizeof(out), "%s/%s-collected.json", harness_dir(), tag);
+    snprintf(shards, sizeof(shards), "%u", nshards);
+    snprintf(collect, sizeof(collect), "%s/deploy/kubernetes/collect.sh", QBENCH_SOURCE_DIR);
+    snprintf(obs, sizeof(obs), "%s/%s-observer.json", harness_dir(), tag);
+    snprintf(hidden, sizeof(hidden), "%s.hidden", obs);
+    if (!with_observer)
+        assert_int_equal(rename(obs, hidden), 0);
+    pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        setenv("PATH", path, 1);
+        setenv("FAKE", harness_dir(), 1);
+        setenv("FAKE_TAG", tag, 1);
+        setenv("FAKE_SHARDS", shards, 1);
+        setenv("QBENCH_OBSERVER_WAIT_S", "0", 1);
+        execl("/bin/sh", "sh", collect, "qbench-shards", out, (char *)NULL);
+        _exit(127);
+    }
+    assert_true(waitpid(pid, &status, 0) == pid);
+    if (!with_observer)
+        assert_int_equal(rename(hidden, obs), 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static long long outcome(const json_t *run, const char *cls)
 {
     return json_integer_value(json_object_get(json_object_get(run, "outcomes"), cls));
@@ -196,6 +269,26 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
     assert_int_equal(harness_kernel(run, "ListenOverflows"), 0);
     assert_int_equal(json_array_size(json_object_get(m, "merged_from")), 2);
     topology_destroy(&t);
+    /* the Kubernetes flow over the same files: collect.sh gathers the
+     * shards and the sidecar's document and merges them the same way */
+    assert_int_equal(collect_like_kubernetes("veth", 2, true), 0);
+    {
+        char path[256];
+        json_t *c;
+        const json_t *crun;
+
+        snprintf(path, sizeof(path), "%s/veth-collected.json", harness_dir());
+        c = harness_load(path);
+        crun = harness_run(c, 0);
+        assert_int_equal(harness_int(crun, "outcomes.attempted"), TOTAL);
+        assert_int_equal(harness_int(crun, "accept_queue.max"),
+                         harness_int(run, "accept_queue.max"));
+        assert_int_equal(harness_int(crun, "server_kernel.ListenOverflows"),
+                         harness_int(run, "server_kernel.ListenOverflows"));
+        json_decref(c);
+    }
+    /* a sidecar that wrote nothing: no merge without the server's side */
+    assert_int_equal(collect_like_kubernetes("veth", 2, false), 2);
 
     /* The same load with server and client in one namespace over loopback:
      * one client at the full rate, observed the same way. */

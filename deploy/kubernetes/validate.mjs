@@ -19,7 +19,8 @@ for (const file of readdirSync(".").filter((f) => f.endsWith(".yaml")).sort()) {
   const text = readFileSync(file, "utf8")
     .replaceAll("${SHARDS}", "4")
     .replaceAll("${START_AT}", "2026-11-26T12:00:00Z")
-    .replaceAll("${IMAGE}", "registry.example/qbench:0.1.0");
+    .replaceAll("${IMAGE}", "registry.example/qbench:0.1.0")
+    .replaceAll("${OBSERVE_MS}", "60000");
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) { fail(file, doc.errors[0].message); continue; }
     const obj = doc.toJS();
@@ -55,6 +56,30 @@ for (const file of readdirSync(".").filter((f) => f.endsWith(".yaml")).sort()) {
         fail(file, "seccompProfile must be RuntimeDefault");
       if (!c.command?.join(" ").includes("2>>/dev/termination-log"))
         fail(file, "qbench's stderr must not reach the log that collect.sh merges");
+    }
+    if (obj.kind === "Deployment") {
+      // the server's side: a qbench observe sidecar in the server's pod (its
+      // network namespace), on a port the server listens on, unprivileged,
+      // its document in a volume collect.sh reads
+      const spec = obj.spec.template.spec, cs = spec.containers;
+      const obs = cs.find((c) => (c.command ?? []).join(" ").includes("qbench observe"));
+      if (!obs) fail(file, "the target pod needs a qbench observe sidecar");
+      else {
+        const cmd = obs.command.join(" ");
+        const port = Number(cmd.match(/--port (\d+)/)?.[1]);
+        const ports = cs.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort));
+        if (!ports.includes(port))
+          fail(file, `the observer watches port ${port}, which no container of the pod serves`);
+        for (const opt of ["--start-at", "--duration-ms", "-o /var/run/qbench/observer.json"])
+          if (!cmd.includes(opt)) fail(file, `the observer needs ${opt}`);
+        if (spec.hostNetwork) fail(file, "the observer must share the pod's namespace, not the host's");
+        const sc = obs.securityContext ?? {};
+        if (sc.runAsNonRoot !== true || sc.allowPrivilegeEscalation !== false ||
+            !(sc.capabilities?.drop ?? []).includes("ALL") || (sc.capabilities?.add ?? []).length)
+          fail(file, "the observer needs no privilege: non-root, no escalation, drop ALL");
+        if (!(obs.volumeMounts ?? []).some((m) => m.mountPath === "/var/run/qbench"))
+          fail(file, "the observer writes its document to a volume at /var/run/qbench");
+      }
     }
     if (obj.kind === "Service" && obj.spec.clusterIP && obj.spec.clusterIP !== "None")
       fail(file, `Service ${obj.metadata.name}: no hard-coded clusterIP (${obj.spec.clusterIP})`);
