@@ -1,0 +1,421 @@
+#include "obsstory.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errbuf.h"
+#include "fate.h"
+#include "histjson.h"
+#include "histogram.h"
+#include "outcome.h"
+
+/* Every time on one clock: ns from an instant well before the run, so a
+ * time slightly before the run's origin stays positive and 0 can mean
+ * "never", as in acceptobs and fate. */
+#define BASE_NS 1000000000000000ULL
+
+struct conn {
+    struct fate_conn c;
+    uint64_t due_ns, giveup_ns;
+    struct fate_result r;
+};
+
+static uint64_t at_ns(double shift_s, const json_t *us)
+{
+    if (!json_is_integer(us))
+        return 0;
+    return (uint64_t)((int64_t)BASE_NS + llround(shift_s * 1e9) +
+                      (int64_t)json_integer_value(us) * 1000);
+}
+
+static bool tuple_of(const char *addr, long long port, struct story_tuple *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (!addr || port < 0 || port > 65535)
+        return false;
+    t->port = (uint16_t)port;
+    if (inet_pton(AF_INET, addr, t->addr) == 1)
+        t->family = AF_INET;
+    else if (inet_pton(AF_INET6, addr, t->addr) == 1)
+        t->family = AF_INET6;
+    else
+        return false;
+    return true;
+}
+
+static double origin_of(const json_t *o)
+{
+    return json_number_value(json_object_get(o, "origin_epoch_s"));
+}
+
+static void not_joined(json_t *run, const char *why)
+{
+    json_object_set_new(run, "story", json_pack("{s:b, s:s, s:s}", "joined", 0, "method",
+                                                "observer, joined in merge", "why", why));
+}
+
+/* The shards' give-ups, on the run's clock. false: some shard could not
+ * keep all of them, or a row is malformed. */
+static bool load_conns(json_t *const *shard_runs, size_t nshards, double origin,
+                       struct conn **out, size_t *n)
+{
+    size_t total = 0, k = 0;
+
+    *out = NULL;
+    *n = 0;
+    for (size_t s = 0; s < nshards; s++) {
+        const json_t *g = json_object_get(shard_runs[s], "gave_up");
+        long long gt = json_integer_value(
+            json_object_get(json_object_get(shard_runs[s], "outcomes"), "greeting_timeout"));
+
+        if (!json_is_object(g)) {
+            if (gt == 0)
+                continue; /* nothing to tell */
+            return false;
+        }
+        if (!json_is_true(json_object_get(g, "complete")))
+            return false;
+        total += json_array_size(json_object_get(g, "rows"));
+    }
+    *out = calloc(total ? total : 1, sizeof(**out));
+    if (!*out)
+        return false;
+    for (size_t s = 0; s < nshards; s++) {
+        const json_t *rows = json_object_get(json_object_get(shard_runs[s], "gave_up"), "rows");
+        double shift = origin_of(shard_runs[s]) - origin;
+
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+            const json_t *r = json_array_get(rows, i);
+            struct conn *c = &(*out)[k];
+
+            if (json_array_size(r) != GAVE_UP_NFIELDS ||
+                !tuple_of(json_string_value(json_array_get(r, 0)),
+                          json_integer_value(json_array_get(r, 1)), &c->c.src))
+                return false;
+            c->due_ns = at_ns(shift, json_array_get(r, 2));
+            c->c.start_ns = at_ns(shift, json_array_get(r, 3));
+            c->c.connect_ns = at_ns(shift, json_array_get(r, 4));
+            c->giveup_ns = at_ns(shift, json_array_get(r, 5));
+            c->c.release_ns = at_ns(shift, json_array_get(r, 6));
+            c->c.answer_ns = at_ns(shift, json_array_get(r, 7));
+            c->c.client_reset = json_is_true(json_array_get(r, 8));
+            c->c.saw_reset = json_is_true(json_array_get(r, 9));
+            if (!c->c.start_ns || !c->giveup_ns)
+                return false;
+            k++;
+        }
+    }
+    *n = k;
+    return true;
+}
+
+/* The observer's sockets, on the run's clock. */
+static bool load_view(const json_t *obs, double origin, struct acceptobs_sock **socks,
+                      struct fate_view *v)
+{
+    const json_t *a = json_object_get(obs, "accepts"), *rows = json_object_get(a, "sockets");
+    double shift = origin_of(obs) - origin;
+    size_t n = json_array_size(rows);
+
+    memset(v, 0, sizeof(*v));
+    *socks = calloc(n ? n : 1, sizeof(**socks));
+    if (!*socks)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *r = json_array_get(rows, i);
+        struct acceptobs_sock *s = &(*socks)[i];
+
+        if (!tuple_of(json_string_value(json_array_get(r, 0)),
+                      json_integer_value(json_array_get(r, 1)), &s->peer))
+            return false;
+        s->kind = (uint8_t)json_integer_value(json_array_get(r, 2));
+        s->end = (uint8_t)json_integer_value(json_array_get(r, 3));
+        s->last_state = (uint8_t)json_integer_value(json_array_get(r, 4));
+        s->closed_by_owner = (uint8_t)json_integer_value(json_array_get(r, 5));
+        s->synack_retrans = (uint8_t)json_integer_value(json_array_get(r, 6));
+        s->before_ns = at_ns(shift, json_array_get(r, 7));
+        s->first_ns = at_ns(shift, json_array_get(r, 8));
+        s->queued_ns = at_ns(shift, json_array_get(r, 9));
+        s->accepted_ns = at_ns(shift, json_array_get(r, 10));
+        s->gone_ns = at_ns(shift, json_array_get(r, 11));
+    }
+    v->socks = *socks;
+    v->n = n;
+    v->first_poll_ns = at_ns(shift, json_object_get(a, "first_poll_us"));
+    v->last_poll_ns = at_ns(shift, json_object_get(a, "last_poll_us"));
+    v->gap_ns_max = (uint64_t)json_integer_value(json_object_get(a, "gap_us_max")) * 1000;
+    v->complete = json_is_true(json_object_get(a, "complete"));
+    return v->first_poll_ns != 0;
+}
+
+/* Whether the clients' sources and the server's peers share an address:
+ * with NAT between them the server sees other tuples, and every give-up
+ * would look unseen (never accepted). */
+static bool addresses_meet(const struct conn *c, size_t n, const struct fate_view *v)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < v->n; j++)
+            if (c[i].c.src.family == v->socks[j].peer.family &&
+                memcmp(c[i].c.src.addr, v->socks[j].peer.addr, 16) == 0)
+                return true;
+    return n == 0;
+}
+
+static int cmp_peer(const struct story_tuple *a, const struct story_tuple *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static int by_peer(const void *pa, const void *pb)
+{
+    return cmp_peer(&((const struct acceptobs_sock *)pa)->peer,
+                    &((const struct acceptobs_sock *)pb)->peer);
+}
+
+static int by_value(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
+/* The server's clock against the clients', from the connections both saw:
+ * a child appears in the first dump after the handshake the client saw
+ * complete, so (its first sighting - the client's connect) is the clock
+ * offset plus up to one polling gap. The median over every give-up whose
+ * tuple the server saw; 0 when none did. */
+static int64_t clock_offset_ns(const struct conn *c, size_t n, const struct fate_view *v)
+{
+    struct acceptobs_sock *sorted = malloc((v->n ? v->n : 1) * sizeof(*sorted));
+    int64_t *d = malloc((n ? n : 1) * sizeof(*d)), off = 0;
+    size_t m = 0;
+
+    if (!sorted || !d) {
+        free(sorted);
+        free(d);
+        return 0;
+    }
+    memcpy(sorted, v->socks, v->n * sizeof(*sorted));
+    qsort(sorted, v->n, sizeof(*sorted), by_peer);
+    for (size_t i = 0; i < n; i++) {
+        size_t lo = 0, hi = v->n;
+        int64_t best = 0;
+        bool any = false;
+
+        if (!c[i].c.connect_ns)
+            continue;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (cmp_peer(&sorted[mid].peer, &c[i].c.src) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < v->n && cmp_peer(&sorted[lo].peer, &c[i].c.src) == 0; lo++) {
+            int64_t x = (int64_t)sorted[lo].first_ns - (int64_t)c[i].c.connect_ns;
+
+            if (sorted[lo].kind == ACCEPTOBS_CHILD && (!any || llabs(x) < llabs(best))) {
+                best = x;
+                any = true;
+            }
+        }
+        if (any)
+            d[m++] = best;
+    }
+    if (m) {
+        qsort(d, m, sizeof(*d), by_value);
+        off = d[m / 2];
+    }
+    free(sorted);
+    free(d);
+    return off;
+}
+
+/* Moves the observer's times by -off (its clock onto the clients'). */
+static void shift_view(struct acceptobs_sock *socks, struct fate_view *v, int64_t off)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        uint64_t *t[] = {&socks[i].before_ns, &socks[i].first_ns, &socks[i].queued_ns,
+                         &socks[i].accepted_ns, &socks[i].gone_ns};
+
+        for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
+            if (*t[k])
+                *t[k] = (uint64_t)((int64_t)*t[k] - off);
+    }
+    v->first_poll_ns = (uint64_t)((int64_t)v->first_poll_ns - off);
+    v->last_poll_ns = (uint64_t)((int64_t)v->last_poll_ns - off);
+}
+
+static int by_start_latest_first(const void *pa, const void *pb)
+{
+    const struct conn *a = pa, *b = pb;
+
+    return a->c.start_ns > b->c.start_ns ? -1 : a->c.start_ns < b->c.start_ns;
+}
+
+static void add_count(json_t *obj, const char *key, long long d)
+{
+    json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + d));
+}
+
+/* Moves one give-up from greeting_timeout to cls in the timeline row where
+ * it ended. */
+static void reclass_row(json_t *run, uint64_t giveup_ns, enum outcome cls)
+{
+    json_t *tl = json_object_get(run, "timeline");
+    long long width = json_integer_value(json_object_get(run, "timeline_interval_ms"));
+    long long t_ms = ((long long)giveup_ns - (long long)BASE_NS) / 1000000;
+    size_t row;
+    json_t *r;
+
+    if (!json_is_array(tl) || width <= 0 || json_array_size(tl) == 0)
+        return;
+    row = t_ms < 0 ? 0 : (size_t)(t_ms / width);
+    if (row >= json_array_size(tl))
+        row = json_array_size(tl) - 1;
+    r = json_array_get(tl, row);
+    if (json_array_size(r) < 4 + OUTCOME_COUNT)
+        return;
+    json_array_set_new(r, 4 + OUTCOME_GREETING_TIMEOUT,
+                       json_integer(json_integer_value(json_array_get(r, 4 + OUTCOME_GREETING_TIMEOUT)) - 1));
+    json_array_set_new(r, 4 + cls, json_integer(json_integer_value(json_array_get(r, 4 + cls)) + 1));
+}
+
+/* The per-class latencies (due -> the client knew) follow their
+ * connections: greeting_timeout is rebuilt from the give-ups still
+ * unknown (it holds exactly the give-ups when every shard kept them all),
+ * the two others get theirs added. */
+static int move_latencies(json_t *run, const struct conn *c, size_t n)
+{
+    json_t *lat = json_object_get(run, "latency_us");
+    const char *names[3] = {outcome_name(OUTCOME_GREETING_TIMEOUT),
+                            outcome_name(OUTCOME_ACCEPTED_LATE),
+                            outcome_name(OUTCOME_NEVER_ACCEPTED)};
+    struct histogram *h = malloc(4 * sizeof(*h));
+
+    if (!h)
+        return -1;
+    for (int k = 0; k < 3; k++)
+        if (k == 0 || histogram_from_json(json_object_get(lat, names[k]), &h[k]) < 0)
+            histogram_init(&h[k]);
+    if (histogram_from_json(json_object_get(lat, "accepted_late_by"), &h[3]) < 0)
+        histogram_init(&h[3]);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t us = c[i].giveup_ns > c[i].due_ns ? (c[i].giveup_ns - c[i].due_ns) / 1000 : 0;
+        int k = c[i].r.verdict == FATE_ACCEPTED ? 1 : c[i].r.verdict == FATE_NEVER_ACCEPTED ? 2 : 0;
+
+        histogram_record(&h[k], us);
+        if (k == 1)
+            histogram_record(&h[3], c[i].r.accept_ns > c[i].giveup_ns
+                                        ? (c[i].r.accept_ns - c[i].giveup_ns) / 1000
+                                        : 0);
+    }
+    if (json_is_object(lat)) {
+        /* only where the shards kept per-class latencies */
+        for (int k = 0; k < 3; k++)
+            if (json_object_get(lat, names[k]))
+                json_object_set_new(lat, names[k], histogram_to_json(&h[k]));
+        json_object_set_new(lat, "accepted_late_by", histogram_to_json(&h[3]));
+    }
+    free(h);
+    return 0;
+}
+
+int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
+                  json_t *const *observers, size_t nobs, char *err, size_t errlen)
+{
+    struct conn *c = NULL;
+    struct acceptobs_sock *socks = NULL;
+    struct fate_view v;
+    struct fate_index *x = NULL;
+    size_t n = 0;
+    double origin = origin_of(run);
+    int64_t offset = 0;
+    long long late = 0, never = 0, unknown = 0, causes[FATE_CAUSE_COUNT] = {0};
+    json_t *outcomes = json_object_get(run, "outcomes"), *by_cause;
+    int rc = 0;
+
+    if (nobs == 0)
+        return 0;
+    if (json_integer_value(json_object_get(outcomes, "greeting_timeout")) == 0)
+        return 0; /* every connection's story is already known */
+    if (nobs > 1) {
+        not_joined(run, "more than one observer: which server each connection reached is "
+                        "not recorded");
+        return 0;
+    }
+    if (!load_conns(shard_runs, nshards, origin, &c, &n)) {
+        not_joined(run, "a shard did not keep every connection it gave up on (runs[].gave_up "
+                        "missing or incomplete)");
+        goto out;
+    }
+    if (!load_view(observers[0], origin, &socks, &v)) {
+        not_joined(run, "the observer's sockets could not be read");
+        goto out;
+    }
+    if (!addresses_meet(c, n, &v)) {
+        not_joined(run, "the server saw none of the clients' addresses (NAT between them?): "
+                        "their tuples cannot be joined");
+        goto out;
+    }
+    /* wall clocks disagree by the machines' skew; the connections both
+     * sides saw say by how much. Within a polling gap it is noise. */
+    offset = clock_offset_ns(c, n, &v);
+    if ((uint64_t)llabs(offset) > v.gap_ns_max)
+        shift_view(socks, &v, offset);
+    else
+        offset = 0;
+    x = fate_index_new(&v);
+    if (!x) {
+        rc = errbuf_set(err, errlen, "out of memory joining the observer's accepts");
+        goto out;
+    }
+    /* a child is claimed once: connections sharing a tuple, latest first */
+    qsort(c, n, sizeof(*c), by_start_latest_first);
+    for (size_t i = 0; i < n; i++) {
+        fate_of(x, &c[i].c, &c[i].r);
+        causes[c[i].r.cause]++;
+        if (c[i].r.verdict == FATE_ACCEPTED) {
+            late++;
+            reclass_row(run, c[i].giveup_ns, OUTCOME_ACCEPTED_LATE);
+        } else if (c[i].r.verdict == FATE_NEVER_ACCEPTED) {
+            never++;
+            reclass_row(run, c[i].giveup_ns, OUTCOME_NEVER_ACCEPTED);
+        } else {
+            unknown++;
+        }
+    }
+    if (move_latencies(run, c, n) < 0) {
+        rc = errbuf_set(err, errlen, "out of memory");
+        goto out;
+    }
+    add_count(outcomes, outcome_name(OUTCOME_GREETING_TIMEOUT), -(late + never));
+    add_count(outcomes, outcome_name(OUTCOME_ACCEPTED_LATE), late);
+    add_count(outcomes, outcome_name(OUTCOME_NEVER_ACCEPTED), never);
+    by_cause = json_object();
+    for (int k = 1; k < FATE_CAUSE_COUNT; k++)
+        if (causes[k])
+            json_object_set_new(by_cause, fate_cause_name((enum fate_cause)k),
+                                json_integer(causes[k]));
+    json_object_set_new(run, "story",
+                        json_pack("{s:b, s:s, s:I, s:I, s:I, s:o, s:b, s:f}", "joined", 1,
+                                  "method", "observer, joined in merge", "accepted_late",
+                                  (json_int_t)late, "never_accepted", (json_int_t)never,
+                                  "unknown", (json_int_t)unknown, "causes", by_cause,
+                                  "view_complete", v.complete, "clock_offset_ms",
+                                  (double)offset / 1e6));
+out:
+    fate_index_free(x);
+    free(c);
+    free(socks);
+    return rc;
+}

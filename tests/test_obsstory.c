@@ -1,0 +1,167 @@
+/* obsstory: give-ups of shards re-told from an observer's sockets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "acceptobs.h"
+#include "errbuf.h"
+#include "obsdoc.h"
+#include "obsstory.h"
+
+#define CLIENT "198.18.0.2"
+
+/* A shard run with give-ups on ports 1000.. (started 100 ms apart, all
+ * given up 2 s after the first; times in us from its origin). */
+static json_t *shard_run(double origin, int ngave, bool complete)
+{
+    json_t *rows = json_array(), *tl = json_array();
+
+    for (int i = 0; i < ngave; i++)
+        json_array_append_new(rows,
+                              json_pack("[s, i, I, I, I, I, I, n, b, b]", CLIENT, 1000 + i,
+                                        (json_int_t)(i * 100000), (json_int_t)(i * 100000 + 10),
+                                        (json_int_t)(i * 100000 + 1000),
+                                        (json_int_t)(i * 1000 + 2001000),
+                                        (json_int_t)(i * 1000 + 2001000), 0, 0));
+    for (int r = 0; r < 40; r++)
+        json_array_append_new(tl, json_pack("[i, i, i, i, i, i, i, i, i, i, i, i]", r * 100, 0, 0,
+                                            0, 0, 0, 0, 0, r == 20 ? ngave : 0, 0, 0, 0));
+    return json_pack("{s:f, s:{s:i, s:i, s:i, s:i}, s:{s:b, s:o}, s:i, s:o}", "origin_epoch_s",
+                     origin, "outcomes", "attempted", ngave, "greeting_timeout", ngave,
+                     "accepted_late", 0, "never_accepted", 0, "gave_up", "complete", complete,
+                     "rows", rows, "timeline_interval_ms", 100, "timeline", tl);
+}
+
+/* The server saw: port 1000 accepted at 3 s (after the give-up at 2 s),
+ * port 1001 a request that expired, port 1002 a child still queued at the
+ * end, port 1003 nothing at all. Times in ms on the observer's clock. */
+static json_t *observer(double origin, long long skew_ms)
+{
+    json_t *s = json_array();
+    long long k = skew_ms * 1000;
+
+    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, I, I, n]", CLIENT, 1000,
+                                       ACCEPTOBS_CHILD, ACCEPTOBS_GONE_ACCEPTED, 1, 0, 0,
+                                       (json_int_t)(1000 + k), (json_int_t)(5000 + k),
+                                       (json_int_t)(2990000 + k), (json_int_t)(3000000 + k)));
+    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, n, n, I]", CLIENT, 1001,
+                                       ACCEPTOBS_REQUEST, ACCEPTOBS_GONE_QUEUED, 3, 0, 1,
+                                       (json_int_t)(100000 + k), (json_int_t)(105000 + k),
+                                       (json_int_t)(1200000 + k)));
+    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, I, n, n]", CLIENT, 1002,
+                                       ACCEPTOBS_CHILD, ACCEPTOBS_ALIVE, 1, 0, 0,
+                                       (json_int_t)(201000 + k), (json_int_t)(205000 + k),
+                                       (json_int_t)(3990000 + k)));
+    return json_pack("{s:s, s:f, s:{s:b, s:I, s:I, s:I, s:o}}", "schema", OBSDOC_SCHEMA,
+                     "origin_epoch_s", origin, "accepts", "complete", 1, "first_poll_us",
+                     (json_int_t)(k), "last_poll_us", (json_int_t)(4000000 + k), "gap_us_max",
+                     (json_int_t)10000, "sockets", s);
+}
+
+static long long out_of(const json_t *run, const char *cls)
+{
+    return json_integer_value(json_object_get(json_object_get(run, "outcomes"), cls));
+}
+
+static void check_verdicts(json_t *run)
+{
+    const json_t *row = json_array_get(json_object_get(run, "timeline"), 20);
+
+    assert_int_equal(out_of(run, "accepted_late"), 1);
+    assert_int_equal(out_of(run, "never_accepted"), 2);
+    assert_int_equal(out_of(run, "greeting_timeout"), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "story"),
+                                                        "unknown")), 1);
+    /* the timeline row where they gave up moved with them */
+    assert_int_equal(json_integer_value(json_array_get(row, 4 + 4)), 1);
+    assert_int_equal(json_integer_value(json_array_get(row, 4 + 5)), 1);
+    assert_int_equal(json_integer_value(json_array_get(row, 4 + 6)), 2);
+    /* accepted 1 s after the client gave up (the middle of the bracket) */
+    assert_in_range(json_integer_value(json_object_get(json_object_get(json_object_get(run,
+                                                                          "latency_us"),
+                                                                          "accepted_late_by"),
+                                                       "p50")),
+                    980000, 1010000);
+}
+
+static void test_give_ups_are_told_from_the_servers_sockets(void **state)
+{
+    char err[ERRBUF_LEN];
+    json_t *run = shard_run(1000.0, 4, true), *obs = observer(1000.0, 0);
+
+    (void)state;
+    json_object_set_new(run, "latency_us", json_object());
+    assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+    check_verdicts(run);
+    assert_true(json_is_true(json_object_get(json_object_get(run, "story"), "joined")));
+    json_decref(run);
+    json_decref(obs);
+}
+
+/* The server's clock 700 ms behind the clients': measured from the
+ * connections both saw and corrected, the same verdicts. */
+static void test_clock_skew_is_measured_and_corrected(void **state)
+{
+    char err[ERRBUF_LEN];
+    json_t *run = shard_run(1000.0, 4, true), *obs = observer(1000.0, -700);
+    double off;
+
+    (void)state;
+    json_object_set_new(run, "latency_us", json_object());
+    assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+    check_verdicts(run);
+    off = json_real_value(json_object_get(json_object_get(run, "story"), "clock_offset_ms"));
+    assert_true(off > -700 && off < -690);
+    json_decref(run);
+    json_decref(obs);
+}
+
+/* Where the join cannot be trusted, nothing moves and the run says why. */
+static void test_what_cannot_be_joined_stays_unknown(void **state)
+{
+    char err[ERRBUF_LEN];
+    json_t *run = shard_run(1000.0, 4, false), *obs = observer(1000.0, 0), *two[2];
+    const char *why;
+
+    (void)state;
+    assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+    assert_int_equal(out_of(run, "greeting_timeout"), 4);
+    assert_false(json_is_true(json_object_get(json_object_get(run, "story"), "joined")));
+    json_decref(run);
+    /* NAT: the server saw other addresses */
+    run = shard_run(1000.0, 4, true);
+    json_array_set_new(json_array_get(json_object_get(json_object_get(run, "gave_up"), "rows"), 0),
+                       0, json_string("198.18.0.9"));
+    for (size_t i = 1; i < 4; i++)
+        json_array_set_new(json_array_get(json_object_get(json_object_get(run, "gave_up"),
+                                                          "rows"),
+                                          i),
+                           0, json_string("198.18.0.9"));
+    assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+    why = json_string_value(json_object_get(json_object_get(run, "story"), "why"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "NAT"));
+    assert_int_equal(out_of(run, "never_accepted"), 0);
+    json_decref(run);
+    /* two servers: which one a connection reached is unknown */
+    run = shard_run(1000.0, 4, true);
+    two[0] = two[1] = obs;
+    assert_int_equal(obsstory_join(run, &run, 1, two, 2, err, sizeof(err)), 0);
+    assert_int_equal(out_of(run, "greeting_timeout"), 4);
+    json_decref(run);
+    json_decref(obs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_give_ups_are_told_from_the_servers_sockets),
+        cmocka_unit_test(test_clock_skew_is_measured_and_corrected),
+        cmocka_unit_test(test_what_cannot_be_joined_stays_unknown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
