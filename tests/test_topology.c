@@ -31,8 +31,9 @@
 #define ACCEPT_MS 50
 #define RATE 200
 #define TOTAL 300
-/* schedule 1.5 s, SYN give-up 3.1 s (tcp_syn_retries 1), greeting 2 s */
-#define WINDOW_MS 8000
+/* schedule 1.5 s, SYN give-up 3.1 s (tcp_syn_retries 1), greeting 2 s,
+ * and room for a loaded machine */
+#define WINDOW_MS 10000
 
 static bool have_ns;
 
@@ -305,10 +306,17 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
     sest = outcome(srun, "established");
     if (llabs(est - sest) > 15 + sest / 4)
         fail_msg("established: %lld over veth, %lld in one namespace", est, sest);
-    /* how many SYNs the kernel drops swings by ~12 points run to run (README, gate) */
-    if (llabs(outcome(run, "timeout") - outcome(srun, "timeout")) > TOTAL / 4)
-        fail_msg("timeout: %lld over veth, %lld in one namespace", outcome(run, "timeout"),
-                 outcome(srun, "timeout"));
+    /* what the server never answered in time is as stable as established
+     * (220-233 of 300 in ten runs of each topology), and is nothing but timeouts and
+     * handshakes left unanswered; their split between timeout (every
+     * SYN dropped) and greeting_timeout (a handshake whose ACK overflowed)
+     * swings from 10% to 31% timeouts between identical runs, so the split
+     * is not compared */
+    if (llabs((TOTAL - est) - (TOTAL - sest)) > TOTAL / 10 ||
+        outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error") != 0)
+        fail_msg("not served: %lld over veth, %lld in one namespace (resets, refusals, errors "
+                 "over veth: %lld)", TOTAL - est, TOTAL - sest,
+                 outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error"));
     print_message("veth: established %lld timeout %lld greeting_timeout %lld aq %lld synq %lld "
                   "overflows %lld | one namespace: established %lld timeout %lld "
                   "greeting_timeout %lld aq %lld synq %lld overflows %lld\n",
