@@ -11,10 +11,32 @@
 #include "expect.h"
 #include "merge.h"
 #include "obsdoc.h"
+#include "obsstory.h"
 #include "resultcheck.h"
 #include "results.h"
 #include "rundoc.h"
 #include "safefile.h"
+
+/* Each connection a shard gave up on, told again from the observer's
+ * view of the server (one run point: obsdoc_join has checked). */
+static int join_story(json_t *merged, json_t *const *docs, size_t n, json_t *const *obs,
+                      size_t nobs, char *err, size_t errlen)
+{
+    json_t **shard_runs;
+    int rc;
+
+    if (nobs == 0)
+        return 0;
+    shard_runs = calloc(n ? n : 1, sizeof(*shard_runs));
+    if (!shard_runs)
+        return errbuf_set(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        shard_runs[i] = json_array_get(json_object_get(docs[i], RD_RUNS), 0);
+    rc = obsstory_join(json_array_get(json_object_get(merged, RD_RUNS), 0), shard_runs, n, obs,
+                       nobs, err, errlen);
+    free(shard_runs);
+    return rc;
+}
 
 int cli_merge(int argc, char **argv)
 {
@@ -112,7 +134,8 @@ int cli_merge(int argc, char **argv)
         goto out;
     }
     merged = merge_documents(docs, names, n, err, sizeof(err));
-    if (!merged || obsdoc_join(merged, obs, obs_names, nobs, err, sizeof(err)) < 0) {
+    if (!merged || obsdoc_join(merged, obs, obs_names, nobs, err, sizeof(err)) < 0 ||
+        join_story(merged, docs, n, obs, nobs, err, sizeof(err)) < 0) {
         fprintf(stderr, "qbench merge: %s\n", err);
         rc = EXIT_USAGE;
         goto out;

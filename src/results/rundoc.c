@@ -39,6 +39,13 @@ static const struct rundoc_field story_fields[] = {
     {RD_STORY_LATE_UNMATCHED, RD_MERGE_SUM, NULL},
     {RD_STORY_METHOD, RD_MERGE_FIRST, NULL},
     {RD_DRAIN_MS, RD_MERGE_MAX, NULL},
+    {RD_STORY_WHY, RD_MERGE_FIRST, NULL},
+    {RD_STORY_UNKNOWN, RD_MERGE_SUM, NULL},
+    {RD_STORY_CAUSES, RD_MERGE_SUM, NULL},
+    {RD_STORY_VIEW_COMPLETE, RD_MERGE_ALL_TRUE, NULL},
+    {RD_STORY_CLOCK_OFFSET, RD_MERGE_FIRST, NULL},
+    {RD_STORY_LATE, RD_MERGE_SUM, NULL},
+    {RD_STORY_NEVER, RD_MERGE_SUM, NULL},
     {NULL, RD_MERGE_DROP, NULL},
 };
 
@@ -87,6 +94,9 @@ static const struct rundoc_field run_fields[] = {
     {RD_ORIGIN_EPOCH, RD_MERGE_FIRST, NULL},    /* the first input's clock */
     {RD_SERVER_BY_HOST, RD_MERGE_FIRST, NULL},  /* a merged file's, merged again */
     {RD_OBSERVED_BY, RD_MERGE_FIRST, NULL},
+    /* joined with an observer by the merge that has one (obsstory), so a
+     * merged file carries none */
+    {RD_GAVE_UP, RD_MERGE_DROP, NULL},
     {RD_TIMELINE_INTERVAL_MS, RD_MERGE_FIRST, NULL},
     {RD_TIMELINE, RD_MERGE_TIMELINE, NULL},
     {RD_SCHEDULE_LAG, RD_MERGE_HISTOGRAM, NULL},

@@ -101,6 +101,15 @@
 #define RD_ORIGIN_EPOCH "origin_epoch_s"
 #define RD_SERVER_BY_HOST "server_by_host" /* merge with observers: each one's queues */
 #define RD_OBSERVED_BY "observed_by"       /* merge with observers: who they were */
+#define RD_GAVE_UP "gave_up"               /* a shard blind to its server: its give-ups */
+/* story members of a merge joined with an observer (obsstory.h) */
+#define RD_STORY_WHY "why"
+#define RD_STORY_UNKNOWN "unknown"
+#define RD_STORY_CAUSES "causes"
+#define RD_STORY_VIEW_COMPLETE "view_complete"
+#define RD_STORY_CLOCK_OFFSET "clock_offset_ms"
+#define RD_STORY_LATE "accepted_late"
+#define RD_STORY_NEVER "never_accepted"
 #define RD_TIMELINE_INTERVAL_MS "timeline_interval_ms"
 #define RD_TIMELINE "timeline"
 #define RD_SCHEDULE_LAG "schedule_lag_us"
