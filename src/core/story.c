@@ -53,7 +53,7 @@ void story_log_free(struct story_log *log)
     memset(log, 0, sizeof(*log));
 }
 
-static int cmp_tuple(const struct story_tuple *a, const struct story_tuple *b)
+int story_tuple_cmp(const struct story_tuple *a, const struct story_tuple *b)
 {
     if (a->family != b->family)
         return a->family < b->family ? -1 : 1;
@@ -65,7 +65,7 @@ static int cmp_tuple(const struct story_tuple *a, const struct story_tuple *b)
 static int cmp_accept(const void *pa, const void *pb)
 {
     const struct story_accept *a = pa, *b = pb;
-    int c = cmp_tuple(&a->peer, &b->peer);
+    int c = story_tuple_cmp(&a->peer, &b->peer);
 
     if (c)
         return c;
@@ -86,14 +86,14 @@ struct story_accept *story_find(struct story_log *log, const struct story_tuple 
     /* the first accept of tuple t at or after from_ns */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = cmp_tuple(&log->v[mid].peer, t);
+        int c = story_tuple_cmp(&log->v[mid].peer, t);
 
         if (c < 0 || (c == 0 && log->v[mid].ns < from_ns))
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < log->n && cmp_tuple(&log->v[i].peer, t) == 0; i++) {
+    for (size_t i = lo; i < log->n && story_tuple_cmp(&log->v[i].peer, t) == 0; i++) {
         struct story_accept *a = &log->v[i];
 
         if (a->ns > to_ns)

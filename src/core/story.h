@@ -64,6 +64,9 @@ struct story_gave_up {
 /* The tuple of a socket address (the other fields zeroed). */
 void story_tuple_of(const struct sockaddr *sa, struct story_tuple *t);
 
+/* Orders tuples (family, port, address): for sorting and searching. */
+int story_tuple_cmp(const struct story_tuple *a, const struct story_tuple *b);
+
 /* Appends a; -1 if memory ran out (the log keeps what it has). */
 int story_log_add(struct story_log *log, const struct story_accept *a);
 /* Moves src's accepts to the end of dst (src emptied). */

@@ -165,18 +165,9 @@ static bool addresses_meet(const struct conn *c, size_t n, const struct fate_vie
     return n == 0;
 }
 
-static int cmp_peer(const struct story_tuple *a, const struct story_tuple *b)
-{
-    if (a->family != b->family)
-        return a->family < b->family ? -1 : 1;
-    if (a->port != b->port)
-        return a->port < b->port ? -1 : 1;
-    return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 static int by_peer(const void *pa, const void *pb)
 {
-    return cmp_peer(&((const struct acceptobs_sock *)pa)->peer,
+    return story_tuple_cmp(&((const struct acceptobs_sock *)pa)->peer,
                     &((const struct acceptobs_sock *)pb)->peer);
 }
 
@@ -215,12 +206,12 @@ static int64_t clock_offset_ns(const struct conn *c, size_t n, const struct fate
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
 
-            if (cmp_peer(&sorted[mid].peer, &c[i].c.src) < 0)
+            if (story_tuple_cmp(&sorted[mid].peer, &c[i].c.src) < 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        for (; lo < v->n && cmp_peer(&sorted[lo].peer, &c[i].c.src) == 0; lo++) {
+        for (; lo < v->n && story_tuple_cmp(&sorted[lo].peer, &c[i].c.src) == 0; lo++) {
             int64_t x = (int64_t)sorted[lo].first_ns - (int64_t)c[i].c.connect_ns;
 
             if (sorted[lo].kind == ACCEPTOBS_CHILD && (!any || llabs(x) < llabs(best))) {
