@@ -10,20 +10,11 @@ struct fate_index {
     bool *used;
 };
 
-static int cmp_tuple(const struct story_tuple *a, const struct story_tuple *b)
-{
-    if (a->family != b->family)
-        return a->family < b->family ? -1 : 1;
-    if (a->port != b->port)
-        return a->port < b->port ? -1 : 1;
-    return memcmp(a->addr, b->addr, sizeof(a->addr));
-}
-
 static int cmp_sock(const void *pa, const void *pb, void *arg)
 {
     const struct acceptobs_sock *s = arg;
     const struct acceptobs_sock *a = &s[*(const uint32_t *)pa], *b = &s[*(const uint32_t *)pb];
-    int c = cmp_tuple(&a->peer, &b->peer);
+    int c = story_tuple_cmp(&a->peer, &b->peer);
 
     if (c)
         return c;
@@ -67,7 +58,7 @@ static size_t lower_bound(const struct fate_index *x, const struct story_tuple *
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const struct acceptobs_sock *s = &x->v.socks[x->order[mid]];
-        int c = cmp_tuple(&s->peer, t);
+        int c = story_tuple_cmp(&s->peer, t);
 
         if (c < 0 || (c == 0 && s->first_ns < from))
             lo = mid + 1;
@@ -106,7 +97,7 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
     for (size_t i = lower_bound(x, &c->src, c->start_ns); i < x->n; i++) {
         const struct acceptobs_sock *s = &x->v.socks[x->order[i]];
 
-        if (cmp_tuple(&s->peer, &c->src) != 0 || s->first_ns > until)
+        if (story_tuple_cmp(&s->peer, &c->src) != 0 || s->first_ns > until)
             break;
         if (x->used[x->order[i]])
             continue;
