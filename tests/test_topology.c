@@ -317,15 +317,26 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
         fail_msg("not served: %lld over veth, %lld in one namespace (resets, refusals, errors "
                  "over veth: %lld)", TOTAL - est, TOTAL - sest,
                  outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error"));
-    print_message("veth: established %lld timeout %lld greeting_timeout %lld aq %lld synq %lld "
-                  "overflows %lld | one namespace: established %lld timeout %lld "
-                  "greeting_timeout %lld aq %lld synq %lld overflows %lld\n",
+    print_message("veth: established %lld timeout %lld greeting_timeout %lld accepted_late %lld "
+                  "never_accepted %lld aq %lld synq %lld overflows %lld | one "
+                  "namespace: established %lld timeout %lld greeting_timeout %lld accepted_late "
+                  "%lld never_accepted %lld aq %lld synq %lld overflows %lld\n",
                   est, outcome(run, "timeout"), outcome(run, "greeting_timeout"),
+                  outcome(run, "accepted_late"), outcome(run, "never_accepted"),
                   harness_int(run, "accept_queue.max"), harness_int(run, "syn_queue.max"),
-                  harness_int(run, "server_kernel.ListenOverflows"), sest,
-                  outcome(srun, "timeout"), outcome(srun, "greeting_timeout"),
+                  harness_int(run, "server_kernel.ListenOverflows"), sest, outcome(srun, "timeout"), outcome(srun, "greeting_timeout"),
+                  outcome(srun, "accepted_late"), outcome(srun, "never_accepted"),
                   harness_int(srun, "accept_queue.max"), harness_int(srun, "syn_queue.max"),
                   harness_int(srun, "server_kernel.ListenOverflows"));
+    /* each connection's story told across the link from the observer's
+     * view: the server's slow pace shows as accepted_late, the handshakes
+     * it dropped as never_accepted, and what the kernel did not show stays
+     * greeting_timeout */
+    assert_true(json_is_true(json_object_get(json_object_get(run, "story"), "joined")));
+    assert_true(outcome(run, "accepted_late") > 0);
+    assert_true(outcome(run, "never_accepted") > 0);
+    assert_true(outcome(run, "greeting_timeout") <
+                outcome(run, "accepted_late") + outcome(run, "never_accepted"));
     json_decref(m);
     json_decref(single);
 }

@@ -54,7 +54,9 @@ struct story_log {
  * story_classify fills in what the server did with it. */
 struct story_gave_up {
     struct story_tuple src;
+    uint64_t due_ns;         /* the schedule's time for it */
     uint64_t start_ns;
+    uint64_t connect_ns;     /* handshake complete (client view) */
     uint64_t giveup_ns;
     bool accepted;           /* out: accepted late (else never accepted) */
     uint64_t accept_ns;      /* out: when */

@@ -274,7 +274,9 @@ static void conn_gave_up(struct conn *k)
 
             memset(g, 0, sizeof(*g));
             story_tuple_of((struct sockaddr *)&ss, &g->src);
+            g->due_ns = k->due_ns;
             g->start_ns = k->start_ns;
+            g->connect_ns = k->connect_ns;
             g->giveup_ns = now;
             idx = (uint32_t)c->ngave_up++;
         } else {

@@ -18,6 +18,13 @@
  * "never", as in acceptobs and fate. */
 #define BASE_NS 1000000000000000ULL
 
+/* How far the server's clock may be behind the clients' (NTP keeps it to
+ * milliseconds): a server socket first seen up to this long before the
+ * client's connect() is still that connection's. A tuple is busy while a
+ * client holds it, so only a reuse of the same source port within this
+ * long before could be mistaken for it. */
+#define SKEW_ALLOWED_NS (100ULL * 1000000ULL)
+
 struct conn {
     struct fate_conn c;
     uint64_t due_ns, giveup_ns;
@@ -97,7 +104,9 @@ static bool load_conns(json_t *const *shard_runs, size_t nshards, double origin,
                           json_integer_value(json_array_get(r, 1)), &c->c.src))
                 return false;
             c->due_ns = at_ns(shift, json_array_get(r, 2));
-            c->c.start_ns = at_ns(shift, json_array_get(r, 3));
+            /* a server socket of this connection may carry a time up to
+             * the allowed skew before the client's start */
+            c->c.start_ns = at_ns(shift, json_array_get(r, 3)) - SKEW_ALLOWED_NS;
             c->c.connect_ns = at_ns(shift, json_array_get(r, 4));
             c->giveup_ns = at_ns(shift, json_array_get(r, 5));
             c->c.release_ns = at_ns(shift, json_array_get(r, 6));
@@ -163,87 +172,6 @@ static bool addresses_meet(const struct conn *c, size_t n, const struct fate_vie
                 memcmp(c[i].c.src.addr, v->socks[j].peer.addr, 16) == 0)
                 return true;
     return n == 0;
-}
-
-static int by_peer(const void *pa, const void *pb)
-{
-    return story_tuple_cmp(&((const struct acceptobs_sock *)pa)->peer,
-                    &((const struct acceptobs_sock *)pb)->peer);
-}
-
-static int by_value(const void *pa, const void *pb)
-{
-    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
-
-    return a < b ? -1 : a > b;
-}
-
-/* The server's clock against the clients', from the connections both saw:
- * a child appears in the first dump after the handshake the client saw
- * complete, so (its first sighting - the client's connect) is the clock
- * offset plus up to one polling gap. The median over every give-up whose
- * tuple the server saw; 0 when none did. */
-static int64_t clock_offset_ns(const struct conn *c, size_t n, const struct fate_view *v)
-{
-    struct acceptobs_sock *sorted = malloc((v->n ? v->n : 1) * sizeof(*sorted));
-    int64_t *d = malloc((n ? n : 1) * sizeof(*d)), off = 0;
-    size_t m = 0;
-
-    if (!sorted || !d) {
-        free(sorted);
-        free(d);
-        return 0;
-    }
-    memcpy(sorted, v->socks, v->n * sizeof(*sorted));
-    qsort(sorted, v->n, sizeof(*sorted), by_peer);
-    for (size_t i = 0; i < n; i++) {
-        size_t lo = 0, hi = v->n;
-        int64_t best = 0;
-        bool any = false;
-
-        if (!c[i].c.connect_ns)
-            continue;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-
-            if (story_tuple_cmp(&sorted[mid].peer, &c[i].c.src) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (; lo < v->n && story_tuple_cmp(&sorted[lo].peer, &c[i].c.src) == 0; lo++) {
-            int64_t x = (int64_t)sorted[lo].first_ns - (int64_t)c[i].c.connect_ns;
-
-            if (sorted[lo].kind == ACCEPTOBS_CHILD && (!any || llabs(x) < llabs(best))) {
-                best = x;
-                any = true;
-            }
-        }
-        if (any)
-            d[m++] = best;
-    }
-    if (m) {
-        qsort(d, m, sizeof(*d), by_value);
-        off = d[m / 2];
-    }
-    free(sorted);
-    free(d);
-    return off;
-}
-
-/* Moves the observer's times by -off (its clock onto the clients'). */
-static void shift_view(struct acceptobs_sock *socks, struct fate_view *v, int64_t off)
-{
-    for (size_t i = 0; i < v->n; i++) {
-        uint64_t *t[] = {&socks[i].before_ns, &socks[i].first_ns, &socks[i].queued_ns,
-                         &socks[i].accepted_ns, &socks[i].gone_ns};
-
-        for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++)
-            if (*t[k])
-                *t[k] = (uint64_t)((int64_t)*t[k] - off);
-    }
-    v->first_poll_ns = (uint64_t)((int64_t)v->first_poll_ns - off);
-    v->last_poll_ns = (uint64_t)((int64_t)v->last_poll_ns - off);
 }
 
 static int by_start_latest_first(const void *pa, const void *pb)
@@ -330,7 +258,6 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
     struct fate_index *x = NULL;
     size_t n = 0;
     double origin = origin_of(run);
-    int64_t offset = 0;
     long long late = 0, never = 0, unknown = 0, causes[FATE_CAUSE_COUNT] = {0};
     json_t *outcomes = json_object_get(run, "outcomes"), *by_cause;
     int rc = 0;
@@ -358,13 +285,6 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
                         "their tuples cannot be joined");
         goto out;
     }
-    /* wall clocks disagree by the machines' skew; the connections both
-     * sides saw say by how much. Within a polling gap it is noise. */
-    offset = clock_offset_ns(c, n, &v);
-    if ((uint64_t)llabs(offset) > v.gap_ns_max)
-        shift_view(socks, &v, offset);
-    else
-        offset = 0;
     x = fate_index_new(&v);
     if (!x) {
         rc = errbuf_set(err, errlen, "out of memory joining the observer's accepts");
@@ -402,8 +322,8 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
                                   "method", "observer, joined in merge", "accepted_late",
                                   (json_int_t)late, "never_accepted", (json_int_t)never,
                                   "unknown", (json_int_t)unknown, "causes", by_cause,
-                                  "view_complete", v.complete, "clock_offset_ms",
-                                  (double)offset / 1e6));
+                                  "view_complete", v.complete, "clock_skew_allowed_ms",
+                                  (double)SKEW_ALLOWED_NS / 1e6));
 out:
     fate_index_free(x);
     free(c);

@@ -10,13 +10,13 @@
  * Input: the shards' runs[0].gave_up (GAVE_UP_FIELDS, times in us from
  * each run's origin_epoch_s) and one observer's accepts (obsdoc.h, times
  * from its origin_epoch_s). Both are put on the merged run's timeline by
- * wall clock. The machines' clocks differ by their skew, and fate's
- * windows are milliseconds wide (a child must appear after the client's
- * connect), so the skew is measured from the data: the median, over the
- * give-ups the server saw, of (the child's first sighting - the client's
- * connect) is the offset plus up to one polling gap; beyond a gap the
- * observer's times are moved by it (story.clock_offset_ms says by how
- * much). Queue samples are placed by wall clock alone.
+ * wall clock. The machines' clocks differ by their skew, and fate looks
+ * for a server socket first seen after the client's connect(): a server
+ * clock behind by more than the handshake's round trip would hide
+ * sockets, and their connections would look never accepted. Skew up to
+ * SKEW_ALLOWED_NS (100 ms) is absorbed by starting each search that much
+ * earlier (story.clock_skew_allowed_ms); keep the machines within it (NTP
+ * does, to milliseconds). Queue samples are placed by wall clock alone.
  *
  * Not joined (the run says why, its counts unchanged): no observer, more
  * than one (which server a connection reached is not recorded), a shard

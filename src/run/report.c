@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include "outcome.h"
 #include "histjson.h"
 #include "results.h"
+#include "obsstory.h"
 #include "rundoc.h"
 
 /* "0", "1" ... and "15+" for the last slot. */
@@ -123,6 +126,35 @@ static json_t *timeline_json(const struct timeline *tl)
     return rows;
 }
 
+/* us from the run's origin, null for "did not happen" (0) */
+static json_t *rel_us(const struct run_data *rd, uint64_t ns)
+{
+    return ns ? json_integer((json_int_t)(((int64_t)ns - (int64_t)rd->origin_ns) / 1000))
+              : json_null();
+}
+
+/* Every connection that gave up on the greeting, as the server would see
+ * it (obsstory.h GAVE_UP_FIELDS). The client releases the socket when it
+ * gives up; what it read afterwards is not watched in target mode. */
+static json_t *gave_up_json(const struct run_data *rd)
+{
+    json_t *rows = json_array();
+
+    for (size_t i = 0; i < rd->ngave_up; i++) {
+        const struct story_gave_up *g = &rd->gave_up[i];
+        char addr[INET6_ADDRSTRLEN] = "";
+
+        inet_ntop(g->src.family, g->src.addr, addr, sizeof(addr));
+        json_array_append_new(rows, json_pack("[s, I, o, o, o, o, o, n, b, b]", addr,
+                                              (json_int_t)g->src.port, rel_us(rd, g->due_ns),
+                                              rel_us(rd, g->start_ns), rel_us(rd, g->connect_ns),
+                                              rel_us(rd, g->giveup_ns), rel_us(rd, g->giveup_ns),
+                                              rd->cfg->client.close_reset, 0));
+    }
+    return json_pack("{s:b, s:[s,s,s,s,s,s,s,s,s,s], s:o}", "complete", rd->gave_up_complete,
+                     "fields", GAVE_UP_FIELDS, "rows", rows);
+}
+
 json_t *report_run_json(const struct run_data *rd)
 {
     const struct tally *t = &rd->tally;
@@ -228,6 +260,8 @@ json_t *report_run_json(const struct run_data *rd)
     /* where t = 0 of timeline and queue samples lies on the wall clock: what
      * lines a run up with an observer on another machine */
     json_object_set_new(run, RD_ORIGIN_EPOCH, json_real(rd->origin_epoch));
+    if (rd->gave_up)
+        json_object_set_new(run, RD_GAVE_UP, gave_up_json(rd));
     json_object_set_new(run, RD_TIMELINE_INTERVAL_MS,
                         json_integer((json_int_t)(t->timeline.interval_ns / NS_PER_MS)));
     json_object_set_new(run, RD_TIMELINE, timeline_json(&t->timeline));

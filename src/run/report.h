@@ -17,6 +17,7 @@
 #include "kstats.h"
 #include "qseries.h"
 #include "server.h"
+#include "story.h"
 #include "tally.h"
 
 /* What one run point produced; the runner fills it. */
@@ -62,6 +63,10 @@ struct run_data {
     uint64_t unstarted;          /* due connects never started (generator behind) */
     long peak_rss_kb;            /* qbench's own peak RSS so far */
     double origin_epoch;         /* the timeline's t = 0 on the wall clock (s) */
+    uint64_t origin_ns;          /* ... on CLOCK_MONOTONIC */
+    const struct story_gave_up *gave_up; /* a target: every give-up, for merge (or NULL) */
+    size_t ngave_up;
+    bool gave_up_complete;       /* none was lost for want of memory */
     bool interrupted;
 };
 

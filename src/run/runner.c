@@ -714,7 +714,7 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
         return errbuf_set(err, errlen, "out of memory");
     for (pt->created = 0; pt->created < pt->n; pt->created++) {
         struct client_setup cs = {&dst, dstlen, pt->created, pt->n, pt->start_ns, pool,
-                                  !cfg->use_target, -1, cfg->client.source_first,
+                                  true, -1, cfg->client.source_first,
                                   cfg->client.source_count, &cfg->client.source_base};
 
         if (pt->opts->shard) {
@@ -779,25 +779,23 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
     return 0;
 }
 
-/* Splits greeting_timeout into accepted_late and never_accepted by joining
- * the client threads' give-ups with the server's accept log. */
-static int join_story(struct point *pt, struct story_log *log, struct story_gave_up **all,
-                      size_t *offsets, char *err, size_t errlen)
+/* Every client thread's give-ups in one array (offsets: where each
+ * thread's begin); *complete false if some could not be kept. */
+static int gather_gave_up(struct point *pt, struct story_gave_up **all, size_t *offsets,
+                          size_t *total, bool *complete, char *err, size_t errlen)
 {
-    struct run_data *rd = pt->rd;
-    size_t total = 0;
-    bool complete = server_take_log(pt->srv, log) == 0;
-
+    *total = 0;
+    *complete = true;
     for (unsigned i = 0; i < pt->n; i++) {
         size_t n;
         bool ok;
 
         client_gave_up(pt->clients[i], &n, &ok);
-        offsets[i] = total;
-        total += n;
-        complete = complete && ok;
+        offsets[i] = *total;
+        *total += n;
+        *complete = *complete && ok;
     }
-    *all = malloc((total ? total : 1) * sizeof(**all));
+    *all = malloc((*total ? *total : 1) * sizeof(**all));
     if (!*all)
         return errbuf_set(err, errlen, "out of memory joining the connections' stories");
     for (unsigned i = 0; i < pt->n; i++) {
@@ -808,6 +806,21 @@ static int join_story(struct point *pt, struct story_log *log, struct story_gave
         if (n)
             memcpy(*all + offsets[i], g, n * sizeof(*g));
     }
+    return 0;
+}
+
+/* Splits greeting_timeout into accepted_late and never_accepted by joining
+ * the client threads' give-ups with the server's accept log. */
+static int join_story(struct point *pt, struct story_log *log, struct story_gave_up **all,
+                      size_t *offsets, char *err, size_t errlen)
+{
+    struct run_data *rd = pt->rd;
+    size_t total;
+    bool complete, logged = server_take_log(pt->srv, log) == 0;
+
+    if (gather_gave_up(pt, all, offsets, &total, &complete, err, errlen) < 0)
+        return -1;
+    complete = complete && logged;
     story_log_sort(log);
     rd->story_joined = complete;
     if (!complete)
@@ -875,6 +888,15 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
     }
     if (pt->srv && !rd->interrupted && join_story(pt, &log, &all, offsets, err, errlen) < 0)
         goto out;
+    /* a target qbench cannot see: its give-ups go into the results, for a
+     * merge with an observer beside the server to tell (obsstory) */
+    if (pt->cfg->use_target && !rd->interrupted) {
+        if (gather_gave_up(pt, &all, offsets, &rd->ngave_up, &rd->gave_up_complete, err,
+                           errlen) < 0)
+            goto out;
+        rd->gave_up = all;
+        rd->origin_ns = pt->start_ns;
+    }
     if (pt->opts->records && !rd->records_error[0]) {
         struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
                                    offsets, rd->story_joined, pt->srv ? &log : NULL,
