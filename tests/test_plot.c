@@ -196,6 +196,25 @@ static void test_interrupted_runs_are_marked(void **state)
     assert_null(gpcheck(script));
     free(script);
     json_decref(doc);
+
+    /* one interrupted run: its timeline's error line is the unfinished */
+    doc = fake_doc(runs, 1);
+    run1 = json_array_get(json_object_get(doc, "runs"), 0);
+    o = json_object_get(run1, "outcomes");
+    json_object_set_new(doc, "interrupted", json_true());
+    json_object_set_new(run1, "interrupted", json_true());
+    json_object_set_new(o, "error", json_integer(30));
+    json_object_set_new(json_object_get(o, "errors"), "INTERRUPTED", json_integer(30));
+    /* rows with a column per class: attempted, established, failed, then
+     * established ... error */
+    json_object_set_new(run1, "timeline", json_pack("[[i,i,i,i,i,i,i,i,i,i,i,i]]", 0, 100, 60,
+                                                    40, 60, 10, 0, 0, 0, 0, 0, 30));
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
+    assert_non_null(strstr(script, "(INTERRUPTED): one run over time"));
+    assert_non_null(strstr(script, "title \"unfinished: in flight when the run was stopped\""));
+    assert_null(strstr(script, "local error"));
+    free(script);
+    json_decref(doc);
 }
 
 /* H21's marker: a document that says it is incomplete, with its cause. */

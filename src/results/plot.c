@@ -797,7 +797,14 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
         for (int k = 0; k < OUTCOME_COUNT; k++) {
             if (k == OUTCOME_ESTABLISHED || num(o, outcome_name((enum outcome)k), NULL) <= 0)
                 continue;
-            if (per_class)
+            if (per_class && k == OUTCOME_ERROR && interrupted_count(p->run) > 0)
+                /* the file counts them as error INTERRUPTED: not local errors */
+                fprintf(f, ", '' using 1:%d with steps lw 2 dt 2 lc rgb \"%s\" title \"%s\"",
+                        5 + k, outcome_colors[k],
+                        interrupted_count(p->run) < num(o, "error", NULL)
+                            ? "error: local errors, and those in flight at the stop"
+                            : "unfinished: in flight when the run was stopped");
+            else if (per_class)
                 fprintf(f, ", '' using 1:%d with steps lw 2 lc rgb \"%s\" title \"%s: %s\"",
                         5 + k, outcome_colors[k], outcome_name((enum outcome)k),
                         outcome_meaning((enum outcome)k));
