@@ -36,7 +36,8 @@ _qbench() {
                 $(_qbench_keys | sed -n 's/^sysctl\.\(.*\)=$/\1/p' | sed 's/.*\.//')" -- "$cur"))
             return ;;
         --repeat|--shard|--start-at|--threshold|--ratio-threshold|--latency-floor-us|\
-        --min-samples|--alpha|--min-effect-pp|--min-effect-pct|--port|--duration-ms|--gate)
+        --min-samples|--alpha|--min-effect-pp|--min-effect-pct|--port|--duration-ms|\
+        --interval-ms|--gate)
             return ;;  # a number or an instant: nothing to offer
     esac
     if [ "$COMP_CWORD" -eq 1 ]; then
@@ -51,7 +52,7 @@ _qbench() {
             COMPREPLY=($(compgen -W "--config --set --output --quiet --connections --repeat \
                 --shard --start-at --help" -- "$cur")) ;;
         compare)
-            COMPREPLY=($(compgen -W "--format --gate --alpha --min-effect-pp --min-effect-pct \
+            COMPREPLY=($(compgen -W "--gate --format --alpha --min-effect-pp --min-effect-pct \
                 --threshold --ratio-threshold --latency-floor-us --min-samples \
                 --allow-different --help" -- "$cur") $(compgen -f -X '!*.json' -- "$cur")) ;;
         ab)
@@ -64,8 +65,8 @@ _qbench() {
                 $(compgen -f -X '!*.json' -- "$cur")) ;;
         merge) COMPREPLY=($(compgen -W "-o --output --help" -- "$cur") \
                 $(compgen -f -X '!*.json' -- "$cur")) ;;
-        observe) COMPREPLY=($(compgen -W "--port --start-at --duration-ms -o --output --help" \
-                -- "$cur")) ;;
+        observe) COMPREPLY=($(compgen -W "--port --duration-ms --start-at --interval-ms -o \
+                --output --quiet --help" -- "$cur")) ;;
         help) COMPREPLY=($(compgen -W "config" -- "$cur")) ;;
     esac
 }

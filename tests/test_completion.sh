@@ -20,7 +20,15 @@ for cmd in run validate compare plot export merge help; do has "$cmd" "$bin" '';
 for opt in --config --set --output --quiet --connections --repeat --shard --start-at; do
     has "$opt" "$bin" run --
 done
-for opt in --format --alpha --allow-different --min-samples; do has "$opt" "$bin" compare --; done
+for opt in --gate --format --alpha --allow-different --min-samples; do has "$opt" "$bin" compare --; done
+# every long option a command's --help names is offered for it
+for cmd in compare plot export merge observe; do
+    "$bin" "$cmd" --help >/dev/null 2>&1 || continue
+    for opt in $("$bin" "$cmd" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+        case $opt in --shard|--config) continue ;; esac  # named in prose, not options
+        has "$opt" "$bin" "$cmd" --
+    done
+done
 has --x "$bin" plot -
 has -o "$bin" merge -
 has config "$bin" help ''
