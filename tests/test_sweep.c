@@ -128,6 +128,62 @@ static void test_a_bad_value_anywhere_fails_before_running(void **state)
     unlink(path);
 }
 
+/* A bad value from --set is blamed on --set, not on the file; one from
+ * the file still names the file. */
+static void test_errors_name_where_the_value_came_from(void **state)
+{
+    const char *path = write_temp("{\"client\": {\"rate\": 10, \"connections\": 5},"
+                                  " \"server\": {\"backlog\": -7}}");
+    const char *sets[] = {"client.rate=-5", "server.accept_delay_ms=2"};
+    const char *whole[] = {"client={\"rate\": -5, \"connections\": 5}"};
+    struct plan p;
+    char err[ERRBUF_LEN], want[256];
+
+    (void)state;
+    assert_int_equal(plan_load(&p, path, sets, 2, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--set client.rate: must be > 0, got -5"));
+    snprintf(want, sizeof(want), "%s: server.backlog: must be >= -1, got -7", path);
+    assert_non_null(strstr(err, want));
+    snprintf(want, sizeof(want), "%s: client.rate", path);
+    assert_null(strstr(err, want));
+    /* a set that replaced the whole object gave every key in it */
+    assert_int_equal(plan_load(&p, path, whole, 1, NULL, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "--set client.rate: must be > 0, got -5"));
+    unlink(path);
+}
+
+/* --set on a swept key replaces that sweep, with a note; sweep={} drops
+ * the sweep. */
+static void test_set_replaces_a_sweep(void **state)
+{
+    const char *path = write_temp("{\"client\": {\"rate\": 10, \"connections\": 5},"
+                                  " \"sweep\": {\"server.backlog\": [1, 2, 3],"
+                                  " \"client.rate\": [5, 10]}}");
+    const char *one[] = {"server.backlog=8"};
+    const char *none[] = {"sweep={}"};
+    struct plan p;
+    char err[ERRBUF_LEN];
+
+    (void)state;
+    assert_int_equal(plan_load(&p, path, one, 1, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(p.npoints, 2); /* only client.rate still varies */
+    assert_int_equal(p.points[0].cfg.server.backlog, 8);
+    assert_int_equal(p.points[1].cfg.server.backlog, 8);
+    assert_string_equal(p.notes, "--set server.backlog=8 replaces the sweep over "
+                                 "server.backlog (3 values)");
+    plan_destroy(&p);
+    assert_int_equal(plan_load(&p, path, none, 1, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(p.npoints, 1);
+    assert_int_equal(json_object_size(p.points[0].params), 0);
+    assert_null(json_object_get(p.effective, "sweep"));
+    plan_destroy(&p);
+    unlink(path);
+    /* without sets, an empty sweep in a file is still an error */
+    path = write_temp("{\"client\": {\"rate\": 10, \"connections\": 5}, \"sweep\": {}}");
+    assert_int_equal(plan_load(&p, path, NULL, 0, NULL, NULL, err, sizeof(err)), -1);
+    unlink(path);
+}
+
 static void test_sweep_errors(void **state)
 {
     static const struct {
@@ -212,6 +268,8 @@ int main(void)
         cmocka_unit_test(test_set_and_output_override_every_point),
         cmocka_unit_test(test_a_bad_value_anywhere_fails_before_running),
         cmocka_unit_test(test_sweep_errors),
+        cmocka_unit_test(test_errors_name_where_the_value_came_from),
+        cmocka_unit_test(test_set_replaces_a_sweep),
         cmocka_unit_test(test_swept_sysctl_must_be_per_netns),
     };
 

@@ -23,6 +23,77 @@ static void default_name(const char *path, char *out, size_t len)
     snprintf(out, len, "%s", base);
 }
 
+/* The key a "KEY=VALUE" set names, into key. */
+static void set_key(const char *set, char *key, size_t len)
+{
+    size_t n = strcspn(set, "=");
+
+    snprintf(key, len, "%.*s", (int)n, set);
+}
+
+/* Validation names "<path>: <key>: <reason>", one a line. A line whose key
+ * a set gave (the key itself, or inside an object a set replaced) is the
+ * set's fault: "--set <key>: <reason>". */
+static void blame_sets(char *err, size_t errlen, const char *path, const char *const *sets,
+                       size_t nsets)
+{
+    char out[ERRBUF_LEN], key[256];
+    size_t used = 0, plen = strlen(path);
+
+    out[0] = '\0';
+    for (const char *line = err; *line && used < sizeof(out);) {
+        size_t len = strcspn(line, "\n");
+        const char *k = line + plen + 2;
+        bool from_set = false;
+
+        if (len > plen + 2 && strncmp(line, path, plen) == 0 && line[plen] == ':') {
+            size_t klen = strcspn(k, ":\n");
+
+            for (size_t i = 0; i < nsets && !from_set; i++) {
+                size_t slen;
+
+                set_key(sets[i], key, sizeof(key));
+                slen = strlen(key);
+                from_set = slen <= klen && strncmp(k, key, slen) == 0 &&
+                           (slen == klen || k[slen] == '.');
+            }
+        }
+        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s%.*s",
+                                 used ? "\n" : "", from_set ? "--set " : "",
+                                 (int)(from_set ? len - (plen + 2) : len),
+                                 from_set ? k : line);
+        line += len + (line[len] == '\n');
+    }
+    snprintf(err, errlen, "%s", out);
+}
+
+/* A set on a key the sweep varies replaces that sweep; "sweep={}" drops
+ * the sweep. What changed goes to notes. */
+static void sets_over_sweep(json_t *root, const char *const *sets, size_t nsets, char *notes,
+                            size_t len)
+{
+    json_t *sweep = json_object_get(root, "sweep");
+    size_t used = 0;
+    char key[256];
+
+    for (size_t i = 0; i < nsets && json_is_object(sweep); i++) {
+        json_t *values;
+
+        set_key(sets[i], key, sizeof(key));
+        values = json_object_get(sweep, key);
+        if (!values)
+            continue;
+        if (used < len)
+            used += (size_t)snprintf(notes + used, len - used,
+                                     "%s--set %s replaces the sweep over %s (%zu values)",
+                                     used ? "; " : "", sets[i], key, json_array_size(values));
+        json_object_del(sweep, key);
+    }
+    /* emptied by sets, or set to {}: no sweep, one point */
+    if (json_is_object(sweep) && json_object_size(sweep) == 0 && nsets > 0)
+        json_object_del(root, "sweep");
+}
+
 int plan_load(struct plan *p, const char *path, const char *const *sets, size_t nsets,
               const char *output, const char *connections, char *err, size_t errlen)
 {
@@ -37,6 +108,7 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
     for (size_t i = 0; i < nsets; i++)
         if (config_apply_set(root, sets[i], err, errlen) < 0)
             goto fail_root;
+    sets_over_sweep(root, sets, nsets, p->notes, sizeof(p->notes));
     if (output && config_set_path(root, "output", json_string(output), err, errlen) < 0)
         goto fail_root;
     if (connections &&
@@ -67,6 +139,7 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
         rc = config_from_json(copy, path, name, &p->points[i].cfg, sub, sizeof(sub));
         json_decref(copy);
         if (rc < 0) {
+            blame_sets(sub, sizeof(sub), path, sets, nsets);
             if (sw.nkeys) {
                 char *ps = json_dumps(p->points[i].params, JSON_COMPACT);
 

@@ -36,10 +36,14 @@ struct plan {
     size_t npoints;
     struct plan_point *points;
     json_t *effective;      /* the file's effective config (point 0's, plus "sweep") */
+    char notes[512];        /* what --set changed that a user should hear of ("" none) */
 };
 
 /* sets: n "KEY=VALUE" overrides; output, connections: override "output"
- * and "connections_file" if not NULL. */
+ * and "connections_file" if not NULL. A set on a swept key replaces that
+ * sweep (said in notes); "sweep={}" drops the sweep. An error in a value a
+ * set gave is blamed on it ("--set client.rate: must be > 0, got -5"), one
+ * in the file on the file, one of a sweep point names the point. */
 int plan_load(struct plan *p, const char *path, const char *const *sets, size_t nsets,
               const char *output, const char *connections, char *err, size_t errlen);
 void plan_destroy(struct plan *p);
