@@ -489,6 +489,39 @@ static int start_threads(struct server *srv, struct client **clients, unsigned n
 /* server.command: SIGTERM, then this long before SIGKILL */
 #define EXT_GRACE_MS 3000
 
+/* The drain's bound, for a queue of queued connections taken every
+ * pace_ms: what drain() waits at most. */
+static uint64_t drain_bound_ms(long queued, int pace_ms)
+{
+    uint64_t bound_ms;
+
+    if (queued <= 0 || pace_ms < 0)
+        return 0;
+    bound_ms = 1000 + (uint64_t)queued * (uint64_t)pace_ms * 3 / 2;
+    return bound_ms > DRAIN_MAX_MS ? DRAIN_MAX_MS : bound_ms;
+}
+
+double runner_overhead_max_s(const struct config *cfg)
+{
+    /* the fullest accept queue: backlog + 1 per listener (somaxconn caps
+     * a larger backlog; -1 means somaxconn: assume the cap) */
+    long queued = cfg->server.backlog >= 0 ? (long)cfg->server.backlog + 1 : DRAIN_MAX_MS;
+    double s = 0;
+
+    queued *= cfg->server.threads ? (long)cfg->server.threads : 1;
+    if (cfg->ncommand) {
+        double watch = cfg->client.greeting_timeout_ms / 1000.0;
+
+        s += cfg->server.ready_timeout_ms / 1000.0 + EXT_GRACE_MS / 1000.0;
+        if (cfg->client.expect_greeting)
+            s += watch > 30.0 ? 30.0 : watch;
+    }
+    if (!cfg->use_target)
+        s += (double)drain_bound_ms(queued, cfg->ncommand ? 100
+                                                          : cfg->server.accept_delay_ms) / 1000.0;
+    return s;
+}
+
 static long queue_now(struct point *pt)
 {
     struct diag_queues q;
@@ -514,9 +547,7 @@ static void drain(struct point *pt)
         pt->rd->drain_ms = 0;
         return;
     }
-    bound_ms = 1000 + (uint64_t)queued * (uint64_t)pace_ms * 3 / 2;
-    if (bound_ms > DRAIN_MAX_MS)
-        bound_ms = DRAIN_MAX_MS;
+    bound_ms = drain_bound_ms(queued, pace_ms);
     while (!stopflag_requested()) {
         struct timespec ts = {0, (long)pt->cfg->sample.accept_queue_ms * 1000000L};
         long now_len;

@@ -37,6 +37,13 @@ int runner_check_shard(const struct config *cfg, const struct shard *shard, char
  * at all, so libev and the namespace never fail half-way. */
 int runner_check_fds(const struct config *cfg, char *err, size_t errlen);
 
+/* The longest a point of cfg can take beyond its schedule and its last
+ * connections' timeouts, in seconds: the user's server's start
+ * (ready_timeout_ms) and stop (3 s), watching connections the client gave
+ * up on, and the drain of an accept queue a slow server still empties.
+ * For validate's estimate, which must hold. */
+double runner_overhead_max_s(const struct config *cfg);
+
 /* Returns 0 and the run's JSON in *run (interrupted set if a signal cut
  * it short), or -1 when the environment refused (namespace, sysctl,
  * bind ...) with the cause in err. When only the per-connection file
