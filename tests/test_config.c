@@ -370,9 +370,39 @@ static void test_every_error_is_reported(void **state)
     assert_non_null(strstr(err, "\nt.json: sysctl.net.ipv4.tcp_syncookies: must be an integer"));
 }
 
+/* The reference help config and the manual page print: every key with a
+ * range only where it has one (no "[0..0]" for lists), and which keys a
+ * sweep may vary. */
+static void test_reference_rows(void **state)
+{
+    struct config_ref row;
+    bool saw_backlog = false, saw_command = false;
+    size_t n = 0;
+
+    (void)state;
+    for (size_t i = 0; config_reference_row(i, &row); i++, n++) {
+        assert_null(strstr(row.range, "0..0]"));
+        assert_non_null(row.help);
+        if (strcmp(row.path, "server.backlog") == 0) {
+            saw_backlog = true;
+            assert_true(row.sweepable);
+            assert_string_equal(row.range, "[-1..2147483647]");
+        }
+        if (strcmp(row.path, "server.command") == 0) {
+            saw_command = true;
+            assert_string_equal(row.range, "");
+            assert_false(row.sweepable);
+        }
+        if (strcmp(row.path, "output") == 0 || strcmp(row.path, "repeat") == 0)
+            assert_false(row.sweepable);
+    }
+    assert_true(saw_backlog && saw_command && n > 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reference_rows),
         cmocka_unit_test(test_minimal_config_gets_spec_defaults),
         cmocka_unit_test(test_spec_example_is_valid),
         cmocka_unit_test(test_backlog_minus_one_and_never_accept_are_allowed),

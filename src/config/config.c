@@ -1032,18 +1032,40 @@ json_t *config_to_json(const struct config *cfg)
     return root;
 }
 
+bool config_reference_row(size_t i, struct config_ref *row)
+{
+    const struct key *k = i < COUNT(keys) ? &keys[i] : NULL;
+
+    if (!k)
+        return false;
+    row->path = k->path;
+    row->help = k->help;
+    row->def = k->def;
+    row->sweepable = (k->flags & KF_SWEEP) != 0;
+    row->range[0] = '\0';
+    /* numbers have a range; a string may have choices; lists and objects
+     * (server.command, server.files) have neither */
+    if (k->type == KT_INT || k->type == KT_UINT || k->type == KT_U64 || k->type == KT_DOUBLE)
+        snprintf(row->range, sizeof(row->range), "[%s%.15g..%.15g]",
+                 (k->flags & KF_ABOVE_MIN) ? "above " : "", k->min, k->max);
+    else if (k->choices) {
+        size_t used = (size_t)snprintf(row->range, sizeof(row->range), "one of");
+
+        for (size_t c = 0; k->choices[c] && used < sizeof(row->range); c++)
+            used += (size_t)snprintf(row->range + used, sizeof(row->range) - used, "%s %s",
+                                     c ? "," : "", k->choices[c]);
+    }
+    return true;
+}
+
 void config_print_reference(FILE *out)
 {
-    for (size_t i = 0; i < COUNT(keys); i++) {
-        const struct key *k = &keys[i];
-        char range[64] = "";
+    struct config_ref row;
 
-        if (k->type != KT_STRING && k->type != KT_BOOL)
-            snprintf(range, sizeof(range), " [%s%.15g..%.15g]",
-                     (k->flags & KF_ABOVE_MIN) ? "above " : "", k->min, k->max);
-        fprintf(out, "  %-28s %s%s%s%s%s\n", k->path, k->help, range,
-                k->def ? " (default " : "", k->def ? k->def : "", k->def ? ")" : "");
-    }
+    for (size_t i = 0; config_reference_row(i, &row); i++)
+        fprintf(out, "  %-28s %s%s%s%s%s%s%s\n", row.path, row.help, row.range[0] ? " " : "",
+                row.range, row.def ? " (default " : "", row.def ? row.def : "",
+                row.def ? ")" : "", row.sweepable ? " [sweepable]" : "");
     fprintf(out, "  %-28s %s\n", "sysctl.<name>", "a per-namespace sysctl, one of:");
     sysctls_print_reference(out);
 }

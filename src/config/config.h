@@ -122,8 +122,20 @@ json_t *config_to_json(const struct config *cfg);
  * sweep may vary. -1 with "path: reason (did you mean ...)" in err. */
 int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen);
 
-/* Every key with its meaning, range and default, and every sysctl with its
- * range, for --help. */
+/* One row of the config reference, for `help config` and the manual. */
+struct config_ref {
+    const char *path;   /* "server.backlog" */
+    const char *help;   /* what it does */
+    const char *def;    /* its default as JSON text, or NULL (none, or computed) */
+    char range[96];     /* "[-1..2147483647]", "one of graceful, reset", or "" */
+    bool sweepable;     /* a sweep may vary it */
+};
+
+/* The i-th key of the reference into row; false past the last. */
+bool config_reference_row(size_t i, struct config_ref *row);
+
+/* Every key with its meaning, range, default and whether it can be swept,
+ * and every sysctl with its range, for --help. */
 void config_print_reference(FILE *out);
 
 /* Whether the client sends the first FIN of a graceful close: the built-in
