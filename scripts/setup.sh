@@ -2,8 +2,9 @@
 # Installs the Debian packages qbench needs to build, test and plot.
 # Idempotent; run as root (or through sudo) on a fresh Debian machine.
 set -eu
-# nginx-light and gunicorn: real servers for server.command (tests, configs/)
-PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind nginx-light gunicorn"
+# nginx-light and gunicorn: real servers for server.command (tests, configs/);
+# man-db (with groff-base): the manual page test reads the page as man does
+PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind nginx-light gunicorn man-db"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

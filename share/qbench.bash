@@ -50,7 +50,7 @@ _qbench() {
     case $cmd in
         run|validate)
             COMPREPLY=($(compgen -W "--config --set --output --quiet --connections --repeat \
-                --shard --start-at --help" -- "$cur")) ;;
+                --shard --start-at --no-sweep --help" -- "$cur")) ;;
         compare)
             COMPREPLY=($(compgen -W "--gate --format --alpha --min-effect-pp --min-effect-pct \
                 --threshold --ratio-threshold --latency-floor-us --min-samples \
@@ -67,7 +67,8 @@ _qbench() {
                 $(compgen -f -X '!*.json' -- "$cur")) ;;
         observe) COMPREPLY=($(compgen -W "--port --duration-ms --start-at --interval-ms -o \
                 --output --quiet --help" -- "$cur")) ;;
-        help) COMPREPLY=($(compgen -W "config" -- "$cur")) ;;
+        help) COMPREPLY=($(compgen -W "config man run validate compare ab plot export merge \
+                observe" -- "$cur")) ;;
     esac
 }
 complete -F _qbench qbench

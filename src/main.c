@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hint.h"
 #include "safefile.h"
 #include "stopflag.h"
 
@@ -40,9 +41,9 @@ int main(int argc, char **argv)
         printf("qbench %s\n", QBENCH_VERSION);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "help") == 0 && argc > 2 && strcmp(argv[2], "config") == 0)
-        return cli_help_config();
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    if (strcmp(cmd, "help") == 0)
+        return cli_help(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         cli_usage(stdout);
         return EXIT_OK;
     }
@@ -64,10 +65,21 @@ int main(int argc, char **argv)
         return cli_ab(argc - 1, argv + 1);
     if (cmd[0] == '-')
         return cli_run(argc, argv, false);
-    if (cmd[0] == '\0')
-        fprintf(stderr, "qbench: no command\n");
-    else
-        fprintf(stderr, "qbench: unknown command '%s'\n", cmd);
-    cli_usage(stderr);
+    /* one line of what went wrong, one of what to do: not the whole usage */
+    if (cmd[0] == '\0') {
+        fprintf(stderr, "qbench: no command; to run an experiment: qbench --config FILE\n");
+    } else if (access(cmd, F_OK) == 0 || strstr(cmd, ".json")) {
+        /* a config given as a command */
+        fprintf(stderr, "qbench: '%s' is not a command; did you mean qbench --config %s ?\n",
+                cmd, cmd);
+    } else {
+        static const char *const commands[] = {"run", "validate", "compare", "plot", "export",
+                                               "merge", "observe", "ab", "help"};
+        char hint[128];
+
+        hint_closest(cmd, commands, sizeof(commands) / sizeof(commands[0]), hint, sizeof(hint));
+        fprintf(stderr, "qbench: unknown command '%s'%s\n", cmd, hint);
+    }
+    fprintf(stderr, "qbench: see 'qbench --help'\n");
     return EXIT_USAGE;
 }

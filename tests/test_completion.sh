@@ -32,6 +32,12 @@ done
 has --x "$bin" plot -
 has -o "$bin" merge -
 has config "$bin" help ''
+has man "$bin" help ''
+# every option run's help names
+for opt in $("$bin" run --help | sed -n '/^run\/validate options:/,/^$/p' |
+             grep -o -- '--[a-z][a-z-]*' | sort -u); do
+    has "$opt" "$bin" run --
+done
 has server.backlog= "$bin" run --set ''
 has client.rate= "$bin" run --set ''
 has sysctl.net.ipv4.tcp_synack_retries= "$bin" run --set ''

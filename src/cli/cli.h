@@ -21,6 +21,10 @@ enum exit_code {
 /* The usage of every command, to out. */
 void cli_usage(FILE *out);
 
+/* After a usage error (already said in one line): where the help is,
+ * in one more line on stderr. command: "run", "plot" ... */
+void cli_hint(const char *command);
+
 /* Writes doc to path through safefile, or to standard output for "-". */
 int cli_write_doc(const json_t *doc, const char *path, char *err, size_t errlen);
 
@@ -33,5 +37,17 @@ int cli_merge(int argc, char **argv);
 int cli_observe(int argc, char **argv);
 int cli_ab(int argc, char **argv);
 int cli_help_config(void);
+
+/* `qbench help [TOPIC]`: the usage, config, man or a command's --help;
+ * an unknown topic is a usage error. */
+int cli_help(int argc, char **argv);
+
+/* Each command's --help, also printed into the manual page. */
+void cli_compare_help(FILE *out);
+void cli_plot_help(FILE *out);
+void cli_export_help(FILE *out);
+void cli_merge_help(FILE *out);
+void cli_observe_help(FILE *out);
+void cli_ab_help(FILE *out);
 
 #endif

@@ -27,7 +27,8 @@ struct ab_args {
     struct compare_opts co;
 };
 
-static void ab_usage(FILE *out)
+/* qbench ab --help (also a section of the manual page). */
+void cli_ab_help(FILE *out)
 {
     fputs("usage: qbench ab --config A.json [--config-b B.json] [--set-a K=V]... [--set-b K=V]...\n"
           "                 [--set K=V]... [--repeat N] [--output-a PATH] [--output-b PATH]\n"
@@ -151,10 +152,10 @@ static int parse_ab_args(int argc, char **argv, struct ab_args *a)
                 return -1;
             break;
         case 'h':
-            ab_usage(stdout);
+            cli_ab_help(stdout);
             exit(EXIT_OK);
         default:
-            ab_usage(stderr);
+            cli_hint("ab");
             return -1;
         }
     }
@@ -162,7 +163,7 @@ static int parse_ab_args(int argc, char **argv, struct ab_args *a)
         fprintf(stderr, optind < argc ? "qbench ab: unexpected argument '%s'\n"
                                       : "qbench ab: --config A.json is required%s\n",
                 optind < argc ? argv[optind] : "");
-        ab_usage(stderr);
+        cli_hint("ab");
         return -1;
     }
     return 0;

@@ -21,6 +21,45 @@ static int parse_number(const char *opt, const char *text, double *out)
     return 0;
 }
 
+/* qbench compare --help (also a section of the manual page). */
+void cli_compare_help(FILE *out)
+{
+    struct compare_opts co;
+
+    compare_default_opts(&co);
+    fprintf(out, "usage: qbench compare BASELINE.json CURRENT.json [options]\n"
+            "The metrics in the config's \"gate\" (default: outcome ratios, connect and\n"
+            "accept p50/p99) are judged. With repeats (3 or more values in all), outcome\n"
+            "ratios by a quasi-binomial test on the per-repeat counts, latencies by a\n"
+            "t-test on their logarithms, with Holm's adjustment over the metrics tested\n"
+            "and a minimum effect; metrics constant on both sides are left out. Each\n"
+            "tested metric shows the smallest worsening it could have flagged\n"
+            "(detectable); where none could, \"cannot judge\" and the repeats a side\n"
+            "that would. Single runs on both sides: fixed thresholds.\n"
+            "  --gate LIST              metrics that gate, comma-separated (default: "
+            "the files' gate)\n"
+            "  --alpha P                family-wise false-alarm level (default %g)\n"
+            "  --min-effect-pp PP       repeats: smallest ratio change that counts "
+            "(default %g)\n"
+            "  --min-effect-pct PCT     repeats: smallest latency change that counts "
+            "(default %g)\n"
+            "  --threshold PCT          single runs: a latency may grow this much "
+            "(default %g)\n"
+            "  --latency-floor-us US    latency changes below this never count "
+            "(default %g)\n"
+            "  --ratio-threshold PP     single runs: a ratio may worsen this much "
+            "(default %g)\n"
+            "  --min-samples N          percentiles of fewer samples are shown, not "
+            "judged (default %g)\n"
+            "  --format FMT             text, json, markdown or junit (default text;\n"
+            "                           markdown for one wide table)\n"
+            "  --allow-different        compare other experiments or settings anyway\n"
+            "Exit: 0 no regression, 1 regression, 2 bad input, not the same "
+            "experiment, or cannot judge.\n",
+            co.alpha, co.min_effect_pp, co.min_effect_pct, co.latency_pct,
+            co.latency_floor_us, co.ratio_pp, co.min_samples);
+}
+
 int cli_compare(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -52,36 +91,7 @@ int cli_compare(int argc, char **argv)
                        : c == 'e' ? &co.min_effect_pct : NULL;
 
         if (c == 'h') {
-            printf("usage: qbench compare BASELINE.json CURRENT.json [options]\n"
-                   "The metrics in the config's \"gate\" (default: outcome ratios, connect and\n"
-                   "accept p50/p99) are judged. With repeats (3 or more values in all), outcome\n"
-                   "ratios by a quasi-binomial test on the per-repeat counts, latencies by a\n"
-                   "t-test on their logarithms, with Holm's adjustment over the metrics tested\n"
-                   "and a minimum effect; metrics constant on both sides are left out. Each\n"
-                   "tested metric shows the smallest worsening it could have flagged\n"
-                   "(detectable); where none could, \"cannot judge\" and the repeats a side\n"
-                   "that would. Single runs on both sides: fixed thresholds.\n"
-                   "  --gate LIST              metrics that gate, comma-separated (default: "
-                   "the files' gate)\n"
-                   "  --alpha P                family-wise false-alarm level (default %g)\n"
-                   "  --min-effect-pp PP       repeats: smallest ratio change that counts "
-                   "(default %g)\n"
-                   "  --min-effect-pct PCT     repeats: smallest latency change that counts "
-                   "(default %g)\n"
-                   "  --threshold PCT          single runs: a latency may grow this much "
-                   "(default %g)\n"
-                   "  --latency-floor-us US    latency changes below this never count "
-                   "(default %g)\n"
-                   "  --ratio-threshold PP     single runs: a ratio may worsen this much "
-                   "(default %g)\n"
-                   "  --min-samples N          percentiles of fewer samples are shown, not "
-                   "judged (default %g)\n"
-                   "  --format FMT             text, json, markdown or junit (default text)\n"
-                   "  --allow-different        compare other experiments or settings anyway\n"
-                   "Exit: 0 no regression, 1 regression, 2 bad input, not the same "
-                   "experiment, or cannot judge.\n",
-                   co.alpha, co.min_effect_pp, co.min_effect_pct, co.latency_pct,
-                   co.latency_floor_us, co.ratio_pp, co.min_samples);
+            cli_compare_help(stdout);
             return EXIT_OK;
         }
         if (c == 'F') {
@@ -106,7 +116,7 @@ int cli_compare(int argc, char **argv)
             continue;
         }
         if (!target) {
-            cli_usage(stderr);
+            cli_hint("compare");
             return EXIT_USAGE;
         }
         for (const struct option *op = opts; op->name; op++)
@@ -117,7 +127,7 @@ int cli_compare(int argc, char **argv)
     }
     if (argc - optind != 2) {
         fprintf(stderr, "qbench compare: expected BASELINE.json CURRENT.json\n");
-        cli_usage(stderr);
+        cli_hint("compare");
         return EXIT_USAGE;
     }
     base = results_load(argv[optind], err, sizeof(err));

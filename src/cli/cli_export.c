@@ -10,6 +10,15 @@
 #include "results.h"
 #include "safefile.h"
 
+/* qbench export --help (also a section of the manual page). */
+void cli_export_help(FILE *out)
+{
+    fprintf(out, "usage: qbench export RESULTS.json [--format csv] [-o OUT.csv]\n"
+            "One row per run point (repeat 0) and per repeat: params, every metric,\n"
+            "latency percentiles p1..p99.99, every kernel counter (zeros included).\n"
+            "Writes to standard output unless -o is given.\n");
+}
+
 int cli_export(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -26,10 +35,7 @@ int cli_export(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "F:o:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: qbench export RESULTS.json [--format csv] [-o OUT.csv]\n"
-                   "One row per run point (repeat 0) and per repeat: params, every metric,\n"
-                   "latency percentiles p1..p99.99, every kernel counter (zeros included).\n"
-                   "Writes to standard output unless -o is given.\n");
+            cli_export_help(stdout);
             return EXIT_OK;
         }
         if (c == 'F' && strcmp(optarg, "csv") != 0) {

@@ -38,6 +38,21 @@ static int join_story(json_t *merged, json_t *const *docs, size_t n, json_t *con
     return rc;
 }
 
+/* qbench merge --help (also a section of the manual page). */
+void cli_merge_help(FILE *out)
+{
+    fprintf(out, "usage: qbench merge RESULTS.json... [OBSERVER.json...] -o OUT.json (or -o -)\n"
+            "Combines shards (--shard I/N) or runs of one config on several machines:\n"
+            "outcome counts and counters summed (counters also per host), latency\n"
+            "histograms merged exactly from their buckets and percentiles recomputed.\n"
+            "Inputs of another name, other settings or other run points are refused.\n"
+            "Observer documents (qbench observe, told apart by their schema) put the\n"
+            "server's side into the merged run: accept_queue, syn_queue, server_kernel\n"
+            "(its namespace's counters) and server_sysctl, aligned by wall clock on the\n"
+            "run's timeline (clock skew between machines shifts them by that much).\n"
+            "Exit: 0 ok, 2 bad or mismatched inputs, 3 output not writable.\n");
+}
+
 int cli_merge(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -55,16 +70,7 @@ int cli_merge(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: qbench merge RESULTS.json... [OBSERVER.json...] -o OUT.json (or -o -)\n"
-                   "Combines shards (--shard I/N) or runs of one config on several machines:\n"
-                   "outcome counts and counters summed (counters also per host), latency\n"
-                   "histograms merged exactly from their buckets and percentiles recomputed.\n"
-                   "Inputs of another name, other settings or other run points are refused.\n"
-                   "Observer documents (qbench observe, told apart by their schema) put the\n"
-                   "server's side into the merged run: accept_queue, syn_queue, server_kernel\n"
-                   "(its namespace's counters) and server_sysctl, aligned by wall clock on the\n"
-                   "run's timeline (clock skew between machines shifts them by that much).\n"
-                   "Exit: 0 ok, 2 bad or mismatched inputs, 3 output not writable.\n");
+            cli_merge_help(stdout);
             return EXIT_OK;
         }
         if (c == 'o')

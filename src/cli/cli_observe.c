@@ -16,6 +16,28 @@
 #include "shard.h"
 #include "stopflag.h"
 
+/* qbench observe --help (also a section of the manual page). */
+void cli_observe_help(FILE *out)
+{
+    fprintf(out, "usage: qbench observe --port PORT --duration-ms MS [--start-at TIME]\n"
+            "                      [--interval-ms MS] -o FILE|- [--quiet]\n"
+            "The server's side of a distributed run. Run it beside the server, in the\n"
+            "server's network namespace (on its machine, or as a sidecar container of its\n"
+            "pod), with the shards' --start-at: from that instant for --duration-ms it\n"
+            "samples the accept queue (every --interval-ms, default 10) and the SYN queue\n"
+            "of the TCP listeners on PORT and the namespace's TCP counters, and writes an\n"
+            "observer document (schema %s) that qbench merge joins with the shards.\n"
+            "Privileges: none beyond one's own network namespace: a NETLINK_SOCK_DIAG\n"
+            "socket (inet_diag answers any process about the sockets of its namespace) and\n"
+            "reading /proc/self/net/netstat, /proc/self/net/snmp and /proc/sys/net. No\n"
+            "capability, no root, no socket towards the server, no sysctl written.\n"
+            "SIGINT/SIGTERM end the window early: what was seen is written, marked\n"
+            "interrupted, exit 130.\n"
+            "Exit: 0 ok, 2 bad usage, 3 sock_diag or /proc unreadable, output not\n"
+            "writable, 130 interrupted.\n",
+            OBSDOC_SCHEMA);
+}
+
 int cli_observe(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -40,23 +62,7 @@ int cli_observe(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "p:T:d:i:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'h':
-            printf("usage: qbench observe --port PORT --duration-ms MS [--start-at TIME]\n"
-                   "                      [--interval-ms MS] -o FILE|- [--quiet]\n"
-                   "The server's side of a distributed run. Run it beside the server, in the\n"
-                   "server's network namespace (on its machine, or as a sidecar container of its\n"
-                   "pod), with the shards' --start-at: from that instant for --duration-ms it\n"
-                   "samples the accept queue (every --interval-ms, default 10) and the SYN queue\n"
-                   "of the TCP listeners on PORT and the namespace's TCP counters, and writes an\n"
-                   "observer document (schema %s) that qbench merge joins with the shards.\n"
-                   "Privileges: none beyond one's own network namespace: a NETLINK_SOCK_DIAG\n"
-                   "socket (inet_diag answers any process about the sockets of its namespace) and\n"
-                   "reading /proc/self/net/netstat, /proc/self/net/snmp and /proc/sys/net. No\n"
-                   "capability, no root, no socket towards the server, no sysctl written.\n"
-                   "SIGINT/SIGTERM end the window early: what was seen is written, marked\n"
-                   "interrupted, exit 130.\n"
-                   "Exit: 0 ok, 2 bad usage, 3 sock_diag or /proc unreadable, output not\n"
-                   "writable, 130 interrupted.\n",
-                   OBSDOC_SCHEMA);
+            cli_observe_help(stdout);
             return EXIT_OK;
         case 'p':
         case 'd':

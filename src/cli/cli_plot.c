@@ -9,6 +9,21 @@
 #include "results.h"
 #include "safefile.h"
 
+/* qbench plot --help (also a section of the manual page). */
+void cli_plot_help(FILE *out)
+{
+    fprintf(out, "usage: qbench plot RESULTS.json... -o OUT.png|OUT.svg [--x KEY]\n"
+            "  -o, --output PATH   the picture; .png or .svg (required)\n"
+            "  --x KEY             the setting on the x axis, by any name the plot shows\n"
+            "                      (tcp_synack_retries, sysctl.net.ipv4.tcp_synack_retries,\n"
+            "                      backlog, server.backlog); default: what varies between\n"
+            "                      the runs. Not for one run, which is drawn over time.\n"
+            "One run: its timeline and queues. Several runs (a sweep, or several files):\n"
+            "outcomes and latency against what differs between them. A run that did\n"
+            "not finish (interrupted, incomplete) is marked in the title and on its bar.\n"
+            "Exit: 0 ok, 2 bad input, 3 gnuplot missing or failed, output not writable.\n");
+}
+
 int cli_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -28,13 +43,7 @@ int cli_plot(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:x:h", opts, NULL)) != -1) {
         if (c == 'h') {
-            printf("usage: qbench plot RESULTS.json... -o OUT.png|OUT.svg [--x KEY]\n"
-                   "  -o, --output PATH   the picture; .png or .svg (required)\n"
-                   "  --x KEY             the setting on the x axis (default: what varies "
-                   "between the runs)\n"
-                   "One run: its timeline and queues. Several runs (a sweep, or several files):\n"
-                   "outcomes and latency against what differs between them.\n"
-                   "Exit: 0 ok, 2 bad input, 3 gnuplot missing or failed, output not writable.\n");
+            cli_plot_help(stdout);
             return EXIT_OK;
         }
         if (c == 'o')
@@ -42,13 +51,13 @@ int cli_plot(int argc, char **argv)
         else if (c == 'x')
             x = optarg;
         else {
-            cli_usage(stderr);
+            cli_hint("plot");
             return EXIT_USAGE;
         }
     }
     if (!out || optind >= argc) {
         fprintf(stderr, "qbench plot: expected RESULTS.json... -o OUT.png|OUT.svg\n");
-        cli_usage(stderr);
+        cli_hint("plot");
         return EXIT_USAGE;
     }
     fmt = plot_format_of(out);
