@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 
@@ -94,6 +95,85 @@ static void test_bad_set_exits_2(void **state)
     assert_non_null(strstr(harness_stderr(), "expected KEY=VALUE"));
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
                                                      "client.rate=5", NULL}), 0);
+    /* a bad value a --set gave is blamed on the --set, not on the file */
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "client.rate=-5", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "--set client.rate: must be > 0, got -5"));
+    assert_null(strstr(harness_stderr(), "ok.json: client.rate"));
+}
+
+/* --set on a swept key replaces the sweep, with a note; --no-sweep drops it. */
+static void test_set_over_a_sweep(void **state)
+{
+    const char *cfg = harness_file("sw.json", "{\"client\": {\"rate\": 10, \"connections\": 5},"
+                                              " \"sweep\": {\"server.backlog\": [1, 2, 3]}}");
+
+    (void)state;
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "3 run points"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "server.backlog=8", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "1 run point "));
+    assert_non_null(strstr(harness_stderr(), "note: --set server.backlog=8 replaces the sweep"));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--no-sweep",
+                                                     NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "1 run point "));
+    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
+                                                     "sweep={}", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "1 run point "));
+}
+
+static size_t lines_of(const char *text)
+{
+    size_t n = 0;
+
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+/* A usage error says what went wrong and where help is, in a few lines,
+ * not the whole usage. */
+static void test_usage_errors_are_short_with_a_hint(void **state)
+{
+    const char *cfg = harness_file("given.json", FAST_CONFIG(""));
+
+    (void)state;
+    assert_int_equal(harness_qbench((const char *[]){cfg, NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "did you mean qbench --config "));
+    assert_true(lines_of(harness_stderr()) <= 3);
+    assert_int_equal(harness_qbench((const char *[]){"plto", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "did you mean 'plot'"));
+    assert_true(lines_of(harness_stderr()) <= 3);
+    assert_int_equal(harness_qbench((const char *[]){"run", "--bogus", NULL}), 2);
+    assert_true(lines_of(harness_stderr()) <= 3);
+    assert_non_null(strstr(harness_stderr(), "qbench run --help"));
+    assert_int_equal(harness_qbench((const char *[]){"run", cfg, NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "did you mean --config"));
+    assert_true(lines_of(harness_stderr()) <= 3);
+    /* unknown help topics are errors */
+    assert_int_equal(harness_qbench((const char *[]){"help", "foo", NULL}), 2);
+    assert_non_null(strstr(harness_stderr(), "no topic 'foo'"));
+    assert_int_equal(harness_qbench((const char *[]){"help", "plot", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "usage: qbench plot"));
+}
+
+/* help config covers sweep, expect, repeat and which keys can be swept;
+ * no range of a list shows as [0..0]. help man is roff. */
+static void test_help_config_and_man(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_qbench((const char *[]){"help", "config", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), "\n  sweep "));
+    assert_non_null(strstr(harness_stdout(), "\n  expect "));
+    assert_non_null(strstr(harness_stdout(), "\n  repeat "));
+    assert_non_null(strstr(harness_stdout(), "server.backlog"));
+    assert_non_null(strstr(harness_stdout(), "[sweepable]"));
+    assert_null(strstr(harness_stdout(), "[0..0]"));
+    assert_int_equal(harness_qbench((const char *[]){"help", "man", NULL}), 0);
+    assert_non_null(strstr(harness_stdout(), ".TH \"QBENCH\" \"1\""));
+    assert_non_null(strstr(harness_stdout(), ".SH \"CONFIG KEYS\""));
+    assert_non_null(strstr(harness_stdout(), "server.backlog"));
 }
 
 static void test_usage_errors_exit_2(void **state)
@@ -216,8 +296,8 @@ static void test_a_baseline_from_another_core_count_is_judged(void **state)
 /* Every command explains itself, with its defaults. */
 static void test_every_command_has_help(void **state)
 {
-    static const char *const cmds[] = {"run", "validate", "compare", "ab", "plot", "export",
-                                       "merge"};
+    static const char *const cmds[] = {"run",    "validate", "compare", "ab",
+                                       "plot",   "export",   "merge",   "observe"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -231,6 +311,41 @@ static void test_every_command_has_help(void **state)
     assert_non_null(strstr(harness_stdout(), "server.backlog"));
     assert_non_null(strstr(harness_stdout(), "net.ipv4.tcp_synack_retries"));
     assert_non_null(strstr(harness_stdout(), "established_ratio"));
+}
+
+static void few_files(void)
+{
+    struct rlimit rl = {160, 160};
+
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Most attempts failing on qbench's own machine (EMFILE under ulimit -n
+ * 160) is not a measurement of the server: exit 3, saying so; a bound on
+ * error_ratio in the config is how a user accepts it. */
+static void test_local_errors_do_not_pass(void **state)
+{
+    char out[256];
+    const char *cfg = harness_file("emfile.json",
+                                   "{\"server\": {\"backlog\": 8, \"accept_delay_ms\": 50},"
+                                   " \"client\": {\"rate\": 400, \"connections\": 400,"
+                                   " \"connect_timeout_ms\": 2000, \"greeting_timeout_ms\": 2000},"
+                                   " \"expect\": {\"established_ratio_min\": 0.01}}");
+
+    (void)state;
+    harness_require_netns();
+    snprintf(out, sizeof(out), "%s/emfile-result.json", harness_dir());
+    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
+                                                          NULL}, few_files), 3);
+    assert_non_null(strstr(harness_stderr(), "failed on this machine before reaching the server"));
+    assert_non_null(strstr(harness_stderr(), "EMFILE"));
+    assert_non_null(strstr(harness_stderr(), "expect not judged"));
+    assert_null(strstr(harness_stdout(), "passed"));
+    assert_true(exists(out)); /* what was seen is still written */
+    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
+                                                          "--quiet", "--set",
+                                                          "expect.error_ratio_max=1", NULL},
+                                         few_files), 0);
 }
 
 /* The summary a person reads: counts with shares, latencies in units, no
@@ -262,10 +377,14 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_config_exits_2_names_key_and_writes_nothing, teardown),
         cmocka_unit_test_teardown(test_bad_set_exits_2, teardown),
         cmocka_unit_test_teardown(test_usage_errors_exit_2, teardown),
+        cmocka_unit_test_teardown(test_set_over_a_sweep, teardown),
+        cmocka_unit_test_teardown(test_usage_errors_are_short_with_a_hint, teardown),
+        cmocka_unit_test_teardown(test_help_config_and_man, teardown),
         cmocka_unit_test_teardown(test_fast_server_admits_everything_cleanly, teardown),
         cmocka_unit_test_teardown(test_expect_failure_exits_1_and_is_recorded, teardown),
         cmocka_unit_test_teardown(test_every_command_has_help, teardown),
         cmocka_unit_test_teardown(test_summary_is_readable, teardown),
+        cmocka_unit_test_teardown(test_local_errors_do_not_pass, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

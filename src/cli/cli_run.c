@@ -16,6 +16,7 @@
 #include "plan.h"
 #include "records.h"
 #include "results.h"
+#include "runner.h"
 #include "rundoc.h"
 #include "safefile.h"
 #include "shard.h"
@@ -44,6 +45,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
         {"repeat", required_argument, NULL, 'R'},
         {"shard", required_argument, NULL, 'S'},
         {"start-at", required_argument, NULL, 'T'},
+        {"no-sweep", no_argument, NULL, 'N'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     int c;
@@ -91,6 +93,14 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
             snprintf(a->repeat_set, sizeof(a->repeat_set), "repeat=%s", optarg);
             a->sets[a->nsets++] = a->repeat_set;
             break;
+        case 'N':
+            /* the same as --set sweep={}: one point, the config's values */
+            if (a->nsets >= MAX_SETS) {
+                fprintf(stderr, "qbench: too many --set/--no-sweep options\n");
+                return -1;
+            }
+            a->sets[a->nsets++] = "sweep={}";
+            break;
         case 'q':
             a->quiet = true;
             break;
@@ -98,18 +108,21 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
             cli_usage(stdout);
             exit(EXIT_OK);
         default:
-            cli_usage(stderr);
+            /* getopt said what was wrong, in one line */
+            cli_hint("run");
             return -1;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "qbench: unexpected argument '%s'\n", argv[optind]);
-        cli_usage(stderr);
+        fprintf(stderr, "qbench: unexpected argument '%s'%s\n", argv[optind],
+                !a->config && strstr(argv[optind], ".json") ? "; did you mean --config "
+                                                              "with it?" : "");
+        cli_hint("run");
         return -1;
     }
     if (!a->config) {
         fprintf(stderr, "qbench: --config FILE is required\n");
-        cli_usage(stderr);
+        cli_hint("run");
         return -1;
     }
     if (shard_from_env(&a->shard, err, sizeof(err)) < 0) {
@@ -199,7 +212,7 @@ static int write_checkpoint(const struct experiment *x, size_t point, void *ctx,
  * person reads. -1 when a file could not be written (the results then went
  * elsewhere if anywhere: said). */
 static int finish(const struct run_args *a, const struct plan *plan, const json_t *doc,
-                  struct records **records, bool pass, FILE *say)
+                  struct records **records, bool pass, bool local_errors, FILE *say)
 {
     char err[ERRBUF_LEN], where[PATH_MAX];
     int rc;
@@ -231,10 +244,23 @@ static int finish(const struct run_args *a, const struct plan *plan, const json_
         printf("wrote %s\n", plan->id.output);
     if (!pass)
         expect_print_failures(json_object_get(doc, RD_EXPECT), stderr);
+    else if (local_errors && plan->id.nexpect)
+        fprintf(stderr, "qbench: expect not judged: the run measured this machine's limits\n");
     else if (!a->quiet && plan->id.nexpect)
         fprintf(say, "expect: all %zu bound%s passed\n", plan->id.nexpect,
                 plan->id.nexpect == 1 ? "" : "s");
     return 0;
+}
+
+/* After the summary lines, before the verdict: whether a point was
+ * dominated by errors on this machine, which makes the run no measurement
+ * of the server (said on stderr). */
+static bool local_errors(const struct plan *plan, const struct experiment *x, const json_t *doc,
+                         FILE *say)
+{
+    fflush(say);
+    return !x->interrupted &&
+           expect_local_errors(plan->id.expect, plan->id.nexpect, rundoc_runs(doc), stderr) > 0;
 }
 
 /* Connections attempted over all run points. */
@@ -258,7 +284,7 @@ int cli_run(int argc, char **argv, bool validate_only)
     double at_least, at_most;
     char err[ERRBUF_LEN];
     json_t *doc = NULL;
-    bool pass = true, env, ran = false, failed;
+    bool pass = true, env, ran = false, failed, local = false;
     struct checkpoint cp = {NULL, false};
     int rc = EXIT_OK;
 
@@ -277,6 +303,8 @@ int cli_run(int argc, char **argv, bool validate_only)
     /* with --output - the results are standard output: people read stderr */
     if (strcmp(plan.id.output, "-") == 0)
         say = stderr;
+    if (plan.notes[0])
+        fprintf(stderr, "qbench: note: %s\n", plan.notes);
     {
         char note[400];
         struct compare_opts co;
@@ -287,6 +315,11 @@ int cli_run(int argc, char **argv, bool validate_only)
             fprintf(stderr, "qbench: warning: %s\n", note);
     }
     plan_duration(&plan, &at_least, &at_most);
+    /* and what the runner may add: a user's server's start and stop, the
+     * drain of a queue it still empties */
+    for (size_t i = 0; i < plan.npoints; i++)
+        at_most += runner_overhead_max_s(&plan.points[i].cfg) * (plan.id.repeat ? plan.id.repeat
+                                                                                : 1);
     if (validate_only) {
         printf("%s: ok (%zu run point%s x %u repeat%s, %.0f-%.0f s, results to %s)\n", a.config,
                plan.npoints, plan.npoints == 1 ? "" : "s", plan.id.repeat,
@@ -307,7 +340,7 @@ int cli_run(int argc, char **argv, bool validate_only)
     stopflag_install();
     if (!a.quiet)
         fprintf(stderr, "qbench: %zu run point%s x %u repeat%s: %.0f s of schedule, up to %.0f s "
-                        "with the last connections' timeouts\n", plan.npoints,
+                        "with the last connections' timeouts and the server's drain\n", plan.npoints,
                 plan.npoints == 1 ? "" : "s", plan.id.repeat, plan.id.repeat == 1 ? "" : "s",
                 at_least, at_most);
     experiment_init(&x, &plan, &(struct experiment_opts){.quiet = a.quiet, .say = say,
@@ -323,6 +356,7 @@ int cli_run(int argc, char **argv, bool validate_only)
         records = NULL;
     }
     doc = experiment_document(&x, &pass);
+    local = !failed && local_errors(&plan, &x, doc, say);
     if (failed) {
         /* whatever was measured before the failure is kept and says why */
         fprintf(stderr, "qbench: %s\n", err);
@@ -331,14 +365,14 @@ int cli_run(int argc, char **argv, bool validate_only)
             rc = EXIT_ENV;
             goto out;
         }
-        if (finish(&a, &plan, doc, &records, true, say) == 0)
+        if (finish(&a, &plan, doc, &records, true, false, say) == 0)
             fprintf(stderr, "qbench: the %zu point%s measured before that %s in %s, marked "
                             "incomplete\n", json_array_size(rundoc_runs(doc)),
                     json_array_size(rundoc_runs(doc)) == 1 ? "" : "s",
                     json_array_size(rundoc_runs(doc)) == 1 ? "is" : "are",
                     strcmp(plan.id.output, "-") == 0 ? "the results" : plan.id.output);
         rc = EXIT_ENV;
-    } else if (finish(&a, &plan, doc, &records, pass, say) < 0)
+    } else if (finish(&a, &plan, doc, &records, pass, local, say) < 0)
         rc = EXIT_ENV;
     else if (x.records_failure[0]) {
         fprintf(stderr, "qbench: %s: the results are whole, the connections file is not "
@@ -351,6 +385,8 @@ int cli_run(int argc, char **argv, bool validate_only)
         else
             fprintf(stderr, "qbench: interrupted; partial results written\n");
         rc = EXIT_INTERRUPTED;
+    } else if (local) {
+        rc = EXIT_ENV;
     } else if (!pass)
         rc = EXIT_EXPECT;
 out:
