@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "config.h"
 #include "sysctls.h"
+#include "wrap.h"
 #include "metric.h"
 #include "roff.h"
 
@@ -102,28 +103,6 @@ static const struct help_cmd *find(const char *name)
     return NULL;
 }
 
-/* text wrapped at width, each line after the first indented by indent. */
-static void wrapped(FILE *out, const char *text, size_t col, size_t indent, size_t width)
-{
-    bool first = true;
-
-    for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
-        size_t word = strcspn(text, " ");
-
-        if (!first && col + 1 + word > width) {
-            fprintf(out, "\n%*s", (int)indent, "");
-            col = indent;
-        } else if (!first) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(text, 1, word, out);
-        col += word;
-        text += word;
-        first = false;
-    }
-    fputc('\n', out);
-}
 
 static void print_opts(FILE *out, const struct help_opt *opts, size_t n)
 {
@@ -134,7 +113,7 @@ static void print_opts(FILE *out, const struct help_opt *opts, size_t n)
             fprintf(out, "\n%27s", "");
             w = 27;
         }
-        wrapped(out, opts[i].text, (size_t)w, 27, 96);
+        wrap_print(out, opts[i].text, (size_t)w, 27, 96);
     }
 }
 
@@ -168,10 +147,10 @@ int help_command(const char *name, FILE *out)
         return 0;
     }
     fprintf(out, "usage: qbench %s\n", c->synopsis);
-    wrapped(out, c->about, 0, 0, 80);
+    wrap_print(out, c->about, 0, 0, 80);
     print_opts(out, c->opts, c->nopts);
     fputs("Exit: ", out);
-    wrapped(out, c->exits, 6, 6, 80);
+    wrap_print(out, c->exits, 6, 6, 80);
     return 0;
 }
 
@@ -205,14 +184,14 @@ static void reference_text(FILE *out)
                  row.range, row.def ? " (default " : "", row.def ? row.def : "",
                  row.def ? ")" : "", row.sweepable ? " sweepable" : "");
         fprintf(out, "  %-28s ", row.path);
-        wrapped(out, text, 31, 31, 100);
+        wrap_print(out, text, 31, 31, 100);
     }
     fputs("  sysctl.<name>                a per-namespace sysctl (sweepable), one of:\n", out);
     sysctls_print_reference(out);
     fputs("Sweep, expect, repeat:\n", out);
     for (size_t i = 0; i < sizeof(structure) / sizeof(structure[0]); i++) {
         fprintf(out, "  %-28s ", structure[i].flags);
-        wrapped(out, structure[i].text, 31, 31, 100);
+        wrap_print(out, structure[i].text, 31, 31, 100);
     }
     fputs("Metrics (expect bounds are <metric>_min / <metric>_max):\n", out);
     for (size_t i = 0; i < nm; i++)

@@ -11,6 +11,7 @@
 #include "metric.h"
 #include "results.h"
 #include "stats.h"
+#include "wrap.h"
 #include "rundoc.h"
 
 #define MAX_VALUES 100
@@ -828,26 +829,9 @@ static void md_text(FILE *out, const char *s)
 static void wrap_text(FILE *out, const char *lead, const char *text)
 {
     const char *nl = strrchr(lead, '\n');
-    size_t col = strlen(nl ? nl + 1 : lead);
-    bool first = true;
 
     fputs(lead, out);
-    for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
-        size_t word = strcspn(text, " ");
-
-        if (!first && col + 1 + word > TEXT_COLS) {
-            fputs("\n  ", out);
-            col = 2;
-        } else if (!first) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(text, 1, word, out);
-        col += word;
-        text += word;
-        first = false;
-    }
-    fputc('\n', out);
+    wrap_print(out, text, strlen(nl ? nl + 1 : lead), 2, TEXT_COLS);
 }
 
 /* The heading of one point's rows in the text table: its params (or that
