@@ -469,7 +469,7 @@ static void title(FILE *f, const struct point *pts, size_t n, const char *name,
     if (!why)
         return;
     text_add(&banner, "%s", strcmp(why, "interrupted") == 0 ? "Interrupted" : "Incomplete");
-    if (cause[0])
+    if (cause[0] && !strstr(cause, "interrupted"))
         text_add(&banner, " (%.100s)", cause);
     if (sweep)
         text_add(&banner, ": %zu marked point%s did not finish, and any points after "
