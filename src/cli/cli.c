@@ -21,6 +21,18 @@ void cli_hint(const char *command)
     fprintf(stderr, "qbench: see 'qbench %s --help'\n", command);
 }
 
+int cli_number(const char *cmd, const char *opt, const char *text, double *out)
+{
+    char *end;
+
+    *out = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(*out >= 0)) {
+        fprintf(stderr, "qbench %s: %s: expected a number >= 0, got '%s'\n", cmd, opt, text);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_write_doc(const json_t *doc, const char *path, char *err, size_t errlen)
 {
     char *text;

@@ -28,6 +28,10 @@ void cli_hint(const char *command);
 /* Writes doc to path through safefile, or to standard output for "-". */
 int cli_write_doc(const json_t *doc, const char *path, char *err, size_t errlen);
 
+/* A number >= 0 for an option of a command; -1 after saying
+ * "qbench CMD: OPT: expected a number >= 0, got 'TEXT'". */
+int cli_number(const char *cmd, const char *opt, const char *text, double *out);
+
 /* The commands: argv[0] is the command's name; each returns the exit code. */
 int cli_run(int argc, char **argv, bool validate_only);
 int cli_compare(int argc, char **argv);

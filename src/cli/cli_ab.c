@@ -66,18 +66,6 @@ static int add_set(struct ab_args *a, int side, const char *set)
     return 0;
 }
 
-static int parse_double(const char *opt, const char *text, double *out)
-{
-    char *end;
-
-    *out = strtod(text, &end);
-    if (*text == '\0' || *end != '\0' || !(*out >= 0)) {
-        fprintf(stderr, "qbench ab: %s: expected a number >= 0, got '%s'\n", opt, text);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_ab_args(int argc, char **argv, struct ab_args *a)
 {
     static const struct option opts[] = {
@@ -140,15 +128,15 @@ static int parse_ab_args(int argc, char **argv, struct ab_args *a)
             a->co.gate = optarg;
             break;
         case 'a':
-            if (parse_double("--alpha", optarg, &a->co.alpha) < 0)
+            if (cli_number("ab", "--alpha", optarg, &a->co.alpha) < 0)
                 return -1;
             break;
         case 'p':
-            if (parse_double("--min-effect-pp", optarg, &a->co.min_effect_pp) < 0)
+            if (cli_number("ab", "--min-effect-pp", optarg, &a->co.min_effect_pp) < 0)
                 return -1;
             break;
         case 'e':
-            if (parse_double("--min-effect-pct", optarg, &a->co.min_effect_pct) < 0)
+            if (cli_number("ab", "--min-effect-pct", optarg, &a->co.min_effect_pct) < 0)
                 return -1;
             break;
         case 'h':

@@ -9,18 +9,6 @@
 #include "metric.h"
 #include "results.h"
 
-static int parse_number(const char *opt, const char *text, double *out)
-{
-    char *end;
-
-    *out = strtod(text, &end);
-    if (*text == '\0' || *end != '\0' || !(*out >= 0)) {
-        fprintf(stderr, "qbench compare: %s: expected a number >= 0, got '%s'\n", opt, text);
-        return -1;
-    }
-    return 0;
-}
-
 /* qbench compare --help (also a section of the manual page). */
 void cli_compare_help(FILE *out)
 {
@@ -30,8 +18,10 @@ void cli_compare_help(FILE *out)
     fprintf(out, "usage: qbench compare BASELINE.json CURRENT.json [options]\n"
             "The metrics in the config's \"gate\" (default: outcome ratios, connect and\n"
             "accept p50/p99) are judged. With repeats (3 or more values in all), outcome\n"
-            "ratios by a quasi-binomial test on the per-repeat counts, latencies by a\n"
-            "t-test on their logarithms, with Holm's adjustment over the metrics tested\n"
+            "ratios by a quasi-binomial test on the per-repeat counts, latency\n"
+            "percentiles by the same test on the share of samples slower than the pooled\n"
+            "percentile (a t-test on their logarithms for files without histogram\n"
+            "buckets), with Holm's adjustment over the metrics tested\n"
             "and a minimum effect; metrics constant on both sides are left out. Each\n"
             "tested metric shows the smallest worsening it could have flagged\n"
             "(detectable); where none could, \"cannot judge\" and the repeats a side\n"
@@ -122,7 +112,7 @@ int cli_compare(int argc, char **argv)
         for (const struct option *op = opts; op->name; op++)
             if (op->val == c)
                 snprintf(opt, sizeof(opt), "--%s", op->name);
-        if (parse_number(opt, optarg, target) < 0)
+        if (cli_number("compare", opt, optarg, target) < 0)
             return EXIT_USAGE;
     }
     if (argc - optind != 2) {
