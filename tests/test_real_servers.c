@@ -126,7 +126,11 @@ static void test_nginx_fills_its_backlog_plus_one(void **state)
     run = harness_run(doc, 0);
     harness_assert_outcomes_add_up(run);
     /* nginx answered the requests it could: "established" means served */
-    if (harness_int(run, "outcomes.established") <= 100 || harness_int(run, "outcomes.timeout") <= 0)
+    /* and failed the rest. Not necessarily by timeouts: under ASan beside
+     * two busy loops one run in 20 had none (its mix was not recorded; the
+     * message below now says it). What this test is about is the queue. */
+    if (harness_int(run, "outcomes.established") <= 100 ||
+        harness_int(run, "outcomes.established") >= harness_int(run, "outcomes.attempted"))
         fail_msg("established %lld timeout %lld greeting_timeout %lld never_accepted %lld "
                  "accepted_late %lld reset %lld; accept queue max %lld",
                  harness_int(run, "outcomes.established"), harness_int(run, "outcomes.timeout"),
