@@ -920,8 +920,9 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
     if (pt->srv && !rd->interrupted && join_story(pt, &log, &all, offsets, err, errlen) < 0)
         goto out;
     /* a target qbench cannot see: its give-ups go into the results, for a
-     * merge with an observer beside the server to tell (obsstory) */
-    if (pt->cfg->use_target && !rd->interrupted) {
+     * merge with an observer beside the server to tell (obsstory); where
+     * they were told here already, there is nothing left to tell */
+    if (pt->cfg->use_target && !rd->interrupted && !rd->story_joined) {
         if (gather_gave_up(pt, &all, offsets, &rd->ngave_up, &rd->gave_up_complete, err,
                            errlen) < 0)
             goto out;
