@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "errbuf.h"
 #include "logcap.h"
+#include "pidinit.h"
 #include "safefile.h"
 
 #define STACK_SIZE (256 * 1024)
@@ -27,6 +28,7 @@ struct extserver {
     pid_t pid;
     bool running;
     int status;
+    int status_pipe[2];    /* the init reports the server's own wait status on it */
     char status_text[64];
     char log[PATH_MAX];
     char *argv[CONFIG_MAX_ARGS + 1];
@@ -95,13 +97,14 @@ static int child_main(void *arg)
     if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(s->log_fd, STDOUT_FILENO) < 0 ||
         dup2(s->log_fd, STDERR_FILENO) < 0)
         _exit(127);
-    execvp(s->argv[0], s->argv);
-    dprintf(STDERR_FILENO, "qbench: cannot run %s: %s\n", s->argv[0], strerror(errno));
-    _exit(127);
+    /* pid 1 of the namespace is a minimal init, the server its child: a
+     * server without a SIGTERM handler still stops on SIGTERM */
+    pidinit_run(s->argv, s->status_pipe[1]);
 }
 
 static void describe(struct extserver *s)
 {
+    s->status = pidinit_status(s->status_pipe[0], s->status);
     if (WIFEXITED(s->status))
         snprintf(s->status_text, sizeof(s->status_text), "exited %d", WEXITSTATUS(s->status));
     else if (WIFSIGNALED(s->status))
@@ -153,6 +156,7 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
     s->log_fd = -1;
     s->alive[0] = s->alive[1] = -1;
     logcap_init(&s->cap);
+    s->status_pipe[0] = s->status_pipe[1] = -1;
     for (size_t i = 0; i < cfg->ncommand; i++) {
         if (placeholder_expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub, sizeof(sub)) < 0) {
             errbuf_set(err, errlen, "server.command[%zu]: %s", i, sub);
@@ -174,6 +178,10 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
         errbuf_set(err, errlen, "out of memory");
         goto fail;
     }
+    if (pipe2(s->status_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        errbuf_set(err, errlen, "pipe: %s", strerror(errno));
+        goto fail;
+    }
     if (pipe2(s->alive, O_CLOEXEC) < 0) {
         errbuf_set(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
@@ -190,6 +198,8 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
     /* only the server holds the pipe's write end now: its end is the log's end */
     logcap_started(&s->cap);
     s->log_fd = -1;
+    close(s->status_pipe[1]); /* the init's copy is the one that reports */
+    s->status_pipe[1] = -1;
     deadline = clock_now_ns() + (uint64_t)cfg->server.ready_timeout_ms * NS_PER_MS;
     for (;;) {
         struct diag_queues q;
@@ -296,9 +306,12 @@ void extserver_free(struct extserver *s)
     if (!s)
         return;
     extserver_stop(s, 0);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (s->alive[i] >= 0)
             close(s->alive[i]);
+        if (s->status_pipe[i] >= 0)
+            close(s->status_pipe[i]);
+    }
     free(s->stack);
     free(s);
 }

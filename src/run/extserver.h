@@ -11,7 +11,10 @@
  * go through a pipe to {dir}/server.log (0600), capped at
  * server.log_max_bytes with the tail kept (see logcap). Ready is
  * when sock_diag shows a listener on the port; at the end it gets SIGTERM,
- * a grace period, then SIGKILL. */
+ * a grace period, then SIGKILL. The namespace's pid 1 is a minimal init
+ * (pidinit.h) that forwards signals to the server and reaps, so a server
+ * without a SIGTERM handler stops on SIGTERM too; the exit status reported
+ * is the server's own. */
 #ifndef QB_EXTSERVER_H
 #define QB_EXTSERVER_H
 
