@@ -45,6 +45,10 @@ static struct run_data *make_run_data(void)
         tally_retrans(&rd->tally, 0, false);
         tally_outcome(&rd->tally, OUTCOME_ESTABLISHED, 0, (uint64_t)i * 10 * NS_PER_MS + 1000);
     }
+    /* every class's time to its outcome, and a late accept's lateness */
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        histogram_record(&rd->tally.class_us[i], 2000 + (uint64_t)i);
+    histogram_record(&rd->tally.late_by_us, 300);
     tally_attempt(&rd->tally, 200 * NS_PER_MS);
     tally_outcome(&rd->tally, OUTCOME_TIMEOUT, ETIMEDOUT, 3200 * NS_PER_MS);
     tally_attempt(&rd->tally, 210 * NS_PER_MS);

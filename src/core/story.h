@@ -58,10 +58,21 @@ struct story_gave_up {
     uint64_t start_ns;
     uint64_t connect_ns;     /* handshake complete (client view) */
     uint64_t giveup_ns;
+    uint64_t release_ns;     /* the client let go of the socket (0: not yet) */
+    uint8_t late_seen;       /* what the client read after giving up (STORY_LATE_*) */
+    bool client_reset;       /* the client's close was an RST */
+    uint8_t outcome;         /* out: its final class (enum outcome) */
     bool accepted;           /* out: accepted late (else never accepted) */
     uint64_t accept_ns;      /* out: when */
+    uint64_t precision_ns;   /* out: accept_ns is within this (0: exact) */
     uint16_t synack_retrans; /* out: SYN-ACK retransmits the server saw */
 };
+
+/* What the client saw on a connection it had given up on and watched. */
+#define STORY_LATE_NONE 0
+#define STORY_LATE_DATA 1   /* an answer */
+#define STORY_LATE_EOF 2    /* an orderly close */
+#define STORY_LATE_RESET 3  /* an RST */
 
 /* The tuple of a socket address (the other fields zeroed). */
 void story_tuple_of(const struct sockaddr *sa, struct story_tuple *t);

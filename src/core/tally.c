@@ -10,7 +10,8 @@ int tally_init(struct tally *t, uint64_t start_ns, uint64_t interval_ns, uint64_
     histogram_init(&t->late_by_us);
     histogram_init(&t->accept_us);
     histogram_init(&t->lag_us);
-    histogram_init(&t->timeout_us);
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        histogram_init(&t->class_us[i]);
     for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
         histogram_init(&t->connect_by_retrans[i]);
     t->first_ns = UINT64_MAX;
@@ -111,7 +112,8 @@ int tally_merge(struct tally *dst, const struct tally *src)
     histogram_merge(&dst->late_by_us, &src->late_by_us);
     histogram_merge(&dst->accept_us, &src->accept_us);
     histogram_merge(&dst->lag_us, &src->lag_us);
-    histogram_merge(&dst->timeout_us, &src->timeout_us);
+    for (int i = 0; i < OUTCOME_COUNT; i++)
+        histogram_merge(&dst->class_us[i], &src->class_us[i]);
     for (int i = 0; i < OUTCOME_RETRANS_SLOTS; i++)
         histogram_merge(&dst->connect_by_retrans[i], &src->connect_by_retrans[i]);
     if (src->first_ns < dst->first_ns)

@@ -37,7 +37,9 @@ struct tally {
     struct histogram late_by_us;           /* accepted_late: give-up -> accept */
     struct histogram accept_us;            /* due -> greeting read */
     struct histogram lag_us;               /* due -> connect() called */
-    struct histogram timeout_us;           /* due -> gave up (outcome timeout) */
+    /* due -> the moment the client knew, per final class (outcomes with a
+     * tracked give-up are added when their class is known, tally_class_us) */
+    struct histogram class_us[OUTCOME_COUNT];
     /* connect_us split by the SYN retransmits the handshake needed: shows
      * that k retransmits cost k seconds (linear timeouts) or 2^k-1 */
     struct histogram connect_by_retrans[OUTCOME_RETRANS_SLOTS];

@@ -44,6 +44,29 @@ static const struct metric metrics[] = {
     LAT("accept", "p99", true, "latency to the greeting, 99th percentile"),
     LAT("accept", "p999", false, "latency to the greeting, 99.9th percentile"),
     LAT("accept", "max", false, "latency to the greeting, maximum"),
+    /* latency_us.<class>: from the scheduled connect to the moment the
+     * client knew its outcome; the count is outcomes.<class> */
+    LAT("established", "p50", false, "time to a served connection (= accept), median"),
+    LAT("established", "p99", false, "time to a served connection, 99th percentile"),
+    LAT("timeout", "p50", false, "time until a handshake was given up, median"),
+    LAT("timeout", "p99", false, "time until a handshake was given up, 99th percentile"),
+    LAT("reset", "p50", false, "time until the client saw the reset, median"),
+    LAT("reset", "p99", false, "time until the client saw the reset, 99th percentile"),
+    LAT("refused", "p50", false, "time until the client saw the refusal, median"),
+    LAT("refused", "p99", false, "time until the client saw the refusal, 99th percentile"),
+    LAT("greeting_timeout", "p50", false, "time until the client gave up on the greeting "
+                                          "(server side unknown), median"),
+    LAT("greeting_timeout", "p99", false, "the same, 99th percentile"),
+    LAT("accepted_late", "p50", false, "time until the client gave up on a connection the "
+                                       "server accepted late, median"),
+    LAT("accepted_late", "p99", false, "the same, 99th percentile"),
+    LAT("never_accepted", "p50", false, "time until the client gave up on a connection the "
+                                        "server never accepted, median"),
+    LAT("never_accepted", "p99", false, "the same, 99th percentile"),
+    LAT("error", "p50", false, "time until a local error ended the attempt, median"),
+    LAT("error", "p99", false, "the same, 99th percentile"),
+    LAT("accepted_late_by", "p50", false, "how long after the client gave up the server "
+                                          "accepted, median"),
     {"schedule_lag_p99_us", METRIC_GAUGE, "schedule_lag_us", "p99", true, false,
      "how late connects left against the open-loop schedule, 99th percentile"},
     {"accept_queue_max", METRIC_GAUGE, RD_ACCEPT_QUEUE, "max", true, false,

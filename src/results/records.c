@@ -8,6 +8,7 @@
 
 #include "clock.h"
 #include "errbuf.h"
+#include "fate.h"
 #include "outcome.h"
 #include "safefile.h"
 
@@ -150,14 +151,23 @@ int records_add_point(struct records *r, const struct records_point *p, uint64_t
             int synack = -1;
             uint64_t accept_ns = 0;
 
-            if (o == OUTCOME_GREETING_TIMEOUT && p->joined && c.gave_up_idx != UINT32_MAX) {
+            if (o == OUTCOME_GREETING_TIMEOUT && p->gave_up && c.gave_up_idx != UINT32_MAX) {
                 const struct story_gave_up *g = &p->gave_up[p->gave_up_offset[t] + c.gave_up_idx];
 
-                o = g->accepted ? OUTCOME_ACCEPTED_LATE : OUTCOME_NEVER_ACCEPTED;
+                o = (enum outcome)g->outcome;
                 if (g->accepted) {
                     accept_ns = g->accept_ns;
-                    synack = g->synack_retrans;
+                    synack = p->log ? g->synack_retrans : -1;
                 }
+            } else if (o == OUTCOME_ESTABLISHED && p->fates && c.src.family) {
+                /* a server not ours: its accept as the kernel showed it */
+                struct fate_conn fc = {c.src, c.start_ns, c.connect_ns, c.first_byte_ns,
+                                       c.end_ns, false, false};
+                struct fate_result fr;
+
+                fate_of(p->fates, &fc, &fr);
+                if (fr.verdict == FATE_ACCEPTED)
+                    accept_ns = fr.accept_ns;
             } else if (o == OUTCOME_ESTABLISHED && p->log && c.src.family) {
                 /* its accept lies between its start and its greeting */
                 struct story_accept *a = story_find(p->log, &c.src, c.start_ns,

@@ -23,6 +23,8 @@
 
 #include "story.h"
 
+struct fate_index;
+
 struct records;
 
 /* One attempt, as the client saw it: the binary record each client thread
@@ -54,6 +56,7 @@ struct records_point {
     bool joined;                    /* gave_up and log hold the server's side */
     struct story_log *log;          /* the server's accepts, sorted (NULL: target) */
     unsigned repeat, nrepeats;      /* 1-based, of how many (0 or 1: no repeat column) */
+    struct fate_index *fates;       /* a server not ours: what the kernel showed (or NULL) */
 };
 
 /* Appends the lines of one point; counts[] (by enum outcome) gets the

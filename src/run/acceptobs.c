@@ -285,6 +285,9 @@ int acceptobs_poll(struct acceptobs *o, struct acceptobs_queues *q, char *err, s
     o->st.last_cpu_ns = clock_thread_cpu_ns() - cpu0;
     o->st.cpu_ns_sum += o->st.last_cpu_ns;
     o->st.polls++;
+    if (!o->st.first_ns)
+        o->st.first_ns = o->start_ns;
+    o->st.last_ns = o->end_ns;
     o->st.dump_ns_sum += dump_ns;
     if (dump_ns > o->st.dump_ns_max)
         o->st.dump_ns_max = dump_ns;

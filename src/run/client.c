@@ -42,7 +42,7 @@ struct conn {
     uint64_t connect_ns;    /* handshake complete, 0 before */
     uint64_t first_byte_ns; /* greeting read, 0 before */
     unsigned syn_retrans;
-    uint64_t giveup_ns;     /* CONN_LATE: when the client gave up */
+    uint32_t gave_up_idx;   /* its entry in gave_up, UINT32_MAX if none */
     int fd;
     enum conn_state state;
     unsigned gen;           /* counts releases: a slot reused since is another conn */
@@ -157,6 +157,13 @@ static void conn_release(struct conn *k)
 
     ev_io_stop(c->loop, &k->io);
     deadline_leave(&k->wait);
+    if (k->gave_up_idx != UINT32_MAX) {
+        struct story_gave_up *g = &c->gave_up[k->gave_up_idx];
+
+        g->release_ns = clock_now_ns();
+        g->client_reset = c->close_reset && k->fd >= 0;
+        k->gave_up_idx = UINT32_MAX;
+    }
     if (k->fd >= 0) {
         if (c->close_reset && k->state != CONN_CONNECTING) {
             struct linger lg = {1, 0};
@@ -187,7 +194,7 @@ static void records_flush(struct client *c)
 
 /* The line of one attempt (k NULL: it never had a socket). */
 static void records_add(struct client *c, const struct conn *k, enum outcome o, int err,
-                        uint64_t now, uint32_t gave_up_idx)
+                        uint64_t due, uint64_t now, uint32_t gave_up_idx)
 {
     struct client_record *r = &c->rbuf[c->nrbuf];
 
@@ -208,7 +215,8 @@ static void records_add(struct client *c, const struct conn *k, enum outcome o, 
         if (k->fd >= 0 && getsockname(k->fd, (struct sockaddr *)&ss, &len) == 0)
             story_tuple_of((struct sockaddr *)&ss, &r->src);
     } else {
-        r->due_ns = r->start_ns = now;
+        r->due_ns = due;
+        r->start_ns = now;
     }
     if (++c->nrbuf == CLIENT_RECORDS_BUFFER)
         records_flush(c);
@@ -217,15 +225,26 @@ static void records_add(struct client *c, const struct conn *k, enum outcome o, 
 static void record_conn(struct client *c, const struct conn *k, enum outcome o, int err,
                         uint64_t now, uint32_t gave_up_idx)
 {
+    /* a give-up's final class is known only after the run (story, fate):
+     * its time is added then */
+    if (gave_up_idx == UINT32_MAX)
+        histogram_record(&c->tally.class_us[o], k && now > k->due_ns
+                                                    ? (now - k->due_ns) / NS_PER_US : 0);
     tally_outcome(&c->tally, o, err, now);
     progress_add(o == OUTCOME_ESTABLISHED ? &c->p_established : &c->p_failed);
     if (c->records_fd >= 0)
-        records_add(c, k, o, err, now, gave_up_idx);
+        records_add(c, k, o, err, now, now, gave_up_idx);
 }
 
-static void record(struct client *c, enum outcome o, int err, uint64_t now)
+/* An attempt that never had a socket: it failed when it was due (or as
+ * late as the generator started it). */
+static void record(struct client *c, enum outcome o, int err, uint64_t due, uint64_t now)
 {
-    record_conn(c, NULL, o, err, now, UINT32_MAX);
+    histogram_record(&c->tally.class_us[o], now > due ? (now - due) / NS_PER_US : 0);
+    tally_outcome(&c->tally, o, err, now);
+    progress_add(&c->p_failed);
+    if (c->records_fd >= 0)
+        records_add(c, NULL, o, err, due, now, UINT32_MAX);
 }
 
 /* A connection ended with cause err in its current phase. */
@@ -237,18 +256,25 @@ static void conn_fail(struct conn *k, int err)
     unsigned retrans;
 
     /* A failed handshake's SYN retransmits, so that client and server
-     * retransmits together account for the kernel's TCPSynRetrans. */
-    if (phase == PHASE_CONNECT && k->fd >= 0 && kstats_socket_retrans(k->fd, &retrans) == 0)
+     * retransmits together account for the kernel's TCPSynRetrans; the
+     * per-connection line carries the same count. */
+    if (phase == PHASE_CONNECT && k->fd >= 0 && kstats_socket_retrans(k->fd, &retrans) == 0) {
         tally_retrans(&k->c->tally, retrans, true);
-    if (o == OUTCOME_TIMEOUT)
-        histogram_record(&k->c->tally.timeout_us, (now - k->due_ns) / NS_PER_US);
+        k->syn_retrans = retrans;
+    }
     record_conn(k->c, k, o, err, now, UINT32_MAX);
     conn_release(k);
 }
 
+static void conn_read(struct conn *k);
+static void wait_in(struct conn *k, enum conn_state state, int events);
+
 /* The greeting never came: remember the connection (its source address
- * and port, as the server will see them) for story to join with the
- * server's accepts; the server may yet accept it, late. */
+ * and port, as the server will see them) for story or fate to join with
+ * the server's side; the server may yet accept it, late. Against a server
+ * not ours the client then gives up as a client does (half-closes: the
+ * server sees the FIN) but keeps reading, so a late answer is read to its
+ * end (no RST of qbench's) and what it saw backs the kernel's verdict. */
 static void conn_gave_up(struct conn *k)
 {
     struct client *c = k->c;
@@ -278,13 +304,28 @@ static void conn_gave_up(struct conn *k)
             g->start_ns = k->start_ns;
             g->connect_ns = k->connect_ns;
             g->giveup_ns = now;
+            g->outcome = OUTCOME_GREETING_TIMEOUT;
             idx = (uint32_t)c->ngave_up++;
         } else {
             c->gave_up_failed = true;
         }
     }
     record_conn(c, k, OUTCOME_GREETING_TIMEOUT, OUTCOME_ERR_TIMER, now, idx);
-    conn_release(k);
+    k->gave_up_idx = idx;
+    if (!c->watch_late) {
+        conn_release(k);
+        return;
+    }
+    shutdown(k->fd, SHUT_WR);
+    wait_in(k, CONN_LATE, EV_READ);
+    conn_read(k);
+}
+
+/* What the client read on a connection it had given up on. */
+static void late_seen(struct conn *k, uint8_t what)
+{
+    if (k->gave_up_idx != UINT32_MAX && !k->c->gave_up[k->gave_up_idx].late_seen)
+        k->c->gave_up[k->gave_up_idx].late_seen = what;
 }
 
 /* Arms a phase's timer for its earliest deadline, or stops it. */
@@ -318,26 +359,6 @@ static void wait_in(struct conn *k, enum conn_state state, int events)
         phase_arm(p, k->wait.at_ns - p->waits.timeout_ns);
 }
 
-/* The end of a watch: what the server did with a connection the client had
- * given up on, counted where the client gave up. */
-static void late_outcome(struct conn *k, enum outcome o, bool answered)
-{
-    struct client *c = k->c;
-
-    if (o == OUTCOME_ACCEPTED_LATE)
-        histogram_record(&c->tally.late_by_us, (clock_now_ns() - k->giveup_ns) / NS_PER_US);
-    record_conn(c, k, o, OUTCOME_ERR_TIMER, k->giveup_ns, UINT32_MAX);
-    if (!answered) {
-        conn_release(k);
-        return;
-    }
-    /* read the rest of the answer until the server closes: closing with it
-     * unread would send an RST that qbench, not the server, caused */
-    wait_in(k, CONN_DRAIN, EV_READ);
-}
-
-static void conn_read(struct conn *k);
-
 /* The client is done with k and closes gracefully: whatever the server
  * still sends is read until it closes (closing with an answer on the way
  * would draw an RST from the client's kernel, EstabResets and
@@ -352,16 +373,6 @@ static void conn_drain(struct conn *k)
     wait_in(k, CONN_DRAIN, EV_READ);
 }
 
-/* server.command: give up as a client does (the server sees a FIN), but
- * keep listening for a while to learn whether the server accepts it late. */
-static void conn_watch_late(struct conn *k)
-{
-    k->giveup_ns = clock_now_ns();
-    shutdown(k->fd, SHUT_WR);
-    wait_in(k, CONN_LATE, EV_READ);
-    conn_read(k);
-}
-
 /* Reads what the server sent; returns to the loop or releases k. */
 static void conn_read(struct conn *k)
 {
@@ -372,8 +383,10 @@ static void conn_read(struct conn *k)
         ssize_t n = recv(k->fd, buf, sizeof(buf), 0);
 
         if (n > 0 && k->state == CONN_LATE) {
-            /* the server took it after all: its answer to a client that left */
-            late_outcome(k, OUTCOME_ACCEPTED_LATE, true);
+            /* the server took it after all: its answer to a client that
+             * left, read to its end */
+            late_seen(k, STORY_LATE_DATA);
+            wait_in(k, CONN_DRAIN, EV_READ);
             continue;
         }
         if (n > 0) {
@@ -397,12 +410,10 @@ static void conn_read(struct conn *k)
          * for: closing now is a passive close, so no TIME_WAIT here. */
         if (k->state == CONN_DRAIN)
             conn_release(k);
-        else if (k->state == CONN_LATE)
-            /* an orderly close is the server's application closing what it
-             * accepted; a reset is the kernel's: the listener went away
-             * with it still queued, or it never existed (half-open) */
-            late_outcome(k, n == 0 ? OUTCOME_ACCEPTED_LATE : OUTCOME_NEVER_ACCEPTED, false);
-        else
+        else if (k->state == CONN_LATE) {
+            late_seen(k, n == 0 ? STORY_LATE_EOF : STORY_LATE_RESET);
+            conn_release(k);
+        } else
             conn_fail(k, n == 0 ? OUTCOME_ERR_EOF : errno);
         return;
     }
@@ -495,14 +506,12 @@ static void conn_timeout(struct conn *k)
         conn_read(k);
         if (k->gen != gen)
             return;
-        if (k->state == CONN_GREETING && k->c->watch_late)
-            conn_watch_late(k);
-        else if (k->state == CONN_GREETING)
+        if (k->state == CONN_GREETING)
             conn_gave_up(k);
         return;
     }
     if (k->state == CONN_LATE) {
-        late_outcome(k, OUTCOME_NEVER_ACCEPTED, false);
+        conn_release(k);
         return;
     }
     conn_fail(k, OUTCOME_ERR_TIMER);
@@ -557,19 +566,19 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     progress_add(&c->p_started);
     if (!k) {
         /* The pool is sized to the open-file limit: this is EMFILE. */
-        record(c, OUTCOME_ERROR, EMFILE, now);
+        record(c, OUTCOME_ERROR, EMFILE, due, now);
         return;
     }
     fd = socket(c->dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        record(c, OUTCOME_ERROR, errno, now);
+        record(c, OUTCOME_ERROR, errno, due, now);
         return;
     }
     if (c->source_count && bind_source(c, fd) < 0) {
         int err = errno;
 
         close(fd);
-        record(c, OUTCOME_ERROR, err, now);
+        record(c, OUTCOME_ERROR, err, due, now);
         return;
     }
     c->free_list = k->next_free;
@@ -580,6 +589,7 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     k->connect_ns = 0;
     k->first_byte_ns = 0;
     k->syn_retrans = 0;
+    k->gave_up_idx = UINT32_MAX;
     k->state = CONN_CONNECTING;
     rc = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);
     if (rc == 0) {
@@ -665,8 +675,8 @@ static void on_grace_over(struct ev_loop *loop, ev_timer *w, int revents)
     for (uint64_t i = 0; i < c->pool_size; i++) {
         struct conn *k = &c->pool[i];
 
-        if (k->state == CONN_DRAIN)
-            conn_release(k);
+        if (k->state == CONN_DRAIN || k->state == CONN_LATE)
+            conn_release(k); /* its outcome is counted already */
         else if (k->state != CONN_FREE)
             conn_fail(k, OUTCOME_ERR_INTERRUPTED);
     }
@@ -761,6 +771,7 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
 
         k->c = c;
         k->fd = -1;
+        k->gave_up_idx = UINT32_MAX;
         ev_io_init(&k->io, on_conn_event, -1, EV_WRITE);
         k->next_free = c->free_list;
         c->free_list = k;

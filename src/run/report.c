@@ -185,14 +185,21 @@ json_t *report_run_json(const struct run_data *rd)
         json_object_set_new(run, RD_SYSCTL_IN_FORCE, in_force);
     }
     json_object_set_new(run, RD_OUTCOMES, outcomes_json(t));
-    json_object_set_new(run, RD_LATENCY,
-                        json_pack("{s:o, s:o, s:o, s:o, s:o}", RD_LAT_CONNECT,
-                                  histogram_to_json(&t->connect_us), RD_LAT_ACCEPT,
-                                  histogram_to_json(&t->accept_us), RD_LAT_TIMEOUT,
-                                  histogram_to_json(&t->timeout_us),
-                                  RD_LAT_ACCEPTED_LATE_BY, histogram_to_json(&t->late_by_us),
-                                  RD_LAT_CONNECT_BY_RETRANS,
-                                  by_retrans_json(t->connect_by_retrans)));
+    {
+        json_t *lat = json_pack("{s:o, s:o, s:o, s:o}", RD_LAT_CONNECT,
+                                histogram_to_json(&t->connect_us), RD_LAT_ACCEPT,
+                                histogram_to_json(&t->accept_us), RD_LAT_ACCEPTED_LATE_BY,
+                                histogram_to_json(&t->late_by_us), RD_LAT_CONNECT_BY_RETRANS,
+                                by_retrans_json(t->connect_by_retrans));
+
+        /* latency_us.<class>: from the scheduled connect to the moment the
+         * client knew the outcome, one per class, count = outcomes.<class>
+         * (latency_us.timeout is the timeout class's) */
+        for (int i = 0; i < OUTCOME_COUNT; i++)
+            json_object_set_new(lat, outcome_name((enum outcome)i),
+                                histogram_to_json(&t->class_us[i]));
+        json_object_set_new(run, RD_LATENCY, lat);
+    }
     json_object_set_new(run, RD_SYN_RETRANS, retrans_json(t->retrans));
     json_object_set_new(run, RD_SYN_RETRANS_FAILED, retrans_json(t->retrans_failed));
     if (rd->has_server) {
@@ -226,13 +233,15 @@ json_t *report_run_json(const struct run_data *rd)
                                       rd->ext_log_tail));
         json_object_set_new(run, RD_KERNEL_DRAIN,
                             kstats_delta_json(&rd->after, &rd->drain_after));
-        /* the client watched each connection it gave up on: late or never */
+        /* the kernel showed what the server accepted (accept_observed) */
         json_object_set_new(run, RD_STORY,
-                            json_pack("{s:b, s:s, s:I}", RD_STORY_JOINED,
-                                      rd->cfg->client.expect_greeting, RD_STORY_METHOD,
-                                      "client watch after giving up", RD_DRAIN_MS,
+                            json_pack("{s:b, s:s, s:I}", RD_STORY_JOINED, rd->story_joined,
+                                      RD_STORY_METHOD, "kernel: sock_diag accept observation",
+                                      RD_DRAIN_MS,
                                       (json_int_t)rd->drain_ms));
     }
+    if (rd->accept_observed)
+        json_object_set_new(run, RD_ACCEPT_OBSERVED, json_incref(rd->accept_observed));
     if (rd->has_server || rd->has_queue)
         json_object_set_new(run, RD_ACCEPT_QUEUE, queue_json(rd));
     if (rd->has_syn_queue)

@@ -52,6 +52,9 @@ struct run_data {
     bool has_syn_queue;          /* sock_diag saw the listener */
     uint64_t syn_dumps, syn_cost_ns; /* SYN queue samples and what they cost */
     uint64_t sample_span_ns;     /* from the first connect to the last sample */
+    uint64_t drain_begin_ns;     /* when the drain began (0: none) */
+    uint64_t obs_gap_ns;         /* the observer's longest gap between polls while it ran */
+    json_t *accept_observed;     /* what the kernel showed of a server not ours (owned) */
     bool obs_seen_listener;      /* the accept observer saw the server's listener */
     int ehash_entries;           /* the namespace's tcp_ehash_entries (< 0: shared) */
     char netns_path[96];         /* where the point's namespace could be entered */

@@ -20,6 +20,7 @@
 #include "acceptobs.h"
 #include "diag.h"
 #include "extserver.h"
+#include "fate.h"
 #include "errbuf.h"
 #include "kstats.h"
 #include "netns.h"
@@ -264,6 +265,7 @@ struct point {
     struct diag *diag;     /* the listener's queues, asked of the kernel */
     struct acceptobs *obs; /* what a server not ours accepted (server.command, target) */
     int target_ns;         /* target_netns: an fd of the target's namespace, else -1 */
+    struct fate_index *fates; /* ... joined with the client's give-ups */
     struct extserver *ext; /* server.command */
     char dir[PATH_MAX];    /* its {dir} */
     uint16_t port;         /* the listener's port */
@@ -271,6 +273,7 @@ struct point {
     uint64_t start_ns;
     uint64_t tick_ns;      /* the sampling interval */
     uint64_t next_syn_ns;  /* when the SYN queue may be sampled again */
+    uint64_t next_obs_ns;  /* when the accept observer may dump again */
 };
 
 static uint32_t since_start_ms(const struct point *pt, uint64_t now)
@@ -292,17 +295,33 @@ static uint32_t since_start_ms(const struct point *pt, uint64_t now)
  * dumps cost tens of microseconds and happen every tick; on a shared hash
  * they are spaced by their cost (COST_SHARE). A target with no local
  * listener leaves every series empty. */
+/* Counts one SYN queue sample that cost cost_ns of CPU and spaces the
+ * next one by that cost. */
+static void syn_sampled(struct point *pt, uint64_t t_ms, unsigned syn_recv, uint64_t cost_ns,
+                        uint64_t *next_ns)
+{
+    uint64_t after = clock_now_ns();
+
+    pt->rd->has_syn_queue = true;
+    pt->rd->syn_dumps++;
+    pt->rd->syn_cost_ns += cost_ns;
+    queue_series_add(&pt->rd->syn_queue, t_ms, syn_recv);
+    /* due again at the next tick, unless the dump is dear */
+    *next_ns = after + (cost_ns * COST_SHARE > pt->tick_ns ? cost_ns * COST_SHARE - pt->tick_ns / 2
+                                                           : 0);
+}
+
 static void sample_queues(struct point *pt)
 {
     struct run_data *rd = pt->rd;
-    uint64_t now = clock_now_ns();
+    uint64_t now = clock_now_ns(), cpu0;
+    uint32_t t_ms = since_start_ms(pt, now);
     struct diag_queues q;
     char ignored[ERRBUF_LEN];
-    bool have_diag = false;
+    bool syn_due = now >= pt->next_syn_ns;
 
     if (now > pt->start_ns)
         rd->sample_span_ns = now - pt->start_ns;
-
     if (pt->srv) {
         unsigned total = 0, limit_sum = 0;
 
@@ -315,57 +334,41 @@ static void sample_queues(struct point *pt)
             }
         }
         rd->queue_limit = limit_sum;
-        queue_series_add(&rd->queue, since_start_ms(pt, now), total);
-    } else if (pt->obs && now >= pt->next_syn_ns) {
+        queue_series_add(&rd->queue, t_ms, total);
+        cpu0 = clock_thread_cpu_ns();
+        if (pt->diag && syn_due &&
+            diag_queues(pt->diag, pt->port, true, &q, ignored, sizeof(ignored)) == 0 &&
+            q.listeners > 0)
+            syn_sampled(pt, t_ms, q.syn_recv, clock_thread_cpu_ns() - cpu0, &pt->next_syn_ns);
+        return;
+    }
+    if (pt->obs && now >= pt->next_obs_ns) {
         struct acceptobs_queues oq;
-        uint64_t after;
 
         if (acceptobs_poll(pt->obs, &oq, ignored, sizeof(ignored)) == 0 && oq.listeners > 0) {
             struct acceptobs_stats st;
-            uint64_t cost;
 
             acceptobs_stats(pt->obs, &st);
-            cost = st.last_cpu_ns;
-            after = clock_now_ns();
-            rd->has_queue = rd->has_syn_queue = true;
+            rd->has_queue = true;
             rd->obs_seen_listener = true;
             rd->queue_limit = oq.accept_limit;
             rd->listeners = oq.listeners;
-            queue_series_add(&rd->queue, since_start_ms(pt, now), oq.accept_len);
-            queue_series_add(&rd->syn_queue, since_start_ms(pt, now), oq.syn_recv);
-            rd->syn_dumps++;
-            rd->syn_cost_ns += cost;
-            pt->next_syn_ns = after + (cost * COST_SHARE > pt->tick_ns
-                                           ? cost * COST_SHARE - pt->tick_ns / 2
-                                           : 0);
+            queue_series_add(&rd->queue, t_ms, oq.accept_len);
+            syn_sampled(pt, t_ms, oq.syn_recv, st.last_cpu_ns, &pt->next_obs_ns);
+            return;
         }
-        return;
-    } else if (pt->diag && diag_queues(pt->diag, pt->port, false, &q, ignored,
-                                       sizeof(ignored)) == 0 && q.listeners > 0) {
-        /* between two costly observer dumps: the listeners alone are cheap */
+    }
+    /* no observer dump this tick: the listeners (and, when due, the SYN
+     * queue) in one cheaper dump */
+    cpu0 = clock_thread_cpu_ns();
+    if (pt->diag && diag_queues(pt->diag, pt->port, syn_due, &q, ignored, sizeof(ignored)) == 0 &&
+        q.listeners > 0) {
         rd->has_queue = true;
         rd->queue_limit = q.accept_limit;
         rd->listeners = q.listeners;
-        queue_series_add(&rd->queue, since_start_ms(pt, now), q.accept_len);
-        have_diag = true;
-    }
-    if (pt->obs)
-        return;
-    if (pt->diag && (pt->srv || have_diag) && now >= pt->next_syn_ns) {
-        uint64_t cost = clock_thread_cpu_ns();
-
-        if (diag_queues(pt->diag, pt->port, true, &q, ignored, sizeof(ignored)) == 0 &&
-            q.listeners > 0) {
-            uint64_t after = clock_now_ns(), gap;
-
-            cost = clock_thread_cpu_ns() - cost;
-            gap = cost * COST_SHARE > pt->tick_ns ? cost * COST_SHARE : pt->tick_ns / 2;
-            rd->has_syn_queue = true;
-            rd->syn_dumps++;
-            rd->syn_cost_ns += cost;
-            queue_series_add(&rd->syn_queue, since_start_ms(pt, now), q.syn_recv);
-            pt->next_syn_ns = after + gap;
-        }
+        queue_series_add(&rd->queue, t_ms, q.accept_len);
+        if (syn_due)
+            syn_sampled(pt, t_ms, q.syn_recv, clock_thread_cpu_ns() - cpu0, &pt->next_syn_ns);
     }
 }
 
@@ -529,8 +532,12 @@ static long queue_now(struct point *pt)
 
     if (pt->srv)
         return server_queue_length(pt->srv);
-    if (pt->diag && diag_queues(pt->diag, pt->port, false, &q, ignored, sizeof(ignored)) == 0)
-        return q.accept_len;
+    /* a server not ours: what waits in the SYN queue may still become a
+     * connection it accepts (a client's data or FIN completes a handshake
+     * whose ACK was dropped), so the drain, and the watch, last for it too */
+    if (pt->diag && diag_queues(pt->diag, pt->port, pt->obs != NULL, &q, ignored,
+                                sizeof(ignored)) == 0)
+        return q.accept_len + (pt->obs ? q.syn_recv : 0);
     return -1;
 }
 
@@ -541,6 +548,7 @@ static void drain(struct point *pt)
     /* the user's server's pace is unknown: give it a fixed bound */
     int pace_ms = pt->srv ? pt->cfg->server.accept_delay_ms : 100;
 
+    pt->rd->drain_begin_ns = begin;
     if (pt->srv)
         server_drain_begin(pt->srv);
     if (queued <= 0 || pace_ms < 0) {
@@ -840,35 +848,171 @@ static int gather_gave_up(struct point *pt, struct story_gave_up **all, size_t *
     return 0;
 }
 
-/* Splits greeting_timeout into accepted_late and never_accepted by joining
- * the client threads' give-ups with the server's accept log. */
-static int join_story(struct point *pt, struct story_log *log, struct story_gave_up **all,
-                      size_t *offsets, char *err, size_t errlen)
+/* The fate of every give-up against a server not ours: the kernel's view
+ * (acceptobs) joined with the client's by tuple and time. What it found
+ * goes to accept_observed. Connections sharing a tuple are taken latest
+ * first, so each claims its own child socket. */
+static int cmp_start_desc(const void *pa, const void *pb, void *arg)
+{
+    const struct story_gave_up *g = arg;
+    uint64_t a = g[*(const size_t *)pa].start_ns, b = g[*(const size_t *)pb].start_ns;
+
+    return a > b ? -1 : a < b;
+}
+
+static int join_fates(struct point *pt, struct story_gave_up *all, size_t total, char *err,
+                      size_t errlen)
 {
     struct run_data *rd = pt->rd;
-    size_t total;
-    bool complete, logged = server_take_log(pt->srv, log) == 0;
+    struct acceptobs_stats st;
+    struct fate_view v;
+    size_t *order = malloc((total ? total : 1) * sizeof(*order));
+    uint64_t causes[FATE_CAUSE_COUNT] = {0}, unknown = 0, before = 0, disagree = 0;
+    uint64_t seen[4] = {0}, accepted_total = 0;
+    struct histogram *precision = malloc(sizeof(*precision));
+    json_t *by_cause = json_object(), *watch;
 
-    if (gather_gave_up(pt, all, offsets, &total, &complete, err, errlen) < 0)
+    if (!order || !precision) {
+        free(order);
+        free(precision);
+        json_decref(by_cause);
+        return errbuf_set(err, errlen, "out of memory joining the server's accepts");
+    }
+    histogram_init(precision);
+    acceptobs_stats(pt->obs, &st);
+    v.socks = acceptobs_socks(pt->obs, &v.n);
+    v.first_poll_ns = st.first_ns;
+    v.last_poll_ns = st.last_ns;
+    v.gap_ns_max = rd->obs_gap_ns; /* the polls' own, not the wait for the server to stop */
+    v.complete = st.errors == 0 && !st.truncated;
+    pt->fates = fate_index_new(&v);
+    if (!pt->fates) {
+        free(order);
+        free(precision);
+        json_decref(by_cause);
+        return errbuf_set(err, errlen, "out of memory joining the server's accepts");
+    }
+    for (size_t i = 0; i < total; i++)
+        order[i] = i;
+    qsort_r(order, total, sizeof(*order), cmp_start_desc, all);
+    for (size_t k = 0; k < total; k++) {
+        struct story_gave_up *g = &all[order[k]];
+        struct fate_conn c = {g->src, g->start_ns, g->connect_ns, 0, g->release_ns,
+                              g->client_reset, g->late_seen == STORY_LATE_RESET};
+        struct fate_result r;
+
+        fate_of(pt->fates, &c, &r);
+        seen[g->late_seen < 4 ? g->late_seen : 0]++;
+        causes[r.cause]++;
+        if (r.verdict == FATE_ACCEPTED) {
+            g->outcome = OUTCOME_ACCEPTED_LATE;
+            g->accepted = true;
+            g->accept_ns = r.accept_ns;
+            g->precision_ns = r.precision_ns;
+            histogram_record(precision, r.precision_ns / NS_PER_US);
+            if (r.accept_ns < g->giveup_ns)
+                before++;
+            histogram_record(&rd->tally.late_by_us, r.accept_ns > g->giveup_ns
+                                                        ? (r.accept_ns - g->giveup_ns) / NS_PER_US
+                                                        : 0);
+        } else if (r.verdict == FATE_NEVER_ACCEPTED) {
+            g->outcome = OUTCOME_NEVER_ACCEPTED;
+            /* the client read an answer or a close: only the server's
+             * application sends those; say where the two views differ */
+            if (g->late_seen == STORY_LATE_DATA || g->late_seen == STORY_LATE_EOF)
+                disagree++;
+        } else {
+            unknown++;
+        }
+    }
+    rd->ext_accepted_in_drain = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        const struct acceptobs_sock *k = &v.socks[i];
+        uint64_t at = k->accepted_ns ? k->accepted_ns
+                                     : k->end == ACCEPTOBS_GONE_QUEUED ? k->gone_ns : 0;
+
+        if (k->kind != ACCEPTOBS_CHILD || !at)
+            continue;
+        accepted_total++;
+        if (rd->drain_begin_ns && at >= rd->drain_begin_ns)
+            rd->ext_accepted_in_drain++;
+    }
+    for (int i = 1; i < FATE_CAUSE_COUNT; i++)
+        json_object_set_new(by_cause, fate_cause_name((enum fate_cause)i),
+                            json_integer((json_int_t)causes[i]));
+    watch = json_pack("{s:I, s:I, s:I, s:I}", "nothing", (json_int_t)seen[STORY_LATE_NONE],
+                      "answer", (json_int_t)seen[STORY_LATE_DATA], "close",
+                      (json_int_t)seen[STORY_LATE_EOF], "reset",
+                      (json_int_t)seen[STORY_LATE_RESET]);
+    rd->accept_observed = json_pack(
+        "{s:s, s:b, s:f, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:I, s:b, s:I, s:I, s:I, s:I, "
+        "s:o, s:o, s:I}",
+        "method", "sock_diag: a child's inode (0 queued, else accepted) polled per dump",
+        "complete", v.complete, "interval_ms",
+        st.polls ? (double)(st.last_ns - st.first_ns) / 1e6 / (double)st.polls : 0.0,
+        "precision_ms", precision->count ? (double)precision->max / 1000.0 : 0.0,
+        "precision_p50_ms",
+        precision->count ? (double)histogram_quantile(precision, 0.5) / 1000.0 : 0.0,
+        "gap_max_ms", (double)st.gap_ns_max / 1e6, "polls", (json_int_t)st.polls, "errors",
+        (json_int_t)st.errors, "dump_us",
+        st.polls ? (double)st.dump_ns_sum / (double)st.polls / 1000.0 : 0.0, "dump_cpu_us",
+        st.polls ? (double)st.cpu_ns_sum / (double)st.polls / 1000.0 : 0.0, "cpu_percent",
+        st.last_ns > st.first_ns ? (double)st.cpu_ns_sum / (double)(st.last_ns - st.first_ns) * 100.0
+                                 : 0.0,
+        "sockets_max", (json_int_t)st.socks_max, "truncated", st.truncated, "accepted",
+        (json_int_t)accepted_total, "accepted_before_giveup", (json_int_t)before, "unknown",
+        (json_int_t)unknown, "client_disagrees", (json_int_t)disagree, "by_cause", by_cause,
+        "client_watch", watch, "sockets_seen", (json_int_t)v.n);
+    free(order);
+    free(precision);
+    return 0;
+}
+
+/* Gives every connection that gave up waiting for the greeting its final
+ * class: with the built-in server by joining its accept log (story), with
+ * a server not ours through the kernel (fate); greeting_timeout where
+ * neither could see. Then each one's time to its outcome is counted in its
+ * class. */
+static int join_story(struct point *pt, struct story_log *log, struct story_gave_up **all,
+                      size_t *offsets, size_t *total, char *err, size_t errlen)
+{
+    struct run_data *rd = pt->rd;
+    bool complete, logged = !pt->srv || server_take_log(pt->srv, log) == 0;
+
+    if (gather_gave_up(pt, all, offsets, total, &complete, err, errlen) < 0)
         return -1;
+    rd->gave_up_complete = complete;
     complete = complete && logged;
     story_log_sort(log);
-    rd->story_joined = complete;
-    if (!complete)
-        return 0; /* a partial join would misclassify: greeting_timeout stays */
-    {
+    /* a partial join would misclassify: greeting_timeout stays */
+    rd->story_joined = complete && !rd->interrupted &&
+                       (pt->srv || (pt->obs && rd->obs_seen_listener));
+    if (rd->story_joined && pt->srv) {
         uint64_t late = 0, never = 0;
 
-        if (story_classify(log, *all, total, &late, &never, &rd->tally.late_by_us) < 0)
+        if (story_classify(log, *all, *total, &late, &never, &rd->tally.late_by_us) < 0)
             return errbuf_set(err, errlen, "out of memory joining the connections' stories");
+        for (size_t i = 0; i < *total; i++)
+            (*all)[i].outcome = (*all)[i].accepted ? OUTCOME_ACCEPTED_LATE
+                                                   : OUTCOME_NEVER_ACCEPTED;
+        for (size_t i = 0; i < log->n; i++)
+            if (log->v[i].late && !log->v[i].used)
+                rd->late_unmatched++;
+    } else if (rd->story_joined && join_fates(pt, *all, *total, err, errlen) < 0) {
+        return -1;
     }
-    /* each give-up moves to its class, in the timeline row where it ended */
-    for (size_t i = 0; i < total; i++)
-        tally_reclass(&rd->tally, (*all)[i].giveup_ns, OUTCOME_GREETING_TIMEOUT,
-                      (*all)[i].accepted ? OUTCOME_ACCEPTED_LATE : OUTCOME_NEVER_ACCEPTED);
-    for (size_t i = 0; i < log->n; i++)
-        if (log->v[i].late && !log->v[i].used)
-            rd->late_unmatched++;
+    /* each give-up moves to its class, in the timeline row where it ended,
+     * and its wait counts in that class's latency */
+    for (size_t i = 0; i < *total; i++) {
+        struct story_gave_up *g = &(*all)[i];
+
+        if (g->outcome != OUTCOME_GREETING_TIMEOUT)
+            tally_reclass(&rd->tally, g->giveup_ns, OUTCOME_GREETING_TIMEOUT,
+                          (enum outcome)g->outcome);
+        histogram_record(&rd->tally.class_us[g->outcome < OUTCOME_COUNT ? g->outcome
+                                                                        : OUTCOME_GREETING_TIMEOUT],
+                         g->giveup_ns > g->due_ns ? (g->giveup_ns - g->due_ns) / NS_PER_US : 0);
+    }
     return 0;
 }
 
@@ -881,7 +1025,7 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
 
     struct story_log log = {0};
     struct story_gave_up *all = NULL;
-    size_t *offsets = calloc(pt->n, sizeof(*offsets));
+    size_t *offsets = calloc(pt->n, sizeof(*offsets)), total = 0;
     json_t *run = NULL;
 
     if (!offsets) {
@@ -896,6 +1040,16 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
     if (pt->ext) {
         sample_queues(pt);
         extserver_stop(pt->ext, EXT_GRACE_MS);
+        /* its listener is closed now: what was still queued is gone
+         * unaccepted (acceptobs marks it so) */
+        if (pt->obs) {
+            char ignored[ERRBUF_LEN];
+            struct acceptobs_stats st;
+
+            acceptobs_stats(pt->obs, &st);
+            rd->obs_gap_ns = st.gap_ns_max;
+            acceptobs_poll(pt->obs, NULL, ignored, sizeof(ignored));
+        }
         rd->has_ext = true;
         snprintf(rd->ext_status, sizeof(rd->ext_status), "%s", extserver_status(pt->ext));
         snprintf(rd->ext_log, sizeof(rd->ext_log), "%s", extserver_log(pt->ext));
@@ -917,22 +1071,20 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
                      "writing the connection records: %s",
                      strerror(client_records_error(pt->clients[i])));
     }
-    if (pt->srv && !rd->interrupted && join_story(pt, &log, &all, offsets, err, errlen) < 0)
+    if (join_story(pt, &log, &all, offsets, &total, err, errlen) < 0)
         goto out;
-    /* a target qbench cannot see: its give-ups go into the results, for a
-     * merge with an observer beside the server to tell (obsstory); where
-     * they were told here already, there is nothing left to tell */
+    /* a target qbench cannot see (no listener in its namespace): its
+     * give-ups go into the results, for a merge with an observer beside
+     * the server to tell (obsstory) */
     if (pt->cfg->use_target && !rd->interrupted && !rd->story_joined) {
-        if (gather_gave_up(pt, &all, offsets, &rd->ngave_up, &rd->gave_up_complete, err,
-                           errlen) < 0)
-            goto out;
+        rd->ngave_up = total;
         rd->gave_up = all;
         rd->origin_ns = pt->start_ns;
     }
     if (pt->opts->records && !rd->records_error[0]) {
         struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
                                    offsets, rd->story_joined, pt->srv ? &log : NULL,
-                                   pt->opts->repeat, pt->opts->nrepeats};
+                                   pt->opts->repeat, pt->opts->nrepeats, pt->fates};
         uint64_t counts[OUTCOME_COUNT] = {0};
 
         if (records_add_point(pt->opts->records, &rp, counts, rd->records_error,
@@ -989,6 +1141,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
             fclose(pt.records[i]);
     free(pt.records);
     diag_close(pt.diag);
+    fate_index_free(pt.fates);
     acceptobs_free(pt.obs);
     if (pt.target_ns >= 0)
         close(pt.target_ns);
@@ -1002,6 +1155,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     json_decref(pt.rd->sysctl);
     json_decref(pt.rd->server_sysctl);
     json_decref(pt.rd->sysctl_changed);
+    json_decref(pt.rd->accept_observed);
     free(pt.rd);
     return rc;
 }
