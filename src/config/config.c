@@ -235,6 +235,15 @@ static const struct key keys[] = {
     {"server.keep_dir", KT_BOOL, F(server.keep_dir), 0, 0, "false", KF_SERVER | KF_COMMAND,
      NULL, "server.command: keep {dir} (its log, files) after the point instead of removing "
            "it; its path is in the results either way"},
+    {"hooks.before", KT_STRING, F(hooks.before), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "a shell command run inside the point's network namespace before the first connect, "
+     "stopped after the drain; placeholders {out} {point} {port} {netns}"},
+    {"hooks.ready_line", KT_STRING, F(hooks.ready_line), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "hooks.before is ready when its output has a line with this text"},
+    {"hooks.ready_file", KT_STRING, F(hooks.ready_file), 0, 0, NULL, KF_OMIT_ZERO, NULL,
+     "... or when this file exists (with neither: at once)"},
+    {"hooks.ready_timeout_ms", KT_UINT, F(hooks.ready_timeout_ms), 1, 600000, "5000", 0, NULL,
+     "hooks.before: wait this long for it to be ready"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
     {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL,

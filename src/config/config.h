@@ -84,6 +84,13 @@ struct config {
     } client;
 
     struct {
+        char before[1024];        /* "hooks.before": a shell command in the point's namespace */
+        char ready_line[128];     /* ready when its output has this, */
+        char ready_file[512];     /* ... or when this file appears */
+        unsigned ready_timeout_ms;
+    } hooks;
+
+    struct {
         unsigned accept_queue_ms; /* accept queue sampling interval */
         unsigned timeline_ms;     /* timeline row width */
     } sample;

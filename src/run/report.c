@@ -240,6 +240,11 @@ json_t *report_run_json(const struct run_data *rd)
                                       RD_DRAIN_MS,
                                       (json_int_t)rd->drain_ms));
     }
+    if (rd->has_hook)
+        json_object_set_new(run, "hooks",
+                            json_pack("{s:s, s:s, s:f, s:s}", "before", rd->hook_cmd, "log",
+                                      rd->hook_log, "ready_ms", rd->hook_ready_ms, "exit",
+                                      rd->hook_status));
     if (rd->accept_observed)
         json_object_set_new(run, RD_ACCEPT_OBSERVED, json_incref(rd->accept_observed));
     if (rd->has_server || rd->has_queue)

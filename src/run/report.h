@@ -52,6 +52,9 @@ struct run_data {
     bool has_syn_queue;          /* sock_diag saw the listener */
     uint64_t syn_dumps, syn_cost_ns; /* SYN queue samples and what they cost */
     uint64_t sample_span_ns;     /* from the first connect to the last sample */
+    bool has_hook;               /* hooks.before ran */
+    char hook_cmd[2048], hook_log[PATH_MAX], hook_status[64];
+    double hook_ready_ms;
     uint64_t drain_begin_ns;     /* when the drain began (0: none) */
     uint64_t obs_gap_ns;         /* the observer's longest gap between polls while it ran */
     json_t *accept_observed;     /* what the kernel showed of a server not ours (owned) */

@@ -20,6 +20,7 @@
 #include "acceptobs.h"
 #include "diag.h"
 #include "extserver.h"
+#include "hook.h"
 #include "fate.h"
 #include "errbuf.h"
 #include "kstats.h"
@@ -266,6 +267,7 @@ struct point {
     struct acceptobs *obs; /* what a server not ours accepted (server.command, target) */
     int target_ns;         /* target_netns: an fd of the target's namespace, else -1 */
     struct fate_index *fates; /* ... joined with the client's give-ups */
+    struct hook *hook;     /* hooks.before */
     struct extserver *ext; /* server.command */
     char dir[PATH_MAX];    /* its {dir} */
     uint16_t port;         /* the listener's port */
@@ -670,6 +672,47 @@ static int open_diag_in_ns(void *arg, char *err, size_t errlen)
     return 0;
 }
 
+/* hooks.before: the user's own tool in the namespace, ready before the
+ * schedule's origin is set, so it sees the first connect. Its files go
+ * beside the results: {out} is the results path without ".json", then
+ * "-p<point>" (and "-r<repeat>" when repeated). */
+static int start_hook(struct point *pt, char *err, size_t errlen)
+{
+    const struct config *cfg = pt->cfg;
+    struct run_data *rd = pt->rd;
+    char out[PATH_MAX], file[PATH_MAX], sub[ERRBUF_LEN];
+    const char *o = cfg->output;
+    size_t n = strlen(o);
+    struct hook_vars v;
+
+    if (!o[0] || strcmp(o, "-") == 0)
+        snprintf(out, sizeof(out), "%s/qbench-%d",
+                 getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp",
+                 (int)getpid());
+    else
+        snprintf(out, sizeof(out), "%.*s", (int)(n > 5 && !strcmp(o + n - 5, ".json") ? n - 5 : n),
+                 o);
+    n = strlen(out);
+    snprintf(out + n, sizeof(out) - n, pt->opts->nrepeats > 1 ? "-p%u-r%u" : "-p%u",
+             pt->opts->point, pt->opts->repeat);
+    v = (struct hook_vars){out, pt->opts->point, pt->port, rd->netns_path};
+    if (hook_expand(cfg->hooks.before, &v, true, rd->hook_cmd, sizeof(rd->hook_cmd), sub,
+                    sizeof(sub)) < 0)
+        return errbuf_set(err, errlen, "hooks.before: %s", sub);
+    file[0] = '\0';
+    if (cfg->hooks.ready_file[0] &&
+        hook_expand(cfg->hooks.ready_file, &v, false, file, sizeof(file), sub, sizeof(sub)) < 0)
+        return errbuf_set(err, errlen, "hooks.ready_file: %s", sub);
+    snprintf(rd->hook_log, sizeof(rd->hook_log), "%s-hook.log", out);
+    pt->hook = hook_start(rd->hook_cmd, cfg->hooks.ready_line, file,
+                          cfg->hooks.ready_timeout_ms, rd->hook_log, err, errlen);
+    if (!pt->hook)
+        return -1;
+    rd->has_hook = true;
+    rd->hook_ready_ms = hook_ready_ms(pt->hook);
+    return 0;
+}
+
 /* The namespace and its sysctls, the server, and the client threads'
  * state, all made before the first connect is due. */
 static int point_setup(struct point *pt, char *err, size_t errlen)
@@ -725,6 +768,8 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
         if (!pt->srv && pt->diag)
             pt->obs = acceptobs_new(pt->port, err, errlen);
     }
+    if (cfg->hooks.before[0] && start_hook(pt, err, errlen) < 0)
+        return -1;
     pt->tick_ns = (uint64_t)cfg->sample.accept_queue_ms * NS_PER_MS;
     pool = pool_per_thread(cfg, pt->n, pt->opts->quiet);
     /* the clients' sockets, as many accepted ones on the server, and the rest */
@@ -1058,6 +1103,11 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         rd->ext_log_dropped = extserver_log_dropped(pt->ext);
         extserver_log_tail(pt->ext, rd->ext_log_tail, sizeof(rd->ext_log_tail));
     }
+    /* the user's tool saw the whole point, the server's end included */
+    if (pt->hook) {
+        hook_stop(pt->hook, EXT_GRACE_MS);
+        snprintf(rd->hook_status, sizeof(rd->hook_status), "%s", hook_status(pt->hook));
+    }
     for (unsigned i = 0; i < pt->n; i++) {
         if (tally_merge(&rd->tally, client_tally(pt->clients[i])) < 0) {
             errbuf_set(err, errlen, "out of memory merging results");
@@ -1142,6 +1192,7 @@ int runner_run_point(const struct config *cfg, const json_t *params,
     free(pt.records);
     diag_close(pt.diag);
     fate_index_free(pt.fates);
+    hook_free(pt.hook);
     acceptobs_free(pt.obs);
     if (pt.target_ns >= 0)
         close(pt.target_ns);
