@@ -99,12 +99,16 @@ static json_t *syn_queue_json(const struct run_data *rd)
 
     /* interval_ms: how often the kernel was asked (dumps over the time
      * sampled); the stored samples may be sparser (stored_interval_ms) */
-    return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:s, s:o}", RD_Q_MAX, (json_int_t)q->max,
+    return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:f, s:s, s:o}", RD_Q_MAX, (json_int_t)q->max,
                      RD_Q_INTERVAL_MS, rd->syn_dumps ? sampled_ms / (double)rd->syn_dumps : 0.0,
                      RD_Q_STORED_INTERVAL_MS, q->n > 1 ? span / (double)(q->n - 1) : 0.0, RD_Q_DUMP_US,
                      rd->syn_dumps ? (double)rd->syn_cost_ns / (double)rd->syn_dumps / 1000.0 : 0.0,
                      RD_Q_DUMPS, (json_int_t)rd->syn_dumps, RD_Q_CPU_PERCENT,
                      sampled_ms > 0 ? (double)rd->syn_cost_ns / 1e6 / sampled_ms * 100.0 : 0.0,
+                     RD_Q_SAMPLING_CPU_PERCENT,
+                     sampled_ms > 0 ? (double)(rd->syn_cost_ns + rd->listen_cost_ns) / 1e6 /
+                                          sampled_ms * 100.0
+                                    : 0.0,
                      RD_Q_SOURCE, "sock_diag", RD_Q_SAMPLES, samples_json(q));
 }
 
@@ -241,7 +245,7 @@ json_t *report_run_json(const struct run_data *rd)
                                       (json_int_t)rd->drain_ms));
     }
     if (rd->has_hook)
-        json_object_set_new(run, "hooks",
+        json_object_set_new(run, RD_HOOKS,
                             json_pack("{s:s, s:s, s:f, s:s}", "before", rd->hook_cmd, "log",
                                       rd->hook_log, "ready_ms", rd->hook_ready_ms, "exit",
                                       rd->hook_status));

@@ -51,6 +51,7 @@ struct run_data {
     struct queue_series syn_queue;
     bool has_syn_queue;          /* sock_diag saw the listener */
     uint64_t syn_dumps, syn_cost_ns; /* SYN queue samples and what they cost */
+    uint64_t listen_cost_ns;     /* CPU of the listener-only dumps between them */
     uint64_t sample_span_ns;     /* from the first connect to the last sample */
     bool has_hook;               /* hooks.before ran */
     char hook_cmd[2048], hook_log[PATH_MAX], hook_status[64];
