@@ -315,6 +315,99 @@ static void test_a_hook_captures_every_connection(void **state)
     json_decref(doc);
 }
 
+/* gunicorn (one sync worker, 50 ms a request) at 2x its pace with a deep
+ * backlog, the packets as the referee: a connection qbench calls accepted
+ * (established or accepted_late) got an HTTP answer from the server in the
+ * capture, one it calls never_accepted got none. */
+static void test_gunicorn_classes_agree_with_the_capture(void **state)
+{
+    char text[2048], out[256], csv[256], cmd[800], line[256];
+    const char *cfg;
+    json_t *doc;
+    const json_t *run;
+    struct row *rows;
+    size_t n, judged = 0, agree = 0;
+    FILE *p;
+    char *answered = calloc(65536, 1);
+
+    (void)state;
+    harness_require_netns();
+    assert_non_null(answered);
+    if (access("/usr/bin/tcpdump", X_OK) != 0 || access("/usr/bin/gunicorn", X_OK) != 0) {
+        if (getenv("QBENCH_REQUIRE_NETNS"))
+            fail_msg("tcpdump or gunicorn is not installed (scripts/setup.sh installs them)");
+        skip();
+    }
+    snprintf(out, sizeof(out), "%s/gunicorn.json", harness_dir());
+    snprintf(csv, sizeof(csv), "%s/gunicorn.csv", harness_dir());
+    snprintf(text, sizeof(text),
+             "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 2},"
+             " \"server\": {\"command\": [\"gunicorn\", \"--chdir\", \"{dir}\", \"--workers\", "
+             "\"1\", \"--worker-class\", \"sync\", \"--backlog\", \"{backlog}\", \"--bind\", "
+             "\"{address}\", \"--log-level\", \"warning\", \"slow_app:app\"],"
+             "  \"files\": {\"slow_app.py\": \"%s/configs/servers/slow_app.py\"}, \"backlog\": 64},"
+             " \"client\": {\"rate\": 40, \"connections\": 160, \"request\": \"GET / "
+             "HTTP/1.0\\r\\n\\r\\n\", \"greeting_timeout_ms\": 2000, \"connect_timeout_ms\": 8000},"
+             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -w {out}.pcap tcp port {port}\","
+             "  \"ready_line\": \"listening on\"}, \"output\": \"%s\"}",
+             QBENCH_SOURCE_DIR, out);
+    cfg = harness_file("gunicorn-cfg.json", text);
+    if (harness_qbench((const char *[]){"--config", cfg, "--connections", csv, "--quiet",
+                                        NULL}) != 0)
+        fail_msg("run failed: %s", harness_stderr());
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    harness_assert_outcomes_add_up(run);
+    assert_true(harness_int(run, "outcomes.accepted_late") > 10);
+    /* client ports that got data (an HTTP answer) from the server; the
+     * server's port is in the hook's command as run: '...tcp port 'NNNN'' */
+    {
+        const char *before = json_string_value(json_object_get(json_object_get(run, "hooks"),
+                                                               "before"));
+        const char *q = before ? strstr(before, "tcp port '") : NULL;
+        long port = q ? atol(q + 10) : 0;
+
+        assert_true(port > 0);
+        snprintf(cmd, sizeof(cmd), "tcpdump -nr '%s/gunicorn-p1.pcap' 'src port %ld and "
+                                   "(((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) > 0)' "
+                                   "2>/dev/null | awk '{print $5}' | sort -u", harness_dir(), port);
+    }
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    while (fgets(line, sizeof(line), p)) {
+        /* "127.0.0.1.40000:" */
+        char *dot = strrchr(line, '.');
+        long port = dot ? atol(dot + 1) : 0;
+
+        if (port > 0 && port < 65536)
+            answered[port] = 1;
+    }
+    pclose(p);
+    n = read_rows(csv, &rows);
+    for (size_t i = 0; i < n; i++) {
+        bool served = !strcmp(rows[i].outcome, "established") ||
+                      !strcmp(rows[i].outcome, "accepted_late");
+
+        if (!rows[i].completed)
+            continue;
+        judged++;
+        if ((served && answered[rows[i].port]) ||
+            (!strcmp(rows[i].outcome, "never_accepted") && !answered[rows[i].port]))
+            agree++;
+        else
+            fprintf(stderr, "disagree: port %u qbench %s, capture %s\n", rows[i].port,
+                    rows[i].outcome, answered[rows[i].port] ? "answered" : "no answer");
+    }
+    fprintf(stderr, "gunicorn: qbench agrees with the capture on %zu of %zu completed "
+                    "handshakes\n", agree, judged);
+    assert_true(judged > 100);
+    if (agree * 100 < judged * 99)
+        fail_msg("agreement %zu of %zu is below 99%%", agree, judged);
+    free(rows);
+    free(answered);
+    json_decref(doc);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -330,6 +423,7 @@ int main(void)
         cmocka_unit_test_teardown(
             test_resets_are_timed_and_failed_handshakes_keep_their_retransmits, teardown),
         cmocka_unit_test_teardown(test_a_hook_captures_every_connection, teardown),
+        cmocka_unit_test_teardown(test_gunicorn_classes_agree_with_the_capture, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
