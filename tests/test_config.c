@@ -220,7 +220,7 @@ static void test_bad_configs_name_the_key(void **state)
         {"{\"server\": {\"log_max_bytes\": 100, \"command\": [\"x\"]}, " MINIMAL "}", "server.log_max_bytes"},
         {"{\"server\": {\"keep_dir\": true}, " MINIMAL "}", "server.keep_dir: only with server.command"},
         {"{\"server\": {\"backlgo\": 4}, " MINIMAL "}", "server.backlgo: unknown key (allowed here: address, backlog, accept_delay_ms, greeting, threads, command, files, ready_timeout_ms, log_max_bytes, keep_dir) (did you mean 'backlog'?)"},
-        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, target_netns, output, repeat, gate, connections_file, server, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
+        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, target_netns, output, repeat, gate, connections_file, server, hooks, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
         {"{\"gate\": \"established_ratio,timeout\", " MINIMAL "}", "gate: 'timeout' cannot gate: only ratios"},
         {"{\"gate\": \"establshed_ratio\", " MINIMAL "}", "gate: unknown metric 'establshed_ratio' (gateable: established_ratio"},
         {"{\"gate\": 3, " MINIMAL "}", "gate: "},
