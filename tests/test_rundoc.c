@@ -39,7 +39,8 @@ static struct run_data *make_run_data(void)
         histogram_record(&rd->tally.connect_us, 50 + (uint64_t)i);
         histogram_record(&rd->tally.accept_us, 1000 + (uint64_t)i);
         histogram_record(&rd->tally.late_by_us, 300 + (uint64_t)i);
-        histogram_record(&rd->tally.timeout_us, 3000 + (uint64_t)i);
+        histogram_record(&rd->tally.class_us[OUTCOME_TIMEOUT], 3000 + (uint64_t)i);
+        histogram_record(&rd->tally.class_us[OUTCOME_ESTABLISHED], 1000 + (uint64_t)i);
         tally_retrans(&rd->tally, 1, false);
         tally_outcome(&rd->tally, OUTCOME_ESTABLISHED, 0, (uint64_t)i * 10 * NS_PER_MS + 1000);
     }

@@ -8,7 +8,6 @@
 
 #include "clock.h"
 #include "errbuf.h"
-#include "fate.h"
 #include "outcome.h"
 #include "safefile.h"
 
@@ -159,15 +158,9 @@ int records_add_point(struct records *r, const struct records_point *p, uint64_t
                     accept_ns = g->accept_ns;
                     synack = p->log ? g->synack_retrans : -1;
                 }
-            } else if (o == OUTCOME_ESTABLISHED && p->fates && c.src.family) {
+            } else if (o == OUTCOME_ESTABLISHED && p->accept_of && c.src.family) {
                 /* a server not ours: its accept as the kernel showed it */
-                struct fate_conn fc = {c.src, c.start_ns, c.connect_ns, c.first_byte_ns,
-                                       c.end_ns, false, false};
-                struct fate_result fr;
-
-                fate_of(p->fates, &fc, &fr);
-                if (fr.verdict == FATE_ACCEPTED)
-                    accept_ns = fr.accept_ns;
+                accept_ns = p->accept_of(p->accept_arg, &c);
             } else if (o == OUTCOME_ESTABLISHED && p->log && c.src.family) {
                 /* its accept lies between its start and its greeting */
                 struct story_accept *a = story_find(p->log, &c.src, c.start_ns,

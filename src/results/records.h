@@ -23,7 +23,6 @@
 
 #include "story.h"
 
-struct fate_index;
 
 struct records;
 
@@ -56,7 +55,10 @@ struct records_point {
     bool joined;                    /* gave_up and log hold the server's side */
     struct story_log *log;          /* the server's accepts, sorted (NULL: target) */
     unsigned repeat, nrepeats;      /* 1-based, of how many (0 or 1: no repeat column) */
-    struct fate_index *fates;       /* a server not ours: what the kernel showed (or NULL) */
+    /* a server not ours: when the kernel showed an established connection
+     * accepted (0: not seen), or NULL */
+    uint64_t (*accept_of)(void *arg, const struct client_record *c);
+    void *accept_arg;
 };
 
 /* Appends the lines of one point; counts[] (by enum outcome) gets the

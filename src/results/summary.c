@@ -67,13 +67,22 @@ void summary_print(FILE *out, const json_t *run, size_t point, size_t npoints)
         fprintf(out, "INTERRUPTED (partial counts): ");
     fprintf(out, "attempted %.0f:", attempted);
     for (int k = 0; k < OUTCOME_COUNT; k++) {
-        double n = json_number_value(json_object_get(o, outcome_name((enum outcome)k)));
+        double n = json_number_value(json_object_get(o, outcome_name((enum outcome)k))), p50;
+        char name[64], text[32] = "";
+        const struct metric *m;
 
         if (k == OUTCOME_ERROR)
             n -= unfinished;
+        /* how long the clients of a failure class waited to know it */
+        snprintf(name, sizeof(name), "%s_p50_us", outcome_name((enum outcome)k));
+        m = metric_find(name);
+        if (n > 0 && k != OUTCOME_ESTABLISHED && m && metric_value(run, m, &p50) == 0) {
+            snprintf(text, sizeof(text), ", p50 ");
+            metric_format(m, true, p50, text + 6, sizeof(text) - 6);
+        }
         if (n > 0 || k == OUTCOME_ESTABLISHED)
-            fprintf(out, " %s %.0f (%.1f%%)", outcome_name((enum outcome)k), n,
-                    attempted > 0 ? n / attempted * 100.0 : 0.0);
+            fprintf(out, " %s %.0f (%.1f%%%s)", outcome_name((enum outcome)k), n,
+                    attempted > 0 ? n / attempted * 100.0 : 0.0, text);
     }
     if (unfinished > 0)
         fprintf(out, " unfinished %.0f (%.1f%%)", unfinished,

@@ -1018,6 +1018,17 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
     return 0;
 }
 
+/* records: when the kernel showed an established connection accepted. */
+static uint64_t accept_of_record(void *arg, const struct client_record *c)
+{
+    struct fate_conn fc = {c->src, c->start_ns, c->connect_ns, c->first_byte_ns, c->end_ns,
+                           false, false};
+    struct fate_result fr;
+
+    fate_of(arg, &fc, &fr);
+    return fr.verdict == FATE_ACCEPTED ? fr.accept_ns : 0;
+}
+
 /* Gives every connection that gave up waiting for the greeting its final
  * class: with the built-in server by joining its accept log (story), with
  * a server not ours through the kernel (fate); greeting_timeout where
@@ -1139,7 +1150,8 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
     if (pt->opts->records && !rd->records_error[0]) {
         struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
                                    offsets, rd->story_joined, pt->srv ? &log : NULL,
-                                   pt->opts->repeat, pt->opts->nrepeats, pt->fates};
+                                   pt->opts->repeat, pt->opts->nrepeats,
+                                   pt->fates ? accept_of_record : NULL, pt->fates};
         uint64_t counts[OUTCOME_COUNT] = {0};
 
         if (records_add_point(pt->opts->records, &rp, counts, rd->records_error,
