@@ -196,6 +196,12 @@ static void test_no_server_socket_is_never_accepted_only_with_full_view(void **s
     assert_int_equal(r.verdict, FATE_UNKNOWN);
     fate_index_free(x);
     v.complete = true;
+    v.gap_ns_max = 4000 * MS; /* no dump need have fallen while it was held */
+    x = fate_index_new(&v);
+    fate_of(x, &c, &r);
+    assert_int_equal(r.verdict, FATE_UNKNOWN);
+    fate_index_free(x);
+    v.gap_ns_max = 10 * MS;
     v.first_poll_ns = 200 * MS; /* the polls began after its handshake */
     x = fate_index_new(&v);
     fate_of(x, &c, &r);

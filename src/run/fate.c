@@ -136,9 +136,11 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
         return;
     }
     /* no server socket in any dump while the client held the connection
-     * established: the polls must have covered that time */
-    if (!request && x->v.first_poll_ns <= c->connect_ns &&
-        x->v.last_poll_ns >= (c->release_ns ? c->release_ns : c->connect_ns)) {
+     * established: the polls must have covered that time, with at least
+     * one dump inside it (it lasted longer than the longest gap) */
+    if (!request && c->release_ns && x->v.first_poll_ns <= c->connect_ns &&
+        x->v.last_poll_ns >= c->release_ns &&
+        c->release_ns - c->connect_ns > x->v.gap_ns_max) {
         r->verdict = FATE_NEVER_ACCEPTED;
         r->cause = FATE_CAUSE_NO_SERVER_SOCKET;
     }

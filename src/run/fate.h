@@ -66,7 +66,7 @@ struct fate_conn {
     uint64_t start_ns;       /* connect() */
     uint64_t connect_ns;     /* handshake complete as the client saw it (0: never) */
     uint64_t answer_ns;      /* first byte read (0: none): the accept came before */
-    uint64_t release_ns;     /* the client let the socket go (0: unknown, use now) */
+    uint64_t release_ns;     /* the client let the socket go (0: unknown: the polls end) */
     bool client_reset;       /* the client reset it (an RST of its own) */
     bool saw_reset;          /* the client read an RST from the server's side */
 };

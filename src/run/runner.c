@@ -933,7 +933,9 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
     v.socks = acceptobs_socks(pt->obs, &v.n);
     v.first_poll_ns = st.first_ns;
     v.last_poll_ns = st.last_ns;
-    v.gap_ns_max = rd->obs_gap_ns; /* the polls' own, not the wait for the server to stop */
+    /* the polls' own gaps, not the wait for the server to stop (a final
+     * poll after it, server.command only) */
+    v.gap_ns_max = rd->obs_gap_ns ? rd->obs_gap_ns : st.gap_ns_max;
     v.complete = st.errors == 0 && !st.truncated;
     pt->fates = fate_index_new(&v);
     if (!pt->fates) {
