@@ -33,8 +33,8 @@
 extern char **environ;
 
 struct measure {
-    double rate;          /* connections per second */
-    double cpu_us;        /* user + system */
+    double rate;   /* connections per second */
+    double cpu_us; /* user + system */
     double connections;
     long maxrss_kb;
     double p50_us, p99_us;
@@ -102,8 +102,8 @@ static int yardstick(const char *mode, const char *value, long clients, double s
                      struct measure *m)
 {
     char secs[32], nclients[32], out[4096];
-    char *argv[] = {(char *)YARDSTICK_BIN, "--seconds", secs, (char *)mode, (char *)value,
-                    "--clients", nclients, NULL};
+    char *argv[] = {(char *)YARDSTICK_BIN, "--seconds", secs,     (char *)mode,
+                    (char *)value,         "--clients", nclients, NULL};
     struct rusage ru;
 
     snprintf(secs, sizeof(secs), "%g", seconds);
@@ -117,8 +117,8 @@ static int yardstick(const char *mode, const char *value, long clients, double s
 static int minimal(long threads, double seconds, long inflight, struct measure *m)
 {
     char secs[32], nthreads[32], nin[32], out[4096];
-    char *argv[] = {(char *)MINIMAL_BIN, "--seconds", secs, "--threads", nthreads, "--inflight",
-                    nin, NULL};
+    char *argv[] = {(char *)MINIMAL_BIN, "--seconds", secs, "--threads", nthreads,
+                    "--inflight",        nin,         NULL};
     struct rusage ru;
 
     snprintf(secs, sizeof(secs), "%g", seconds);
@@ -143,8 +143,8 @@ static double num(const json_t *j, const char *a, const char *b, const char *c)
 /* qbench in this namespace (isolate: false), its built-in server as target,
  * with the server's greeting on or off and the client closing gracefully or
  * with RST. */
-static int qbench_mode(double rate, double seconds, long inflight, bool greeting,
-                       const char *close, const char *sources, struct measure *m)
+static int qbench_mode(double rate, double seconds, long inflight, bool greeting, const char *close,
+                       const char *sources, struct measure *m)
 {
     char cfg[256], res[256], out[4096], err[ERRBUF_LEN];
     char *argv[] = {(char *)QBENCH_BIN, "--config", cfg, "--output", res, "--quiet", NULL};
@@ -262,12 +262,12 @@ int main(int argc, char **argv)
     if (yardstick("--inflight", inflight_s, 1, seconds, &y1) < 0 ||
         yardstick("--inflight", inflight_s, ncpu, seconds, &yn) < 0 ||
         qbench(1e7, seconds, inflight, &qm) < 0 ||
-        yardstick("--rate", rate_s, 1, seconds, &yl) < 0 ||
-        qbench(low_rate, seconds, 0, &ql) < 0 || qbench(qm.rate / 2, seconds, 0, &qh) < 0)
+        yardstick("--rate", rate_s, 1, seconds, &yl) < 0 || qbench(low_rate, seconds, 0, &ql) < 0 ||
+        qbench(qm.rate / 2, seconds, 0, &qh) < 0)
         return 1;
     for (int i = 0; i < 4; i++)
-        if (qbench_mode(1e7, seconds, inflight, mode[i].greeting, mode[i].close, NULL,
-                        &modes[i]) < 0)
+        if (qbench_mode(1e7, seconds, inflight, mode[i].greeting, mode[i].close, NULL, &modes[i]) <
+            0)
             return 1;
     /* the independent shape, and qbench's fastest mode with sources spread as it does */
     if (minimal(ncpu, seconds, inflight / ncpu, &mn) < 0 ||
@@ -287,7 +287,8 @@ int main(int argc, char **argv)
     printf("  (-T: T client threads, one acceptor thread)\n");
     printf("  ratio qbench/yardstick: %.3f (against the faster yardstick, %s)\n",
            qm.rate / ym->rate, ym == &yn ? "multi-threaded" : "single-threaded");
-    printf("\nevery mode of qbench (built-in server), and what it did to the counters it reports\n");
+    printf(
+        "\nevery mode of qbench (built-in server), and what it did to the counters it reports\n");
     printf("  %-24s %11s %9s %9s %11s %13s %11s\n", "mode", "connects/s", "vs best", "OutRsts",
            "EstabResets", "TCPAbortOnData", "TWRecycled");
     {
@@ -296,10 +297,9 @@ int main(int argc, char **argv)
         for (int i = 0; i < 4; i++)
             best = modes[i].rate > best ? modes[i].rate : best;
         for (int i = 0; i < 4; i++)
-            printf("  %-24s %11.0f %9.2f %9.0f %11.0f %13.0f %11.0f\n", mode[i].name,
-                   modes[i].rate, modes[i].rate / best, zero(modes[i].out_rsts),
-                   zero(modes[i].estab_resets), zero(modes[i].abort_on_data),
-                   zero(modes[i].tw_recycled));
+            printf("  %-24s %11.0f %9.2f %9.0f %11.0f %13.0f %11.0f\n", mode[i].name, modes[i].rate,
+                   modes[i].rate / best, zero(modes[i].out_rsts), zero(modes[i].estab_resets),
+                   zero(modes[i].abort_on_data), zero(modes[i].tw_recycled));
         double graceful = modes[0].rate > modes[2].rate ? modes[0].rate : modes[2].rate;
         double slowest = best;
 
@@ -311,20 +311,22 @@ int main(int argc, char **argv)
                slowest / graceful);
     }
     printf("\nthe kernel's best, the independent way (bench/minimal: %ld threads, each its own "
-           "listener\nand clients, RST both ends, sources over 127.0.0.0/8)\n", ncpu);
+           "listener\nand clients, RST both ends, sources over 127.0.0.0/8)\n",
+           ncpu);
     printf("  minimal-%ld                %11.0f  cpu us/conn %.1f\n", ncpu, mn.rate,
            mn.cpu_us / mn.connections);
     printf("  qbench no greeting, reset, 64 sources %11.0f  cpu us/conn %.1f\n", qfast.rate,
            qfast.cpu_us / qfast.connections);
     printf("  ratio qbench fastest / minimal: %.3f with 64 sources (the same shape), %.3f with "
-           "one\n", qfast.rate / mn.rate, modes[3].rate / mn.rate);
+           "one\n",
+           qfast.rate / mn.rate, modes[3].rate / mn.rate);
     printf("\nconnect latency at %g connects/s (from each connect's due time)\n", low_rate);
     printf("  %-10s %10s %10s\n", "program", "p50 us", "p99 us");
     printf("  %-10s %10.0f %10.0f\n", "yardstick", yl.p50_us, yl.p99_us);
     printf("  %-10s %10.0f %10.0f\n", "qbench", ql.p50_us, ql.p99_us);
     printf("\nqbench schedule lag at half its maximum (%.0f connects/s): p99 %.0f us, "
-           "established %.0f, failed %.0f\n", qm.rate / 2, qh.lag_p99_us, qh.connections,
-           qh.failed);
+           "established %.0f, failed %.0f\n",
+           qm.rate / 2, qh.lag_p99_us, qh.connections, qh.failed);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : 1;
 }

@@ -149,8 +149,8 @@ static void *client_loop(void *arg)
         if (now >= end && inflight == 0)
             break;
         if (c->rate > 0 && now < end) {
-            struct itimerspec its = {.it_value = {(time_t)(next_due / 1000000000ULL),
-                                                  (long)(next_due % 1000000000ULL)}};
+            struct itimerspec its = {
+                .it_value = {(time_t)(next_due / 1000000000ULL), (long)(next_due % 1000000000ULL)}};
 
             timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
         }
@@ -222,7 +222,8 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--clients") == 0)
             nclients = atol(argv[i + 1]);
         else {
-            fprintf(stderr, "usage: yardstick --seconds S [--inflight N | --rate R] [--clients T]\n");
+            fprintf(stderr,
+                    "usage: yardstick --seconds S [--inflight N | --rate R] [--clients T]\n");
             return 2;
         }
     }

@@ -70,11 +70,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "qbench: no command; to run an experiment: qbench --config FILE\n");
     } else if (access(cmd, F_OK) == 0 || strstr(cmd, ".json")) {
         /* a config given as a command */
-        fprintf(stderr, "qbench: '%s' is not a command; did you mean qbench --config %s ?\n",
-                cmd, cmd);
+        fprintf(stderr, "qbench: '%s' is not a command; did you mean qbench --config %s ?\n", cmd,
+                cmd);
     } else {
-        static const char *const commands[] = {"run", "validate", "compare", "plot", "export",
-                                               "merge", "observe", "ab", "help"};
+        static const char *const commands[] = {"run",   "validate", "compare", "plot", "export",
+                                               "merge", "observe",  "ab",      "help"};
         char hint[128];
 
         hint_closest(cmd, commands, sizeof(commands) / sizeof(commands[0]), hint, sizeof(hint));

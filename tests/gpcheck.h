@@ -17,8 +17,8 @@
 
 static inline bool gpcheck_is_block_name(const char *p)
 {
-    static const char *const names[] = {"$outcomes", "$latency", "$timeline", "$queue",
-                                        "$synq", "$spread"};
+    static const char *const names[] = {"$outcomes", "$latency", "$timeline",
+                                        "$queue",    "$synq",    "$spread"};
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strncmp(p, names[i], strlen(names[i])) == 0)
@@ -68,8 +68,8 @@ static inline const char *gpcheck(const char *script)
                     if (c == '"')
                         q = 0;
                     else if (strchr("`@$\\", c)) {
-                        snprintf(msg, sizeof(msg), "line %u: '%c' in a double-quoted string",
-                                 line, c);
+                        snprintf(msg, sizeof(msg), "line %u: '%c' in a double-quoted string", line,
+                                 c);
                         return msg;
                     }
                     continue;

@@ -272,9 +272,9 @@ long long harness_kernel(const json_t *run, const char *counter)
 
 void harness_assert_outcomes_add_up(const json_t *run)
 {
-    static const char *const classes[] = {"established",   "timeout",        "reset",
-                                          "refused",       "greeting_timeout", "accepted_late",
-                                          "never_accepted", "error"};
+    static const char *const classes[] = {
+        "established",      "timeout",       "reset",          "refused",
+        "greeting_timeout", "accepted_late", "never_accepted", "error"};
     long long sum = 0;
 
     for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {

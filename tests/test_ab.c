@@ -12,11 +12,11 @@
 #include "harness.h"
 
 /* A short slow acceptor: about 4 s a run. */
-#define AB_CONFIG                                                                                \
-    "{\"name\": \"ab-test\","                                                                   \
-    " \"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"        \
-    " \"server\": {\"backlog\": 8, \"accept_delay_ms\": 20},"                                   \
-    " \"client\": {\"rate\": 200, \"connections\": 200, \"connect_timeout_ms\": 4000,"          \
+#define AB_CONFIG                                                                                  \
+    "{\"name\": \"ab-test\","                                                                      \
+    " \"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"          \
+    " \"server\": {\"backlog\": 8, \"accept_delay_ms\": 20},"                                      \
+    " \"client\": {\"rate\": 200, \"connections\": 200, \"connect_timeout_ms\": 4000,"             \
     "              \"greeting_timeout_ms\": 1000}}"
 
 static int teardown(void **state)
@@ -42,17 +42,17 @@ static void test_identical_sides_pass(void **state)
     harness_require_netns();
     snprintf(a, sizeof(a), "%s/a.json", harness_dir());
     snprintf(b, sizeof(b), "%s/b.json", harness_dir());
-    rc = harness_qbench((const char *[]){"ab", "--config", cfg, "--repeat", "3", "--alpha",
-                                         "0.001", "--gate", "established_ratio", "--output-a", a,
+    rc = harness_qbench((const char *[]){"ab", "--config", cfg, "--repeat", "3", "--alpha", "0.001",
+                                         "--gate", "established_ratio", "--output-a", a,
                                          "--output-b", b, NULL});
     if (rc != 0)
         fail_msg("exit %d:\n%s\n%s", rc, harness_stdout(), harness_stderr());
     assert_non_null(strstr(harness_stdout(), "3 repeats a side"));
     /* A B A B A B */
     {
-        const char *s = harness_stderr(), *want[] = {"round 1 of 3: A", "round 1 of 3: B",
-                                                     "round 2 of 3: A", "round 2 of 3: B",
-                                                     "round 3 of 3: A", "round 3 of 3: B"};
+        const char *s = harness_stderr(),
+                   *want[] = {"round 1 of 3: A", "round 1 of 3: B", "round 2 of 3: A",
+                              "round 2 of 3: B", "round 3 of 3: A", "round 3 of 3: B"};
 
         for (size_t i = 0; i < 6; i++) {
             s = strstr(s, want[i]);
@@ -70,7 +70,8 @@ static void test_identical_sides_pass(void **state)
     }
     /* and compare of the two files agrees */
     assert_int_equal(harness_qbench((const char *[]){"compare", "--alpha", "0.001", "--gate",
-                                                     "established_ratio", a, b, NULL}), 0);
+                                                     "established_ratio", a, b, NULL}),
+                     0);
 }
 
 /* B's acceptor four times slower, by a one-side override: a regression,
@@ -86,10 +87,9 @@ static void test_a_slower_candidate_is_a_regression(void **state)
     snprintf(a, sizeof(a), "%s/a.json", harness_dir());
     snprintf(b, sizeof(b), "%s/b.json", harness_dir());
     snprintf(v, sizeof(v), "%s/verdict.md", harness_dir());
-    rc = harness_qbench((const char *[]){"ab", "--config", cfg, "--repeat", "3", "--set-b",
-                                         "server.accept_delay_ms=80", "--output-a", a,
-                                         "--output-b", b, "--verdict", v, "--format",
-                                         "markdown", "--quiet", NULL});
+    rc = harness_qbench((const char *[]){
+        "ab", "--config", cfg, "--repeat", "3", "--set-b", "server.accept_delay_ms=80",
+        "--output-a", a, "--output-b", b, "--verdict", v, "--format", "markdown", "--quiet", NULL});
     if (rc != 1)
         fail_msg("exit %d:\n%s\n%s", rc, harness_stdout(), harness_stderr());
     assert_non_null(strstr(harness_stdout(), "**REGRESSION**"));
@@ -113,13 +113,14 @@ static void test_bad_usage(void **state)
     (void)state;
     assert_int_equal(harness_qbench((const char *[]){"ab", "--repeat", "3", NULL}), 2);
     assert_non_null(strstr(harness_stderr(), "--config A.json is required"));
-    assert_int_equal(harness_qbench((const char *[]){"ab", "--config", cfg, "--repeat", "0",
-                                                     NULL}), 2);
+    assert_int_equal(harness_qbench((const char *[]){"ab", "--config", cfg, "--repeat", "0", NULL}),
+                     2);
     assert_int_equal(harness_qbench((const char *[]){"ab", "--config", cfg, "--set-b",
-                                                     "server.backlogg=4", NULL}), 2);
+                                                     "server.backlogg=4", NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "server.backlogg"));
-    assert_int_equal(harness_qbench((const char *[]){"ab", "--config", cfg, "--gate", "nope",
-                                                     NULL}), 2);
+    assert_int_equal(
+        harness_qbench((const char *[]){"ab", "--config", cfg, "--gate", "nope", NULL}), 2);
 }
 
 int main(void)

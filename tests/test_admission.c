@@ -38,8 +38,8 @@ static json_t *run_never_accepting(const char *name, const char *sweep, int soma
              somaxconn, connections, sweep);
     cfg = harness_file(name, text);
     snprintf(out, sizeof(out), "%s/%s.result", harness_dir(), name);
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 0);
     return harness_load(out);
 }
 
@@ -111,8 +111,8 @@ static void test_reuseport_threads_each_admit_backlog_plus_one(void **state)
     (void)state;
     harness_require_netns();
     /* two accepting threads: two SO_REUSEPORT listeners, two queues of 4+1 */
-    doc = run_never_accepting("reuseport.json", "{\"server.threads\": [2], \"server.backlog\": [4]}",
-                              4096, 60);
+    doc = run_never_accepting("reuseport.json",
+                              "{\"server.threads\": [2], \"server.backlog\": [4]}", 4096, 60);
     run = harness_run(doc, 0);
     assert_int_equal(harness_int(run, "accept_queue.listeners"), 2);
     assert_int_equal(harness_int(run, "accept_queue.limit"), 8);
@@ -156,8 +156,9 @@ static void test_rootless_run_sets_sysctls_in_a_user_namespace(void **state)
         fail_msg("rootless run exited %d: %s", rc, harness_stderr());
     doc = harness_load(out);
     run = harness_run(doc, 0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "sysctl"),
-                                                        "net.core.somaxconn")), 16);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "sysctl"), "net.core.somaxconn")),
+        16);
     assert_admitted(run, 17, 30);
     json_decref(doc);
 }

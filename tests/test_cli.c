@@ -13,10 +13,10 @@
 
 #include "harness.h"
 
-#define FAST_CONFIG(extra)                                                                   \
-    "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"   \
-    " \"server\": {\"backlog\": 4096, \"accept_delay_ms\": 0},"                              \
-    " \"client\": {\"rate\": 1000, \"connections\": 3000, \"connect_timeout_ms\": 5000,"    \
+#define FAST_CONFIG(extra)                                                                         \
+    "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"          \
+    " \"server\": {\"backlog\": 4096, \"accept_delay_ms\": 0},"                                    \
+    " \"client\": {\"rate\": 1000, \"connections\": 3000, \"connect_timeout_ms\": 5000,"           \
     "             \"greeting_timeout_ms\": 5000}" extra "}"
 
 static int teardown(void **state)
@@ -53,14 +53,17 @@ static void test_validate_warns_of_a_blind_gate(void **state)
     const char *cfg = harness_file("r.json", "{\"client\": {\"rate\": 10, \"connections\": 5}}");
 
     (void)state;
-    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "repeat=2", NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"validate", "--config", cfg, "--set", "repeat=2", NULL}),
+        0);
     assert_non_null(strstr(harness_stderr(), "warning: repeat 2: Student's t"));
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "gate=established_ratio", NULL}), 0);
+                                                     "gate=established_ratio", NULL}),
+                     0);
     assert_non_null(strstr(harness_stderr(), "warning: repeat 1: compare can judge"));
-    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "repeat=5", NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"validate", "--config", cfg, "--set", "repeat=5", NULL}),
+        0);
     assert_null(strstr(harness_stderr(), "warning"));
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
                                                      "gate=established_ratio,accept_p99", NULL}),
@@ -88,16 +91,20 @@ static void test_bad_set_exits_2(void **state)
 
     (void)state;
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "server.backlog=-3", NULL}), 2);
+                                                     "server.backlog=-3", NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "server.backlog: must be >= -1, got -3"));
-    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "nonsense", NULL}), 2);
+    assert_int_equal(
+        harness_qbench((const char *[]){"validate", "--config", cfg, "--set", "nonsense", NULL}),
+        2);
     assert_non_null(strstr(harness_stderr(), "expected KEY=VALUE"));
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "client.rate=5", NULL}), 0);
+                                                     "client.rate=5", NULL}),
+                     0);
     /* a bad value a --set gave is blamed on the --set, not on the file */
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "client.rate=-5", NULL}), 2);
+                                                     "client.rate=-5", NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "--set client.rate: must be > 0, got -5"));
     assert_null(strstr(harness_stderr(), "ok.json: client.rate"));
 }
@@ -112,14 +119,16 @@ static void test_set_over_a_sweep(void **state)
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, NULL}), 0);
     assert_non_null(strstr(harness_stdout(), "3 run points"));
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "server.backlog=8", NULL}), 0);
+                                                     "server.backlog=8", NULL}),
+                     0);
     assert_non_null(strstr(harness_stdout(), "1 run point "));
     assert_non_null(strstr(harness_stderr(), "note: --set server.backlog=8 replaces the sweep"));
-    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--no-sweep",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"validate", "--config", cfg, "--no-sweep", NULL}), 0);
     assert_non_null(strstr(harness_stdout(), "1 run point "));
-    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "sweep={}", NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"validate", "--config", cfg, "--set", "sweep={}", NULL}),
+        0);
     assert_non_null(strstr(harness_stdout(), "1 run point "));
 }
 
@@ -192,8 +201,8 @@ static void test_usage_errors_exit_2(void **state)
     assert_int_equal(harness_qbench((const char *[]){"compare", notres, NULL}), 2);
     assert_int_equal(harness_qbench((const char *[]){"plot", notres, "-o", "x.pdf", NULL}), 2);
     assert_non_null(strstr(harness_stderr(), "must end in .png or .svg"));
-    assert_int_equal(harness_qbench((const char *[]){"compare", "--threshold", "abc", notres,
-                                                     notres, NULL}), 2);
+    assert_int_equal(
+        harness_qbench((const char *[]){"compare", "--threshold", "abc", notres, notres, NULL}), 2);
 }
 
 static void read_host(const char *name, char *buf, size_t len)
@@ -221,8 +230,8 @@ static void test_fast_server_admits_everything_cleanly(void **state)
     for (int i = 0; i < 2; i++)
         read_host(host[i], before[i], sizeof(before[i]));
     snprintf(out, sizeof(out), "%s/fast-result.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 0);
     for (int i = 0; i < 2; i++) {
         read_host(host[i], after[i], sizeof(after[i]));
         assert_string_equal(before[i], after[i]);
@@ -236,7 +245,8 @@ static void test_fast_server_admits_everything_cleanly(void **state)
     assert_int_equal(harness_int(run, "latency_us.accept.count"), 3000);
     /* the sysctls were written in the namespace and read back */
     assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "sysctl"),
-                                                        "net.ipv4.tcp_synack_retries")), 1);
+                                                        "net.ipv4.tcp_synack_retries")),
+                     1);
     /* clean measurement: nothing overflowed, and qbench's own closes sent no RST */
     assert_int_equal(harness_kernel(run, "ListenOverflows"), 0);
     assert_int_equal(harness_kernel(run, "ListenDrops"), 0);
@@ -251,16 +261,17 @@ static void test_expect_failure_exits_1_and_is_recorded(void **state)
 {
     char out[256];
     const char *cfg = harness_file(
-        "exp.json", "{\"server\": {\"backlog\": 128}, \"client\": {\"rate\": 500, \"connections\": "
-                    "50}, \"expect\": {\"established_ratio_min\": 1.0, \"connect_max_us_max\": 0}}");
+        "exp.json",
+        "{\"server\": {\"backlog\": 128}, \"client\": {\"rate\": 500, \"connections\": "
+        "50}, \"expect\": {\"established_ratio_min\": 1.0, \"connect_max_us_max\": 0}}");
     json_t *doc;
     const json_t *e;
 
     (void)state;
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/exp-result.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 1);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 1);
     doc = harness_load(out);
     e = json_object_get(doc, "expect");
     assert_true(json_is_true(json_object_get(json_object_get(e, "established_ratio_min"), "pass")));
@@ -296,8 +307,8 @@ static void test_a_baseline_from_another_core_count_is_judged(void **state)
 /* Every command explains itself, with its defaults. */
 static void test_every_command_has_help(void **state)
 {
-    static const char *const cmds[] = {"run",    "validate", "compare", "ab",
-                                       "plot",   "export",   "merge",   "observe"};
+    static const char *const cmds[] = {"run",  "validate", "compare", "ab",
+                                       "plot", "export",   "merge",   "observe"};
 
     (void)state;
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -326,26 +337,28 @@ static void few_files(void)
 static void test_local_errors_do_not_pass(void **state)
 {
     char out[256];
-    const char *cfg = harness_file("emfile.json",
-                                   "{\"server\": {\"backlog\": 8, \"accept_delay_ms\": 50},"
-                                   " \"client\": {\"rate\": 400, \"connections\": 400,"
-                                   " \"connect_timeout_ms\": 2000, \"greeting_timeout_ms\": 2000},"
-                                   " \"expect\": {\"established_ratio_min\": 0.01}}");
+    const char *cfg =
+        harness_file("emfile.json", "{\"server\": {\"backlog\": 8, \"accept_delay_ms\": 50},"
+                                    " \"client\": {\"rate\": 400, \"connections\": 400,"
+                                    " \"connect_timeout_ms\": 2000, \"greeting_timeout_ms\": 2000},"
+                                    " \"expect\": {\"established_ratio_min\": 0.01}}");
 
     (void)state;
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/emfile-result.json", harness_dir());
-    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
-                                                          NULL}, few_files), 3);
+    assert_int_equal(
+        harness_qbench_with((const char *[]){"--config", cfg, "--output", out, NULL}, few_files),
+        3);
     assert_non_null(strstr(harness_stderr(), "failed on this machine before reaching the server"));
     assert_non_null(strstr(harness_stderr(), "EMFILE"));
     assert_non_null(strstr(harness_stderr(), "expect not judged"));
     assert_null(strstr(harness_stdout(), "passed"));
     assert_true(exists(out)); /* what was seen is still written */
-    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
-                                                          "--quiet", "--set",
-                                                          "expect.error_ratio_max=1", NULL},
-                                         few_files), 0);
+    assert_int_equal(
+        harness_qbench_with((const char *[]){"--config", cfg, "--output", out, "--quiet", "--set",
+                                             "expect.error_ratio_max=1", NULL},
+                            few_files),
+        0);
 }
 
 /* The summary a person reads: counts with shares, latencies in units, no

@@ -46,8 +46,8 @@ static void test_a_failed_request_allocation_closes_no_descriptor(void **state)
     static struct config cfg;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(9)};
     struct sockaddr_storage dst;
-    struct client_setup cs = {.dst = &dst, .dstlen = sizeof(a), .nstreams = 1, .pool = 8,
-                              .records_fd = -1};
+    struct client_setup cs = {
+        .dst = &dst, .dstlen = sizeof(a), .nstreams = 1, .pool = 8, .records_fd = -1};
     char err[ERRBUF_LEN] = "";
     int fds[2];
 
@@ -83,8 +83,8 @@ static void test_a_slot_reused_during_the_timeout_read_is_not_timed_out(void **s
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof(a);
     struct sockaddr_storage dst;
-    struct client_setup cs = {.dst = &dst, .dstlen = sizeof(a), .nstreams = 1, .pool = 4,
-                              .records_fd = -1};
+    struct client_setup cs = {
+        .dst = &dst, .dstlen = sizeof(a), .nstreams = 1, .pool = 4, .records_fd = -1};
     struct netns ns;
     struct client *c;
     struct conn *k;
@@ -108,7 +108,8 @@ static void test_a_slot_reused_during_the_timeout_read_is_not_timed_out(void **s
     snprintf(text, sizeof(text),
              "{\"target\": \"127.0.0.1:%u\", \"isolate\": false, \"client\": {\"rate\": 1000, "
              "\"connections\": 2, \"max_in_flight\": 1, \"close\": \"reset\", "
-             "\"expect_greeting\": true, \"threads\": 1}}", ntohs(a.sin_port));
+             "\"expect_greeting\": true, \"threads\": 1}}",
+             ntohs(a.sin_port));
     load_config(&cfg, text);
     cs.start_ns = clock_now_ns();
     c = client_new(&cfg, &cs, err, sizeof(err));

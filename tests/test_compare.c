@@ -58,30 +58,116 @@ static void expect_verdict(void (*mutate)(struct fake_run *), enum compare_verdi
     free(out);
 }
 
-static void m_established_drops(struct fake_run *r) { r[1].established -= 200; r[1].timeout += 200; }
-static void m_established_improves(struct fake_run *r) { r[0].established += 150; r[0].timeout -= 100; r[0].greeting_timeout -= 50; }
-static void m_timeout_grows(struct fake_run *r) { r[0].timeout += 150; r[0].established -= 150; }
-static void m_reset_appears(struct fake_run *r) { r[0].reset += 150; r[0].greeting_timeout -= 150; }
-static void m_connect_p99_doubles(struct fake_run *r) { r[0].connect_p99 *= 2; }
-static void m_connect_p50_noise(struct fake_run *r) { r[0].connect_p50 += 300; } /* +33%, < floor */
-static void m_accept_p50_regress(struct fake_run *r) { r[1].accept_p50 = 900000; }
-static void m_small_ratio_noise(struct fake_run *r) { r[0].established -= 10; r[0].timeout += 10; }
-static void m_run_missing(struct fake_run *r) { r[1].params = "{\"sysctl.net.ipv4.tcp_synack_retries\": 9}"; }
-static void m_nothing_matches(struct fake_run *r) { r[0].params = "{\"x\": 1}"; r[1].params = "{\"x\": 2}"; }
+static void m_established_drops(struct fake_run *r)
+{
+    r[1].established -= 200;
+    r[1].timeout += 200;
+}
+static void m_established_improves(struct fake_run *r)
+{
+    r[0].established += 150;
+    r[0].timeout -= 100;
+    r[0].greeting_timeout -= 50;
+}
+static void m_timeout_grows(struct fake_run *r)
+{
+    r[0].timeout += 150;
+    r[0].established -= 150;
+}
+static void m_reset_appears(struct fake_run *r)
+{
+    r[0].reset += 150;
+    r[0].greeting_timeout -= 150;
+}
+static void m_connect_p99_doubles(struct fake_run *r)
+{
+    r[0].connect_p99 *= 2;
+}
+static void m_connect_p50_noise(struct fake_run *r)
+{
+    r[0].connect_p50 += 300;
+} /* +33%, < floor */
+static void m_accept_p50_regress(struct fake_run *r)
+{
+    r[1].accept_p50 = 900000;
+}
+static void m_small_ratio_noise(struct fake_run *r)
+{
+    r[0].established -= 10;
+    r[0].timeout += 10;
+}
+static void m_run_missing(struct fake_run *r)
+{
+    r[1].params = "{\"sysctl.net.ipv4.tcp_synack_retries\": 9}";
+}
+static void m_nothing_matches(struct fake_run *r)
+{
+    r[0].params = "{\"x\": 1}";
+    r[1].params = "{\"x\": 2}";
+}
 /* a sweep with a duplicate value: the second run would never be judged */
-static void m_duplicate_params(struct fake_run *r) { r[1].params = r[0].params; r[1].established = 0; r[1].timeout = 1000; }
+static void m_duplicate_params(struct fake_run *r)
+{
+    r[1].params = r[0].params;
+    r[1].established = 0;
+    r[1].timeout = 1000;
+}
 
-static void test_no_change_is_no_regression(void **state) { (void)state; expect_verdict(NULL, COMPARE_OK, "established_ratio"); }
-static void test_improvement_is_no_regression(void **state) { (void)state; expect_verdict(m_established_improves, COMPARE_OK, "better"); }
-static void test_established_ratio_drop(void **state) { (void)state; expect_verdict(m_established_drops, COMPARE_REGRESSION, "-20.00 pp"); }
-static void test_timeout_ratio_growth(void **state) { (void)state; expect_verdict(m_timeout_grows, COMPARE_REGRESSION, "timeout_ratio"); }
-static void test_reset_ratio_growth(void **state) { (void)state; expect_verdict(m_reset_appears, COMPARE_REGRESSION, "reset_ratio"); }
-static void test_connect_p99_growth(void **state) { (void)state; expect_verdict(m_connect_p99_doubles, COMPARE_REGRESSION, "+100.0%"); }
-static void test_latency_noise_below_floor(void **state) { (void)state; expect_verdict(m_connect_p50_noise, COMPARE_OK, NULL); }
-static void test_accept_p50_growth(void **state) { (void)state; expect_verdict(m_accept_p50_regress, COMPARE_REGRESSION, "accept_p50_us"); }
-static void test_ratio_noise_within_threshold(void **state) { (void)state; expect_verdict(m_small_ratio_noise, COMPARE_OK, NULL); }
-static void test_missing_run_is_a_regression(void **state) { (void)state; expect_verdict(m_run_missing, COMPARE_REGRESSION, "missing"); }
-static void test_duplicate_params_are_bad_input(void **state) { (void)state; expect_verdict(m_duplicate_params, COMPARE_BAD_INPUT, NULL); }
+static void test_no_change_is_no_regression(void **state)
+{
+    (void)state;
+    expect_verdict(NULL, COMPARE_OK, "established_ratio");
+}
+static void test_improvement_is_no_regression(void **state)
+{
+    (void)state;
+    expect_verdict(m_established_improves, COMPARE_OK, "better");
+}
+static void test_established_ratio_drop(void **state)
+{
+    (void)state;
+    expect_verdict(m_established_drops, COMPARE_REGRESSION, "-20.00 pp");
+}
+static void test_timeout_ratio_growth(void **state)
+{
+    (void)state;
+    expect_verdict(m_timeout_grows, COMPARE_REGRESSION, "timeout_ratio");
+}
+static void test_reset_ratio_growth(void **state)
+{
+    (void)state;
+    expect_verdict(m_reset_appears, COMPARE_REGRESSION, "reset_ratio");
+}
+static void test_connect_p99_growth(void **state)
+{
+    (void)state;
+    expect_verdict(m_connect_p99_doubles, COMPARE_REGRESSION, "+100.0%");
+}
+static void test_latency_noise_below_floor(void **state)
+{
+    (void)state;
+    expect_verdict(m_connect_p50_noise, COMPARE_OK, NULL);
+}
+static void test_accept_p50_growth(void **state)
+{
+    (void)state;
+    expect_verdict(m_accept_p50_regress, COMPARE_REGRESSION, "accept_p50_us");
+}
+static void test_ratio_noise_within_threshold(void **state)
+{
+    (void)state;
+    expect_verdict(m_small_ratio_noise, COMPARE_OK, NULL);
+}
+static void test_missing_run_is_a_regression(void **state)
+{
+    (void)state;
+    expect_verdict(m_run_missing, COMPARE_REGRESSION, "missing");
+}
+static void test_duplicate_params_are_bad_input(void **state)
+{
+    (void)state;
+    expect_verdict(m_duplicate_params, COMPARE_BAD_INPUT, NULL);
+}
 
 /* Unrelated files: refused before a single verdict is printed. */
 static void test_unrelated_files_are_bad_input(void **state)
@@ -238,16 +324,22 @@ static void test_a_single_run_is_judged_against_the_repeats(void **state)
 static json_t *repeated(const double *est, const double *to, const double *acc, size_t n,
                         long long per)
 {
-    const struct fake_run one[] = {{"{}", 1000, 0, 0, 0, 900, 3000000, (long long)acc[0],
-                                    5000000}};
+    const struct fake_run one[] = {{"{}", 1000, 0, 0, 0, 900, 3000000, (long long)acc[0], 5000000}};
     json_t *doc = fake_doc(one, 1), *run = json_array_get(json_object_get(doc, "runs"), 0);
     json_t *reps = json_array();
     double gt[MAXREP], acc99[MAXREP], c50[MAXREP], c99[MAXREP];
     long long tot[4] = {0, 0, 0, 0};
 
     for (size_t i = 0; i < n; i++) {
-        struct fake_run f = {"{}", llround(est[i] * (double)per), llround(to[i] * (double)per),
-                             0, 0, 900, 3000000, (long long)acc[i], 5000000};
+        struct fake_run f = {"{}",
+                             llround(est[i] * (double)per),
+                             llround(to[i] * (double)per),
+                             0,
+                             0,
+                             900,
+                             3000000,
+                             (long long)acc[i],
+                             5000000};
 
         f.greeting_timeout = per - f.established - f.timeout;
         gt[i] = (double)f.greeting_timeout / (double)per;
@@ -428,8 +520,9 @@ static json_t *bimodal(const int *slow, size_t n, uint64_t shift_us)
 
         histogram_init(h);
         for (int i = 0; i < 300; i++)
-            histogram_record(h, (i < slow[r] ? 1430000 + (uint64_t)i * 100 : 450000 + (uint64_t)i * 50)
-                                    + shift_us);
+            histogram_record(
+                h,
+                (i < slow[r] ? 1430000 + (uint64_t)i * 100 : 450000 + (uint64_t)i * 50) + shift_us);
         histogram_merge(all, h);
         p50[r] = (double)histogram_quantile(h, 0.5);
         est[r] = 1.0;
@@ -528,7 +621,8 @@ static void test_machine_readable_formats(void **state)
     free(out);
     o.format = COMPARE_MARKDOWN;
     assert_int_equal(compare_docs(b, c, &o, &out), COMPARE_REGRESSION);
-    assert_non_null(strstr(out, "| run | metric | baseline | current | change | p (Holm) | detectable | verdict |"));
+    assert_non_null(strstr(
+        out, "| run | metric | baseline | current | change | p (Holm) | detectable | verdict |"));
     assert_non_null(strstr(out, "**REGRESSION**"));
     free(out);
     json_decref(b);

@@ -81,8 +81,9 @@ static void test_backlog_minus_one_and_never_accept_are_allowed(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(parse("{\"server\": {\"backlog\": -1, \"accept_delay_ms\": -1}, " MINIMAL "}",
-                           &cfg, err), 0);
+    assert_int_equal(
+        parse("{\"server\": {\"backlog\": -1, \"accept_delay_ms\": -1}, " MINIMAL "}", &cfg, err),
+        0);
     assert_int_equal(cfg.server.backlog, -1);
     assert_int_equal(cfg.server.accept_delay_ms, -1);
 }
@@ -95,7 +96,8 @@ static void test_ipv6_loopback_and_string_sysctl(void **state)
     (void)state;
     assert_int_equal(parse("{\"server\": {\"address\": \"[::1]:0\"}, \"sysctl\": "
                            "{\"net.ipv4.ip_local_port_range\": \"20000 60999\"}, " MINIMAL "}",
-                           &cfg, err), 0);
+                           &cfg, err),
+                     0);
     assert_int_equal(cfg.endpoint.addr.ss_family, AF_INET6);
     assert_string_equal(cfg.sysctl[0].value, "20000 60999");
 }
@@ -106,8 +108,8 @@ static void test_target_replaces_the_server(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", " MINIMAL "}",
-                           &cfg, err), 0);
+    assert_int_equal(
+        parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", " MINIMAL "}", &cfg, err), 0);
     assert_true(cfg.use_target);
     assert_false(cfg.client.expect_greeting);
 }
@@ -121,31 +123,35 @@ static void test_a_client_that_closes_first_spreads_its_sources(void **state)
     char err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", " MINIMAL "}",
-                           &cfg, err), 0);
+    assert_int_equal(
+        parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", " MINIMAL "}", &cfg, err), 0);
     assert_true(config_client_closes_first(&cfg));
     assert_string_equal(cfg.source_addresses, CONFIG_DEFAULT_SOURCES);
     assert_int_equal(cfg.client.source_first, (127u << 24) | 1);
     assert_int_equal(cfg.client.source_count, 64);
     assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", \"client\": "
                            "{\"rate\": 10, \"connections\": 10, \"request\": \"GET /\"}}",
-                           &cfg, err), 0);
+                           &cfg, err),
+                     0);
     assert_false(config_client_closes_first(&cfg));
     assert_int_equal(cfg.client.source_count, 0);
     assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", \"client\": "
                            "{\"rate\": 10, \"connections\": 10, \"close\": \"reset\"}}",
-                           &cfg, err), 0);
+                           &cfg, err),
+                     0);
     assert_int_equal(cfg.client.source_count, 0);
     assert_int_equal(parse("{\"isolate\": false, \"target\": \"127.0.0.1:8080\", \"client\": "
                            "{\"rate\": 10, \"connections\": 10, \"source_addresses\": "
-                           "\"127.0.0.9\"}}", &cfg, err), 0);
+                           "\"127.0.0.9\"}}",
+                           &cfg, err),
+                     0);
     assert_int_equal(cfg.client.source_count, 1);
-    assert_int_equal(parse("{\"isolate\": false, \"target\": \"[::1]:8080\", " MINIMAL "}",
-                           &cfg, err), 0);
+    assert_int_equal(
+        parse("{\"isolate\": false, \"target\": \"[::1]:8080\", " MINIMAL "}", &cfg, err), 0);
     assert_int_equal(cfg.client.source_count, 0);
     /* over a real link the 127/8 defaults could not leave lo */
-    assert_int_equal(parse("{\"isolate\": false, \"target\": \"198.18.0.1:8080\", " MINIMAL "}",
-                           &cfg, err), 0);
+    assert_int_equal(
+        parse("{\"isolate\": false, \"target\": \"198.18.0.1:8080\", " MINIMAL "}", &cfg, err), 0);
     assert_int_equal(cfg.client.source_count, 0);
     assert_int_equal(parse("{" MINIMAL "}", &cfg, err), 0);
     assert_false(config_client_closes_first(&cfg));
@@ -162,13 +168,17 @@ static void test_source_ranges_follow_the_destination_family(void **state)
 
     (void)state;
     assert_int_equal(parse("{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, "
-                           "\"connections\": 10, \"source_addresses\": \"::1\"}}", &cfg, err), 0);
+                           "\"connections\": 10, \"source_addresses\": \"::1\"}}",
+                           &cfg, err),
+                     0);
     assert_int_equal(cfg.client.source_base.ss_family, AF_INET6);
     assert_int_equal(cfg.client.source_first, 1);
     assert_int_equal(cfg.client.source_count, 1);
     assert_int_equal(parse("{\"isolate\": false, \"target\": \"[fd00::1]:80\", \"client\": "
                            "{\"rate\": 10, \"connections\": 10, \"source_addresses\": "
-                           "\"fd00::1:0:10-fd00::1:1:f\"}}", &cfg, err), 0);
+                           "\"fd00::1:0:10-fd00::1:1:f\"}}",
+                           &cfg, err),
+                     0);
     b6 = (const struct sockaddr_in6 *)&cfg.client.source_base;
     assert_int_equal(b6->sin6_addr.s6_addr[0], 0xfd);
     assert_int_equal(b6->sin6_addr.s6_addr[11], 1);
@@ -176,7 +186,9 @@ static void test_source_ranges_follow_the_destination_family(void **state)
     assert_int_equal(cfg.client.source_count, 0x10000 + 0xf - 0x10 + 1);
     assert_int_equal(parse("{\"isolate\": false, \"target\": \"198.18.0.1:80\", \"client\": "
                            "{\"rate\": 10, \"connections\": 10, \"source_addresses\": "
-                           "\"198.18.0.2-198.18.0.9\"}}", &cfg, err), 0);
+                           "\"198.18.0.2-198.18.0.9\"}}",
+                           &cfg, err),
+                     0);
     assert_int_equal(cfg.client.source_base.ss_family, AF_INET);
     assert_int_equal(cfg.client.source_first, (198u << 24) | (18u << 16) | 2);
     assert_int_equal(cfg.client.source_count, 8);
@@ -189,67 +201,121 @@ static void test_bad_configs_name_the_key(void **state)
         const char *json;
         const char *must_say;
     } cases[] = {
-        {"{\"client\": {\"rate\": -5, \"connections\": 10}}", "t.json: client.rate: must be > 0, got -5"},
-        {"{\"client\": {\"rate\": \"fast\", \"connections\": 10}}", "client.rate: must be a number"},
+        {"{\"client\": {\"rate\": -5, \"connections\": 10}}",
+         "t.json: client.rate: must be > 0, got -5"},
+        {"{\"client\": {\"rate\": \"fast\", \"connections\": 10}}",
+         "client.rate: must be a number"},
         {"{\"client\": {\"connections\": 10}}", "client.rate: required"},
         {"{\"client\": {\"rate\": 10}}", "client: needs connections or duration_ms"},
         {"{\"client\": {\"rate\": 10, \"connections\": 0}}", "client.connections: must be >= 1"},
-        {"{\"client\": {\"rate\": 10, \"connections\": 1.5}}", "client.connections: must be an integer"},
-        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"bogus\": 1}}", "client.bogus: unknown key"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 1.5}}",
+         "client.connections: must be an integer"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"bogus\": 1}}",
+         "client.bogus: unknown key"},
         {"{\"bogus\": 1, " MINIMAL "}", "bogus: unknown key"},
         {"{\"server\": {\"backlog\": -2}, " MINIMAL "}", "server.backlog: must be >= -1, got -2"},
-        {"{\"server\": {\"backlog\": \"8\"}, " MINIMAL "}", "server.backlog: must be an integer, got a string"},
-        {"{\"server\": {\"accept_delay_ms\": -7}, " MINIMAL "}", "server.accept_delay_ms: must be >= -1"},
+        {"{\"server\": {\"backlog\": \"8\"}, " MINIMAL "}",
+         "server.backlog: must be an integer, got a string"},
+        {"{\"server\": {\"accept_delay_ms\": -7}, " MINIMAL "}",
+         "server.accept_delay_ms: must be >= -1"},
         {"{\"server\": {\"greeting\": 1}, " MINIMAL "}", "server.greeting: must be true or false"},
-        {"{\"server\": {\"address\": \"127.0.0.1\"}, " MINIMAL "}", "server.address: expected HOST:PORT"},
-        {"{\"server\": {\"address\": \"127.0.0.1:70000\"}, " MINIMAL "}", "server.address: port must be 0..65535"},
-        {"{\"server\": {\"address\": \"example.com:80\"}, " MINIMAL "}", "server.address: \"example.com\" is not a numeric IP"},
+        {"{\"server\": {\"address\": \"127.0.0.1\"}, " MINIMAL "}",
+         "server.address: expected HOST:PORT"},
+        {"{\"server\": {\"address\": \"127.0.0.1:70000\"}, " MINIMAL "}",
+         "server.address: port must be 0..65535"},
+        {"{\"server\": {\"address\": \"example.com:80\"}, " MINIMAL "}",
+         "server.address: \"example.com\" is not a numeric IP"},
         {"{\"server\": 5, " MINIMAL "}", "server: must be an object"},
-        {"{\"sysctl\": {\"vm.swappiness\": 10}, " MINIMAL "}", "sysctl.vm.swappiness: not a per-network-namespace sysctl"},
-        {"{\"sysctl\": {\"net.ipv4.tcp_mem\": \"1 2 3\"}, " MINIMAL "}", "sysctl.net.ipv4.tcp_mem: not a per-network-namespace"},
-        {"{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": [1]}, " MINIMAL "}", "sysctl.net.ipv4.tcp_syn_retries: must be an integer (as an integer or a string), got an array"},
+        {"{\"sysctl\": {\"vm.swappiness\": 10}, " MINIMAL "}",
+         "sysctl.vm.swappiness: not a per-network-namespace sysctl"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_mem\": \"1 2 3\"}, " MINIMAL "}",
+         "sysctl.net.ipv4.tcp_mem: not a per-network-namespace"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": [1]}, " MINIMAL "}",
+         "sysctl.net.ipv4.tcp_syn_retries: must be an integer (as an integer or a string), got an "
+         "array"},
         /* sysctl values against their documented ranges, not the kernel's uneven checks */
-        {"{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": \"five\"}, " MINIMAL "}", "sysctl.net.ipv4.tcp_synack_retries: must be an integer in 0..255, got \"five\""},
-        {"{\"sysctl\": {\"net.ipv4.tcp_syncookies\": 5}, " MINIMAL "}", "sysctl.net.ipv4.tcp_syncookies: must be an integer in 0..2, got \"5\""},
-        {"{\"sysctl\": {\"net.ipv4.tcp_abort_on_overflow\": 7}, " MINIMAL "}", "must be an integer in 0..1"},
-        {"{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 0}, " MINIMAL "}", "must be an integer in 1..127"},
-        {"{\"sysctl\": {\"net.ipv4.ip_local_port_range\": \"5000 1000\"}, " MINIMAL "}", "values must not decrease"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": \"five\"}, " MINIMAL "}",
+         "sysctl.net.ipv4.tcp_synack_retries: must be an integer in 0..255, got \"five\""},
+        {"{\"sysctl\": {\"net.ipv4.tcp_syncookies\": 5}, " MINIMAL "}",
+         "sysctl.net.ipv4.tcp_syncookies: must be an integer in 0..2, got \"5\""},
+        {"{\"sysctl\": {\"net.ipv4.tcp_abort_on_overflow\": 7}, " MINIMAL "}",
+         "must be an integer in 0..1"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 0}, " MINIMAL "}",
+         "must be an integer in 1..127"},
+        {"{\"sysctl\": {\"net.ipv4.ip_local_port_range\": \"5000 1000\"}, " MINIMAL "}",
+         "values must not decrease"},
         {"{\"sysctl\": {\"net.ipv4.ip_local_port_range\": \"5000\"}, " MINIMAL "}", "two integers"},
         {"{\"sysctl\": {\"net.ipv4.tcp_rmem\": \"4096 131072 x\"}, " MINIMAL "}", "three integers"},
-        {"{\"sysctl\": {\"net.ipv4.tcp_synack_retires\": 1}, " MINIMAL "}", "did you mean 'net.ipv4.tcp_synack_retries'?"},
-        {"{\"server\": {\"log_max_bytes\": 100, \"command\": [\"x\"]}, " MINIMAL "}", "server.log_max_bytes"},
-        {"{\"server\": {\"keep_dir\": true}, " MINIMAL "}", "server.keep_dir: only with server.command"},
-        {"{\"server\": {\"backlgo\": 4}, " MINIMAL "}", "server.backlgo: unknown key (allowed here: address, backlog, accept_delay_ms, greeting, threads, command, files, ready_timeout_ms, log_max_bytes, keep_dir) (did you mean 'backlog'?)"},
-        {"{\"clinet\": {}, " MINIMAL "}", "clinet: unknown key (allowed here: name, isolate, target, target_netns, output, repeat, gate, connections_file, server, hooks, client, sample, sysctl, expect, sweep) (did you mean 'client'?)"},
-        {"{\"gate\": \"established_ratio,timeout\", " MINIMAL "}", "gate: 'timeout' cannot gate: only ratios"},
-        {"{\"gate\": \"establshed_ratio\", " MINIMAL "}", "gate: unknown metric 'establshed_ratio' (gateable: established_ratio"},
+        {"{\"sysctl\": {\"net.ipv4.tcp_synack_retires\": 1}, " MINIMAL "}",
+         "did you mean 'net.ipv4.tcp_synack_retries'?"},
+        {"{\"server\": {\"log_max_bytes\": 100, \"command\": [\"x\"]}, " MINIMAL "}",
+         "server.log_max_bytes"},
+        {"{\"server\": {\"keep_dir\": true}, " MINIMAL "}",
+         "server.keep_dir: only with server.command"},
+        {"{\"server\": {\"backlgo\": 4}, " MINIMAL "}",
+         "server.backlgo: unknown key (allowed here: address, backlog, accept_delay_ms, greeting, "
+         "threads, command, files, ready_timeout_ms, log_max_bytes, keep_dir) (did you mean "
+         "'backlog'?)"},
+        {"{\"clinet\": {}, " MINIMAL "}",
+         "clinet: unknown key (allowed here: name, isolate, target, target_netns, output, repeat, "
+         "gate, connections_file, server, hooks, client, sample, sysctl, expect, sweep) (did you "
+         "mean 'client'?)"},
+        {"{\"gate\": \"established_ratio,timeout\", " MINIMAL "}",
+         "gate: 'timeout' cannot gate: only ratios"},
+        {"{\"gate\": \"establshed_ratio\", " MINIMAL "}",
+         "gate: unknown metric 'establshed_ratio' (gateable: established_ratio"},
         {"{\"gate\": 3, " MINIMAL "}", "gate: "},
-        {"{\"expect\": {\"establised_ratio_min\": 0.5}, " MINIMAL "}", "did you mean 'established_ratio'?"},
-        {"{\"server\": {\"address\": \"10.1.2.3:0\"}, " MINIMAL "}", "server.address: must be a loopback address"},
-        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"close\": \"rst\"}}", "client.close: must be \"graceful\" or \"reset\", got \"rst\""},
-        {"{\"isolate\": false, \"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1}, " MINIMAL "}", "sysctl: needs isolate: true"},
+        {"{\"expect\": {\"establised_ratio_min\": 0.5}, " MINIMAL "}",
+         "did you mean 'established_ratio'?"},
+        {"{\"server\": {\"address\": \"10.1.2.3:0\"}, " MINIMAL "}",
+         "server.address: must be a loopback address"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"close\": \"rst\"}}",
+         "client.close: must be \"graceful\" or \"reset\", got \"rst\""},
+        {"{\"isolate\": false, \"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1}, " MINIMAL "}",
+         "sysctl: needs isolate: true"},
         {"{\"isolate\": \"yes\", " MINIMAL "}", "isolate: must be true or false"},
-        {"{\"target\": \"127.0.0.1:80\", " MINIMAL "}", "target: an external server cannot be reached"},
-        {"{\"isolate\": false, \"target\": \"127.0.0.1:0\", " MINIMAL "}", "target: port must not be 0"},
-        {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"server\": {}, " MINIMAL "}", "target: give either target"},
-        {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"target_netns\": \"run/netns/x\", " MINIMAL "}", "target_netns: must be an absolute path"},
+        {"{\"target\": \"127.0.0.1:80\", " MINIMAL "}",
+         "target: an external server cannot be reached"},
+        {"{\"isolate\": false, \"target\": \"127.0.0.1:0\", " MINIMAL "}",
+         "target: port must not be 0"},
+        {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"server\": {}, " MINIMAL "}",
+         "target: give either target"},
+        {"{\"isolate\": false, \"target\": \"127.0.0.1:80\", \"target_netns\": "
+         "\"run/netns/x\", " MINIMAL "}",
+         "target_netns: must be an absolute path"},
         {"{\"target_netns\": \"/run/netns/x\", " MINIMAL "}", "target_netns: only with target"},
-        {"{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"127.0.0.1\"}}", "client.source_addresses: expected IPv6 addresses (as the server's)"},
-        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"::1\"}}", "client.source_addresses: expected IPv4 addresses (as the server's)"},
-        {"{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"fd00::1\"}}", "client.source_addresses: must be loopback"},
-        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"198.18.0.2\"}}", "client.source_addresses: must be loopback"},
-        {"{\"isolate\": false, \"target\": \"[fd00::1]:80\", \"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"fd00::1-fd01::1\"}}", "client.source_addresses: an IPv6 range may vary only in its last 32 bits"},
-        {"{\"expect\": {\"established_ratio\": 1}, " MINIMAL "}", "expect.established_ratio: a bound is <metric>_min or <metric>_max"},
-        {"{\"expect\": {\"speed_max\": 1}, " MINIMAL "}", "expect.speed_max: unknown metric 'speed'"},
-        {"{\"expect\": {\"established_ratio_min\": 1.5}, " MINIMAL "}", "expect.established_ratio_min: a ratio must be <= 1"},
+        {"{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, \"connections\": 10, "
+         "\"source_addresses\": \"127.0.0.1\"}}",
+         "client.source_addresses: expected IPv6 addresses (as the server's)"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"::1\"}}",
+         "client.source_addresses: expected IPv4 addresses (as the server's)"},
+        {"{\"server\": {\"address\": \"[::1]:0\"}, \"client\": {\"rate\": 10, \"connections\": 10, "
+         "\"source_addresses\": \"fd00::1\"}}",
+         "client.source_addresses: must be loopback"},
+        {"{\"client\": {\"rate\": 10, \"connections\": 10, \"source_addresses\": \"198.18.0.2\"}}",
+         "client.source_addresses: must be loopback"},
+        {"{\"isolate\": false, \"target\": \"[fd00::1]:80\", \"client\": {\"rate\": 10, "
+         "\"connections\": 10, \"source_addresses\": \"fd00::1-fd01::1\"}}",
+         "client.source_addresses: an IPv6 range may vary only in its last 32 bits"},
+        {"{\"expect\": {\"established_ratio\": 1}, " MINIMAL "}",
+         "expect.established_ratio: a bound is <metric>_min or <metric>_max"},
+        {"{\"expect\": {\"speed_max\": 1}, " MINIMAL "}",
+         "expect.speed_max: unknown metric 'speed'"},
+        {"{\"expect\": {\"established_ratio_min\": 1.5}, " MINIMAL "}",
+         "expect.established_ratio_min: a ratio must be <= 1"},
         {"{\"output\": \"\", " MINIMAL "}", "output: must not be empty"},
         {"{\"name\": \"a/b\", " MINIMAL "}", "name: must not contain '/'"},
-        {"{\"server\": {\"greeting\": false}, \"client\": {\"rate\": 1, \"connections\": 1, \"expect_greeting\": true}}", "client.expect_greeting: true, but server.greeting is false"},
-        {"{\"sample\": {\"accept_queue_ms\": 0}, " MINIMAL "}", "sample.accept_queue_ms: must be >= 1"},
+        {"{\"server\": {\"greeting\": false}, \"client\": {\"rate\": 1, \"connections\": 1, "
+         "\"expect_greeting\": true}}",
+         "client.expect_greeting: true, but server.greeting is false"},
+        {"{\"sample\": {\"accept_queue_ms\": 0}, " MINIMAL "}",
+         "sample.accept_queue_ms: must be >= 1"},
         {"[1, 2]", "t.json: the config must be a JSON object"},
         /* what the run could not allocate is refused before it starts */
-        {"{\"client\": {\"rate\": 1, \"connections\": 1000000000}}", "client.connections: 1000000000 connections at client.rate 1/s would take 1000000000 s"},
-        {"{\"client\": {\"rate\": 1, \"duration_ms\": 86400000}, \"sample\": {\"timeline_ms\": 1}}", "sample.timeline_ms: 1 ms rows"},
+        {"{\"client\": {\"rate\": 1, \"connections\": 1000000000}}",
+         "client.connections: 1000000000 connections at client.rate 1/s would take 1000000000 s"},
+        {"{\"client\": {\"rate\": 1, \"duration_ms\": 86400000}, \"sample\": {\"timeline_ms\": 1}}",
+         "sample.timeline_ms: 1 ms rows"},
     };
     char err[ERRBUF_LEN];
     struct config cfg;
@@ -296,7 +362,8 @@ static void test_set_overrides_by_dotted_path(void **state)
     (void)state;
     assert_int_equal(config_apply_set(root, "server.backlog=4", err, sizeof(err)), 0);
     assert_int_equal(config_apply_set(root, "client.rate=2.5", err, sizeof(err)), 0);
-    assert_int_equal(config_apply_set(root, "sysctl.net.ipv4.tcp_synack_retries=3", err, sizeof(err)), 0);
+    assert_int_equal(
+        config_apply_set(root, "sysctl.net.ipv4.tcp_synack_retries=3", err, sizeof(err)), 0);
     assert_int_equal(config_apply_set(root, "name=hello", err, sizeof(err)), 0);
     assert_int_equal(config_from_json(root, "t.json", "t", &cfg, err, sizeof(err)), 0);
     assert_int_equal(cfg.server.backlog, 4);
@@ -329,9 +396,12 @@ static void test_effective_config_round_trips(void **state)
     json_t *j;
 
     (void)state;
-    assert_int_equal(parse("{\"sysctl\": {\"net.core.somaxconn\": 16}, \"server\": {\"backlog\": 3},"
-                           "\"client\": {\"rate\": 50, \"duration_ms\": 2000},"
-                           "\"expect\": {\"timeout_max\": 3}}", &a, err), 0);
+    assert_int_equal(
+        parse("{\"sysctl\": {\"net.core.somaxconn\": 16}, \"server\": {\"backlog\": 3},"
+              "\"client\": {\"rate\": 50, \"duration_ms\": 2000},"
+              "\"expect\": {\"timeout_max\": 3}}",
+              &a, err),
+        0);
     j = config_to_json(&a);
     assert_int_equal(config_from_json(j, "eff", "x", &b, err, sizeof(err)), 0);
     assert_string_equal(a.name, b.name);
@@ -363,7 +433,9 @@ static void test_every_error_is_reported(void **state)
     (void)state;
     assert_int_equal(parse("{\"server\": {\"backlgo\": 4, \"accept_delay_ms\": -7},"
                            " \"client\": {\"rate\": -5, \"connections\": 10},"
-                           " \"sysctl\": {\"net.ipv4.tcp_syncookies\": 5}}", &cfg, err), -1);
+                           " \"sysctl\": {\"net.ipv4.tcp_syncookies\": 5}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "server.backlgo: unknown key"));
     assert_non_null(strstr(err, "\nt.json: server.accept_delay_ms: must be >= -1"));
     assert_non_null(strstr(err, "\nt.json: client.rate: must be > 0"));

@@ -21,10 +21,10 @@
 #include "harness.h"
 #include "netns.h"
 
-#define SLOW_SERVER                                                                              \
-    "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 0},"                                         \
-    " \"server\": {\"backlog\": 2, \"accept_delay_ms\": 200},"                                   \
-    " \"client\": {\"rate\": 40, \"connections\": 80, \"greeting_timeout_ms\": 300,"             \
+#define SLOW_SERVER                                                                                \
+    "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 0},"                                           \
+    " \"server\": {\"backlog\": 2, \"accept_delay_ms\": 200},"                                     \
+    " \"client\": {\"rate\": 40, \"connections\": 80, \"greeting_timeout_ms\": 300,"               \
     "              \"connect_timeout_ms\": 3000}}"
 
 static int teardown(void **state)
@@ -34,10 +34,9 @@ static int teardown(void **state)
     return 0;
 }
 
-
-static const char *const classes[] = {"established", "timeout", "reset", "refused",
-                                      "greeting_timeout", "accepted_late", "never_accepted",
-                                      "error"};
+static const char *const classes[] = {
+    "established",      "timeout",       "reset",          "refused",
+    "greeting_timeout", "accepted_late", "never_accepted", "error"};
 #define NCLASSES (sizeof(classes) / sizeof(classes[0]))
 
 static size_t class_of(const char *name)
@@ -108,16 +107,16 @@ static void test_late_and_never_accepted_are_proved_per_connection(void **state)
         if (strcmp(outcome, "accepted_late") == 0) {
             /* the server took it off the queue after the client had given up */
             if (!(accept > end && end > 0))
-                fail_msg("accepted_late line %zu: accept %.3f ms not after give-up %.3f ms",
-                         lines, accept, end);
+                fail_msg("accepted_late line %zu: accept %.3f ms not after give-up %.3f ms", lines,
+                         accept, end);
             assert_true(json_is_integer(json_object_get(rec, "synack_retransmits")));
         } else if (strcmp(outcome, "never_accepted") == 0) {
             assert_true(json_is_null(json_object_get(rec, "accept_ms")));
             assert_true(num_or_nan(json_object_get(rec, "connect_ms")) > 0); /* handshake done */
         } else if (strcmp(outcome, "established") == 0) {
             if (!(accept >= start && accept <= first_byte))
-                fail_msg("established line %zu: accept %.3f outside [%.3f, %.3f]", lines,
-                         accept, start, first_byte);
+                fail_msg("established line %zu: accept %.3f outside [%.3f, %.3f]", lines, accept,
+                         start, first_byte);
         } else if (strcmp(outcome, "timeout") == 0) {
             assert_true(json_is_null(json_object_get(rec, "accept_ms")));
             assert_true(json_is_null(json_object_get(rec, "connect_ms")));
@@ -143,9 +142,10 @@ static void test_late_and_never_accepted_are_proved_per_connection(void **state)
 /* The CSV form: a header and one row per attempt. */
 static void test_csv_has_a_header_and_a_row_per_attempt(void **state)
 {
-    const char *cfg = harness_file("fast.json", "{\"server\": {\"backlog\": 64},"
-                                                " \"client\": {\"rate\": 1000, \"connections\": 300},"
-                                                " \"connections_file\": \"conns.csv\"}");
+    const char *cfg =
+        harness_file("fast.json", "{\"server\": {\"backlog\": 64},"
+                                  " \"client\": {\"rate\": 1000, \"connections\": 300},"
+                                  " \"connections_file\": \"conns.csv\"}");
     char out[256], conns[256], line[1024];
     size_t rows = 0;
     FILE *f;
@@ -237,8 +237,7 @@ static void test_target_keeps_greeting_timeout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_late_and_never_accepted_are_proved_per_connection,
-                                  teardown),
+        cmocka_unit_test_teardown(test_late_and_never_accepted_are_proved_per_connection, teardown),
         cmocka_unit_test_teardown(test_csv_has_a_header_and_a_row_per_attempt, teardown),
         cmocka_unit_test_teardown(test_repeats_are_numbered_in_the_csv, teardown),
         cmocka_unit_test_teardown(test_target_keeps_greeting_timeout, teardown),

@@ -17,7 +17,7 @@ static void test_waits_expire_in_arrival_order_at_their_deadline(void **state)
     (void)state;
     deadline_list_init(&l, 100);
     assert_false(deadline_next(&l, &at));
-    assert_true(deadline_enter(&l, &a, 10));  /* first: arm the timer */
+    assert_true(deadline_enter(&l, &a, 10)); /* first: arm the timer */
     assert_false(deadline_enter(&l, &b, 20));
     assert_false(deadline_enter(&l, &c, 20));
     assert_true(deadline_next(&l, &at));

@@ -15,8 +15,8 @@ static void load_cfg(struct config *cfg, const char *expect)
     char text[512], err[ERRBUF_LEN];
     json_t *root;
 
-    snprintf(text, sizeof(text),
-             "{\"client\": {\"rate\": 1, \"connections\": 1}, \"expect\": %s}", expect);
+    snprintf(text, sizeof(text), "{\"client\": {\"rate\": 1, \"connections\": 1}, \"expect\": %s}",
+             expect);
     root = json_loads(text, 0, NULL);
     assert_int_equal(config_from_json(root, "t.json", "t", cfg, err, sizeof(err)), 0);
     json_decref(root);
@@ -41,10 +41,10 @@ static void test_bounds_pass_and_fail_per_run(void **state)
 
         assert_false(json_is_true(json_object_get(e, "pass")));
         assert_true(json_real_value(json_object_get(e, "value")) == 0.4); /* the worst run */
-        assert_true(json_is_true(json_object_get(json_array_get(json_object_get(e, "runs"), 0),
-                                                 "pass")));
-        assert_false(json_is_true(json_object_get(json_array_get(json_object_get(e, "runs"), 1),
-                                                  "pass")));
+        assert_true(
+            json_is_true(json_object_get(json_array_get(json_object_get(e, "runs"), 0), "pass")));
+        assert_false(
+            json_is_true(json_object_get(json_array_get(json_object_get(e, "runs"), 1), "pass")));
     }
     assert_true(json_is_true(json_object_get(json_object_get(res, "connect_p99_us_max"), "pass")));
     {
@@ -141,11 +141,12 @@ static void test_interrupted_runs_do_not_pass(void **state)
                         json_pack("{s:s}", "cause", "server died"));
     res = expect_evaluate(cfg.expect, cfg.nexpect, json_object_get(doc, "runs"), &pass);
     assert_false(pass);
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(json_object_get(
-                                               res, "established_ratio_min"), "runs"), 0),
-                            "unfinished")),
-                        "incomplete");
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(res, "established_ratio_min"), "runs"),
+                           0),
+            "unfinished")),
+        "incomplete");
     json_decref(res);
     json_decref(doc);
 }
@@ -185,8 +186,8 @@ static void test_local_errors_are_not_a_measurement(void **state)
     free(text);
     /* the user's own bound replaces the check */
     load_cfg(&cfg, "{\"error_ratio_max\": 1}");
-    assert_int_equal(expect_local_errors(cfg.expect, cfg.nexpect, json_object_get(doc, "runs"),
-                                         stderr), 0);
+    assert_int_equal(
+        expect_local_errors(cfg.expect, cfg.nexpect, json_object_get(doc, "runs"), stderr), 0);
     /* connections an interrupt caught are not local errors */
     json_object_set_new(json_object_get(o, "errors"), "EMFILE", json_integer(8));
     json_object_set_new(json_object_get(o, "errors"), "INTERRUPTED", json_integer(80));

@@ -68,9 +68,9 @@ static void test_the_document_holds_the_points_finished_so_far(void **state)
     (void)state;
     load_plan(&plan);
     assert_int_equal(plan.npoints, 2);
-    experiment_init(&x, &plan, &(struct experiment_opts){.quiet = true, .shard = &shard,
-                                                         .point_done = count_points,
-                                                         .ctx = &calls});
+    experiment_init(&x, &plan,
+                    &(struct experiment_opts){
+                        .quiet = true, .shard = &shard, .point_done = count_points, .ctx = &calls});
     /* before any point: an empty document, every bound unjudged */
     doc = experiment_document(&x, &pass);
     assert_int_equal(json_array_size(rundoc_runs(doc)), 0);
@@ -89,8 +89,8 @@ static void test_the_document_holds_the_points_finished_so_far(void **state)
     doc = experiment_document(&x, &pass);
     assert_int_equal(json_array_size(rundoc_runs(doc)), 2);
     assert_false(pass);
-    assert_true(json_is_false(rundoc_get(json_object_get(doc, RD_EXPECT),
-                                         "established_ratio_min", "pass")));
+    assert_true(json_is_false(
+        rundoc_get(json_object_get(doc, RD_EXPECT), "established_ratio_min", "pass")));
     json_decref(doc);
     experiment_destroy(&x);
     plan_destroy(&plan);

@@ -79,9 +79,10 @@ static void test_columns_are_unique(void **state)
 /* Swept strings are quoted, and what a spreadsheet would run is defused. */
 static void test_hostile_cells_are_quoted_and_defused(void **state)
 {
-    struct fake_run runs[] = {{"{\"client.close\": \"=cmd|' /C calc'!A0\"}", 1, 0, 0, 0, 1, 1, 1, 1},
-                              {"{\"client.close\": \"a,\\\"b\\\"\"}", 1, 0, 0, 0, 1, 1, 1, 1},
-                              {"{\"client.close\": \"x\\u001b[2Jy\"}", 1, 0, 0, 0, 1, 1, 1, 1}};
+    struct fake_run runs[] = {
+        {"{\"client.close\": \"=cmd|' /C calc'!A0\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.close\": \"a,\\\"b\\\"\"}", 1, 0, 0, 0, 1, 1, 1, 1},
+        {"{\"client.close\": \"x\\u001b[2Jy\"}", 1, 0, 0, 0, 1, 1, 1, 1}};
     json_t *doc = fake_doc(runs, 3);
     char *csv;
 
@@ -129,7 +130,9 @@ static void test_every_formula_start_is_defused(void **state)
  * bytes and as UTF-8, keeps line breaks and real UTF-8 text. */
 static void test_terminal_text_loses_c0_and_c1(void **state)
 {
-    char s[] = "a\x1b[2J b\x9b" "1m c\xc2\x9d" "0;x\x07 d\n\xc3\xa9\xe2\x82\xac \xc0\x80 \x7f";
+    char s[] = "a\x1b[2J b\x9b"
+               "1m c\xc2\x9d"
+               "0;x\x07 d\n\xc3\xa9\xe2\x82\xac \xc0\x80 \x7f";
     char err[ERRBUF_LEN];
 
     (void)state;

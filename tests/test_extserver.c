@@ -20,10 +20,12 @@ static void test_placeholders_expand(void **state)
 
     (void)state;
     assert_int_equal(placeholder_expand("--bind {address} --backlog {backlog}", &ph, out,
-                                      sizeof(out), err, sizeof(err)), 0);
+                                        sizeof(out), err, sizeof(err)),
+                     0);
     assert_string_equal(out, "--bind 127.0.0.1:8080 --backlog 16");
     assert_int_equal(placeholder_expand("listen {host}:{port}; root {dir}; events {{ }}", &ph, out,
-                                      sizeof(out), err, sizeof(err)), 0);
+                                        sizeof(out), err, sizeof(err)),
+                     0);
     assert_string_equal(out, "listen 127.0.0.1:8080; root /tmp/d; events { }");
     assert_int_equal(placeholder_expand("{bogus}", &ph, out, sizeof(out), err, sizeof(err)), -1);
     assert_non_null(strstr(err, "unknown placeholder '{bogus}'"));
@@ -54,7 +56,9 @@ static void test_command_config_rules(void **state)
     assert_int_equal(parse("{\"server\": {\"command\": [\"nginx\", \"-c\", \"{dir}/n.conf\"],"
                            " \"files\": {\"n.conf\": \"servers/nginx.conf.in\"}},"
                            " \"client\": {\"rate\": 1, \"connections\": 1,"
-                           " \"request\": \"GET / HTTP/1.0\\r\\n\\r\\n\"}}", &cfg, err), 0);
+                           " \"request\": \"GET / HTTP/1.0\\r\\n\\r\\n\"}}",
+                           &cfg, err),
+                     0);
     assert_int_equal(cfg.ncommand, 3);
     assert_int_equal(cfg.nfiles, 1);
     assert_non_null(strstr(cfg.files[0].path, "/configs/servers/nginx.conf.in"));
@@ -67,25 +71,39 @@ static void test_command_config_rules(void **state)
         json_decref(eff);
     }
     assert_int_equal(parse("{\"server\": {\"command\": [\"x\", \"{nope}\"]},"
-                           " \"client\": {\"rate\": 1, \"connections\": 1}}", &cfg, err), -1);
+                           " \"client\": {\"rate\": 1, \"connections\": 1}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "server.command[1]: unknown placeholder"));
     assert_int_equal(parse("{\"server\": {\"command\": []},"
-                           " \"client\": {\"rate\": 1, \"connections\": 1}}", &cfg, err), -1);
+                           " \"client\": {\"rate\": 1, \"connections\": 1}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "server.command: must be a non-empty array"));
     assert_int_equal(parse("{\"server\": {\"command\": [\"x\"], \"accept_delay_ms\": 5},"
-                           " \"client\": {\"rate\": 1, \"connections\": 1}}", &cfg, err), -1);
+                           " \"client\": {\"rate\": 1, \"connections\": 1}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "server.accept_delay_ms: belongs to the built-in server"));
     assert_int_equal(parse("{\"server\": {\"command\": [\"x\"], \"files\": {\"a\": \"nope\"}},"
-                           " \"client\": {\"rate\": 1, \"connections\": 1}}", &cfg, err), -1);
+                           " \"client\": {\"rate\": 1, \"connections\": 1}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "server.files.a:"));
     assert_int_equal(parse("{\"server\": {\"command\": [\"x\"], \"files\": {\"../a\": \"x\"}},"
-                           " \"client\": {\"rate\": 1, \"connections\": 1}}", &cfg, err), -1);
+                           " \"client\": {\"rate\": 1, \"connections\": 1}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "a plain file name"));
     assert_int_equal(parse("{\"server\": {\"ready_timeout_ms\": 5},"
-                           " \"client\": {\"rate\": 1, \"connections\": 1}}", &cfg, err), -1);
+                           " \"client\": {\"rate\": 1, \"connections\": 1}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "only with server.command"));
     assert_int_equal(parse("{\"client\": {\"rate\": 1, \"connections\": 1, \"request\": \"x\","
-                           " \"request_bytes\": 3}}", &cfg, err), -1);
+                           " \"request_bytes\": 3}}",
+                           &cfg, err),
+                     -1);
     assert_non_null(strstr(err, "either request or request_bytes"));
 }
 

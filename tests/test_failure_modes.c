@@ -63,8 +63,8 @@ static void assert_retransmits_account_for_kernel(const json_t *run, int synack_
                        weighted_sum(json_object_get(run, "syn_retransmits_failed"));
     long long server = weighted_sum(json_object_get(run, "synack_retransmits"));
     long long kernel = harness_kernel(run, "TCPSynRetrans");
-    long long unaccepted = harness_int(run, "outcomes.attempted") -
-                           harness_int(run, "server.accepted");
+    long long unaccepted =
+        harness_int(run, "outcomes.attempted") - harness_int(run, "server.accepted");
 
     if (client + server > kernel || kernel - (client + server) > unaccepted * synack_retries)
         fail_msg("SYN retransmits: client %lld + server %lld vs TCPSynRetrans %lld "
@@ -100,7 +100,8 @@ static void test_abort_on_overflow_resets_instead_of_leaving_half_open(void **st
     /* abort_on_overflow=1: the overflowing final ACK is answered with RST. */
     assert_true(harness_int(abort, "outcomes.reset") > 0);
     assert_int_equal(harness_int(abort, "outcomes.accepted_late") +
-                         harness_int(abort, "outcomes.never_accepted"), 0);
+                         harness_int(abort, "outcomes.never_accepted"),
+                     0);
     assert_true(harness_kernel(abort, "EmbryonicRsts") > 0);
     assert_true(harness_kernel(abort, "OutRsts") >= harness_int(abort, "outcomes.reset"));
     assert_true(harness_kernel(abort, "EstabResets") > 0);
@@ -112,11 +113,11 @@ static void test_abort_on_overflow_resets_instead_of_leaving_half_open(void **st
 
 static void test_syn_retries_one_gives_up_after_three_seconds(void **state)
 {
-    const char *cfg = harness_file(
-        "giveup.json",
-        "{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1}, \"server\": {\"backlog\": 0,"
-        " \"accept_delay_ms\": -1}, \"client\": {\"rate\": 100, \"connections\": 8,"
-        " \"greeting_timeout_ms\": 500}}");
+    const char *cfg =
+        harness_file("giveup.json",
+                     "{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1}, \"server\": {\"backlog\": 0,"
+                     " \"accept_delay_ms\": -1}, \"client\": {\"rate\": 100, \"connections\": 8,"
+                     " \"greeting_timeout_ms\": 500}}");
     char out[256];
     json_t *doc;
     const json_t *run;
@@ -124,8 +125,8 @@ static void test_syn_retries_one_gives_up_after_three_seconds(void **state)
     (void)state;
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/giveup.result", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 0);
     doc = harness_load(out);
     run = harness_run(doc, 0);
     assert_int_equal(harness_int(run, "outcomes.timeout"), 7);
@@ -219,7 +220,8 @@ static void test_a_request_re_presents_cookie_connections(void **state)
     assert_int_equal(harness_param(talking, "client.request_bytes"), 1);
     assert_true(harness_int(talking, "outcomes.established") >
                 harness_int(silent, "outcomes.established"));
-    assert_true(harness_kernel(talking, "SyncookiesRecv") > harness_kernel(silent, "SyncookiesRecv"));
+    assert_true(harness_kernel(talking, "SyncookiesRecv") >
+                harness_kernel(silent, "SyncookiesRecv"));
     json_decref(doc);
 }
 
@@ -254,8 +256,8 @@ static void test_graceful_modes_leave_the_reset_counters_alone(void **state)
                  greetings[g]);
         cfg = harness_file("clean.json", text);
         snprintf(out, sizeof(out), "%s/clean-%zu.json", harness_dir(), g);
-        assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out,
-                                                         "--quiet", NULL}), 0);
+        assert_int_equal(
+            harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 0);
         doc = harness_load(out);
         run = harness_run(doc, 0);
         assert_int_equal(harness_int(run, "outcomes.established"), 4000);

@@ -72,7 +72,7 @@ static void test_inode_or_an_owner_state_means_accepted(void **state)
     assert_false(acceptobs_state_accepted(TCP_ESTABLISHED, 0));
     assert_false(acceptobs_state_accepted(TCP_CLOSE_WAIT, 0)); /* client's FIN, still queued */
     assert_true(acceptobs_state_accepted(TCP_ESTABLISHED, 7749457));
-    assert_true(acceptobs_state_accepted(TCP_LAST_ACK, 0));    /* its owner closed it */
+    assert_true(acceptobs_state_accepted(TCP_LAST_ACK, 0)); /* its owner closed it */
     assert_true(acceptobs_state_accepted(TCP_FIN_WAIT2, 0));
     assert_true(acceptobs_state_accepted(TCP_TIME_WAIT, 0));
 }

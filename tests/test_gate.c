@@ -11,11 +11,11 @@
 #include "harness.h"
 
 /* A short slow acceptor: about 4 s a repeat. */
-#define GATE(delay)                                                                              \
-    "{\"name\": \"gate-test\", \"repeat\": 6,"                                                   \
-    " \"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"        \
-    " \"server\": {\"backlog\": 8, \"accept_delay_ms\": " #delay "},"                           \
-    " \"client\": {\"rate\": 200, \"connections\": 200, \"connect_timeout_ms\": 4000,"          \
+#define GATE(delay)                                                                                \
+    "{\"name\": \"gate-test\", \"repeat\": 6,"                                                     \
+    " \"sysctl\": {\"net.ipv4.tcp_synack_retries\": 1, \"net.ipv4.tcp_syn_retries\": 1},"          \
+    " \"server\": {\"backlog\": 8, \"accept_delay_ms\": " #delay "},"                              \
+    " \"client\": {\"rate\": 200, \"connections\": 200, \"connect_timeout_ms\": 4000,"             \
     "              \"greeting_timeout_ms\": 1000}}"
 
 static int teardown(void **state)
@@ -55,8 +55,10 @@ static void test_repeats_tell_a_slower_acceptor_from_noise(void **state)
     assert_int_equal(json_array_size(json_object_get(r, "repeats")), 6);
     assert_int_equal(harness_int(r, "outcomes.attempted"), 6 * 200);
     harness_assert_outcomes_add_up(r);
-    assert_int_equal(json_array_size(json_object_get(json_object_get(json_object_get(r, "spread"),
-                                     "established_ratio"), "values")), 6);
+    assert_int_equal(
+        json_array_size(json_object_get(
+            json_object_get(json_object_get(r, "spread"), "established_ratio"), "values")),
+        6);
     json_decref(doc);
 
     /* identical configs: no regression */
@@ -64,8 +66,8 @@ static void test_repeats_tell_a_slower_acceptor_from_noise(void **state)
         fail_msg("identical runs flagged:\n%s", harness_stdout());
     assert_non_null(strstr(harness_stdout(), "gated metrics tested across repeats"));
     /* twice the accept delay: a regression, found by the test on the counts */
-    assert_int_equal(harness_qbench((const char *[]){"compare", "--allow-different", base, slow,
-                                                     NULL}), 1);
+    assert_int_equal(
+        harness_qbench((const char *[]){"compare", "--allow-different", base, slow, NULL}), 1);
     assert_non_null(strstr(harness_stdout(), "established_ratio"));
     assert_non_null(strstr(harness_stdout(), "n=6"));
     /* and without --allow-different the settings differ: refused */

@@ -64,16 +64,15 @@ static void test_ipv6_loopback_tells_the_same_story_as_ipv4(void **state)
     snprintf(p4, sizeof(p4), "%s", harness_path(out4));
     snprintf(p6, sizeof(p6), "%s", harness_path(out6));
     snprintf(csv, sizeof(csv), "%s", harness_path("v6.csv"));
-    assert_int_equal(harness_qbench((const char *[]){"--config",
-                                                     config("v4c.json", "127.0.0.1:0", ""),
-                                                     "--output", p4, "--quiet", NULL}),
-                     0);
-    assert_int_equal(harness_qbench((const char *[]){"--config",
-                                                     config("v6c.json", "[::1]:0",
-                                                            ", \"source_addresses\": \"::1\""),
-                                                     "--output", p6, "--connections", csv,
-                                                     "--quiet", NULL}),
-                     0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", config("v4c.json", "127.0.0.1:0", ""),
+                                        "--output", p4, "--quiet", NULL}),
+        0);
+    assert_int_equal(
+        harness_qbench((const char *[]){
+            "--config", config("v6c.json", "[::1]:0", ", \"source_addresses\": \"::1\""),
+            "--output", p6, "--connections", csv, "--quiet", NULL}),
+        0);
     d4 = harness_load(p4);
     d6 = harness_load(p6);
     r4 = harness_run(d4, 0);

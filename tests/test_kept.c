@@ -52,7 +52,8 @@ static void test_the_same_output_under_another_spelling_is_refused(void **state)
     snprintf(out, sizeof(out), "%s/X.csv", harness_dir());
     snprintf(conn, sizeof(conn), "%s/./X.csv", harness_dir());
     assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out,
-                                                     "--connections", conn, "-q", NULL}), 2);
+                                                     "--connections", conn, "-q", NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "same file"));
     assert_int_equal(stat(out, &st), -1);
     /* through a symbolic link among the parents */
@@ -63,7 +64,8 @@ static void test_the_same_output_under_another_spelling_is_refused(void **state)
     snprintf(out, sizeof(out), "%s/sub/r.csv", harness_dir());
     snprintf(conn, sizeof(conn), "%s/lnk/r.csv", harness_dir());
     assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out,
-                                                     "--connections", conn, "-q", NULL}), 2);
+                                                     "--connections", conn, "-q", NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "same file"));
 }
 
@@ -82,8 +84,8 @@ static void test_one_sigterm_ends_a_start_at_wait(void **state)
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/wait.json", harness_dir());
     snprintf(at, sizeof(at), "%lld", (long long)time(NULL) + 600);
-    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out,
-                                                "--start-at", at, NULL});
+    pid = harness_qbench_start(
+        (const char *[]){"--config", cfg, "--output", out, "--start-at", at, NULL});
     usleep(1000 * 1000);
     t = now_s();
     kill(pid, SIGTERM);
@@ -104,8 +106,8 @@ static void test_far_future_starts_are_refused(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--start-at", bad[i],
-                                                         "-q", NULL}), 2);
+        assert_int_equal(
+            harness_qbench((const char *[]){"--config", cfg, "--start-at", bad[i], "-q", NULL}), 2);
         assert_non_null(strstr(harness_stderr(), "--start-at"));
     }
 }
@@ -147,7 +149,8 @@ static void test_a_sysctl_the_server_rewrites_is_recorded(void **state)
              "{\"name\": \"rewrite\", \"sysctl\": {\"net.ipv4.tcp_synack_retries\": 2,"
              " \"net.core.somaxconn\": 4096}, \"server\": {\"command\": [\"python3\", \"%s\","
              " \"{host}\", \"{port}\"], \"backlog\": 100}, \"client\": {\"rate\": 100,"
-             " \"connections\": 10, \"expect_greeting\": true}}", script);
+             " \"connections\": 10, \"expect_greeting\": true}}",
+             script);
     cfg = harness_file("rewrite.json", cfg_text);
     snprintf(out, sizeof(out), "%s/rewrite-out.json", harness_dir());
     assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, NULL}), 0);
@@ -157,14 +160,14 @@ static void test_a_sysctl_the_server_rewrites_is_recorded(void **state)
     changed = json_object_get(run, "sysctl_changed");
     assert_non_null(changed);
     /* sysctl names have dots: looked up whole */
-    assert_int_equal(harness_int(json_object_get(changed, "net.core.somaxconn"), "written"),
-                     4096);
-    assert_int_equal(harness_int(json_object_get(changed, "net.core.somaxconn"),
-                                 "after_server_start"), 3);
-    assert_int_equal(harness_int(json_object_get(changed, "net.ipv4.tcp_synack_retries"),
-                                 "at_end"), 7);
+    assert_int_equal(harness_int(json_object_get(changed, "net.core.somaxconn"), "written"), 4096);
+    assert_int_equal(
+        harness_int(json_object_get(changed, "net.core.somaxconn"), "after_server_start"), 3);
+    assert_int_equal(harness_int(json_object_get(changed, "net.ipv4.tcp_synack_retries"), "at_end"),
+                     7);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "sysctl_in_force"),
-                                                        "net.core.somaxconn")), 3);
+                                                        "net.core.somaxconn")),
+                     3);
     /* the kernel capped the backlog at what the server set, as recorded */
     assert_int_equal(harness_int(run, "accept_queue.limit"), 3);
     json_decref(doc);
@@ -232,11 +235,12 @@ static void test_a_second_server_that_fails_keeps_the_first_point(void **state)
              "{\"name\": \"second\", \"server\": {\"command\": [\"python3\", \"%s\", \"{host}\","
              " \"{port}\", \"{backlog}\"], \"backlog\": 8}, \"client\": {\"rate\": 200,"
              " \"connections\": 20, \"expect_greeting\": true},"
-             " \"sweep\": {\"server.backlog\": [8, 9, 10]}}", script);
+             " \"sweep\": {\"server.backlog\": [8, 9, 10]}}",
+             script);
     cfg = harness_file("second.json", cfg_text);
     snprintf(out, sizeof(out), "%s/second-out.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
-                                                     NULL}), 3);
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q", NULL}),
+                     3);
     assert_non_null(strstr(harness_stderr(), "exited 1"));
     assert_non_null(strstr(harness_stderr(), out));
     doc = harness_load(out);
@@ -259,8 +263,8 @@ static void test_a_second_server_that_fails_keeps_the_first_point(void **state)
  * with room) are still written, marked incomplete, exit 3. */
 static void test_a_full_connections_disk_keeps_the_results(void **state)
 {
-    const char *cfg = harness_file("conns.json",
-                                   "{\"name\": \"conns\", \"server\": {\"backlog\": 128},"
+    const char *cfg =
+        harness_file("conns.json", "{\"name\": \"conns\", \"server\": {\"backlog\": 128},"
                                    " \"client\": {\"rate\": 2000, \"connections\": 3000}}");
     char out[300], conns[300];
     json_t *doc;
@@ -270,13 +274,14 @@ static void test_a_full_connections_disk_keeps_the_results(void **state)
     snprintf(out, sizeof(out), "%s/conns-out.json", harness_dir());
     snprintf(conns, sizeof(conns), "%s/tiny/conns.csv", harness_dir());
     assert_int_equal(qbench_on_tiny_fs("64k", (const char *[]){"--config", cfg, "--output", out,
-                                                                "--connections", conns, "-q",
-                                                                NULL}), 3);
+                                                               "--connections", conns, "-q", NULL}),
+                     3);
     assert_non_null(strstr(harness_stderr(), "No space left on device"));
     doc = harness_load(out);
     assert_true(json_is_false(json_object_get(doc, "complete")));
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(doc, "incomplete"),
-                                                             "cause")), "connection"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_object_get(doc, "incomplete"), "cause")),
+               "connection"));
     assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 3000);
     json_decref(doc);
 }
@@ -293,8 +298,8 @@ static void test_a_full_results_disk_says_where_the_results_went(void **state)
     (void)state;
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/tiny/result.json", harness_dir());
-    assert_int_equal(qbench_on_tiny_fs("4k", (const char *[]){"--config", cfg, "--output", out,
-                                                               "-q", NULL}), 3);
+    assert_int_equal(
+        qbench_on_tiny_fs("4k", (const char *[]){"--config", cfg, "--output", out, "-q", NULL}), 3);
     at = strstr(harness_stderr(), "kept in ");
     if (!at)
         fail_msg("stderr: %s", harness_stderr());
@@ -318,24 +323,24 @@ static void test_a_failing_repeat_keeps_the_finished_ones(void **state)
     harness_require_netns();
     snprintf(marker, sizeof(marker), "%s/ran-once", harness_dir());
     snprintf(script, sizeof(script), "%s",
-             harness_file("once.py",
-                          "import os, socket, sys\n"
-                          "if os.path.exists(sys.argv[3]):\n"
-                          "    sys.exit(1)\n"
-                          "open(sys.argv[3], 'w').close()\n"
-                          "s = socket.socket()\n"
-                          "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                          "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)\n"
-                          "while True:\n"
-                          "    c, _ = s.accept(); c.send(b'h'); c.close()\n"));
+             harness_file("once.py", "import os, socket, sys\n"
+                                     "if os.path.exists(sys.argv[3]):\n"
+                                     "    sys.exit(1)\n"
+                                     "open(sys.argv[3], 'w').close()\n"
+                                     "s = socket.socket()\n"
+                                     "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                                     "s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)\n"
+                                     "while True:\n"
+                                     "    c, _ = s.accept(); c.send(b'h'); c.close()\n"));
     snprintf(cfg_text, sizeof(cfg_text),
              "{\"name\": \"once\", \"repeat\": 3, \"server\": {\"command\": [\"python3\", \"%s\","
              " \"{host}\", \"{port}\", \"%s\"]}, \"client\": {\"rate\": 200,"
-             " \"connections\": 20, \"expect_greeting\": true}}", script, marker);
+             " \"connections\": 20, \"expect_greeting\": true}}",
+             script, marker);
     cfg = harness_file("once.json", cfg_text);
     snprintf(out, sizeof(out), "%s/once-out.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
-                                                     NULL}), 3);
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q", NULL}),
+                     3);
     doc = harness_load(out);
     assert_true(json_is_false(json_object_get(doc, "complete")));
     assert_int_equal(harness_int(json_object_get(doc, "incomplete"), "repeat"), 2);
@@ -351,10 +356,10 @@ static void test_a_failing_repeat_keeps_the_finished_ones(void **state)
  * the file says the run did not finish. */
 static void test_sigkill_leaves_the_finished_points(void **state)
 {
-    const char *cfg = harness_file("killed.json",
-                                   "{\"name\": \"killed\", \"server\": {\"backlog\": 8},"
-                                   " \"client\": {\"rate\": 200, \"connections\": 40},"
-                                   " \"sweep\": {\"client.connections\": [40, 100000]}}");
+    const char *cfg =
+        harness_file("killed.json", "{\"name\": \"killed\", \"server\": {\"backlog\": 8},"
+                                    " \"client\": {\"rate\": 200, \"connections\": 40},"
+                                    " \"sweep\": {\"client.connections\": [40, 100000]}}");
     char out[300];
     struct stat st;
     pid_t pid;
@@ -378,8 +383,9 @@ static void test_sigkill_leaves_the_finished_points(void **state)
     }
     doc = harness_load(out);
     assert_true(json_is_false(json_object_get(doc, "complete")));
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(doc, "incomplete"),
-                                                             "cause")), "unfinished"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_object_get(doc, "incomplete"), "cause")),
+               "unfinished"));
     assert_int_equal(harness_int(json_object_get(doc, "incomplete"), "point"), 2);
     assert_int_equal(json_array_size(json_object_get(doc, "runs")), 1);
     assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 40);
@@ -399,10 +405,9 @@ static void test_one_file_merged_twice_and_a_file_without_started_at(void **stat
     snprintf(out, sizeof(out), "%s/m.json", harness_dir());
     snprintf(again, sizeof(again), "%s/./m.json", harness_dir());
     snprintf(merged, sizeof(merged), "%s/merged.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
-                                                     NULL}), 0);
-    assert_int_equal(harness_qbench((const char *[]){"merge", out, again, "-o", merged, NULL}),
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q", NULL}),
                      0);
+    assert_int_equal(harness_qbench((const char *[]){"merge", out, again, "-o", merged, NULL}), 0);
     assert_non_null(strstr(harness_stderr(), "same file"));
     assert_non_null(strstr(harness_stderr(), "counted twice"));
     snprintf(again, sizeof(again), "%s/nostart.json", harness_dir());
@@ -418,18 +423,18 @@ static void test_one_file_merged_twice_and_a_file_without_started_at(void **stat
  * run and export: defused. */
 static void test_a_formula_looking_sweep_value_is_defused_in_export(void **state)
 {
-    const char *cfg = harness_file("formula.json",
-                                   "{\"name\": \"formula\", \"server\": {\"backlog\": 8},"
-                                   " \"client\": {\"rate\": 200, \"connections\": 5},"
-                                   " \"sweep\": {\"client.request\": [\"-2+3+cmd|' /C calc'!A0\","
-                                   " \"=1+1\", \"plain\"]}}");
+    const char *cfg =
+        harness_file("formula.json", "{\"name\": \"formula\", \"server\": {\"backlog\": 8},"
+                                     " \"client\": {\"rate\": 200, \"connections\": 5},"
+                                     " \"sweep\": {\"client.request\": [\"-2+3+cmd|' /C calc'!A0\","
+                                     " \"=1+1\", \"plain\"]}}");
     char out[300];
 
     (void)state;
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/formula-out.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q",
-                                                     NULL}), 0);
+    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "-q", NULL}),
+                     0);
     assert_int_equal(harness_qbench((const char *[]){"export", out, NULL}), 0);
     assert_non_null(strstr(harness_stdout(), "\n1,0,\"'-2+3+cmd|' /C calc'!A0\","));
     assert_non_null(strstr(harness_stdout(), "\n2,0,\"'=1+1\","));
@@ -466,7 +471,8 @@ static void test_ctrl_c_while_the_server_starts(void **state)
     snprintf(cfg_text, sizeof(cfg_text),
              "{\"name\": \"ctrlc\", \"server\": {\"command\": [\"python3\", \"%s\", \"{host}\","
              " \"{port}\"]}, \"client\": {\"rate\": 100, \"connections\": 1000,"
-             " \"expect_greeting\": true}}", script);
+             " \"expect_greeting\": true}}",
+             script);
     cfg = harness_file("ctrlc.json", cfg_text);
     snprintf(out, sizeof(out), "%s/ctrlc-out.json", harness_dir());
     pid = fork();
@@ -491,14 +497,12 @@ static void test_ctrl_c_while_the_server_starts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_the_same_output_under_another_spelling_is_refused,
-                                  teardown),
+        cmocka_unit_test_teardown(test_the_same_output_under_another_spelling_is_refused, teardown),
         cmocka_unit_test_teardown(test_one_sigterm_ends_a_start_at_wait, teardown),
         cmocka_unit_test_teardown(test_far_future_starts_are_refused, teardown),
         cmocka_unit_test_teardown(test_job_index_without_shard_count_is_refused, teardown),
         cmocka_unit_test_teardown(test_a_sysctl_the_server_rewrites_is_recorded, teardown),
-        cmocka_unit_test_teardown(test_a_second_server_that_fails_keeps_the_first_point,
-                                  teardown),
+        cmocka_unit_test_teardown(test_a_second_server_that_fails_keeps_the_first_point, teardown),
         cmocka_unit_test_teardown(test_a_full_connections_disk_keeps_the_results, teardown),
         cmocka_unit_test_teardown(test_a_failing_repeat_keeps_the_finished_ones, teardown),
         cmocka_unit_test_teardown(test_sigkill_leaves_the_finished_points, teardown),
@@ -507,8 +511,7 @@ int main(void)
         cmocka_unit_test_teardown(test_a_formula_looking_sweep_value_is_defused_in_export,
                                   teardown),
         cmocka_unit_test_teardown(test_ctrl_c_while_the_server_starts, teardown),
-        cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went,
-                                  teardown),
+        cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

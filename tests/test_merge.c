@@ -21,12 +21,11 @@ static json_t *run_with(uint64_t base, uint64_t n, long long established)
         histogram_record(&h, base + i * 37);
     run = json_pack("{s:{}, s:{s:I, s:I, s:I}, s:{s:o, s:o}, s:{s:i}, s:[[i,i,i,i]],"
                     " s:{s:i, s:i}, s:o, s:i}",
-                    "params", "outcomes", "attempted", (json_int_t)(established + 3),
-                    "established", (json_int_t)established, "timeout", (json_int_t)3,
-                    "latency_us", "connect", histogram_to_json(&h), "accept",
-                    histogram_to_json(&h), "kernel", "ListenOverflows", 7, "timeline", 0, 5, 4,
-                    1, "accept_queue", "limit", 8, "max", 9, "schedule_lag_us",
-                    histogram_to_json(&h), "elapsed_ms", 1000);
+                    "params", "outcomes", "attempted", (json_int_t)(established + 3), "established",
+                    (json_int_t)established, "timeout", (json_int_t)3, "latency_us", "connect",
+                    histogram_to_json(&h), "accept", histogram_to_json(&h), "kernel",
+                    "ListenOverflows", 7, "timeline", 0, 5, 4, 1, "accept_queue", "limit", 8, "max",
+                    9, "schedule_lag_us", histogram_to_json(&h), "elapsed_ms", 1000);
     return run;
 }
 
@@ -66,13 +65,14 @@ static void test_merge_of_a_twice_doubles_counts_and_keeps_percentiles(void **st
     hc = json_object_get(json_object_get(m, "latency_us"), "connect");
     ha = json_object_get(json_object_get(a, "latency_us"), "connect");
     assert_int_equal(json_integer_value(json_object_get(hc, "count")), 1000);
-    for (const char *const *p = (const char *const[]){"p50", "p90", "p99", "p999", "max",
-                                                     "min", NULL};
+    for (const char *const *p =
+             (const char *const[]){"p50", "p90", "p99", "p999", "max", "min", NULL};
          *p; p++)
         assert_int_equal(json_integer_value(json_object_get(hc, *p)),
                          json_integer_value(json_object_get(ha, *p)));
-    assert_int_equal(json_integer_value(json_array_get(json_array_get(json_object_get(m,
-                                                       "timeline"), 0), 1)), 10);
+    assert_int_equal(
+        json_integer_value(json_array_get(json_array_get(json_object_get(m, "timeline"), 0), 1)),
+        10);
     json_decref(m);
     json_decref(a);
 }
@@ -88,8 +88,8 @@ static void test_percentiles_come_from_merged_buckets(void **state)
     (void)state;
     m = merge_runs(runs, 2, err, sizeof(err));
     assert_non_null(m);
-    p50 = json_integer_value(json_object_get(json_object_get(json_object_get(m, "latency_us"),
-                                                             "connect"), "p50"));
+    p50 = json_integer_value(
+        json_object_get(json_object_get(json_object_get(m, "latency_us"), "connect"), "p50"));
     assert_true(p50 >= 100000); /* 300 of the 400 values are the second run's */
     json_decref(m);
     json_decref(runs[0]);
@@ -135,10 +135,12 @@ static void test_story_blocks_merge_all_joined_and_unmatched_summed(void **state
     char err[ERRBUF_LEN];
 
     (void)state;
-    json_object_set_new(runs[0], "story", json_pack("{s:b, s:i, s:i}", "joined", 1,
-                                                    "late_accepts_unmatched", 3, "drain_ms", 20));
-    json_object_set_new(runs[1], "story", json_pack("{s:b, s:i, s:i}", "joined", 0,
-                                                    "late_accepts_unmatched", 5, "drain_ms", 40));
+    json_object_set_new(
+        runs[0], "story",
+        json_pack("{s:b, s:i, s:i}", "joined", 1, "late_accepts_unmatched", 3, "drain_ms", 20));
+    json_object_set_new(
+        runs[1], "story",
+        json_pack("{s:b, s:i, s:i}", "joined", 0, "late_accepts_unmatched", 5, "drain_ms", 40));
     m = merge_runs(runs, 2, err, sizeof(err));
     assert_non_null(m);
     story = json_object_get(m, "story");
@@ -169,8 +171,7 @@ static void test_counts_that_would_overflow_are_refused(void **state)
     assert_null(m);
     assert_non_null(strstr(err, "outcomes"));
     assert_non_null(strstr(err, "overflow"));
-    json_object_set_new(json_object_get(a, "outcomes"), "established",
-                        json_integer(INT64_MAX - 3));
+    json_object_set_new(json_object_get(a, "outcomes"), "established", json_integer(INT64_MAX - 3));
     m = merge_runs(two, 2, err, sizeof(err));
     assert_null(m);
     assert_non_null(strstr(err, "overflow"));

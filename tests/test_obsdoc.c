@@ -12,15 +12,15 @@
 
 static json_t *observer(const char *host, int port, double origin, long long elapsed)
 {
-    json_t *o = json_pack(
-        "{s:s, s:s, s:i, s:f, s:I, s:I, s:{s:I, s:I, s:i, s:[[i,i],[i,i],[i,i]]},"
-        " s:{s:I, s:[[i,i],[i,i]]}, s:{s:I, s:I}, s:{s:s}, s:{s:b, s:[]}}",
-        "schema", OBSDOC_SCHEMA, "host", host, "port", port, "origin_epoch_s", origin,
-        "duration_ms", (json_int_t)elapsed, "elapsed_ms", (json_int_t)elapsed, "accept_queue",
-        "limit", (json_int_t)8, "max", (json_int_t)9, "listeners", 1, "samples", 0, 3, 10, 9,
-        20, 4, "syn_queue", "max", (json_int_t)5, "samples", 0, 5, 30, 2, "kernel",
-        "ListenOverflows", (json_int_t)100, "ListenDrops", (json_int_t)100, "sysctl",
-        "net.ipv4.tcp_synack_retries", "1", "accepts", "complete", 1, "sockets");
+    json_t *o = json_pack("{s:s, s:s, s:i, s:f, s:I, s:I, s:{s:I, s:I, s:i, s:[[i,i],[i,i],[i,i]]},"
+                          " s:{s:I, s:[[i,i],[i,i]]}, s:{s:I, s:I}, s:{s:s}, s:{s:b, s:[]}}",
+                          "schema", OBSDOC_SCHEMA, "host", host, "port", port, "origin_epoch_s",
+                          origin, "duration_ms", (json_int_t)elapsed, "elapsed_ms",
+                          (json_int_t)elapsed, "accept_queue", "limit", (json_int_t)8, "max",
+                          (json_int_t)9, "listeners", 1, "samples", 0, 3, 10, 9, 20, 4, "syn_queue",
+                          "max", (json_int_t)5, "samples", 0, 5, 30, 2, "kernel", "ListenOverflows",
+                          (json_int_t)100, "ListenDrops", (json_int_t)100, "sysctl",
+                          "net.ipv4.tcp_synack_retries", "1", "accepts", "complete", 1, "sockets");
 
     assert_non_null(o);
     return o;
@@ -32,9 +32,9 @@ static json_t *merged_doc(double origin, long long elapsed, size_t nruns)
 
     for (size_t i = 0; i < nruns; i++)
         json_array_append_new(runs, json_pack("{s:{}, s:{s:i}, s:f, s:I, s:{s:I}}", "params",
-                                              "outcomes", "attempted", 10, "origin_epoch_s",
-                                              origin, "elapsed_ms", (json_int_t)elapsed,
-                                              "kernel", "ListenOverflows", (json_int_t)0));
+                                              "outcomes", "attempted", 10, "origin_epoch_s", origin,
+                                              "elapsed_ms", (json_int_t)elapsed, "kernel",
+                                              "ListenOverflows", (json_int_t)0));
     return json_pack("{s:s, s:o}", "schema", "qbench-result/2", "runs", runs);
 }
 
@@ -64,11 +64,16 @@ static void test_check_names_what_is_wrong(void **state)
         {"host", "7", "host: expected a string"},
         {"accept_queue", "{\"max\": 1, \"samples\": [[1, -2]]}", "accept_queue.samples[0]"},
         {"syn_queue", "{\"samples\": []}", "syn_queue: needs max and samples"},
-        {"kernel", "{\"ListenOverflows\": \"many\"}", "kernel.ListenOverflows: expected an integer"},
-        {"accepts", "{\"complete\": true, \"sockets\": [[\"not an address\", 1, 1, 0, 1, 0, 0,"
-                    " null, 1, null, null, null]]}", "accepts.sockets[0]"},
-        {"accepts", "{\"complete\": true, \"sockets\": [[\"::1\", 1, 1, 0, 1, 0, 0, null, 1,"
-                    " null, \"soon\", null]]}", "accepts.sockets[0]"},
+        {"kernel", "{\"ListenOverflows\": \"many\"}",
+         "kernel.ListenOverflows: expected an integer"},
+        {"accepts",
+         "{\"complete\": true, \"sockets\": [[\"not an address\", 1, 1, 0, 1, 0, 0,"
+         " null, 1, null, null, null]]}",
+         "accepts.sockets[0]"},
+        {"accepts",
+         "{\"complete\": true, \"sockets\": [[\"::1\", 1, 1, 0, 1, 0, 0, null, 1,"
+         " null, \"soon\", null]]}",
+         "accepts.sockets[0]"},
         {"accepts", "{\"sockets\": []}", "accepts: needs complete and sockets"},
     };
     char err[ERRBUF_LEN];
@@ -101,13 +106,14 @@ static void test_join_aligns_by_wall_clock(void **state)
     samples = json_object_get(json_object_get(run, "accept_queue"), "samples");
     assert_int_equal(json_array_size(samples), 3);
     assert_int_equal(json_integer_value(json_array_get(json_array_get(samples, 1), 0)), 510);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "accept_queue"),
-                                                        "max")), 9);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "server_kernel"),
-                                                        "ListenOverflows")), 100);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "accept_queue"), "max")), 9);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(run, "server_kernel"), "ListenOverflows")),
+                     100);
     /* the clients' own counters are left as they were */
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "kernel"),
-                                                        "ListenOverflows")), 0);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "kernel"), "ListenOverflows")), 0);
     by = json_array_get(json_object_get(run, "observed_by"), 0);
     assert_int_equal(json_integer_value(json_object_get(by, "offset_ms")), 500);
     assert_false(json_is_true(json_object_get(by, "covers_run")));
@@ -130,9 +136,8 @@ static void test_join_drops_samples_before_the_origin(void **state)
     q = json_object_get(run, "accept_queue");
     assert_int_equal(json_array_size(json_object_get(q, "samples")), 1);
     assert_int_equal(json_integer_value(json_object_get(q, "max")), 4);
-    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(run, "observed_by"),
-                                                            0),
-                                             "covers_run")));
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(run, "observed_by"), 0), "covers_run")));
     json_decref(m);
     json_decref(o);
 }
@@ -149,12 +154,13 @@ static void test_two_servers_are_summed_and_kept_apart(void **state)
     (void)state;
     assert_int_equal(obsdoc_join(m, o, names, 2, err, sizeof(err)), 0);
     run = json_array_get(json_object_get(m, "runs"), 0);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "accept_queue"),
-                                                        "max")), 18);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "accept_queue"),
-                                                        "limit")), 16);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "server_kernel"),
-                                                        "ListenOverflows")), 200);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "accept_queue"), "max")), 18);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "accept_queue"), "limit")), 16);
+    assert_int_equal(json_integer_value(
+                         json_object_get(json_object_get(run, "server_kernel"), "ListenOverflows")),
+                     200);
     assert_int_equal(json_object_size(json_object_get(run, "server_by_host")), 2);
     json_decref(m);
     json_decref(o[0]);

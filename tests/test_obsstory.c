@@ -20,12 +20,11 @@ static json_t *shard_run(double origin, int ngave, bool complete)
     json_t *rows = json_array(), *tl = json_array();
 
     for (int i = 0; i < ngave; i++)
-        json_array_append_new(rows,
-                              json_pack("[s, i, I, I, I, I, I, n, b, b]", CLIENT, 1000 + i,
-                                        (json_int_t)(i * 100000), (json_int_t)(i * 100000 + 10),
-                                        (json_int_t)(i * 100000 + 1000),
-                                        (json_int_t)(i * 1000 + 2001000),
-                                        (json_int_t)(i * 1000 + 2001000), 0, 0));
+        json_array_append_new(
+            rows,
+            json_pack("[s, i, I, I, I, I, I, n, b, b]", CLIENT, 1000 + i, (json_int_t)(i * 100000),
+                      (json_int_t)(i * 100000 + 10), (json_int_t)(i * 100000 + 1000),
+                      (json_int_t)(i * 1000 + 2001000), (json_int_t)(i * 1000 + 2001000), 0, 0));
     for (int r = 0; r < 40; r++)
         json_array_append_new(tl, json_pack("[i, i, i, i, i, i, i, i, i, i, i, i]", r * 100, 0, 0,
                                             0, 0, 0, 0, 0, r == 20 ? ngave : 0, 0, 0, 0));
@@ -73,19 +72,18 @@ static void check_verdicts(json_t *run, long long skew_ms)
     assert_int_equal(out_of(run, "accepted_late"), 1);
     assert_int_equal(out_of(run, "never_accepted"), 2);
     assert_int_equal(out_of(run, "greeting_timeout"), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "story"),
-                                                        "unknown")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "story"), "unknown")),
+                     1);
     /* the timeline row where they gave up moved with them */
     assert_int_equal(json_integer_value(json_array_get(row, 4 + 4)), 1);
     assert_int_equal(json_integer_value(json_array_get(row, 4 + 5)), 1);
     assert_int_equal(json_integer_value(json_array_get(row, 4 + 6)), 2);
     /* accepted 1 s after the client gave up (the middle of the bracket),
      * as the server's clock says: a skew moves it by as much */
-    assert_in_range(json_integer_value(json_object_get(json_object_get(json_object_get(run,
-                                                                          "latency_us"),
-                                                                          "accepted_late_by"),
-                                                       "p50")),
-                    980000 + skew_ms * 1000, 1010000 + skew_ms * 1000);
+    assert_in_range(
+        json_integer_value(json_object_get(
+            json_object_get(json_object_get(run, "latency_us"), "accepted_late_by"), "p50")),
+        980000 + skew_ms * 1000, 1010000 + skew_ms * 1000);
 }
 
 static void test_give_ups_are_told_from_the_servers_sockets(void **state)
@@ -136,10 +134,9 @@ static void test_what_cannot_be_joined_stays_unknown(void **state)
     json_array_set_new(json_array_get(json_object_get(json_object_get(run, "gave_up"), "rows"), 0),
                        0, json_string("198.18.0.9"));
     for (size_t i = 1; i < 4; i++)
-        json_array_set_new(json_array_get(json_object_get(json_object_get(run, "gave_up"),
-                                                          "rows"),
-                                          i),
-                           0, json_string("198.18.0.9"));
+        json_array_set_new(
+            json_array_get(json_object_get(json_object_get(run, "gave_up"), "rows"), i), 0,
+            json_string("198.18.0.9"));
     assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
     why = json_string_value(json_object_get(json_object_get(run, "story"), "why"));
     assert_non_null(why);

@@ -23,8 +23,7 @@ static void test_after_the_handshake(void **state)
     (void)state;
     assert_int_equal(outcome_classify(PHASE_GREETING, 0), OUTCOME_ESTABLISHED);
     /* the client believed it was connected; the server never took it */
-    assert_int_equal(outcome_classify(PHASE_GREETING, OUTCOME_ERR_TIMER),
-                     OUTCOME_GREETING_TIMEOUT);
+    assert_int_equal(outcome_classify(PHASE_GREETING, OUTCOME_ERR_TIMER), OUTCOME_GREETING_TIMEOUT);
     assert_int_equal(outcome_classify(PHASE_GREETING, ETIMEDOUT), OUTCOME_GREETING_TIMEOUT);
     /* abort_on_overflow=1, or a half-open connection answered with RST */
     assert_int_equal(outcome_classify(PHASE_GREETING, ECONNRESET), OUTCOME_RESET);

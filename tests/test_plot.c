@@ -22,29 +22,30 @@ static void test_format_from_extension(void **state)
 static void test_sweep_script_stacks_outcomes_in_x_order(void **state)
 {
     struct fake_run runs[] = {
-        {"{\"sysctl.net.ipv4.tcp_synack_retries\": 2, \"server.backlog\": 8}", 90, 10, 0, 0, 100, 1000, 200, 3000},
-        {"{\"sysctl.net.ipv4.tcp_synack_retries\": 0, \"server.backlog\": 8}", 50, 10, 0, 40, 100, 1000, 200, 3000},
+        {"{\"sysctl.net.ipv4.tcp_synack_retries\": 2, \"server.backlog\": 8}", 90, 10, 0, 0, 100,
+         1000, 200, 3000},
+        {"{\"sysctl.net.ipv4.tcp_synack_retries\": 0, \"server.backlog\": 8}", 50, 10, 0, 40, 100,
+         1000, 200, 3000},
     };
     json_t *doc = fake_doc(runs, 2);
     char *script = NULL, err[ERRBUF_LEN];
     char *first, *second;
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err,
-                                 sizeof(err)), 0);
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
     assert_non_null(strstr(script, "set terminal pngcairo"));
     assert_null(strstr(script, "set output")); /* gnuplot draws to its stdout */
     assert_non_null(strstr(script, "rowstacked"));
     assert_non_null(strstr(script, "set logscale y"));
     assert_non_null(strstr(script, " 1000, 2000, 5000,"));
-    assert_non_null(strstr(script, "by tcp_synack_retries"));     /* the varying key */
+    assert_non_null(strstr(script, "by tcp_synack_retries")); /* the varying key */
     assert_non_null(strstr(script, "title \"greeting_timeout: no greeting, server side unknown\""));
     /* the legend names only the classes that happened, each with a meaning */
     assert_null(strstr(script, "title \"never_accepted:"));
     assert_null(strstr(script, "title \"reset:"));
     assert_non_null(strstr(script, "title \"timeout: SYNs dropped, no handshake\""));
     assert_non_null(strstr(script, "milliseconds"));
-    assert_non_null(strstr(script, "kernel "));                  /* caption */
+    assert_non_null(strstr(script, "kernel ")); /* caption */
     /* x values sorted numerically: the 0 point comes before the 2 point */
     assert_non_null(strstr(script, "set xtics ('0' 0, '2' 1)"));
     first = strstr(script, "\n0 0.5");
@@ -66,8 +67,7 @@ static void test_single_run_script_draws_timeline_and_queue(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_SVG, &script, err,
-                                 sizeof(err)), 0);
+    assert_int_equal(plot_script(&doc, 1, NULL, PLOT_SVG, &script, err, sizeof(err)), 0);
     assert_non_null(strstr(script, "set terminal svg"));
     /* a closing row of zeros draws the last interval to its end */
     assert_non_null(strstr(script, "$timeline << EOD\n0.000 10 8 0 0 0 0 0 0 0 0 0\n"
@@ -106,11 +106,12 @@ static void test_unknown_x_param_is_an_error(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, "server.no_such_key", PLOT_PNG, &script, err,
-                                 sizeof(err)), -1);
+    assert_int_equal(
+        plot_script(&doc, 1, "server.no_such_key", PLOT_PNG, &script, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "--x server.no_such_key"));
-    assert_int_equal(plot_script(&doc, 1, "sysctl.net.ipv4.no_such_sysctl", PLOT_PNG,
-                                 &script, err, sizeof(err)), -1);
+    assert_int_equal(
+        plot_script(&doc, 1, "sysctl.net.ipv4.no_such_sysctl", PLOT_PNG, &script, err, sizeof(err)),
+        -1);
     assert_non_null(strstr(err, "--x sysctl.net.ipv4.no_such_sysctl"));
     /* the refusal lists what would work */
     assert_non_null(strstr(err, "what varies between them: rate (client.rate)"));
@@ -132,8 +133,7 @@ static void test_x_takes_the_names_the_plot_shows(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        assert_int_equal(plot_script(&doc, 1, names[i], PLOT_PNG, &script, err, sizeof(err)),
-                         0);
+        assert_int_equal(plot_script(&doc, 1, names[i], PLOT_PNG, &script, err, sizeof(err)), 0);
         assert_non_null(strstr(script, "set xtics ('0' 0, '2' 1)"));
         assert_non_null(strstr(script, "by tcp_synack_retries'"));
         free(script);
@@ -154,8 +154,8 @@ static void test_x_on_one_run_is_explained(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, "server.backlog", PLOT_PNG, &script, err,
-                                 sizeof(err)), -1);
+    assert_int_equal(plot_script(&doc, 1, "server.backlog", PLOT_PNG, &script, err, sizeof(err)),
+                     -1);
     assert_non_null(strstr(err, "--x server.backlog: one run is drawn as a timeline"));
     json_decref(doc);
 }
@@ -207,8 +207,9 @@ static void test_interrupted_runs_are_marked(void **state)
     json_object_set_new(json_object_get(o, "errors"), "INTERRUPTED", json_integer(30));
     /* rows with a column per class: attempted, established, failed, then
      * established ... error */
-    json_object_set_new(run1, "timeline", json_pack("[[i,i,i,i,i,i,i,i,i,i,i,i]]", 0, 100, 60,
-                                                    40, 60, 10, 0, 0, 0, 0, 0, 30));
+    json_object_set_new(
+        run1, "timeline",
+        json_pack("[[i,i,i,i,i,i,i,i,i,i,i,i]]", 0, 100, 60, 40, 60, 10, 0, 0, 0, 0, 0, 30));
     assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
     assert_non_null(strstr(script, "(INTERRUPTED): one run over time"));
     assert_non_null(strstr(script, "title \"unfinished: in flight when the run was stopped\""));
@@ -251,8 +252,8 @@ static void test_panels_align_and_caption_wraps(void **state)
 
         (void)state;
         for (size_t r = 0; r < nruns; r++) {
-            json_t *sys = json_object_get(json_array_get(json_object_get(doc, "runs"), r),
-                                          "sysctl");
+            json_t *sys =
+                json_object_get(json_array_get(json_object_get(doc, "runs"), r), "sysctl");
 
             for (int i = 0; i < 20; i++) {
                 snprintf(name, sizeof(name), "net.ipv4.tcp_some_long_setting_%d", i);
@@ -323,12 +324,11 @@ static void test_x_on_a_constant_setting_is_an_error(void **state)
     char *script = NULL, err[ERRBUF_LEN];
 
     (void)state;
-    assert_int_equal(plot_script(&doc, 1, "server.backlog", PLOT_PNG, &script, err,
-                                 sizeof(err)), -1);
+    assert_int_equal(plot_script(&doc, 1, "server.backlog", PLOT_PNG, &script, err, sizeof(err)),
+                     -1);
     assert_non_null(strstr(err, "--x server.backlog: every run has the same value (8)"));
     assert_non_null(strstr(err, "what varies: client.rate"));
-    assert_int_equal(plot_script(&doc, 1, "client.rate", PLOT_PNG, &script, err, sizeof(err)),
-                     0);
+    assert_int_equal(plot_script(&doc, 1, "client.rate", PLOT_PNG, &script, err, sizeof(err)), 0);
     free(script);
     json_decref(doc);
 }
@@ -367,8 +367,8 @@ static void test_files_without_params_plot_against_what_differs(void **state)
     assert_null(strstr(script, "| backlog 8"));
     assert_non_null(strstr(script, "| accept every 50 ms"));
     free(script);
-    assert_int_equal(plot_script(docs, 2, "server.backlog", PLOT_PNG, &script, err,
-                                 sizeof(err)), 0);
+    assert_int_equal(plot_script(docs, 2, "server.backlog", PLOT_PNG, &script, err, sizeof(err)),
+                     0);
     assert_non_null(strstr(script, "set xtics ('2' 0, '8' 1)"));
     free(script);
 
@@ -401,16 +401,11 @@ static void test_files_without_params_plot_against_what_differs(void **state)
  * script only inside a single-quoted string (where gnuplot substitutes
  * nothing), literally, with quotes doubled and '%' doubled in tic labels. */
 static const char *const hostile[] = {
-    "demo`id>PWNED`",
-    "@x @ARG0 $ARG1",
-    "a'b''c",
-    "\" ; system(\"id\") ; \"",
-    "%s%n%d%%",
-    "line\nbreak\rreturn\x1b[31m",
-    "\\`\\'",
-    "EOD",
-    "x << EOD",
-    "'; system('id'); '",
+    "demo`id>PWNED`", "@x @ARG0 $ARG1",
+    "a'b''c",         "\" ; system(\"id\") ; \"",
+    "%s%n%d%%",       "line\nbreak\rreturn\x1b[31m",
+    "\\`\\'",         "EOD",
+    "x << EOD",       "'; system('id'); '",
 };
 
 /* Where a run's strings can come from in a file: the experiment's name,
@@ -435,8 +430,8 @@ static void plant(json_t *doc, const char *field, const char *s)
 
 static void test_hostile_strings_stay_literal(void **state)
 {
-    static const char *const fields[] = {"name", "kernel", "sysctl", "sysctl_name", "params",
-                                         "config"};
+    static const char *const fields[] = {"name",        "kernel", "sysctl",
+                                         "sysctl_name", "params", "config"};
     char err[ERRBUF_LEN];
 
     (void)state;
@@ -453,8 +448,9 @@ static void test_hostile_strings_stay_literal(void **state)
 
                 plant(doc, fields[fi], hostile[h]);
                 for (int fmt = PLOT_PNG; fmt <= PLOT_SVG; fmt++) {
-                    assert_int_equal(plot_script(&doc, 1, NULL, (enum plot_format)fmt, &script,
-                                                 err, sizeof(err)), 0);
+                    assert_int_equal(plot_script(&doc, 1, NULL, (enum plot_format)fmt, &script, err,
+                                                 sizeof(err)),
+                                     0);
                     bad = gpcheck(script);
                     if (bad)
                         fail_msg("%s in %s (%zu runs): %s", hostile[h], fields[fi], nruns, bad);
@@ -523,8 +519,8 @@ static void test_repeats_draw_their_spread(void **state)
 
     (void)state;
     json_object_set_new(run0, "spread",
-                        json_pack("{s:{s:f, s:f, s:f}}", "established_ratio", "median", 0.9,
-                                  "min", 0.85, "max", 0.95));
+                        json_pack("{s:{s:f, s:f, s:f}}", "established_ratio", "median", 0.9, "min",
+                                  0.85, "max", 0.95));
     assert_int_equal(plot_script(&doc, 1, NULL, PLOT_PNG, &script, err, sizeof(err)), 0);
     assert_non_null(strstr(script, "$spread << EOD\n0 0.900000 0.850000 0.950000 NaN NaN NaN"));
     assert_non_null(strstr(script, "with yerrorbars"));

@@ -87,10 +87,12 @@ static void test_graceful_close_against_nginx_sends_no_resets(void **state)
                  "  \"files\": {\"nginx.conf\": \"%s/configs/servers/nginx-fast.conf.in\"},"
                  "  \"backlog\": 1024},"
                  " \"client\": {\"rate\": 1000, \"connections\": 2000, \"expect_greeting\": false,"
-                 "  \"close\": \"graceful\"%s}}", QBENCH_SOURCE_DIR, request[i]);
+                 "  \"close\": \"graceful\"%s}}",
+                 QBENCH_SOURCE_DIR, request[i]);
         cfg = harness_file("nginx-close.json", text);
         snprintf(out, sizeof(out), "%s/nginx-close-%zu.json", harness_dir(), i);
-        if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}) != 0)
+        if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}) !=
+            0)
             fail_msg("run failed: %s", harness_stderr());
         doc = harness_load(out);
         run = harness_run(doc, 0);
@@ -151,23 +153,23 @@ static void test_nginx_fills_its_backlog_plus_one(void **state)
     assert_true(json_is_array(json_object_get(json_object_get(run, "syn_queue"), "samples")));
     assert_string_equal(json_string_value(json_object_get(run, "kernel_scope")), "namespace");
     /* its log is named, and no nginx outlives the run */
-    assert_non_null(strstr(json_string_value(json_object_get(json_object_get(run, "server"),
-                                                             "log")), "server.log"));
+    assert_non_null(strstr(
+        json_string_value(json_object_get(json_object_get(run, "server"), "log")), "server.log"));
     assert_int_equal(harness_count_descendants("nginx"), before);
     json_decref(doc);
 }
 
 static void test_a_server_that_fails_to_start_is_exit_3_with_its_stderr(void **state)
 {
-    const char *cfg = harness_file("fail.json",
-                                   "{\"server\": {\"command\": [\"sh\", \"-c\", \"echo "
-                                   "boom-marker >&2; exit 7\"]},"
+    const char *cfg =
+        harness_file("fail.json", "{\"server\": {\"command\": [\"sh\", \"-c\", \"echo "
+                                  "boom-marker >&2; exit 7\"]},"
+                                  " \"client\": {\"rate\": 10, \"connections\": 1}}");
+    const char *never =
+        harness_file("never.json", "{\"server\": {\"command\": [\"sh\", \"-c\", \"echo "
+                                   "waiting-marker; exec sleep 3600\"], "
+                                   "\"ready_timeout_ms\": 500},"
                                    " \"client\": {\"rate\": 10, \"connections\": 1}}");
-    const char *never = harness_file("never.json",
-                                     "{\"server\": {\"command\": [\"sh\", \"-c\", \"echo "
-                                     "waiting-marker; exec sleep 3600\"], "
-                                     "\"ready_timeout_ms\": 500},"
-                                     " \"client\": {\"rate\": 10, \"connections\": 1}}");
     char out[256];
     double t0;
 
@@ -180,8 +182,7 @@ static void test_a_server_that_fails_to_start_is_exit_3_with_its_stderr(void **s
     assert_int_equal(access(out, F_OK), -1);
     /* one that never listens: given up after ready_timeout_ms, and killed */
     t0 = harness_now();
-    assert_int_equal(harness_qbench((const char *[]){"--config", never, "--output", out, NULL}),
-                     3);
+    assert_int_equal(harness_qbench((const char *[]){"--config", never, "--output", out, NULL}), 3);
     /* what matters: it gave up instead of waiting for the hour-long sleep,
      * and the sleep is gone. The bound leaves a loaded machine (sanitizers,
      * other jobs) 60 times the ready timeout. */
@@ -206,8 +207,7 @@ static void test_no_server_outlives_a_killed_qbench(void **state)
     need_nginx();
     cfg = nginx_config("kill.json", 8, 100000);
     snprintf(out, sizeof(out), "%s/kill-out.json", harness_dir());
-    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                NULL});
+    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL});
     /* up to 30 s for nginx to start on a loaded machine */
     for (int i = 0; i < 600 && harness_count_descendants("nginx") < before + 2; i++)
         usleep(50000);
@@ -225,11 +225,11 @@ static void test_no_server_outlives_a_killed_qbench(void **state)
 
 static void test_a_foreign_listener_is_observed_through_sock_diag(void **state)
 {
-    const char *cfg = harness_file("foreign.json",
-                                   "{\"isolate\": false, \"target\": \"127.0.0.1:18081\","
-                                   " \"client\": {\"rate\": 200, \"connections\": 40,"
-                                   " \"expect_greeting\": true, \"greeting_timeout_ms\": 500,"
-                                   " \"connect_timeout_ms\": 1500}}");
+    const char *cfg =
+        harness_file("foreign.json", "{\"isolate\": false, \"target\": \"127.0.0.1:18081\","
+                                     " \"client\": {\"rate\": 200, \"connections\": 40,"
+                                     " \"expect_greeting\": true, \"greeting_timeout_ms\": 500,"
+                                     " \"connect_timeout_ms\": 1500}}");
     char out[256];
     json_t *doc;
     const json_t *run;
@@ -306,8 +306,7 @@ int main(void)
         cmocka_unit_test_teardown(test_a_server_that_fails_to_start_is_exit_3_with_its_stderr,
                                   teardown),
         cmocka_unit_test_teardown(test_no_server_outlives_a_killed_qbench, teardown),
-        cmocka_unit_test_teardown(test_a_foreign_listener_is_observed_through_sock_diag,
-                                  teardown),
+        cmocka_unit_test_teardown(test_a_foreign_listener_is_observed_through_sock_diag, teardown),
         cmocka_unit_test_teardown(test_a_slow_servers_late_accepts_are_seen, teardown),
     };
 

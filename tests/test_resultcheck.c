@@ -45,19 +45,42 @@ static json_t *at(json_t *doc, const char *path)
 }
 
 struct mutation {
-    const char *object;   /* path of the object or array to change */
-    const char *key;      /* member (NULL: array index idx) */
+    const char *object; /* path of the object or array to change */
+    const char *key;    /* member (NULL: array index idx) */
     size_t idx;
     json_t *(*value)(json_t *old);
-    const char *expect;   /* in the message */
+    const char *expect; /* in the message */
 };
 
-static json_t *minus_five(json_t *old) { (void)old; return json_integer(-5); }
-static json_t *text(json_t *old) { (void)old; return json_string("x"); }
-static json_t *plus_one(json_t *old) { return json_integer(json_integer_value(old) + 1); }
-static json_t *huge(json_t *old) { (void)old; return json_integer(INT64_MAX); }
-static json_t *nothing(json_t *old) { (void)old; return NULL; }
-static json_t *bucket_out_of_range(json_t *old) { (void)old; return json_pack("[i, i]", 99999, 1); }
+static json_t *minus_five(json_t *old)
+{
+    (void)old;
+    return json_integer(-5);
+}
+static json_t *text(json_t *old)
+{
+    (void)old;
+    return json_string("x");
+}
+static json_t *plus_one(json_t *old)
+{
+    return json_integer(json_integer_value(old) + 1);
+}
+static json_t *huge(json_t *old)
+{
+    (void)old;
+    return json_integer(INT64_MAX);
+}
+static json_t *nothing(json_t *old)
+{
+    (void)old;
+    return NULL;
+}
+static json_t *bucket_out_of_range(json_t *old)
+{
+    (void)old;
+    return json_pack("[i, i]", 99999, 1);
+}
 
 static void test_lies_are_refused_with_the_path(void **state)
 {

@@ -29,7 +29,8 @@ static struct run_data *make_run_data(void)
 {
     struct run_data *rd = calloc(1, sizeof(*rd));
     json_t *root = json_loads("{\"server\": {\"backlog\": 4}, \"client\": {\"rate\": 100, "
-                              "\"connections\": 7}}", 0, NULL);
+                              "\"connections\": 7}}",
+                              0, NULL);
     char err[ERRBUF_LEN];
 
     assert_int_equal(config_from_json(root, "t.json", "rt", &cfg, err, sizeof(err)), 0);
@@ -81,9 +82,10 @@ static void test_run_json_has_the_spec_keys(void **state)
     struct run_data *rd = make_run_data();
     json_t *run = report_run_json(rd);
     const json_t *o = json_object_get(run, "outcomes");
-    static const char *const keys[] = {"params", "elapsed_ms", "sysctl", "outcomes",
-                                       "latency_us", "syn_retransmits", "synack_retransmits",
-                                       "kernel", "accept_queue", "timeline", "schedule_lag_us"};
+    static const char *const keys[] = {
+        "params",          "elapsed_ms",         "sysctl", "outcomes",     "latency_us",
+        "syn_retransmits", "synack_retransmits", "kernel", "accept_queue", "timeline",
+        "schedule_lag_us"};
     long long sum = 0;
 
     (void)state;
@@ -91,21 +93,21 @@ static void test_run_json_has_the_spec_keys(void **state)
         if (!json_object_get(run, keys[i]))
             fail_msg("runs[] entry lacks %s", keys[i]);
     assert_int_equal(json_integer_value(json_object_get(o, "attempted")), 7);
-    for (const char *const *k = (const char *const[]){"established", "timeout", "reset",
-                                                      "refused", "greeting_timeout", "error",
-                                                      NULL}; *k; k++)
+    for (const char *const *k = (const char *const[]){"established", "timeout", "reset", "refused",
+                                                      "greeting_timeout", "error", NULL};
+         *k; k++)
         sum += json_integer_value(json_object_get(o, *k));
     assert_int_equal(sum, 7);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "errors"),
-                                                        "EADDRNOTAVAIL")), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "kernel"),
-                                                        "ListenOverflows")), 42);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "syn_retransmits"),
-                                                        "0")), 5);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "synack_retransmits"),
-                                                        "1")), 1);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(run, "accept_queue"),
-                                                        "max")), 5);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(o, "errors"), "EADDRNOTAVAIL")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "kernel"), "ListenOverflows")), 42);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "syn_retransmits"), "0")), 5);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "synack_retransmits"), "1")), 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(run, "accept_queue"), "max")), 5);
     assert_int_equal(json_integer_value(json_object_get(run, "elapsed_ms")), 3200);
     json_decref(run);
     free_run_data(rd);
@@ -128,14 +130,16 @@ static void test_write_then_load_round_trips(void **state)
     assert_non_null(back);
     assert_true(json_equal(doc, back));
     assert_string_equal(json_string_value(json_object_get(back, "schema")), RESULTS_SCHEMA);
-    assert_int_equal(results_metric(json_array_get(json_object_get(back, "runs"), 0),
-                                    "established_ratio", &v), 0);
+    assert_int_equal(
+        results_metric(json_array_get(json_object_get(back, "runs"), 0), "established_ratio", &v),
+        0);
     assert_true(v > 0.714 && v < 0.715);
-    assert_int_equal(results_metric(json_array_get(json_object_get(back, "runs"), 0),
-                                    "connect_p50_us", &v), 0);
+    assert_int_equal(
+        results_metric(json_array_get(json_object_get(back, "runs"), 0), "connect_p50_us", &v), 0);
     assert_true(v == 52);
-    assert_int_equal(results_metric(json_array_get(json_object_get(back, "runs"), 0),
-                                    "accept_queue_max", &v), 0);
+    assert_int_equal(
+        results_metric(json_array_get(json_object_get(back, "runs"), 0), "accept_queue_max", &v),
+        0);
     assert_true(v == 5);
     {
         char cmd[256];

@@ -144,8 +144,7 @@ static void test_sigterm_behaves_like_sigint(void **state)
 
     (void)state;
     harness_require_netns();
-    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                NULL});
+    pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL});
     usleep(800 * 1000);
     kill(pid, SIGTERM);
     assert_int_equal(harness_qbench_wait(pid), 130);
@@ -205,7 +204,8 @@ static void test_low_open_file_limit_is_counted_as_emfile(void **state)
     /* a run most of whose attempts failed here is no measurement: exit 3,
      * the results written all the same */
     assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out, NULL},
-                                         limit_open_files), 3);
+                                         limit_open_files),
+                     3);
     /* said before the run, naming the limit, and after it, naming the errors */
     assert_non_null(strstr(harness_stderr(), "RLIMIT_NOFILE 300"));
     assert_non_null(strstr(harness_stderr(), "failed on this machine before reaching the server"));
@@ -233,8 +233,8 @@ static json_t *run_with_ten_ports(const char *name, const char *sources)
              sources ? "\"" : "");
     cfg = harness_file("ports.json", text);
     /* most attempts fail here for want of ports: no measurement, exit 3 */
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 3);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 3);
     assert_non_null(strstr(harness_stderr(), "EADDRNOTAVAIL"));
     assert_non_null(strstr(harness_stderr(), "client.source_addresses"));
     return harness_load(out);
@@ -277,9 +277,10 @@ static void mount_tiny_fs(void)
 static int run_on_tiny_fs(unsigned long flags, const char *out)
 {
     static char dir[256];
-    const char *cfg = harness_file("disk.json", "{\"server\": {\"backlog\": 128},"
-                                                " \"client\": {\"rate\": 1000, \"connections\": 500},"
-                                                " \"sample\": {\"accept_queue_ms\": 1}}");
+    const char *cfg =
+        harness_file("disk.json", "{\"server\": {\"backlog\": 128},"
+                                  " \"client\": {\"rate\": 1000, \"connections\": 500},"
+                                  " \"sample\": {\"accept_queue_ms\": 1}}");
     int rc;
 
     snprintf(dir, sizeof(dir), "%s/tiny", harness_dir());
@@ -335,7 +336,8 @@ static void test_non_loopback_address_is_refused_by_validation(void **state)
 
     (void)state;
     assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output",
-                                                     out_path("addr-result.json"), NULL}), 2);
+                                                     out_path("addr-result.json"), NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "server.address: must be a loopback address"));
 }
 
@@ -354,9 +356,9 @@ static void test_namespace_refused_exits_3_and_says_why(void **state)
 
     (void)state;
     harness_require_netns();
-    rc = harness_qbench_with((const char *[]){"--config", cfg, "--output",
-                                              out_path("nons-result.json"), NULL},
-                             enter_powerless_user_namespace);
+    rc = harness_qbench_with(
+        (const char *[]){"--config", cfg, "--output", out_path("nons-result.json"), NULL},
+        enter_powerless_user_namespace);
     if (rc == MOUNT_UNAVAILABLE)
         skip();
     assert_int_equal(rc, 3);
@@ -370,21 +372,23 @@ static void test_namespace_refused_exits_3_and_says_why(void **state)
  * found by reading every write back. */
 static void test_sysctl_the_kernel_refuses_exits_3(void **state)
 {
-    const char *cfg = harness_file("refused.json",
-                                   "{\"sysctl\": {\"net.ipv4.ip_unprivileged_port_start\": "
-                                   "40000}, \"client\": {\"rate\": 10, \"connections\": 1}}");
-    const char *out_of_range = harness_file("range.json",
-                                            "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": "
-                                            "300}, \"client\": {\"rate\": 10, "
-                                            "\"connections\": 1}}");
+    const char *cfg =
+        harness_file("refused.json", "{\"sysctl\": {\"net.ipv4.ip_unprivileged_port_start\": "
+                                     "40000}, \"client\": {\"rate\": 10, \"connections\": 1}}");
+    const char *out_of_range =
+        harness_file("range.json", "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": "
+                                   "300}, \"client\": {\"rate\": 10, "
+                                   "\"connections\": 1}}");
 
     (void)state;
     harness_require_netns();
     assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output",
-                                                     out_path("refused-result.json"), NULL}), 3);
+                                                     out_path("refused-result.json"), NULL}),
+                     3);
     assert_non_null(strstr(harness_stderr(), "sysctl net.ipv4.ip_unprivileged_port_start = 40000"));
     assert_int_equal(harness_qbench((const char *[]){"--config", out_of_range, "--output",
-                                                     out_path("range-result.json"), NULL}), 2);
+                                                     out_path("range-result.json"), NULL}),
+                     2);
     assert_non_null(strstr(harness_stderr(), "must be an integer in 0..255"));
 }
 
@@ -405,9 +409,10 @@ static void read_host_sysctls(char values[][128], const char *const *names)
 static void test_host_sysctls_are_never_written(void **state)
 {
     static const char *const names[] = {
-        "net/core/somaxconn", "net/ipv4/tcp_synack_retries", "net/ipv4/tcp_syn_retries",
-        "net/ipv4/tcp_abort_on_overflow", "net/ipv4/tcp_syncookies",
-        "net/ipv4/tcp_max_syn_backlog", "net/ipv4/ip_local_port_range", NULL};
+        "net/core/somaxconn",           "net/ipv4/tcp_synack_retries",
+        "net/ipv4/tcp_syn_retries",     "net/ipv4/tcp_abort_on_overflow",
+        "net/ipv4/tcp_syncookies",      "net/ipv4/tcp_max_syn_backlog",
+        "net/ipv4/ip_local_port_range", NULL};
     char before[8][128], after[8][128];
     const char *cfg = harness_file(
         "host.json", "{\"sysctl\": {\"net.core.somaxconn\": 77, \"net.ipv4.tcp_synack_retries\": 0,"
@@ -419,9 +424,10 @@ static void test_host_sysctls_are_never_written(void **state)
     (void)state;
     harness_require_netns();
     read_host_sysctls(before, names);
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output",
-                                                     out_path("host-result.json"), "--quiet",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out_path("host-result.json"),
+                                        "--quiet", NULL}),
+        0);
     read_host_sysctls(after, names);
     for (size_t i = 0; names[i]; i++)
         assert_string_equal(before[i], after[i]);
@@ -434,8 +440,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigterm_behaves_like_sigint, teardown),
         cmocka_unit_test_teardown(test_second_sigint_exits_at_once_without_a_file, teardown),
         cmocka_unit_test_teardown(test_low_open_file_limit_is_counted_as_emfile, teardown),
-        cmocka_unit_test_teardown(test_port_exhaustion_is_counted_and_source_ranges_help,
-                                  teardown),
+        cmocka_unit_test_teardown(test_port_exhaustion_is_counted_and_source_ranges_help, teardown),
         cmocka_unit_test_teardown(test_full_disk_is_a_clear_error_and_leaves_no_file, teardown),
         cmocka_unit_test_teardown(test_read_only_output_fails_before_the_run, teardown),
         cmocka_unit_test_teardown(test_non_loopback_address_is_refused_by_validation, teardown),

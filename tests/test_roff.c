@@ -20,9 +20,18 @@ static char *capture(void (*fn)(FILE *, const char *), const char *arg)
     return text;
 }
 
-static void para(FILE *f, const char *s) { roff_para(f, s); }
-static void verbatim(FILE *f, const char *s) { roff_verbatim(f, s); }
-static void item(FILE *f, const char *s) { roff_item(f, "--set KEY=VALUE", s); }
+static void para(FILE *f, const char *s)
+{
+    roff_para(f, s);
+}
+static void verbatim(FILE *f, const char *s)
+{
+    roff_verbatim(f, s);
+}
+static void item(FILE *f, const char *s)
+{
+    roff_item(f, "--set KEY=VALUE", s);
+}
 
 static void test_requests_and_escapes_are_defused(void **state)
 {

@@ -24,7 +24,8 @@ static struct run_data *make_run_data(void)
 {
     struct run_data *rd = calloc(1, sizeof(*rd));
     json_t *root = json_loads("{\"server\": {\"backlog\": 4}, \"client\": {\"rate\": 100, "
-                              "\"connections\": 7}}", 0, NULL);
+                              "\"connections\": 7}}",
+                              0, NULL);
     char err[ERRBUF_LEN];
 
     assert_non_null(rd);

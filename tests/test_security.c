@@ -28,7 +28,6 @@ static int teardown(void **state)
     return 0;
 }
 
-
 static void enter_dir(void)
 {
     if (chdir(harness_dir()) < 0)
@@ -72,8 +71,8 @@ static void test_hostile_name_is_plotted_literally_and_runs_nothing(void **state
     (void)state;
     harness_require_netns();
     cfg = harness_file("evil.json", "{\"name\": \"demo`id>PWNED` it's @x $y\", " SMALL_RUN "}");
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 0);
     for (int i = 0; i < 2; i++) {
         const char *pic = harness_path(i ? "p.png" : "p.svg");
 
@@ -101,14 +100,13 @@ static void test_crafted_results_run_nothing(void **state)
     (void)state;
     snprintf(in, sizeof(in), "%s", harness_path("crafted.json"));
     doc = json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:{s:s}, s:{s:i}}, s:[], s:{}}", "schema",
-                    "qbench-result/1", "name", evil, "kernel", evil, "host", evil, "config",
-                    "name", evil, "server", "backlog", evil, "client", "rate", 1, "runs",
-                    "expect");
+                    "qbench-result/1", "name", evil, "kernel", evil, "host", evil, "config", "name",
+                    evil, "server", "backlog", evil, "client", "rate", 1, "runs", "expect");
     run = json_pack("{s:{s:s}, s:{s:i, s:i}, s:{s:s, s:s}, s:[[i,i,i,i]], s:i, "
                     "s:{s:i, s:i, s:i, s:i, s:[[i,i]]}}",
-                    "params", "server.backlog", evil, "outcomes", "attempted", 1, "established",
-                    1, "sysctl", "net.ipv4.tcp_synack_retries", evil, evil, evil, "timeline", 0,
-                    1, 1, 0, "timeline_interval_ms", 100, "accept_queue", "limit", 8, "max", 1,
+                    "params", "server.backlog", evil, "outcomes", "attempted", 1, "established", 1,
+                    "sysctl", "net.ipv4.tcp_synack_retries", evil, evil, evil, "timeline", 0, 1, 1,
+                    0, "timeline_interval_ms", 100, "accept_queue", "limit", 8, "max", 1,
                     "listeners", 1, "interval_ms", 10, "samples", 0, 1);
     run2 = json_deep_copy(run);
     json_object_set_new(json_object_get(run2, "params"), "server.backlog", json_string("2nd"));
@@ -184,9 +182,10 @@ static void test_planted_symlink_is_not_followed(void **state)
     assert_int_equal(write(fd, "root only\n", 10), 10);
     close(fd);
     cfg = harness_file("small.json", "{" SMALL_RUN "}");
-    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output",
-                                                          planted_out, "--quiet", NULL},
-                                         plant_link_for_own_pid), 0);
+    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", planted_out,
+                                                          "--quiet", NULL},
+                                         plant_link_for_own_pid),
+                     0);
     fd = open(planted_victim, O_RDONLY);
     assert_int_equal(read(fd, buf, sizeof(buf) - 1), 10);
     close(fd);
@@ -197,7 +196,8 @@ static void test_planted_symlink_is_not_followed(void **state)
     snprintf(planted_out, sizeof(planted_out), "%s", harness_path("plot.png"));
     assert_int_equal(harness_qbench_with((const char *[]){"plot", harness_path("out.json"), "-o",
                                                           planted_out, NULL},
-                                         plant_link_for_own_pid), 0);
+                                         plant_link_for_own_pid),
+                     0);
     fd = open(planted_victim, O_RDONLY);
     assert_int_equal(read(fd, buf, sizeof(buf) - 1), 10);
     close(fd);
@@ -313,8 +313,9 @@ static void test_closed_stderr_still_writes_results(void **state)
 
     (void)state;
     harness_require_netns();
-    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
-                                                          NULL}, close_stderr), 0);
+    assert_int_equal(
+        harness_qbench_with((const char *[]){"--config", cfg, "--output", out, NULL}, close_stderr),
+        0);
     doc = harness_load(out);
     harness_assert_outcomes_add_up(harness_run(doc, 0));
     assert_int_equal(harness_int(harness_run(doc, 0), "outcomes.attempted"), 20);
@@ -336,8 +337,9 @@ static void test_tiny_open_file_limit_is_a_clear_exit_3(void **state)
     const char *out = harness_path("nofile.json");
 
     (void)state;
-    assert_int_equal(harness_qbench_with((const char *[]){"--config", cfg, "--output", out,
-                                                          NULL}, ten_files), 3);
+    assert_int_equal(
+        harness_qbench_with((const char *[]){"--config", cfg, "--output", out, NULL}, ten_files),
+        3);
     assert_non_null(strstr(harness_stderr(), "open-file limit (RLIMIT_NOFILE) is 10"));
     assert_non_null(strstr(harness_stderr(), "ulimit -n"));
     assert_false(exists(out));
@@ -356,10 +358,10 @@ static void test_smaller_items_are_refused_with_their_cause(void **state)
                                                      "sweep={\"server.backlog\": [8, 8]}", NULL}),
                      2);
     assert_non_null(strstr(harness_stderr(), "appears twice"));
-    assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
-                                                     "client.rate=1", "--set",
-                                                     "client.connections=1000000000", NULL}),
-                     2);
+    assert_int_equal(
+        harness_qbench((const char *[]){"validate", "--config", cfg, "--set", "client.rate=1",
+                                        "--set", "client.connections=1000000000", NULL}),
+        2);
     assert_non_null(strstr(harness_stderr(), "client.connections"));
     assert_int_equal(harness_qbench((const char *[]){"validate", "--config", cfg, "--set",
                                                      "server.backlog=[1", NULL}),
@@ -369,8 +371,8 @@ static void test_smaller_items_are_refused_with_their_cause(void **state)
     /* a baseline with two runs of the same params matched both to one */
     doc = json_pack("{s:s, s:[{s:{s:i}, s:{s:i, s:i}}, {s:{s:i}, s:{s:i, s:i}}]}", "schema",
                     "qbench-result/1", "runs", "params", "server.backlog", 8, "outcomes",
-                    "attempted", 10, "established", 10, "params", "server.backlog", 8,
-                    "outcomes", "attempted", 10, "timeout", 10);
+                    "attempted", 10, "established", 10, "params", "server.backlog", 8, "outcomes",
+                    "attempted", 10, "timeout", 10);
     assert_int_equal(json_dump_file(doc, a, 0), 0);
     json_decref(doc);
     assert_int_equal(harness_qbench((const char *[]){"compare", a, a, NULL}), 2);
@@ -395,8 +397,8 @@ static void test_stale_temporary_file_is_removed_by_the_next_run(void **state)
              (int)dead);
     harness_file(strrchr(stale, '/') + 1, "{\"half\": ");
     assert_true(exists(stale));
-    assert_int_equal(harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet",
-                                                     NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}), 0);
     assert_false(exists(stale));
     json_decref(harness_load(out));
 }
@@ -414,8 +416,7 @@ int main(void)
         cmocka_unit_test_teardown(test_closed_stderr_still_writes_results, teardown),
         cmocka_unit_test_teardown(test_tiny_open_file_limit_is_a_clear_exit_3, teardown),
         cmocka_unit_test_teardown(test_smaller_items_are_refused_with_their_cause, teardown),
-        cmocka_unit_test_teardown(test_stale_temporary_file_is_removed_by_the_next_run,
-                                  teardown),
+        cmocka_unit_test_teardown(test_stale_temporary_file_is_removed_by_the_next_run, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

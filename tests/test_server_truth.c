@@ -100,15 +100,16 @@ static void test_a_foreign_servers_accepts_agree_with_its_own_log(void **state)
 
     (void)state;
     harness_require_netns();
-    snprintf(text, sizeof(text),
-             "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 2, \"net.ipv4.tcp_syn_retries\": 2},"
-             " \"server\": {\"command\": [\"python3\", \"{dir}/accept_logger.py\", \"{host}\","
-             "  \"{port}\", \"{backlog}\", \"40\", \"{dir}/accepts.log\"],"
-             "  \"files\": {\"accept_logger.py\": \"%s/tests/servers/accept_logger.py\"},"
-             "  \"backlog\": 128, \"keep_dir\": true},"
-             " \"client\": {\"rate\": 60, \"connections\": 240, \"request\": \"GET / "
-             "HTTP/1.0\\r\\n\\r\\n\", \"greeting_timeout_ms\": 1000, \"connect_timeout_ms\": 8000}}",
-             QBENCH_SOURCE_DIR);
+    snprintf(
+        text, sizeof(text),
+        "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 2, \"net.ipv4.tcp_syn_retries\": 2},"
+        " \"server\": {\"command\": [\"python3\", \"{dir}/accept_logger.py\", \"{host}\","
+        "  \"{port}\", \"{backlog}\", \"40\", \"{dir}/accepts.log\"],"
+        "  \"files\": {\"accept_logger.py\": \"%s/tests/servers/accept_logger.py\"},"
+        "  \"backlog\": 128, \"keep_dir\": true},"
+        " \"client\": {\"rate\": 60, \"connections\": 240, \"request\": \"GET / "
+        "HTTP/1.0\\r\\n\\r\\n\", \"greeting_timeout_ms\": 1000, \"connect_timeout_ms\": 8000}}",
+        QBENCH_SOURCE_DIR);
     cfg = harness_file("logger.json", text);
     snprintf(out, sizeof(out), "%s/logger-out.json", harness_dir());
     snprintf(csv, sizeof(csv), "%s/logger.csv", harness_dir());
@@ -121,11 +122,10 @@ static void test_a_foreign_servers_accepts_agree_with_its_own_log(void **state)
     /* the server is slow, not losing: most connections it took late */
     assert_true(harness_int(run, "outcomes.accepted_late") > 50);
     assert_true(harness_int(run, "accept_observed.polls") > 100);
-    assert_true(json_is_true(json_object_get(json_object_get(run, "accept_observed"),
-                                             "complete")));
+    assert_true(json_is_true(json_object_get(json_object_get(run, "accept_observed"), "complete")));
     /* no handler for SIGTERM, yet it stopped on it: the init forwarded it */
-    assert_string_equal(json_string_value(json_object_get(json_object_get(run, "server"),
-                                                          "exit")), "killed by SIGTERM");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(run, "server"), "exit")),
+                        "killed by SIGTERM");
     serverlog = json_string_value(json_object_get(json_object_get(run, "server"), "log"));
     assert_non_null(serverlog);
     snprintf(logpath, sizeof(logpath), "%.*s/accepts.log",
@@ -153,8 +153,8 @@ static void test_a_foreign_servers_accepts_agree_with_its_own_log(void **state)
             (!took && !strcmp(rows[i].outcome, "never_accepted")))
             agree++;
         else
-            fprintf(stderr, "disagree: %s:%u qbench %s, server log %s\n", rows[i].src,
-                    rows[i].port, rows[i].outcome, took ? "accepted" : "not accepted");
+            fprintf(stderr, "disagree: %s:%u qbench %s, server log %s\n", rows[i].src, rows[i].port,
+                    rows[i].outcome, took ? "accepted" : "not accepted");
     }
     fclose(f);
     /* kept for this test only: remove it */
@@ -166,8 +166,10 @@ static void test_a_foreign_servers_accepts_agree_with_its_own_log(void **state)
         if (strncmp(serverlog, "/tmp/", 5) == 0 && strchr(serverlog, '\'') == NULL)
             (void)!system(rm);
     }
-    fprintf(stderr, "qbench agrees with the server's log on %zu of %zu completed handshakes "
-                    "(%zu accepts logged)\n", agree, completed, logged);
+    fprintf(stderr,
+            "qbench agrees with the server's log on %zu of %zu completed handshakes "
+            "(%zu accepts logged)\n",
+            agree, completed, logged);
     assert_true(completed > 100);
     if (agree * 100 < completed * 99)
         fail_msg("agreement %zu of %zu is below 99%%", agree, completed);
@@ -208,10 +210,9 @@ static void test_resets_are_timed_and_failed_handshakes_keep_their_retransmits(v
     harness_assert_outcomes_add_up(run);
     assert_true(harness_int(run, "outcomes.reset") > 0);
     /* every class's time is counted, as many as the class */
-    for (const char *const *c = (const char *const[]){"established", "timeout", "reset",
-                                                      "refused", "greeting_timeout",
-                                                      "accepted_late", "never_accepted",
-                                                      "error", NULL};
+    for (const char *const *c =
+             (const char *const[]){"established", "timeout", "reset", "refused", "greeting_timeout",
+                                   "accepted_late", "never_accepted", "error", NULL};
          *c; c++) {
         char a[64], b[64];
 
@@ -295,8 +296,10 @@ static void test_a_hook_captures_every_connection(void **state)
              "{\"sysctl\": {\"net.ipv4.tcp_abort_on_overflow\": 1},"
              " \"server\": {\"backlog\": 8, \"accept_delay_ms\": 20},"
              " \"client\": {\"rate\": 200, \"connections\": 300},"
-             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -B 16384 -w {out}.pcap tcp port {port}\","
-             "  \"ready_line\": \"listening on\"}, \"output\": \"%s\"}", out);
+             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -B 16384 -w {out}.pcap tcp port "
+             "{port}\","
+             "  \"ready_line\": \"listening on\"}, \"output\": \"%s\"}",
+             out);
     cfg = harness_file("hook-cfg.json", text);
     if (harness_qbench((const char *[]){"--config", cfg, "--quiet", NULL}) != 0)
         fail_msg("run failed: %s", harness_stderr());
@@ -307,16 +310,20 @@ static void test_a_hook_captures_every_connection(void **state)
     assert_string_equal(json_string_value(json_object_get(hooks, "exit")), "exited 0");
     assert_non_null(json_string_value(json_object_get(json_object_get(run, "netns"), "path")));
     /* distinct client ports that sent a SYN; distinct ones that got an RST */
-    snprintf(cmd, sizeof(cmd), "tcpdump -nr '%s/hook-p1.pcap' 'tcp[tcpflags] & tcp-syn != 0 "
-                               "and tcp[tcpflags] & tcp-ack == 0' 2>/dev/null | awk '{print $3}' "
-                               "| sort -u | wc -l", harness_dir());
+    snprintf(cmd, sizeof(cmd),
+             "tcpdump -nr '%s/hook-p1.pcap' 'tcp[tcpflags] & tcp-syn != 0 "
+             "and tcp[tcpflags] & tcp-ack == 0' 2>/dev/null | awk '{print $3}' "
+             "| sort -u | wc -l",
+             harness_dir());
     p = popen(cmd, "r");
     assert_non_null(p);
     if (fgets(line, sizeof(line), p))
         syns = atoll(line);
     pclose(p);
-    snprintf(cmd, sizeof(cmd), "tcpdump -nr '%s/hook-p1.pcap' 'tcp[tcpflags] & tcp-rst != 0' "
-                               "2>/dev/null | awk '{print $5}' | sort -u | wc -l", harness_dir());
+    snprintf(cmd, sizeof(cmd),
+             "tcpdump -nr '%s/hook-p1.pcap' 'tcp[tcpflags] & tcp-rst != 0' "
+             "2>/dev/null | awk '{print $5}' | sort -u | wc -l",
+             harness_dir());
     p = popen(cmd, "r");
     assert_non_null(p);
     if (fgets(line, sizeof(line), p))
@@ -329,7 +336,8 @@ static void test_a_hook_captures_every_connection(void **state)
         skip();
     /* every reset the client counted is in the capture; the kernel's rare
      * RST from loopback reordering (a few per 10,000, see README) may add one */
-    if (resets < harness_int(run, "outcomes.reset") || resets > harness_int(run, "outcomes.reset") + 2)
+    if (resets < harness_int(run, "outcomes.reset") ||
+        resets > harness_int(run, "outcomes.reset") + 2)
         fail_msg("the capture has RSTs to %lld client ports, the results %lld resets", resets,
                  harness_int(run, "outcomes.reset"));
     json_decref(doc);
@@ -370,12 +378,13 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
              "  \"files\": {\"slow_app.py\": \"%s/configs/servers/slow_app.py\"}, \"backlog\": 64},"
              " \"client\": {\"rate\": 40, \"connections\": 160, \"request\": \"GET / "
              "HTTP/1.0\\r\\n\\r\\n\", \"greeting_timeout_ms\": 2000, \"connect_timeout_ms\": 8000},"
-             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -B 16384 -w {out}.pcap tcp port {port}\","
+             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -B 16384 -w {out}.pcap tcp port "
+             "{port}\","
              "  \"ready_line\": \"listening on\"}, \"output\": \"%s\"}",
              QBENCH_SOURCE_DIR, out);
     cfg = harness_file("gunicorn-cfg.json", text);
-    if (harness_qbench((const char *[]){"--config", cfg, "--connections", csv, "--quiet",
-                                        NULL}) != 0)
+    if (harness_qbench((const char *[]){"--config", cfg, "--connections", csv, "--quiet", NULL}) !=
+        0)
         fail_msg("run failed: %s", harness_stderr());
     doc = harness_load(out);
     run = harness_run(doc, 0);
@@ -384,8 +393,8 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
     /* client ports that got data (an HTTP answer) from the server; the
      * server's port is in the hook's command as run: '...tcp port 'NNNN'' */
     {
-        const char *before = json_string_value(json_object_get(json_object_get(run, "hooks"),
-                                                               "before"));
+        const char *before =
+            json_string_value(json_object_get(json_object_get(run, "hooks"), "before"));
         const char *q = before ? strstr(before, "tcp port '") : NULL;
         long port = q ? atol(q + 10) : 0;
 
@@ -393,10 +402,12 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
         /* an answer or an orderly close: only the server's application
          * sends those (an RST may be the kernel's, at the listener's close,
          * or the application's closing unread data: not judged) */
-        snprintf(cmd, sizeof(cmd), "tcpdump -nr '%s/gunicorn-p1.pcap' 'src port %ld and "
-                                   "((((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) > 0) "
-                                   "or tcp[tcpflags] & tcp-fin != 0)' "
-                                   "2>/dev/null | awk '{print $5}' | sort -u", harness_dir(), port);
+        snprintf(cmd, sizeof(cmd),
+                 "tcpdump -nr '%s/gunicorn-p1.pcap' 'src port %ld and "
+                 "((((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) > 0) "
+                 "or tcp[tcpflags] & tcp-fin != 0)' "
+                 "2>/dev/null | awk '{print $5}' | sort -u",
+                 harness_dir(), port);
     }
     p = popen(cmd, "r");
     assert_non_null(p);
@@ -410,8 +421,10 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
     }
     pclose(p);
     /* client ports the server reset without an answer or a close */
-    snprintf(cmd, sizeof(cmd), "tcpdump -nr '%s/gunicorn-p1.pcap' 'tcp[tcpflags] & tcp-rst != 0' "
-                               "2>/dev/null | awk '{print $5}' | sort -u", harness_dir());
+    snprintf(cmd, sizeof(cmd),
+             "tcpdump -nr '%s/gunicorn-p1.pcap' 'tcp[tcpflags] & tcp-rst != 0' "
+             "2>/dev/null | awk '{print $5}' | sort -u",
+             harness_dir());
     p = popen(cmd, "r");
     assert_non_null(p);
     while (fgets(line, sizeof(line), p)) {
@@ -426,8 +439,8 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
         skip();
     n = read_rows(csv, &rows);
     for (size_t i = 0; i < n; i++) {
-        bool served = !strcmp(rows[i].outcome, "established") ||
-                      !strcmp(rows[i].outcome, "accepted_late");
+        bool served =
+            !strcmp(rows[i].outcome, "established") || !strcmp(rows[i].outcome, "accepted_late");
 
         /* the capture cannot see accept(): a connection accepted late that
          * the server then never wrote to (nor closed before the end) is
@@ -446,9 +459,10 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
             fprintf(stderr, "disagree: port %u qbench %s, capture %s\n", rows[i].port,
                     rows[i].outcome, answered[rows[i].port] ? "answered" : "no answer");
     }
-    fprintf(stderr, "gunicorn: qbench agrees with the capture on %zu of %zu completed "
-                    "handshakes (%zu not judged: only reset, or accepted late and silent)\n", agree, judged,
-            unjudged);
+    fprintf(stderr,
+            "gunicorn: qbench agrees with the capture on %zu of %zu completed "
+            "handshakes (%zu not judged: only reset, or accepted late and silent)\n",
+            agree, judged, unjudged);
     assert_true(judged > 100);
     if (agree * 100 < judged * 99)
         fail_msg("agreement %zu of %zu is below 99%%", agree, judged);
@@ -468,8 +482,7 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_a_foreign_servers_accepts_agree_with_its_own_log,
-                                  teardown),
+        cmocka_unit_test_teardown(test_a_foreign_servers_accepts_agree_with_its_own_log, teardown),
         cmocka_unit_test_teardown(
             test_resets_are_timed_and_failed_handshakes_keep_their_retransmits, teardown),
         cmocka_unit_test_teardown(test_a_hook_captures_every_connection, teardown),

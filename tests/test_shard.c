@@ -55,10 +55,10 @@ static void test_far_or_impossible_starts_are_refused(void **state)
         assert_int_equal(shard_parse_time(bad[i], &t, err, sizeof(err)), -1);
         assert_non_null(strstr(err, bad[i]));
     }
-    assert_int_equal(shard_check_start("x", 1000.0 + SHARD_START_HORIZON_S, 1000.0, err,
-                                       sizeof(err)), 0);
-    assert_int_equal(shard_check_start("x", 1001.0 + SHARD_START_HORIZON_S, 1000.0, err,
-                                       sizeof(err)), -1);
+    assert_int_equal(
+        shard_check_start("x", 1000.0 + SHARD_START_HORIZON_S, 1000.0, err, sizeof(err)), 0);
+    assert_int_equal(
+        shard_check_start("x", 1001.0 + SHARD_START_HORIZON_S, 1000.0, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "7 days"));
 }
 
@@ -103,8 +103,8 @@ static void test_shards_interleave_into_one_sequence(void **state)
             struct schedule sc;
             uint64_t due;
 
-            schedule_init(&sc, 1000.0, shard_stream(&s, t, threads),
-                          shard_streams(&s, threads), total, 0, 0);
+            schedule_init(&sc, 1000.0, shard_stream(&s, t, threads), shard_streams(&s, threads),
+                          total, 0, 0);
             while (schedule_take(&sc, UINT64_MAX / 2, &due)) {
                 uint64_t g = due / 1000000; /* 1 ms apart at 1000/s */
 

@@ -145,8 +145,8 @@ static void assert_rows_within_lag(const json_t *run, int per_row)
         long long n = json_integer_value(json_array_get(json_array_get(tl, i), 1));
 
         if (n < per_row - slack || n > per_row + slack)
-            fail_msg("timeline row %zu: %lld attempts, expected %d +- %d (lag max %.1f ms)", i,
-                     n, per_row, slack, max_s * 1e3);
+            fail_msg("timeline row %zu: %lld attempts, expected %d +- %d (lag max %.1f ms)", i, n,
+                     per_row, slack, max_s * 1e3);
     }
 }
 
@@ -166,9 +166,9 @@ static void run_shards(unsigned n, const char *merged, char (*conns)[256])
         snprintf(outs[i], sizeof(outs[i]), "%s/shard-%u-of-%u.json", harness_dir(), i, n);
         snprintf(conns[i], 256, "%s/shard-%u-of-%u.jsonl", harness_dir(), i, n);
         snprintf(shard, sizeof(shard), "%u/%u", i, n);
-        pids[i] = harness_qbench_start((const char *[]){
-            "--config", cfgcopy, "--shard", shard, "--start-at", at, "--output", outs[i],
-            "--connections", conns[i], "--quiet", NULL});
+        pids[i] = harness_qbench_start(
+            (const char *[]){"--config", cfgcopy, "--shard", shard, "--start-at", at, "--output",
+                             outs[i], "--connections", conns[i], "--quiet", NULL});
     }
     for (unsigned i = 0; i < n; i++)
         assert_int_equal(harness_qbench_wait(pids[i]), 0);
@@ -193,11 +193,11 @@ static void test_sharded_runs_merge_into_one_even_stream(void **state)
         harness_require_netns();
     snprintf(single, sizeof(single), "%s/single.json", harness_dir());
     snprintf(conns[0], sizeof(conns[0]), "%s/single.jsonl", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", config("one.json", RATE),
-                                                     "--output", single, "--connections",
-                                                     conns[0], "--quiet", NULL}),
-                     0);
-    assert_even_schedule((const char (*)[256])conns, 1);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", config("one.json", RATE), "--output", single,
+                                        "--connections", conns[0], "--quiet", NULL}),
+        0);
+    assert_even_schedule((const char(*)[256])conns, 1);
     doc = harness_load(single);
     assert_rows_within_lag(harness_run(doc, 0), RATE / 10);
     json_decref(doc);
@@ -212,7 +212,7 @@ static void test_sharded_runs_merge_into_one_even_stream(void **state)
         assert_int_equal(harness_int(run, "latency_us.connect.count"),
                          harness_int(run, "outcomes.established"));
         /* the union of the shards is as even as one client at the full rate */
-        assert_even_schedule((const char (*)[256])conns, n);
+        assert_even_schedule((const char(*)[256])conns, n);
         assert_rows_within_lag(run, RATE / 10);
         assert_int_equal(json_array_size(json_object_get(doc, "merged_from")), n);
         json_decref(doc);
@@ -230,18 +230,21 @@ static void test_mismatched_inputs_are_refused(void **state)
     snprintf(a, sizeof(a), "%s/a.json", harness_dir());
     snprintf(b, sizeof(b), "%s/b.json", harness_dir());
     snprintf(out, sizeof(out), "%s/ab.json", harness_dir());
-    assert_int_equal(harness_qbench((const char *[]){"--config", config("a.cfg.json", 1000),
-                                                     "--output", a, "--quiet", "--set",
-                                                     "client.connections=100", NULL}), 0);
-    assert_int_equal(harness_qbench((const char *[]){"--config", config("b.cfg.json", 500),
-                                                     "--output", b, "--quiet", "--set",
-                                                     "client.connections=100", NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", config("a.cfg.json", 1000), "--output", a,
+                                        "--quiet", "--set", "client.connections=100", NULL}),
+        0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", config("b.cfg.json", 500), "--output", b,
+                                        "--quiet", "--set", "client.connections=100", NULL}),
+        0);
     assert_int_equal(harness_qbench((const char *[]){"merge", a, b, "-o", out, NULL}), 2);
     assert_non_null(strstr(harness_stderr(), "not the same experiment"));
     assert_int_equal(access(out, F_OK), -1);
     /* and a shard index out of range is bad usage */
-    assert_int_equal(harness_qbench((const char *[]){"--config", config("c.json", 1000),
-                                                     "--shard", "4/4", NULL}), 2);
+    assert_int_equal(harness_qbench((const char *[]){"--config", config("c.json", 1000), "--shard",
+                                                     "4/4", NULL}),
+                     2);
 }
 
 int main(void)

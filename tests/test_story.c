@@ -28,8 +28,8 @@ static void add(struct story_log *log, struct story_tuple t, uint64_t ms, bool l
 
 static struct story_gave_up gave_up(struct story_tuple t, uint64_t start_ms, uint64_t giveup_ms)
 {
-    struct story_gave_up g = {.src = t, .start_ns = start_ms * NS_PER_MS,
-                              .giveup_ns = giveup_ms * NS_PER_MS};
+    struct story_gave_up g = {
+        .src = t, .start_ns = start_ms * NS_PER_MS, .giveup_ns = giveup_ms * NS_PER_MS};
 
     return g;
 }
@@ -43,9 +43,9 @@ static void test_late_and_never_accepted_are_told_apart(void **state)
 
     (void)state;
     histogram_init(&late_by);
-    add(&log, tuple("127.0.0.1", 40000), 1500, true);   /* 500 ms after its give-up */
-    add(&log, tuple("127.0.0.1", 40002), 50, false);    /* someone else's, on time */
-    add(&log, tuple("127.0.0.2", 40001), 3000, true);   /* same port, other address */
+    add(&log, tuple("127.0.0.1", 40000), 1500, true); /* 500 ms after its give-up */
+    add(&log, tuple("127.0.0.1", 40002), 50, false);  /* someone else's, on time */
+    add(&log, tuple("127.0.0.2", 40001), 3000, true); /* same port, other address */
     story_log_sort(&log);
     g[0] = gave_up(tuple("127.0.0.1", 40000), 0, 1000);
     g[1] = gave_up(tuple("127.0.0.1", 40001), 0, 1000); /* the server never saw it */
@@ -57,7 +57,7 @@ static void test_late_and_never_accepted_are_told_apart(void **state)
     assert_false(g[1].accepted);
     assert_true(g[2].accepted);
     assert_int_equal(late_by.count, 2);
-    assert_int_equal(late_by.min, 500000);                  /* 500 ms, in us */
+    assert_int_equal(late_by.min, 500000);                     /* 500 ms, in us */
     assert_true(histogram_quantile(&late_by, 1.0) >= 1890000); /* 1.9 s, within a bucket */
     story_log_free(&log);
 }

@@ -57,11 +57,10 @@ static void test_repeats_show_their_spread(void **state)
                         json_pack("{s:{s:f, s:f, s:f, s:[f,f,f]}, s:{s:f, s:f, s:f, s:[f,f,f]},"
                                   " s:{s:f, s:f, s:f, s:[f,f,f]}}",
                                   "established_ratio", "median", 0.9, "min", 0.88, "max", 0.92,
-                                  "values", 0.88, 0.9, 0.92,
-                                  "timeout_ratio", "median", 0.1, "min", 0.08, "max", 0.12,
-                                  "values", 0.12, 0.1, 0.08,
-                                  "connect_p50_us", "median", 1000.0, "min", 900.0, "max",
-                                  1100.0, "values", 900.0, 1000.0, 1100.0));
+                                  "values", 0.88, 0.9, 0.92, "timeout_ratio", "median", 0.1, "min",
+                                  0.08, "max", 0.12, "values", 0.12, 0.1, 0.08, "connect_p50_us",
+                                  "median", 1000.0, "min", 900.0, "max", 1100.0, "values", 900.0,
+                                  1000.0, 1100.0));
     text = summary_of(run, 1, 1);
     assert_non_null(strstr(text, "across 3 repeats"));
     assert_non_null(strstr(text, "mean ± sd"));

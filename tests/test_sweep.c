@@ -27,7 +27,8 @@ static char *write_temp(const char *text)
 
 static void test_cartesian_product_last_key_fastest(void **state)
 {
-    json_t *spec = json_loads("{\"server.backlog\": [1, 2, 3], \"client.rate\": [10, 20]}", 0, NULL);
+    json_t *spec =
+        json_loads("{\"server.backlog\": [1, 2, 3], \"client.rate\": [10, 20]}", 0, NULL);
     struct sweep sw;
     char err[ERRBUF_LEN];
     json_t *p;
@@ -67,10 +68,10 @@ static void test_no_sweep_is_one_point_with_empty_params(void **state)
 
 static void test_plan_applies_sysctl_points(void **state)
 {
-    const char *path = write_temp(
-        "{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1},"
-        " \"client\": {\"rate\": 10, \"connections\": 5},"
-        " \"sweep\": {\"sysctl.net.ipv4.tcp_synack_retries\": [0, 1, 2]}}");
+    const char *path =
+        write_temp("{\"sysctl\": {\"net.ipv4.tcp_syn_retries\": 1},"
+                   " \"client\": {\"rate\": 10, \"connections\": 5},"
+                   " \"sweep\": {\"sysctl.net.ipv4.tcp_synack_retries\": [0, 1, 2]}}");
     struct plan p;
     char err[ERRBUF_LEN];
 
@@ -88,8 +89,8 @@ static void test_plan_applies_sysctl_points(void **state)
                 found = 1;
             }
         assert_true(found);
-        assert_int_equal(json_integer_value(json_object_get(
-                             p.points[i].params, "sysctl.net.ipv4.tcp_synack_retries")),
+        assert_int_equal(json_integer_value(json_object_get(p.points[i].params,
+                                                            "sysctl.net.ipv4.tcp_synack_retries")),
                          (json_int_t)i);
     }
     assert_non_null(json_object_get(p.effective, "sweep"));
@@ -199,8 +200,10 @@ static void test_sweep_errors(void **state)
         {"{\"sysctl.\": [1]}", "sweep.sysctl.: a sysctl is addressed as sysctl.<name>"},
         {"{\"server.bogus\": [1]}", "sweep.server.bogus: unknown key"},
         {"{\"output\": [\"a\", \"b\"]}", "sweep.output: only server.*"},
-        {"{\"server.backlog\": [8, 4, 8]}", "sweep.server.backlog: the value 8 appears twice (items 1 and 3)"},
-        {"{\"client.close\": [\"reset\", \"reset\"]}", "sweep.client.close: the value \"reset\" appears twice"},
+        {"{\"server.backlog\": [8, 4, 8]}",
+         "sweep.server.backlog: the value 8 appears twice (items 1 and 3)"},
+        {"{\"client.close\": [\"reset\", \"reset\"]}",
+         "sweep.client.close: the value \"reset\" appears twice"},
     };
     char err[ERRBUF_LEN];
     struct sweep sw;

@@ -24,8 +24,8 @@ static int setup(void **state)
         return 0;
     snprintf(cfg, sizeof(cfg), "%s/configs/synack-sweep-short.json", QBENCH_SOURCE_DIR);
     snprintf(result, sizeof(result), "%s/sweep.json", harness_dir());
-    if (harness_qbench((const char *[]){"--config", cfg, "--output", result, "--quiet",
-                                        "--set", "client.greeting_timeout_ms=4000", NULL}) != 0)
+    if (harness_qbench((const char *[]){"--config", cfg, "--output", result, "--quiet", "--set",
+                                        "client.greeting_timeout_ms=4000", NULL}) != 0)
         fail_msg("sweep run failed:\n%s", harness_stderr());
     return 0;
 }
@@ -161,8 +161,9 @@ static void test_compare_tells_a_doctored_regression_from_an_unchanged_file(void
     assert_non_null(strstr(harness_stdout(), "REGRESSION"));
     assert_non_null(strstr(harness_stdout(), "established_ratio"));
     /* a looser threshold lets the same change through */
-    assert_int_equal(harness_qbench((const char *[]){"compare", result, worse,
-                                                     "--ratio-threshold", "30", NULL}), 0);
+    assert_int_equal(
+        harness_qbench((const char *[]){"compare", result, worse, "--ratio-threshold", "30", NULL}),
+        0);
 }
 
 int main(void)

@@ -76,8 +76,7 @@ static const char *config(const char *name, const char *host)
 
 /* nshards qbench processes against host, with an observer in server_ns
  * (-1: the test's own namespace), merged into merged. */
-static json_t *run_distributed(const char *host, int server_ns, unsigned nshards,
-                               const char *tag)
+static json_t *run_distributed(const char *host, int server_ns, unsigned nshards, const char *tag)
 {
     char cfg[256], outs[4][256], obs[256], merged[256], shard[16], at[32], window[16];
     const char *margs[16];
@@ -93,12 +92,12 @@ static json_t *run_distributed(const char *host, int server_ns, unsigned nshards
     snprintf(merged, sizeof(merged), "%s/%s-merged.json", harness_dir(), tag);
     topology_target_ns(server_ns);
     observer = harness_qbench_start_with((const char *[]){"observe", "--port", "19101",
-                                                         "--start-at", at, "--duration-ms",
-                                                         window, "-o", obs, "--quiet", NULL},
+                                                          "--start-at", at, "--duration-ms", window,
+                                                          "-o", obs, "--quiet", NULL},
                                          topology_enter_target);
     for (unsigned i = 0; i < nshards; i++) {
-        const char *args[16] = {"--config", cfg, "--start-at", at, "--output", outs[i],
-                                "--quiet", NULL};
+        const char *args[16] = {"--config", cfg,     "--start-at", at,
+                                "--output", outs[i], "--quiet",    NULL};
 
         snprintf(outs[i], sizeof(outs[i]), "%s/%s-shard-%u.json", harness_dir(), tag, i);
         if (nshards > 1) {
@@ -150,8 +149,7 @@ static int collect_like_kubernetes(const char *tag, unsigned nshards, bool with_
         "    echo 'observe: not started' ;;\n"
         "*) echo \"fake kubectl: unexpected: $*\" >&2; exit 1 ;;\n"
         "esac\n";
-    char bin[256], path[1024], link[300], out[256], shards[16], collect[256], obs[300],
-        hidden[320];
+    char bin[256], path[1024], link[300], out[256], shards[16], collect[256], obs[300], hidden[320];
     const char *old_path = getenv("PATH");
     FILE *f;
     pid_t pid;
@@ -209,13 +207,12 @@ static void assert_server_side(const json_t *run)
     harness_assert_outcomes_add_up(run);
     assert_int_equal(harness_int(run, "outcomes.attempted"), TOTAL);
     if (aq != BACKLOG + 1 && aq != BACKLOG + 2)
-        fail_msg("accept_queue.max %lld, expected backlog + 1 or + 2 (%d or %d)", aq,
-                 BACKLOG + 1, BACKLOG + 2);
+        fail_msg("accept_queue.max %lld, expected backlog + 1 or + 2 (%d or %d)", aq, BACKLOG + 1,
+                 BACKLOG + 2);
     assert_true(harness_int(run, "syn_queue.max") > 0);
     assert_true(harness_int(run, "server_kernel.ListenOverflows") > 0);
-    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(run, "observed_by"),
-                                                            0),
-                                             "covers_run")));
+    assert_true(json_is_true(
+        json_object_get(json_array_get(json_object_get(run, "observed_by"), 0), "covers_run")));
     /* the server accepts 20/s for the whole window: far fewer than offered */
     assert_true(outcome(run, "established") > 20);
     assert_true(outcome(run, "established") < TOTAL / 2);
@@ -315,7 +312,8 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
     if (llabs((TOTAL - est) - (TOTAL - sest)) > TOTAL / 10 ||
         outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error") != 0)
         fail_msg("not served: %lld over veth, %lld in one namespace (resets, refusals, errors "
-                 "over veth: %lld)", TOTAL - est, TOTAL - sest,
+                 "over veth: %lld)",
+                 TOTAL - est, TOTAL - sest,
                  outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error"));
     print_message("veth: established %lld timeout %lld greeting_timeout %lld accepted_late %lld "
                   "never_accepted %lld aq %lld synq %lld overflows %lld | one "
@@ -324,9 +322,10 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
                   est, outcome(run, "timeout"), outcome(run, "greeting_timeout"),
                   outcome(run, "accepted_late"), outcome(run, "never_accepted"),
                   harness_int(run, "accept_queue.max"), harness_int(run, "syn_queue.max"),
-                  harness_int(run, "server_kernel.ListenOverflows"), sest, outcome(srun, "timeout"), outcome(srun, "greeting_timeout"),
-                  outcome(srun, "accepted_late"), outcome(srun, "never_accepted"),
-                  harness_int(srun, "accept_queue.max"), harness_int(srun, "syn_queue.max"),
+                  harness_int(run, "server_kernel.ListenOverflows"), sest, outcome(srun, "timeout"),
+                  outcome(srun, "greeting_timeout"), outcome(srun, "accepted_late"),
+                  outcome(srun, "never_accepted"), harness_int(srun, "accept_queue.max"),
+                  harness_int(srun, "syn_queue.max"),
                   harness_int(srun, "server_kernel.ListenOverflows"));
     /* each connection's story told across the link from the observer's
      * view: the server's slow pace shows as accepted_late, the handshakes
@@ -431,8 +430,8 @@ static void test_target_netns_is_observed_as_if_local(void **state)
              " \"expect_greeting\": true, \"connect_timeout_ms\": 5000,"
              " \"greeting_timeout_ms\": 2000}}",
              TOPO_SERVER_ADDR, PORT, ns, out, RATE, TOTAL);
-    if (harness_qbench((const char *[]){"--config", harness_file("netns.json", text), "--quiet",
-                                        NULL}) != 0)
+    if (harness_qbench(
+            (const char *[]){"--config", harness_file("netns.json", text), "--quiet", NULL}) != 0)
         fail_msg("qbench: %s", harness_stderr());
     doc = harness_load(out);
     run = harness_run(doc, 0);
@@ -454,9 +453,8 @@ static void test_target_netns_is_observed_as_if_local(void **state)
              " \"target_netns\": \"/proc/self/ns/uts\", \"output\": \"%s\","
              " \"client\": {\"rate\": 10, \"connections\": 1}}",
              TOPO_SERVER_ADDR, PORT, out);
-    assert_int_equal(harness_qbench((const char *[]){"--config",
-                                                     harness_file("bad.json", text), NULL}),
-                     3);
+    assert_int_equal(
+        harness_qbench((const char *[]){"--config", harness_file("bad.json", text), NULL}), 3);
     assert_non_null(strstr(harness_stderr(), "not a network namespace"));
     topology_destroy(&t);
 }
@@ -478,8 +476,8 @@ static void test_observe_ends_promptly_on_sigterm(void **state)
         skip();
     }
     snprintf(out, sizeof(out), "%s/term-observer.json", harness_dir());
-    pid = harness_qbench_start((const char *[]){"observe", "--port", "19102", "--duration-ms",
-                                                "60000", "-o", out, NULL});
+    pid = harness_qbench_start(
+        (const char *[]){"observe", "--port", "19102", "--duration-ms", "60000", "-o", out, NULL});
     nanosleep(&nap, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     kill(pid, SIGTERM);
@@ -494,9 +492,8 @@ static void test_observe_ends_promptly_on_sigterm(void **state)
     /* nothing listened there: every tick says so, no queue is made up */
     assert_true(harness_int(doc, "ticks") > 0);
     assert_int_equal(harness_int(doc, "ticks_without_listener"), harness_int(doc, "ticks"));
-    assert_int_equal(json_array_size(json_object_get(json_object_get(doc, "accept_queue"),
-                                                     "samples")),
-                     0);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(doc, "accept_queue"), "samples")), 0);
     json_decref(doc);
     /* usage errors */
     assert_int_equal(harness_qbench((const char *[]){"observe", "--port", "0", "--duration-ms",

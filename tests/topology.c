@@ -112,8 +112,8 @@ void topology_make(struct topology *t, const char *qdisc)
     if (t->server_ns < 0)
         fail_msg("%s: %s", path, strerror(errno));
     snprintf(pidtext, sizeof(pidtext), "%d", (int)t->holder);
-    run_in(-1, (const char *[]){"ip", "link", "add", "vc0", "type", "veth", "peer", "name",
-                                "vs0", "netns", pidtext, NULL});
+    run_in(-1, (const char *[]){"ip", "link", "add", "vc0", "type", "veth", "peer", "name", "vs0",
+                                "netns", pidtext, NULL});
     run_in(-1, (const char *[]){"ip", "addr", "add", TOPO_CLIENT_ADDR "/24", "dev", "vc0", NULL});
     run_in(-1, (const char *[]){"ip", "link", "set", "vc0", "up", NULL});
     run_in(t->server_ns,

@@ -16,9 +16,9 @@
 #define TOPO_CLIENT_ADDR "198.18.0.2"
 
 struct topology {
-    pid_t holder;    /* a process that keeps the server namespace alive */
-    int server_ns;   /* an fd of the server's namespace */
-    pid_t server;    /* the test's listener, if started */
+    pid_t holder;  /* a process that keeps the server namespace alive */
+    int server_ns; /* an fd of the server's namespace */
+    pid_t server;  /* the test's listener, if started */
 };
 
 /* Moves the test process into a private network namespace of its own (the

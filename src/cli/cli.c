@@ -44,8 +44,7 @@ int cli_write_doc(const json_t *doc, const char *path, char *err, size_t errlen)
         return errbuf_set(err, errlen, "out of memory");
     if (fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
         free(text);
-        return errbuf_set(err, errlen, "writing results to standard output: %s",
-                          strerror(errno));
+        return errbuf_set(err, errlen, "writing results to standard output: %s", strerror(errno));
     }
     free(text);
     return 0;
@@ -58,8 +57,9 @@ int cli_help_config(void)
 
 int cli_help(int argc, char **argv)
 {
-    static const char *const topics[] = {"config", "man", "run", "validate", "compare", "plot",
-                                         "export", "merge", "observe", "ab", "help"};
+    static const char *const topics[] = {"config",  "man",  "run",    "validate",
+                                         "compare", "plot", "export", "merge",
+                                         "observe", "ab",   "help"};
     char hint[128];
 
     if (argc < 2) {
@@ -67,8 +67,7 @@ int cli_help(int argc, char **argv)
         return EXIT_OK;
     }
     if (argc > 2) {
-        fprintf(stderr, "qbench help: one topic at a time, got '%s' and '%s'\n", argv[1],
-                argv[2]);
+        fprintf(stderr, "qbench help: one topic at a time, got '%s' and '%s'\n", argv[1], argv[2]);
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "man") == 0)
@@ -76,7 +75,7 @@ int cli_help(int argc, char **argv)
     if (help_topic(argv[1], stdout) == 0)
         return EXIT_OK;
     hint_closest(argv[1], topics, sizeof(topics) / sizeof(topics[0]), hint, sizeof(hint));
-    fprintf(stderr, "qbench help: no topic '%s'%s; topics: config, man, or a command\n",
-            argv[1], hint);
+    fprintf(stderr, "qbench help: no topic '%s'%s; topics: config, man, or a command\n", argv[1],
+            hint);
     return EXIT_USAGE;
 }

@@ -12,9 +12,9 @@
 
 enum exit_code {
     EXIT_OK = 0,
-    EXIT_EXPECT = 1,      /* an expect bound failed / compare found a regression */
-    EXIT_USAGE = 2,       /* bad usage, bad config, bad input file */
-    EXIT_ENV = 3,         /* the environment refused (namespace, sysctl, bind, disk) */
+    EXIT_EXPECT = 1, /* an expect bound failed / compare found a regression */
+    EXIT_USAGE = 2,  /* bad usage, bad config, bad input file */
+    EXIT_ENV = 3,    /* the environment refused (namespace, sysctl, bind, disk) */
     EXIT_INTERRUPTED = 130,
 };
 

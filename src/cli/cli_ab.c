@@ -69,15 +69,22 @@ static int add_set(struct ab_args *a, int side, const char *set)
 static int parse_ab_args(int argc, char **argv, struct ab_args *a)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},   {"config-b", required_argument, NULL, 'B'},
-        {"set", required_argument, NULL, 's'},      {"set-a", required_argument, NULL, '1'},
-        {"set-b", required_argument, NULL, '2'},    {"repeat", required_argument, NULL, 'R'},
-        {"output-a", required_argument, NULL, 'o'}, {"output-b", required_argument, NULL, 'O'},
-        {"verdict", required_argument, NULL, 'V'},  {"format", required_argument, NULL, 'F'},
-        {"gate", required_argument, NULL, 'G'},     {"alpha", required_argument, NULL, 'a'},
+        {"config", required_argument, NULL, 'c'},
+        {"config-b", required_argument, NULL, 'B'},
+        {"set", required_argument, NULL, 's'},
+        {"set-a", required_argument, NULL, '1'},
+        {"set-b", required_argument, NULL, '2'},
+        {"repeat", required_argument, NULL, 'R'},
+        {"output-a", required_argument, NULL, 'o'},
+        {"output-b", required_argument, NULL, 'O'},
+        {"verdict", required_argument, NULL, 'V'},
+        {"format", required_argument, NULL, 'F'},
+        {"gate", required_argument, NULL, 'G'},
+        {"alpha", required_argument, NULL, 'a'},
         {"min-effect-pp", required_argument, NULL, 'p'},
         {"min-effect-pct", required_argument, NULL, 'e'},
-        {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     char err[ERRBUF_LEN];
@@ -92,12 +99,24 @@ static int parse_ab_args(int argc, char **argv, struct ab_args *a)
         unsigned long n;
 
         switch (c) {
-        case 'c': a->config = optarg; break;
-        case 'B': a->config_b = optarg; break;
-        case 'o': a->output[0] = optarg; break;
-        case 'O': a->output[1] = optarg; break;
-        case 'V': a->verdict = optarg; break;
-        case 'q': a->quiet = true; break;
+        case 'c':
+            a->config = optarg;
+            break;
+        case 'B':
+            a->config_b = optarg;
+            break;
+        case 'o':
+            a->output[0] = optarg;
+            break;
+        case 'O':
+            a->output[1] = optarg;
+            break;
+        case 'V':
+            a->verdict = optarg;
+            break;
+        case 'q':
+            a->quiet = true;
+            break;
         case 's':
         case '1':
         case '2':
@@ -114,8 +133,10 @@ static int parse_ab_args(int argc, char **argv, struct ab_args *a)
             break;
         case 'F':
             if (compare_format_of(optarg) < 0) {
-                fprintf(stderr, "qbench ab: --format: expected text, json, markdown or junit, "
-                                "got '%s'\n", optarg);
+                fprintf(stderr,
+                        "qbench ab: --format: expected text, json, markdown or junit, "
+                        "got '%s'\n",
+                        optarg);
                 return -1;
             }
             a->co.format = (enum compare_format)compare_format_of(optarg);
@@ -148,8 +169,9 @@ static int parse_ab_args(int argc, char **argv, struct ab_args *a)
         }
     }
     if (optind < argc || !a->config) {
-        fprintf(stderr, optind < argc ? "qbench ab: unexpected argument '%s'\n"
-                                      : "qbench ab: --config A.json is required%s\n",
+        fprintf(stderr,
+                optind < argc ? "qbench ab: unexpected argument '%s'\n"
+                              : "qbench ab: --config A.json is required%s\n",
                 optind < argc ? argv[optind] : "");
         cli_hint("ab");
         return -1;
@@ -179,14 +201,16 @@ static int load_plans(struct ab_args *a, struct plan plan[2], char out[2][PATH_M
         int e = 0;
         const char *inputs[] = {config[0], config[1]};
 
-        if (plan_load(&plan[s], config[s], a->sets[s], a->nsets[s], NULL, NULL, err,
-                      sizeof(err)) < 0) {
+        if (plan_load(&plan[s], config[s], a->sets[s], a->nsets[s], NULL, NULL, err, sizeof(err)) <
+            0) {
             fprintf(stderr, "qbench ab: %s: %s\n", s ? "B" : "A", err);
             return -1;
         }
         if (plan[s].id.connections_file[0]) {
-            fprintf(stderr, "qbench ab: %s: connections_file is not written by ab (run the "
-                            "config alone for it)\n", s ? "B" : "A");
+            fprintf(stderr,
+                    "qbench ab: %s: connections_file is not written by ab (run the "
+                    "config alone for it)\n",
+                    s ? "B" : "A");
             return -1;
         }
         if (a->output[s])

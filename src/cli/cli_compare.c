@@ -15,7 +15,8 @@ void cli_compare_help(FILE *out)
     struct compare_opts co;
 
     compare_default_opts(&co);
-    fprintf(out, "usage: qbench compare BASELINE.json CURRENT.json [options]\n"
+    fprintf(out,
+            "usage: qbench compare BASELINE.json CURRENT.json [options]\n"
             "The metrics in the config's \"gate\" (default: outcome ratios, connect and\n"
             "accept p50/p99) are judged. With repeats (3 or more values in all), outcome\n"
             "ratios by a quasi-binomial test on the per-repeat counts, latency\n"
@@ -46,8 +47,8 @@ void cli_compare_help(FILE *out)
             "  --allow-different        compare other experiments or settings anyway\n"
             "Exit: 0 no regression, 1 regression, 2 bad input, not the same "
             "experiment, or cannot judge.\n",
-            co.alpha, co.min_effect_pp, co.min_effect_pct, co.latency_pct,
-            co.latency_floor_us, co.ratio_pp, co.min_samples);
+            co.alpha, co.min_effect_pp, co.min_effect_pct, co.latency_pct, co.latency_floor_us,
+            co.ratio_pp, co.min_samples);
 }
 
 int cli_compare(int argc, char **argv)
@@ -75,10 +76,14 @@ int cli_compare(int argc, char **argv)
     compare_default_opts(&co);
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:hF:", opts, NULL)) != -1) {
-        double *target = c == 't' ? &co.latency_pct : c == 'r' ? &co.ratio_pp
-                       : c == 'f' ? &co.latency_floor_us : c == 'n' ? &co.min_samples
-                       : c == 'a' ? &co.alpha : c == 'p' ? &co.min_effect_pp
-                       : c == 'e' ? &co.min_effect_pct : NULL;
+        double *target = c == 't'   ? &co.latency_pct
+                         : c == 'r' ? &co.ratio_pp
+                         : c == 'f' ? &co.latency_floor_us
+                         : c == 'n' ? &co.min_samples
+                         : c == 'a' ? &co.alpha
+                         : c == 'p' ? &co.min_effect_pp
+                         : c == 'e' ? &co.min_effect_pct
+                                    : NULL;
 
         if (c == 'h') {
             cli_compare_help(stdout);
@@ -86,8 +91,10 @@ int cli_compare(int argc, char **argv)
         }
         if (c == 'F') {
             if (compare_format_of(optarg) < 0) {
-                fprintf(stderr, "qbench compare: --format: expected text, json, markdown or "
-                                "junit, got '%s'\n", optarg);
+                fprintf(stderr,
+                        "qbench compare: --format: expected text, json, markdown or "
+                        "junit, got '%s'\n",
+                        optarg);
                 return EXIT_USAGE;
             }
             co.format = (enum compare_format)compare_format_of(optarg);

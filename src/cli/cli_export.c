@@ -14,9 +14,9 @@
 void cli_export_help(FILE *out)
 {
     fprintf(out, "usage: qbench export RESULTS.json [--format csv] [-o OUT.csv]\n"
-            "One row per run point (repeat 0) and per repeat: params, every metric,\n"
-            "latency percentiles p1..p99.99, every kernel counter (zeros included).\n"
-            "Writes to standard output unless -o is given.\n");
+                 "One row per run point (repeat 0) and per repeat: params, every metric,\n"
+                 "latency percentiles p1..p99.99, every kernel counter (zeros included).\n"
+                 "Writes to standard output unless -o is given.\n");
 }
 
 int cli_export(int argc, char **argv)

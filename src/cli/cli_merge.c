@@ -42,15 +42,15 @@ static int join_story(json_t *merged, json_t *const *docs, size_t n, json_t *con
 void cli_merge_help(FILE *out)
 {
     fprintf(out, "usage: qbench merge RESULTS.json... [OBSERVER.json...] -o OUT.json (or -o -)\n"
-            "Combines shards (--shard I/N) or runs of one config on several machines:\n"
-            "outcome counts and counters summed (counters also per host), latency\n"
-            "histograms merged exactly from their buckets and percentiles recomputed.\n"
-            "Inputs of another name, other settings or other run points are refused.\n"
-            "Observer documents (qbench observe, told apart by their schema) put the\n"
-            "server's side into the merged run: accept_queue, syn_queue, server_kernel\n"
-            "(its namespace's counters) and server_sysctl, aligned by wall clock on the\n"
-            "run's timeline (clock skew between machines shifts them by that much).\n"
-            "Exit: 0 ok, 2 bad or mismatched inputs, 3 output not writable.\n");
+                 "Combines shards (--shard I/N) or runs of one config on several machines:\n"
+                 "outcome counts and counters summed (counters also per host), latency\n"
+                 "histograms merged exactly from their buckets and percentiles recomputed.\n"
+                 "Inputs of another name, other settings or other run points are refused.\n"
+                 "Observer documents (qbench observe, told apart by their schema) put the\n"
+                 "server's side into the merged run: accept_queue, syn_queue, server_kernel\n"
+                 "(its namespace's counters) and server_sysctl, aligned by wall clock on the\n"
+                 "run's timeline (clock skew between machines shifts them by that much).\n"
+                 "Exit: 0 ok, 2 bad or mismatched inputs, 3 output not writable.\n");
 }
 
 int cli_merge(int argc, char **argv)
@@ -123,8 +123,10 @@ int cli_merge(int argc, char **argv)
         /* one shard given twice doubles its counts: say so, loudly */
         for (int j = optind; j < i; j++)
             if (safefile_same(argv[j], argv[i]))
-                fprintf(stderr, "qbench merge: warning: %s and %s are the same file: its "
-                                "measurements are counted twice\n", argv[j], argv[i]);
+                fprintf(stderr,
+                        "qbench merge: warning: %s and %s are the same file: its "
+                        "measurements are counted twice\n",
+                        argv[j], argv[i]);
     }
     if (n == 0) {
         fprintf(stderr, "qbench merge: no results file among the inputs (observers alone have "
@@ -133,8 +135,8 @@ int cli_merge(int argc, char **argv)
         goto out;
     }
     if (strcmp(out, "-") != 0 &&
-        safefile_check(out, (const char *const *)argv + optind, (size_t)(argc - optind), &env,
-                       err, sizeof(err)) < 0) {
+        safefile_check(out, (const char *const *)argv + optind, (size_t)(argc - optind), &env, err,
+                       sizeof(err)) < 0) {
         fprintf(stderr, "qbench merge: -o: %s\n", err);
         rc = env ? EXIT_ENV : EXIT_USAGE;
         goto out;

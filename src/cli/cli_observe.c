@@ -19,7 +19,8 @@
 /* qbench observe --help (also a section of the manual page). */
 void cli_observe_help(FILE *out)
 {
-    fprintf(out, "usage: qbench observe --port PORT --duration-ms MS [--start-at TIME]\n"
+    fprintf(out,
+            "usage: qbench observe --port PORT --duration-ms MS [--start-at TIME]\n"
             "                      [--interval-ms MS] -o FILE|- [--quiet]\n"
             "The server's side of a distributed run. Run it beside the server, in the\n"
             "server's network namespace (on its machine, or as a sidecar container of its\n"
@@ -70,10 +71,17 @@ int cli_observe(int argc, char **argv)
             errno = 0;
             v = strtoll(optarg, &end, 10);
             if (errno || *end || end == optarg || v < (c == 'd' ? 0 : 1) ||
-                v > (c == 'p' ? 65535 : c == 'i' ? 10000 : 86400000LL)) {
+                v > (c == 'p'   ? 65535
+                     : c == 'i' ? 10000
+                                : 86400000LL)) {
                 fprintf(stderr, "qbench observe: --%s: expected %s, got \"%s\"\n",
-                        c == 'p' ? "port" : c == 'd' ? "duration-ms" : "interval-ms",
-                        c == 'p' ? "1..65535" : c == 'd' ? "0..86400000" : "1..10000", optarg);
+                        c == 'p'   ? "port"
+                        : c == 'd' ? "duration-ms"
+                                   : "interval-ms",
+                        c == 'p'   ? "1..65535"
+                        : c == 'd' ? "0..86400000"
+                                   : "1..10000",
+                        optarg);
                 return EXIT_USAGE;
             }
             if (c == 'p')
@@ -81,8 +89,7 @@ int cli_observe(int argc, char **argv)
             else if (c == 'd') {
                 o.duration_ms = (uint64_t)v;
                 have_duration = true;
-            }
-            else
+            } else
                 o.interval_ms = (unsigned)v;
             break;
         case 'T':
@@ -123,9 +130,10 @@ int cli_observe(int argc, char **argv)
         return EXIT_ENV;
     }
     if (!o.quiet)
-        fprintf(stderr, "qbench observe: port %u: accept queue max %lld, SYN queue max %lld, "
-                        "ListenOverflows %lld%s\n", o.port,
-                json_integer_value(rundoc_get(doc, RD_ACCEPT_QUEUE, RD_Q_MAX)),
+        fprintf(stderr,
+                "qbench observe: port %u: accept queue max %lld, SYN queue max %lld, "
+                "ListenOverflows %lld%s\n",
+                o.port, json_integer_value(rundoc_get(doc, RD_ACCEPT_QUEUE, RD_Q_MAX)),
                 json_integer_value(rundoc_get(doc, RD_SYN_QUEUE, RD_Q_MAX)),
                 json_integer_value(rundoc_get(doc, RD_KERNEL, "ListenOverflows")),
                 interrupted ? " (interrupted)" : "");

@@ -13,15 +13,15 @@
 void cli_plot_help(FILE *out)
 {
     fprintf(out, "usage: qbench plot RESULTS.json... -o OUT.png|OUT.svg [--x KEY]\n"
-            "  -o, --output PATH   the picture; .png or .svg (required)\n"
-            "  --x KEY             the setting on the x axis, by any name the plot shows\n"
-            "                      (tcp_synack_retries, sysctl.net.ipv4.tcp_synack_retries,\n"
-            "                      backlog, server.backlog); default: what varies between\n"
-            "                      the runs. Not for one run, which is drawn over time.\n"
-            "One run: its timeline and queues. Several runs (a sweep, or several files):\n"
-            "outcomes and latency against what differs between them. A run that did\n"
-            "not finish (interrupted, incomplete) is marked in the title and on its bar.\n"
-            "Exit: 0 ok, 2 bad input, 3 gnuplot missing or failed, output not writable.\n");
+                 "  -o, --output PATH   the picture; .png or .svg (required)\n"
+                 "  --x KEY             the setting on the x axis, by any name the plot shows\n"
+                 "                      (tcp_synack_retries, sysctl.net.ipv4.tcp_synack_retries,\n"
+                 "                      backlog, server.backlog); default: what varies between\n"
+                 "                      the runs. Not for one run, which is drawn over time.\n"
+                 "One run: its timeline and queues. Several runs (a sweep, or several files):\n"
+                 "outcomes and latency against what differs between them. A run that did\n"
+                 "not finish (interrupted, incomplete) is marked in the title and on its bar.\n"
+                 "Exit: 0 ok, 2 bad input, 3 gnuplot missing or failed, output not writable.\n");
 }
 
 int cli_plot(int argc, char **argv)
@@ -82,8 +82,8 @@ int cli_plot(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
-    if (safefile_check(out, (const char *const *)argv + optind, (size_t)(argc - optind), &env,
-                       err, sizeof(err)) < 0) {
+    if (safefile_check(out, (const char *const *)argv + optind, (size_t)(argc - optind), &env, err,
+                       sizeof(err)) < 0) {
         fprintf(stderr, "qbench plot: -o: %s\n", err);
         rc = env ? EXIT_ENV : EXIT_USAGE;
         goto out;

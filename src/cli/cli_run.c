@@ -39,14 +39,17 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
 {
     char err[ERRBUF_LEN];
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'}, {"quiet", no_argument, NULL, 'q'},
+        {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
         {"connections", required_argument, NULL, 'C'},
         {"repeat", required_argument, NULL, 'R'},
         {"shard", required_argument, NULL, 'S'},
         {"start-at", required_argument, NULL, 'T'},
         {"no-sweep", no_argument, NULL, 'N'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
@@ -116,7 +119,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a)
     if (optind < argc) {
         fprintf(stderr, "qbench: unexpected argument '%s'%s\n", argv[optind],
                 !a->config && strstr(argv[optind], ".json") ? "; did you mean --config "
-                                                              "with it?" : "");
+                                                              "with it?"
+                                                            : "");
         cli_hint("run");
         return -1;
     }
@@ -144,8 +148,8 @@ static void raise_nofile(void)
 
 /* The files the run writes, checked (and the connections file opened)
  * before anything runs: -1 with *env when the environment refused. */
-static int open_outputs(const struct run_args *a, const struct plan *plan,
-                        struct records **records, bool *env)
+static int open_outputs(const struct run_args *a, const struct plan *plan, struct records **records,
+                        bool *env)
 {
     const char *inputs[] = {a->config};
     char err[ERRBUF_LEN];
@@ -220,8 +224,7 @@ static int finish(const struct run_args *a, const struct plan *plan, const json_
     if (strcmp(plan->id.output, "-") == 0)
         rc = cli_write_doc(doc, plan->id.output, err, sizeof(err));
     else
-        rc = results_write_or_rescue(doc, plan->id.output, where, sizeof(where), err,
-                                     sizeof(err));
+        rc = results_write_or_rescue(doc, plan->id.output, where, sizeof(where), err, sizeof(err));
     if (rc < 0) {
         records_abort(*records);
         *records = NULL;
@@ -294,8 +297,8 @@ int cli_run(int argc, char **argv, bool validate_only)
         rc = EXIT_USAGE;
         goto out;
     }
-    if (plan_load(&plan, a.config, a.sets, a.nsets, a.output, a.connections, err,
-                  sizeof(err)) < 0) {
+    if (plan_load(&plan, a.config, a.sets, a.nsets, a.output, a.connections, err, sizeof(err)) <
+        0) {
         fprintf(stderr, "qbench: %s\n", err);
         rc = EXIT_USAGE;
         goto out;
@@ -310,7 +313,8 @@ int cli_run(int argc, char **argv, bool validate_only)
         struct compare_opts co;
 
         compare_default_opts(&co);
-        compare_repeat_warning(plan.id.repeat, plan.points[0].cfg.gate, co.alpha, note, sizeof(note));
+        compare_repeat_warning(plan.id.repeat, plan.points[0].cfg.gate, co.alpha, note,
+                               sizeof(note));
         if (note[0])
             fprintf(stderr, "qbench: warning: %s\n", note);
     }
@@ -318,8 +322,8 @@ int cli_run(int argc, char **argv, bool validate_only)
     /* and what the runner may add: a user's server's start and stop, the
      * drain of a queue it still empties */
     for (size_t i = 0; i < plan.npoints; i++)
-        at_most += runner_overhead_max_s(&plan.points[i].cfg) * (plan.id.repeat ? plan.id.repeat
-                                                                                : 1);
+        at_most +=
+            runner_overhead_max_s(&plan.points[i].cfg) * (plan.id.repeat ? plan.id.repeat : 1);
     if (validate_only) {
         printf("%s: ok (%zu run point%s x %u repeat%s, %.0f-%.0f s, results to %s)\n", a.config,
                plan.npoints, plan.npoints == 1 ? "" : "s", plan.id.repeat,
@@ -339,15 +343,18 @@ int cli_run(int argc, char **argv, bool validate_only)
     }
     stopflag_install();
     if (!a.quiet)
-        fprintf(stderr, "qbench: %zu run point%s x %u repeat%s: %.0f s of schedule, up to %.0f s "
-                        "with the last connections' timeouts and the server's drain\n", plan.npoints,
-                plan.npoints == 1 ? "" : "s", plan.id.repeat, plan.id.repeat == 1 ? "" : "s",
-                at_least, at_most);
-    experiment_init(&x, &plan, &(struct experiment_opts){.quiet = a.quiet, .say = say,
-                                                         .shard = &a.shard,
-                                                         .records = records,
-                                                         .point_done = write_checkpoint,
-                                                         .ctx = &cp});
+        fprintf(stderr,
+                "qbench: %zu run point%s x %u repeat%s: %.0f s of schedule, up to %.0f s "
+                "with the last connections' timeouts and the server's drain\n",
+                plan.npoints, plan.npoints == 1 ? "" : "s", plan.id.repeat,
+                plan.id.repeat == 1 ? "" : "s", at_least, at_most);
+    experiment_init(&x, &plan,
+                    &(struct experiment_opts){.quiet = a.quiet,
+                                              .say = say,
+                                              .shard = &a.shard,
+                                              .records = records,
+                                              .point_done = write_checkpoint,
+                                              .ctx = &cp});
     ran = true;
     failed = experiment_run(&x, err, sizeof(err)) < 0;
     if (x.records_failure[0]) {
@@ -366,8 +373,10 @@ int cli_run(int argc, char **argv, bool validate_only)
             goto out;
         }
         if (finish(&a, &plan, doc, &records, true, false, say) == 0)
-            fprintf(stderr, "qbench: the %zu point%s measured before that %s in %s, marked "
-                            "incomplete\n", json_array_size(rundoc_runs(doc)),
+            fprintf(stderr,
+                    "qbench: the %zu point%s measured before that %s in %s, marked "
+                    "incomplete\n",
+                    json_array_size(rundoc_runs(doc)),
                     json_array_size(rundoc_runs(doc)) == 1 ? "" : "s",
                     json_array_size(rundoc_runs(doc)) == 1 ? "is" : "are",
                     strcmp(plan.id.output, "-") == 0 ? "the results" : plan.id.output);
@@ -375,8 +384,10 @@ int cli_run(int argc, char **argv, bool validate_only)
     } else if (finish(&a, &plan, doc, &records, pass, local, say) < 0)
         rc = EXIT_ENV;
     else if (x.records_failure[0]) {
-        fprintf(stderr, "qbench: %s: the results are whole, the connections file is not "
-                        "(marked incomplete)\n", x.records_failure);
+        fprintf(stderr,
+                "qbench: %s: the results are whole, the connections file is not "
+                "(marked incomplete)\n",
+                x.records_failure);
         rc = EXIT_ENV;
     } else if (x.interrupted) {
         if (measured(doc) == 0)

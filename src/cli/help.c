@@ -73,13 +73,12 @@ static const struct help_cmd commands[] = {
      "at least and at most (the upper bound counts a server's start, stop and drain); runs "
      "nothing. Takes run's options.",
      NULL, 0, "0 ok, 2 bad usage or config", NULL},
-    {"compare", "compare BASELINE.json CURRENT.json [options]", "the regression gate", NULL,
-     NULL, 0, NULL, cli_compare_help},
+    {"compare", "compare BASELINE.json CURRENT.json [options]", "the regression gate", NULL, NULL,
+     0, NULL, cli_compare_help},
     {"ab", "ab --config A.json [--config-b B.json] [--set-a K=V] [--set-b K=V] [options]",
      "baseline and candidate interleaved, judged", NULL, NULL, 0, NULL, cli_ab_help},
     {"plot", "plot RESULTS.json... -o OUT.png|OUT.svg [--x KEY]",
-     "outcomes and latency across runs, or one run over time", NULL, NULL, 0, NULL,
-     cli_plot_help},
+     "outcomes and latency across runs, or one run over time", NULL, NULL, 0, NULL, cli_plot_help},
     {"export", "export RESULTS.json [--format csv] [-o OUT.csv]", "a flat table for notebooks",
      NULL, NULL, 0, NULL, cli_export_help},
     {"merge", "merge RESULTS.json... [OBSERVER.json...] -o OUT.json",
@@ -102,7 +101,6 @@ static const struct help_cmd *find(const char *name)
             return &commands[i];
     return NULL;
 }
-
 
 static void print_opts(FILE *out, const struct help_opt *opts, size_t n)
 {
@@ -180,9 +178,9 @@ static void reference_text(FILE *out)
     for (size_t i = 0; config_reference_row(i, &row); i++) {
         char text[512];
 
-        snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", row.help, row.range[0] ? " " : "",
-                 row.range, row.def ? " (default " : "", row.def ? row.def : "",
-                 row.def ? ")" : "", row.sweepable ? " sweepable" : "");
+        snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", row.help, row.range[0] ? " " : "", row.range,
+                 row.def ? " (default " : "", row.def ? row.def : "", row.def ? ")" : "",
+                 row.sweepable ? " sweepable" : "");
         fprintf(out, "  %-28s ", row.path);
         wrap_print(out, text, 31, 31, 100);
     }
@@ -314,13 +312,14 @@ int help_man(FILE *out)
     for (size_t i = 0; config_reference_row(i, &row); i++) {
         char text[512];
 
-        snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", row.help, row.range[0] ? " " : "",
-                 row.range, row.def ? " (default " : "", row.def ? row.def : "",
-                 row.def ? ")" : "", row.sweepable ? "; can be swept" : "");
+        snprintf(text, sizeof(text), "%s%s%s%s%s%s%s", row.help, row.range[0] ? " " : "", row.range,
+                 row.def ? " (default " : "", row.def ? row.def : "", row.def ? ")" : "",
+                 row.sweepable ? "; can be swept" : "");
         roff_item(out, row.path, text);
     }
-    roff_item(out, "sysctl.<name>", "a sysctl set inside the run's private namespace (never "
-                                     "the host's); can be swept. One of:");
+    roff_item(out, "sysctl.<name>",
+              "a sysctl set inside the run's private namespace (never "
+              "the host's); can be swept. One of:");
     mem = open_memstream(&sys, &syslen);
     if (mem) {
         sysctls_print_reference(mem);

@@ -108,8 +108,10 @@ int config_apply_set(json_t *root, const char *assignment, char *err, size_t err
         while (*t == ' ' || *t == '\t')
             t++;
         if (*t == '[' || *t == '{' || *t == '"')
-            return errbuf_set(err, errlen, "--set %s: the value is not valid JSON (column %d: "
-                                           "%s)", assignment, jerr.column, jerr.text);
+            return errbuf_set(err, errlen,
+                              "--set %s: the value is not valid JSON (column %d: "
+                              "%s)",
+                              assignment, jerr.column, jerr.text);
         value = json_string(eq + 1);
     }
     /* named against --set, not against the file it overrides */
@@ -133,8 +135,8 @@ struct vctx {
     unsigned count;
 };
 
-__attribute__((format(printf, 3, 4)))
-static int bad(struct vctx *v, const char *path, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int bad(struct vctx *v, const char *path,
+                                                     const char *fmt, ...)
 {
     char reason[ERRBUF_LEN];
     va_list ap;
@@ -155,16 +157,21 @@ static int bad(struct vctx *v, const char *path, const char *fmt, ...)
 
 bool config_client_closes_first(const struct config *cfg)
 {
-    return (cfg->use_target || cfg->ncommand) && !cfg->client.close_reset &&
-           !cfg->request[0] && cfg->client.request_bytes == 0;
+    return (cfg->use_target || cfg->ncommand) && !cfg->client.close_reset && !cfg->request[0] &&
+           cfg->client.request_bytes == 0;
 }
 
 /* ---- the config schema: one row per key ---- */
 
 enum key_type {
-    KT_BOOL, KT_INT, KT_UINT, KT_U64, KT_DOUBLE, KT_STRING,
-    KT_ARGV,   /* array of strings: command and ncommand */
-    KT_FILES,  /* object name -> template path: files and nfiles */
+    KT_BOOL,
+    KT_INT,
+    KT_UINT,
+    KT_U64,
+    KT_DOUBLE,
+    KT_STRING,
+    KT_ARGV,  /* array of strings: command and ncommand */
+    KT_FILES, /* object name -> template path: files and nfiles */
 };
 
 enum key_flags {
@@ -179,14 +186,14 @@ enum key_flags {
 };
 
 struct key {
-    const char *path;         /* "server.backlog" */
+    const char *path; /* "server.backlog" */
     enum key_type type;
-    size_t offset, size;      /* where in struct config, and (strings) its size */
-    double min, max;          /* numbers */
-    const char *def;          /* default, as JSON text; NULL: 0, false or "" */
+    size_t offset, size; /* where in struct config, and (strings) its size */
+    double min, max;     /* numbers */
+    const char *def;     /* default, as JSON text; NULL: 0, false or "" */
     unsigned flags;
     const char *const *choices; /* strings: the allowed values, NULL-terminated */
-    const char *help;         /* the reference line (README, --help) */
+    const char *help;           /* the reference line (README, --help) */
 };
 
 #define F(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
@@ -212,16 +219,17 @@ static const struct key keys[] = {
      "connect and accept p50/p99)"},
     {"connections_file", KT_STRING, F(connections_file), 0, 0, NULL, KF_OMIT_ZERO, NULL,
      "a line per connection attempt, CSV (.csv) or JSON Lines (.jsonl)"},
-    {"server.address", KT_STRING, F(address), 0, 0, "\"127.0.0.1:0\"", KF_SWEEP | KF_SERVER,
-     NULL, "listen address on loopback; port 0 picks one"},
-    {"server.backlog", KT_INT, F(server.backlog), -1, 2147483647.0, "128",
-     KF_SWEEP | KF_SERVER, NULL, "passed to listen() unchanged (-1: somaxconn)"},
+    {"server.address", KT_STRING, F(address), 0, 0, "\"127.0.0.1:0\"", KF_SWEEP | KF_SERVER, NULL,
+     "listen address on loopback; port 0 picks one"},
+    {"server.backlog", KT_INT, F(server.backlog), -1, 2147483647.0, "128", KF_SWEEP | KF_SERVER,
+     NULL, "passed to listen() unchanged (-1: somaxconn)"},
     {"server.accept_delay_ms", KT_INT, F(server.accept_delay_ms), -1, 3600000, "0",
      KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL, "pause between accept() calls; 0 at once, -1 never"},
-    {"server.greeting", KT_BOOL, F(server.greeting), 0, 0, "true", KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL,
-     "write one byte to each accepted connection"},
+    {"server.greeting", KT_BOOL, F(server.greeting), 0, 0, "true",
+     KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL, "write one byte to each accepted connection"},
     {"server.threads", KT_UINT, F(server.threads), 1, CONFIG_MAX_THREADS, "1",
-     KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL, "accepting threads, each its own SO_REUSEPORT listener"},
+     KF_SWEEP | KF_SERVER | KF_BUILTIN, NULL,
+     "accepting threads, each its own SO_REUSEPORT listener"},
     {"server.command", KT_ARGV, F(command), 0, 0, NULL, KF_SERVER | KF_OMIT_ZERO, NULL,
      "your server's argv, run in the point's namespace instead of the built-in one; "
      "placeholders {address} {host} {port} {backlog} {dir}"},
@@ -232,9 +240,9 @@ static const struct key keys[] = {
     {"server.log_max_bytes", KT_U64, F(server.log_max_bytes), 4096, 1ULL << 40, "1048576",
      KF_SERVER | KF_COMMAND, NULL,
      "server.command: {dir}/server.log never grows past this; the tail is kept"},
-    {"server.keep_dir", KT_BOOL, F(server.keep_dir), 0, 0, "false", KF_SERVER | KF_COMMAND,
-     NULL, "server.command: keep {dir} (its log, files) after the point instead of removing "
-           "it; its path is in the results either way"},
+    {"server.keep_dir", KT_BOOL, F(server.keep_dir), 0, 0, "false", KF_SERVER | KF_COMMAND, NULL,
+     "server.command: keep {dir} (its log, files) after the point instead of removing "
+     "it; its path is in the results either way"},
     {"hooks.before", KT_STRING, F(hooks.before), 0, 0, NULL, KF_OMIT_ZERO, NULL,
      "a shell command run inside the point's network namespace before the first connect, "
      "stopped after the drain; placeholders {out} {point} {port} {netns}"},
@@ -246,8 +254,8 @@ static const struct key keys[] = {
      "hooks.before: wait this long for it to be ready"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
-    {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL,
-     KF_SWEEP | KF_OMIT_ZERO, NULL, "stop after this many attempts"},
+    {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL, KF_SWEEP | KF_OMIT_ZERO,
+     NULL, "stop after this many attempts"},
     {"client.duration_ms", KT_U64, F(client.duration_ms), 1, 86400000, NULL,
      KF_SWEEP | KF_OMIT_ZERO, NULL, "stop scheduling after this long"},
     {"client.connect_timeout_ms", KT_UINT, F(client.connect_timeout_ms), 1, 3600000, "10000",
@@ -256,8 +264,8 @@ static const struct key keys[] = {
      KF_SWEEP, NULL, "after the handshake, wait this long for the greeting"},
     {"client.request_bytes", KT_UINT, F(client.request_bytes), 0, 65536, "0", KF_SWEEP, NULL,
      "bytes sent right after the handshake"},
-    {"client.request", KT_STRING, F(request), 0, 0, NULL, KF_SWEEP | KF_OMIT_ZERO | KF_BYTES,
-     NULL, "a request sent right after the handshake, e.g. \"GET / HTTP/1.0\\r\\n\\r\\n\""},
+    {"client.request", KT_STRING, F(request), 0, 0, NULL, KF_SWEEP | KF_OMIT_ZERO | KF_BYTES, NULL,
+     "a request sent right after the handshake, e.g. \"GET / HTTP/1.0\\r\\n\\r\\n\""},
     {"client.expect_greeting", KT_BOOL, F(client.expect_greeting), 0, 0, NULL,
      KF_SWEEP | KF_COMPUTED, NULL, "wait for the server's first byte (default: server.greeting)"},
     {"client.threads", KT_UINT, F(client.threads), 1, CONFIG_MAX_THREADS, NULL,
@@ -266,10 +274,10 @@ static const struct key keys[] = {
      "connections open at once before the schedule waits; 0: pure open loop"},
     {"client.close", KT_STRING, F(close), 0, 0, "\"graceful\"", KF_SWEEP, close_choices,
      "how the client closes: graceful (FIN) or reset (RST)"},
-    {"client.source_addresses", KT_STRING, F(source_addresses), 0, 0, NULL,
-     KF_SWEEP | KF_OMIT_ZERO, NULL, "IPv4 loopback range the client binds from, A-B"},
-    {"sample.accept_queue_ms", KT_UINT, F(sample.accept_queue_ms), 1, 60000, "10", KF_SWEEP,
-     NULL, "accept queue sampling interval"},
+    {"client.source_addresses", KT_STRING, F(source_addresses), 0, 0, NULL, KF_SWEEP | KF_OMIT_ZERO,
+     NULL, "IPv4 loopback range the client binds from, A-B"},
+    {"sample.accept_queue_ms", KT_UINT, F(sample.accept_queue_ms), 1, 60000, "10", KF_SWEEP, NULL,
+     "accept queue sampling interval"},
     {"sample.timeline_ms", KT_UINT, F(sample.timeline_ms), 1, 60000, "100", KF_SWEEP, NULL,
      "timeline row width"},
 };
@@ -374,9 +382,11 @@ int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen
     }
     k = find_key(path);
     if (k && for_sweep && !(k->flags & KF_SWEEP))
-        return errbuf_set(err, errlen, "%s: only server.*, client.*, sample.* and "
-                                       "sysctl.<name> keys can be swept (%s is the run's "
-                                       "identity)", path, path);
+        return errbuf_set(err, errlen,
+                          "%s: only server.*, client.*, sample.* and "
+                          "sysctl.<name> keys can be swept (%s is the run's "
+                          "identity)",
+                          path, path);
     if (k)
         return 0;
     if (!for_sweep && (strncmp(path, "expect.", 7) == 0 || strncmp(path, "sweep", 5) == 0 ||
@@ -389,8 +399,10 @@ int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen
         if (dot && (size_t)(dot - path) < sizeof(prefix))
             snprintf(prefix, sizeof(prefix), "%.*s", (int)(dot - path), path);
         if (dot && !is_section(prefix))
-            return errbuf_set(err, errlen, "%s: only server.*, client.*, sample.* and "
-                                           "sysctl.<name> keys exist", path);
+            return errbuf_set(err, errlen,
+                              "%s: only server.*, client.*, sample.* and "
+                              "sysctl.<name> keys exist",
+                              path);
         unknown_key(prefix, dot ? dot + 1 : path, why, sizeof(why));
         return errbuf_set(err, errlen, "%s: %s", path, why);
     }
@@ -496,7 +508,10 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
             for (const char *const *c = k->choices; *c; c++) {
                 ok = ok || strcmp(*c, json_string_value(j)) == 0;
                 snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s\"%s\"",
-                         c == k->choices ? "" : c[1] ? ", " : " or ", *c);
+                         c == k->choices ? ""
+                         : c[1]          ? ", "
+                                         : " or ",
+                         *c);
             }
             if (!ok)
                 return bad(v, k->path, "must be %s, got \"%s\"", list, json_string_value(j));
@@ -523,10 +538,18 @@ static int store(struct vctx *v, const struct key *k, const json_t *j, struct co
     if (d > k->max)
         return bad(v, k->path, "must be <= %.15g, got %.15g", k->max, d);
     switch (k->type) {
-    case KT_INT: *(int *)field = (int)d; break;
-    case KT_UINT: *(unsigned *)field = (unsigned)d; break;
-    case KT_U64: *(uint64_t *)field = (uint64_t)d; break;
-    default: *(double *)field = d; break;
+    case KT_INT:
+        *(int *)field = (int)d;
+        break;
+    case KT_UINT:
+        *(unsigned *)field = (unsigned)d;
+        break;
+    case KT_U64:
+        *(uint64_t *)field = (uint64_t)d;
+        break;
+    default:
+        *(double *)field = d;
+        break;
     }
     return 0;
 }
@@ -661,7 +684,8 @@ static int check_run_length(struct vctx *v, const struct config *cfg)
         double sched_ms = (double)cfg->client.connections / cfg->client.rate * 1000.0;
 
         if (sched_ms > ms && !cfg->client.duration_ms)
-            return bad(v, "client.connections", "%llu connections at client.rate %g/s would "
+            return bad(v, "client.connections",
+                       "%llu connections at client.rate %g/s would "
                        "take %.0f s, over the %.0f s a run may last; lower connections, raise "
                        "rate, or bound the run with duration_ms",
                        (unsigned long long)cfg->client.connections, cfg->client.rate,
@@ -671,7 +695,8 @@ static int check_run_length(struct vctx *v, const struct config *cfg)
     }
     ms += (double)cfg->client.connect_timeout_ms + (double)cfg->client.greeting_timeout_ms;
     if (ms / cfg->sample.timeline_ms > TIMELINE_MAX_ROWS)
-        return bad(v, "sample.timeline_ms", "%u ms rows over a run of up to %.0f s make %.0f "
+        return bad(v, "sample.timeline_ms",
+                   "%u ms rows over a run of up to %.0f s make %.0f "
                    "timeline rows, more than %.0f; use at least %.0f",
                    cfg->sample.timeline_ms, ms / 1000.0, ms / cfg->sample.timeline_ms,
                    TIMELINE_MAX_ROWS, ms / TIMELINE_MAX_ROWS + 1);
@@ -727,8 +752,10 @@ static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
                 names[i] = all[i].name;
             snprintf(name, sizeof(name), "%.*s", (int)(n - 4), key);
             hint_closest(name, names, nm < 64 ? nm : 64, hint, sizeof(hint));
-            return bad(v, path, "unknown metric '%s'%s (e.g. established_ratio, timeout, "
-                                "connect_p99_us; see README)", name, hint);
+            return bad(v, path,
+                       "unknown metric '%s'%s (e.g. established_ratio, timeout, "
+                       "connect_p99_us; see README)",
+                       name, hint);
         }
         if (!json_is_number(val))
             return bad(v, path, "must be a number, got %s", hint_json_type(val));
@@ -747,17 +774,15 @@ static int parse_expect(struct vctx *v, const json_t *obj, struct config *cfg)
 /* ---- the rules that tie keys together; the rows checked each key alone ---- */
 
 /* Each rule: 0, or -1 after bad(). Some also derive fields from others. */
-typedef int cross_rule(struct vctx *v, const json_t *root, const bool *present,
-                       struct config *cfg);
+typedef int cross_rule(struct vctx *v, const json_t *root, const bool *present, struct config *cfg);
 
 static int parse_sources(struct vctx *v, struct config *cfg)
 {
     char sub[ERRBUF_LEN];
 
-    if (endpoint_parse_sources(cfg->source_addresses, cfg->endpoint.addr.ss_family,
-                               cfg->isolate, &cfg->client.source_base,
-                               &cfg->client.source_first, &cfg->client.source_count, sub,
-                               sizeof(sub)) < 0)
+    if (endpoint_parse_sources(cfg->source_addresses, cfg->endpoint.addr.ss_family, cfg->isolate,
+                               &cfg->client.source_base, &cfg->client.source_first,
+                               &cfg->client.source_count, sub, sizeof(sub)) < 0)
         return bad(v, "client.source_addresses", "%s", sub);
     return 0;
 }
@@ -791,17 +816,21 @@ static int target_alone(struct vctx *v, const json_t *root, struct config *cfg)
     char sub[ERRBUF_LEN];
 
     if (json_object_get(root, "server"))
-        return bad(v, "target", "give either target (an external server) or server (the "
-                                "built-in one), not both");
+        return bad(v, "target",
+                   "give either target (an external server) or server (the "
+                   "built-in one), not both");
     cfg->use_target = true;
     if (endpoint_parse(cfg->target, true, &cfg->endpoint, sub, sizeof(sub)) < 0)
         return bad(v, "target", "%s", sub);
     if (cfg->target_netns[0] && cfg->target_netns[0] != '/')
-        return bad(v, "target_netns", "must be an absolute path (/proc/PID/ns/net or "
-                                      "/run/netns/NAME), got \"%s\"", cfg->target_netns);
+        return bad(v, "target_netns",
+                   "must be an absolute path (/proc/PID/ns/net or "
+                   "/run/netns/NAME), got \"%s\"",
+                   cfg->target_netns);
     if (cfg->isolate)
-        return bad(v, "target", "an external server cannot be reached from the private "
-                                "namespace isolate: true makes; set isolate: false");
+        return bad(v, "target",
+                   "an external server cannot be reached from the private "
+                   "namespace isolate: true makes; set isolate: false");
     return 0;
 }
 
@@ -815,19 +844,21 @@ static int command_keys(struct vctx *v, const bool *present, const struct config
     if (cfg->ncommand) {
         for (size_t i = 0; i < COUNT(builtin_only); i++)
             if (row_present(present, builtin_only[i]))
-                return bad(v, builtin_only[i], "belongs to the built-in server; with "
-                                               "server.command your server decides it");
+                return bad(v, builtin_only[i],
+                           "belongs to the built-in server; with "
+                           "server.command your server decides it");
         if (!cfg->isolate)
-            return bad(v, "server.command", "runs only in a private namespace (isolate: "
-                                            "true), where qbench can set its sysctls");
+            return bad(v, "server.command",
+                       "runs only in a private namespace (isolate: "
+                       "true), where qbench can set its sysctls");
     } else if (cfg->nfiles || row_present(present, "server.ready_timeout_ms") ||
                row_present(present, "server.log_max_bytes") ||
                row_present(present, "server.keep_dir")) {
-        return bad(v, cfg->nfiles ? "server.files"
-                      : row_present(present, "server.ready_timeout_ms")
-                          ? "server.ready_timeout_ms"
-                      : row_present(present, "server.log_max_bytes") ? "server.log_max_bytes"
-                                                                      : "server.keep_dir",
+        return bad(v,
+                   cfg->nfiles                                       ? "server.files"
+                   : row_present(present, "server.ready_timeout_ms") ? "server.ready_timeout_ms"
+                   : row_present(present, "server.log_max_bytes")    ? "server.log_max_bytes"
+                                                                     : "server.keep_dir",
                    "only with server.command");
     }
     return 0;
@@ -842,20 +873,21 @@ static int server_address(struct vctx *v, struct config *cfg)
     if (endpoint_parse(cfg->address, false, &cfg->endpoint, sub, sizeof(sub)) < 0)
         return bad(v, "server.address", "%s", sub);
     if (cfg->isolate && !endpoint_is_loopback(&cfg->endpoint))
-        return bad(v, "server.address", "must be a loopback address (127.0.0.0/8 or ::1): "
-                                        "the private namespace has only lo, got \"%s\"",
+        return bad(v, "server.address",
+                   "must be a loopback address (127.0.0.0/8 or ::1): "
+                   "the private namespace has only lo, got \"%s\"",
                    cfg->address);
     return 0;
 }
 
-static int the_server(struct vctx *v, const json_t *root, const bool *present,
-                      struct config *cfg)
+static int the_server(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
 {
     if (cfg->target[0])
         return target_alone(v, root, cfg);
     if (cfg->target_netns[0])
-        return bad(v, "target_netns", "only with target (the built-in server and "
-                                      "server.command run in qbench's own namespace)");
+        return bad(v, "target_netns",
+                   "only with target (the built-in server and "
+                   "server.command run in qbench's own namespace)");
     if (command_keys(v, present, cfg) < 0)
         return -1;
     return server_address(v, cfg);
@@ -875,8 +907,9 @@ static int client_is_bounded(struct vctx *v, const json_t *root, const bool *pre
                              struct config *cfg)
 {
     if (!json_object_get(root, "client"))
-        return bad(v, "client", "required (at least client.rate and client.connections or "
-                                "client.duration_ms)");
+        return bad(v, "client",
+                   "required (at least client.rate and client.connections or "
+                   "client.duration_ms)");
     if (!row_present(present, "client.rate"))
         return bad(v, "client.rate", "required: new connections per second");
     if (!cfg->client.connections && !cfg->client.duration_ms)
@@ -894,7 +927,7 @@ static int client_derived(struct vctx *v, const json_t *root, const bool *presen
     if (cfg->source_addresses[0] && parse_sources(v, cfg) < 0)
         return -1;
     if (!row_present(present, "client.threads"))
-        cfg->client.threads = (unsigned)(threads < 1 ? 1
+        cfg->client.threads = (unsigned)(threads < 1                    ? 1
                                          : threads > CONFIG_MAX_THREADS ? CONFIG_MAX_THREADS
                                                                         : threads);
     return 0;
@@ -909,12 +942,12 @@ static int request_and_greeting(struct vctx *v, const json_t *root, const bool *
     /* a server that does not speak first answers a request: its first byte
      * is the greeting then */
     if (!row_present(present, "client.expect_greeting"))
-        cfg->client.expect_greeting = cfg->use_target || cfg->ncommand ? cfg->request[0] != '\0'
-                                                                      : cfg->server.greeting;
-    if (!cfg->use_target && !cfg->ncommand && cfg->client.expect_greeting &&
-        !cfg->server.greeting)
-        return bad(v, "client.expect_greeting", "true, but server.greeting is false: every "
-                                                "connection would end in greeting_timeout");
+        cfg->client.expect_greeting =
+            cfg->use_target || cfg->ncommand ? cfg->request[0] != '\0' : cfg->server.greeting;
+    if (!cfg->use_target && !cfg->ncommand && cfg->client.expect_greeting && !cfg->server.greeting)
+        return bad(v, "client.expect_greeting",
+                   "true, but server.greeting is false: every "
+                   "connection would end in greeting_timeout");
     return 0;
 }
 
@@ -935,8 +968,7 @@ static int default_sources(struct vctx *v, const json_t *root, const bool *prese
     return 0;
 }
 
-static int output_files(struct vctx *v, const json_t *root, const bool *present,
-                        struct config *cfg)
+static int output_files(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
 {
     (void)root;
     if (!row_present(present, "output"))
@@ -946,8 +978,7 @@ static int output_files(struct vctx *v, const json_t *root, const bool *present,
     return 0;
 }
 
-static int run_length(struct vctx *v, const json_t *root, const bool *present,
-                      struct config *cfg)
+static int run_length(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
 {
     (void)root;
     (void)present;
@@ -957,13 +988,12 @@ static int run_length(struct vctx *v, const json_t *root, const bool *present,
 /* In order: later rules read what earlier ones derived (the endpoint, the
  * close mode); the first that fails is reported. */
 static cross_rule *const cross_rules[] = {
-    name_is_a_file_name, gate_names_metrics, the_server, sysctls_need_isolation,
-    client_is_bounded, client_derived, request_and_greeting, default_sources, output_files,
-    run_length,
+    name_is_a_file_name, gate_names_metrics, the_server,           sysctls_need_isolation,
+    client_is_bounded,   client_derived,     request_and_greeting, default_sources,
+    output_files,        run_length,
 };
 
-static int cross_checks(struct vctx *v, const json_t *root, const bool *present,
-                        struct config *cfg)
+static int cross_checks(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
 {
     for (size_t i = 0; i < COUNT(cross_rules); i++)
         if (cross_rules[i](v, root, present, cfg) < 0)
@@ -1073,8 +1103,8 @@ void config_print_reference(FILE *out)
 
     for (size_t i = 0; config_reference_row(i, &row); i++)
         fprintf(out, "  %-28s %s%s%s%s%s%s%s\n", row.path, row.help, row.range[0] ? " " : "",
-                row.range, row.def ? " (default " : "", row.def ? row.def : "",
-                row.def ? ")" : "", row.sweepable ? " [sweepable]" : "");
+                row.range, row.def ? " (default " : "", row.def ? row.def : "", row.def ? ")" : "",
+                row.sweepable ? " [sweepable]" : "");
     fprintf(out, "  %-28s %s\n", "sysctl.<name>", "a per-namespace sysctl, one of:");
     sysctls_print_reference(out);
 }

@@ -26,13 +26,13 @@
 #define CONFIG_REQUEST_MAX 4096
 
 struct config_file {
-    char name[64];            /* written into {dir} under this name */
-    char path[PATH_MAX];      /* the template, resolved against the config's directory */
+    char name[64];       /* written into {dir} under this name */
+    char path[PATH_MAX]; /* the template, resolved against the config's directory */
 };
 
 struct config_sysctl {
-    char name[80];   /* "net.ipv4.tcp_synack_retries" */
-    char value[80];  /* as written to /proc/sys */
+    char name[80];  /* "net.ipv4.tcp_synack_retries" */
+    char value[80]; /* as written to /proc/sys */
 };
 
 /* Filled from the schema table in config.c: one row per key names the
@@ -41,52 +41,52 @@ struct config_sysctl {
 struct config {
     char name[128];
     bool isolate;
-    char target[128];             /* "target": HOST:PORT, "" for the built-in server */
-    char target_netns[256];       /* "target_netns": the target's namespace, "" for ours */
-    char address[128];            /* "server.address" */
-    char close[16];               /* "client.close": "graceful" or "reset" */
-    char source_addresses[64];    /* "client.source_addresses", "" for none */
-    size_t ncommand;              /* "server.command": the user's server, 0 for built-in */
+    char target[128];          /* "target": HOST:PORT, "" for the built-in server */
+    char target_netns[256];    /* "target_netns": the target's namespace, "" for ours */
+    char address[128];         /* "server.address" */
+    char close[16];            /* "client.close": "graceful" or "reset" */
+    char source_addresses[64]; /* "client.source_addresses", "" for none */
+    size_t ncommand;           /* "server.command": the user's server, 0 for built-in */
     char command[CONFIG_MAX_ARGS][CONFIG_ARG_LEN];
-    size_t nfiles;                /* "server.files": templates written into {dir} */
+    size_t nfiles; /* "server.files": templates written into {dir} */
     struct config_file files[CONFIG_MAX_FILES];
     char request[CONFIG_REQUEST_MAX + 1]; /* "client.request": sent after the handshake */
     size_t nsysctl;
     struct config_sysctl sysctl[CONFIG_MAX_SYSCTL];
 
-    bool use_target;              /* true: "target", no built-in server */
-    struct endpoint endpoint;       /* server.address or target */
+    bool use_target;          /* true: "target", no built-in server */
+    struct endpoint endpoint; /* server.address or target */
 
     struct {
         int backlog;
-        int accept_delay_ms;      /* 0 as fast as possible, -1 never */
+        int accept_delay_ms; /* 0 as fast as possible, -1 never */
         bool greeting;
         unsigned threads;
         unsigned ready_timeout_ms; /* server.command: wait this long for its listener */
-        uint64_t log_max_bytes;   /* server.command: server.log kept to this, the tail */
-        bool keep_dir;            /* server.command: keep {dir} after the point */
+        uint64_t log_max_bytes;    /* server.command: server.log kept to this, the tail */
+        bool keep_dir;             /* server.command: keep {dir} after the point */
     } server;
 
     struct {
         double rate;
-        uint64_t connections;     /* 0: bounded by duration only */
-        uint64_t duration_ms;     /* 0: bounded by connections only */
+        uint64_t connections; /* 0: bounded by duration only */
+        uint64_t duration_ms; /* 0: bounded by connections only */
         unsigned connect_timeout_ms;
         unsigned greeting_timeout_ms;
         unsigned request_bytes;
         bool expect_greeting;
-        unsigned threads;         /* event loops; default one per online CPU */
-        unsigned max_in_flight;   /* 0: pure open loop */
-        bool close_reset;         /* close with RST (SO_LINGER 0) instead of FIN */
-        uint32_t source_first;    /* source range: the last 32 bits (host order) of */
-        uint32_t source_count;    /* source_base's address, count 0: none */
+        unsigned threads;                    /* event loops; default one per online CPU */
+        unsigned max_in_flight;              /* 0: pure open loop */
+        bool close_reset;                    /* close with RST (SO_LINGER 0) instead of FIN */
+        uint32_t source_first;               /* source range: the last 32 bits (host order) of */
+        uint32_t source_count;               /* source_base's address, count 0: none */
         struct sockaddr_storage source_base; /* family and the bits before them */
     } client;
 
     struct {
-        char before[1024];        /* "hooks.before": a shell command in the point's namespace */
-        char ready_line[128];     /* ready when its output has this, */
-        char ready_file[512];     /* ... or when this file appears */
+        char before[1024];    /* "hooks.before": a shell command in the point's namespace */
+        char ready_line[128]; /* ready when its output has this, */
+        char ready_file[512]; /* ... or when this file appears */
         unsigned ready_timeout_ms;
     } hooks;
 
@@ -100,8 +100,8 @@ struct config {
 
     char output[PATH_MAX];
     char connections_file[PATH_MAX]; /* per-connection records, "" for none */
-    unsigned repeat;              /* runs of every point, each in a fresh namespace */
-    char gate[512];               /* "gate": metrics compare judges, "" for the default */
+    unsigned repeat;                 /* runs of every point, each in a fresh namespace */
+    char gate[512];                  /* "gate": metrics compare judges, "" for the default */
 };
 
 /* Parses a JSON file; syntax errors carry line and column. */
@@ -131,11 +131,11 @@ int config_check_path(const char *path, bool for_sweep, char *err, size_t errlen
 
 /* One row of the config reference, for `help config` and the manual. */
 struct config_ref {
-    const char *path;   /* "server.backlog" */
-    const char *help;   /* what it does */
-    const char *def;    /* its default as JSON text, or NULL (none, or computed) */
-    char range[96];     /* "[-1..2147483647]", "one of graceful, reset", or "" */
-    bool sweepable;     /* a sweep may vary it */
+    const char *path; /* "server.backlog" */
+    const char *help; /* what it does */
+    const char *def;  /* its default as JSON text, or NULL (none, or computed) */
+    char range[96];   /* "[-1..2147483647]", "one of graceful, reset", or "" */
+    bool sweepable;   /* a sweep may vary it */
 };
 
 /* The i-th key of the reference into row; false past the last. */

@@ -10,8 +10,7 @@
 
 #include "errbuf.h"
 
-int endpoint_parse(const char *text, bool need_port, struct endpoint *ep, char *err,
-                   size_t errlen)
+int endpoint_parse(const char *text, bool need_port, struct endpoint *ep, char *err, size_t errlen)
 {
     char host[128];
     const char *colon;
@@ -98,8 +97,10 @@ int endpoint_parse_sources(const char *text, int family, bool loopback_only,
                                                "A.B.C.D or A.B.C.D-A.B.C.D, got \"%s\"",
                           text);
     if (family == AF_INET6 && memcmp(a, b, 12) != 0)
-        return errbuf_set(err, errlen, "an IPv6 range may vary only in its last 32 bits, got "
-                                       "\"%s\"", text);
+        return errbuf_set(err, errlen,
+                          "an IPv6 range may vary only in its last 32 bits, got "
+                          "\"%s\"",
+                          text);
     memcpy(&lo, a + alen - 4, 4);
     memcpy(&hi, b + alen - 4, 4);
     lo = ntohl(lo);
@@ -108,8 +109,10 @@ int endpoint_parse_sources(const char *text, int family, bool loopback_only,
                                     IN6_IS_ADDR_LOOPBACK((struct in6_addr *)b)
                               : (lo >> 24) == 127 && (hi >> 24) == 127;
     if (loopback_only && !loop)
-        return errbuf_set(err, errlen, "must be loopback (127.0.0.0/8, or ::1 for IPv6): the "
-                                       "private namespace has only lo, got \"%s\"", text);
+        return errbuf_set(err, errlen,
+                          "must be loopback (127.0.0.0/8, or ::1 for IPv6): the "
+                          "private namespace has only lo, got \"%s\"",
+                          text);
     if (hi < lo)
         return errbuf_set(err, errlen, "range ends before it starts: \"%s\"", text);
     if (hi - lo >= 65536)

@@ -12,14 +12,13 @@
 #include <sys/socket.h>
 
 struct endpoint {
-    char text[128];  /* as written in the config */
+    char text[128]; /* as written in the config */
     struct sockaddr_storage addr;
     socklen_t addrlen;
 };
 
 /* Parses "host:port" / "[v6]:port"; need_port: port 0 is refused. */
-int endpoint_parse(const char *text, bool need_port, struct endpoint *ep, char *err,
-                   size_t errlen);
+int endpoint_parse(const char *text, bool need_port, struct endpoint *ep, char *err, size_t errlen);
 
 /* Whether ep is a loopback address (127.0.0.0/8 or ::1). */
 bool endpoint_is_loopback(const struct endpoint *ep);

@@ -11,8 +11,8 @@
 
 static const char *const known[] = {"address", "host", "port", "backlog", "dir"};
 
-static int expand(const char *tmpl, const struct placeholders *p, char *out, size_t len,
-                  char *err, size_t errlen)
+static int expand(const char *tmpl, const struct placeholders *p, char *out, size_t len, char *err,
+                  size_t errlen)
 {
     size_t used = 0;
 
@@ -34,9 +34,11 @@ static int expand(const char *tmpl, const struct placeholders *p, char *out, siz
                 if (strlen(known[k]) == n && strncmp(s + 1, known[k], n) == 0)
                     found = true;
             if (!found)
-                return errbuf_set(err, errlen, "unknown placeholder '%.*s' (known: {address}, "
-                                               "{host}, {port}, {backlog}, {dir}; {{ and }} for "
-                                               "braces)", close ? (int)(n + 2) : 8, s);
+                return errbuf_set(err, errlen,
+                                  "unknown placeholder '%.*s' (known: {address}, "
+                                  "{host}, {port}, {backlog}, {dir}; {{ and }} for "
+                                  "braces)",
+                                  close ? (int)(n + 2) : 8, s);
             if (p) {
                 if (strncmp(s + 1, "address", n) == 0)
                     v = p->address;
@@ -62,8 +64,7 @@ static int expand(const char *tmpl, const struct placeholders *p, char *out, siz
             size_t vl = strlen(v);
 
             if (used + vl >= len)
-                return errbuf_set(err, errlen, "longer than %zu characters once expanded",
-                                  len - 1);
+                return errbuf_set(err, errlen, "longer than %zu characters once expanded", len - 1);
             memcpy(out + used, v, vl);
             used += vl;
         }

@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 struct placeholders {
-    const char *address;   /* "127.0.0.1:8080", "[::1]:8080" */
-    const char *host;      /* "127.0.0.1", "::1" */
+    const char *address; /* "127.0.0.1:8080", "[::1]:8080" */
+    const char *host;    /* "127.0.0.1", "::1" */
     unsigned port;
     int backlog;
     const char *dir;

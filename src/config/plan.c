@@ -54,13 +54,12 @@ static void blame_sets(char *err, size_t errlen, const char *path, const char *c
 
                 set_key(sets[i], key, sizeof(key));
                 slen = strlen(key);
-                from_set = slen <= klen && strncmp(k, key, slen) == 0 &&
-                           (slen == klen || k[slen] == '.');
+                from_set =
+                    slen <= klen && strncmp(k, key, slen) == 0 && (slen == klen || k[slen] == '.');
             }
         }
-        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s%.*s",
-                                 used ? "\n" : "", from_set ? "--set " : "",
-                                 (int)(from_set ? len - (plen + 2) : len),
+        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s%.*s", used ? "\n" : "",
+                                 from_set ? "--set " : "", (int)(from_set ? len - (plen + 2) : len),
                                  from_set ? k : line);
         line += len + (line[len] == '\n');
     }
@@ -143,8 +142,8 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
             if (sw.nkeys) {
                 char *ps = json_dumps(p->points[i].params, JSON_COMPACT);
 
-                errbuf_set(err, errlen, "%s (sweep point %zu of %zu: %s)", sub, i + 1,
-                           sw.npoints, ps ? ps : "?");
+                errbuf_set(err, errlen, "%s (sweep point %zu of %zu: %s)", sub, i + 1, sw.npoints,
+                           ps ? ps : "?");
                 free(ps);
             } else {
                 errbuf_set(err, errlen, "%s", sub);
@@ -155,8 +154,10 @@ int plan_load(struct plan *p, const char *path, const char *const *sets, size_t 
     /* the connections file's format is records' to know, from its name */
     if (p->points[0].cfg.connections_file[0] &&
         records_format_of(p->points[0].cfg.connections_file) < 0) {
-        errbuf_set(err, errlen, "%s: connections_file: the name must end in .csv or .jsonl, got "
-                                "\"%s\"", path, p->points[0].cfg.connections_file);
+        errbuf_set(err, errlen,
+                   "%s: connections_file: the name must end in .csv or .jsonl, got "
+                   "\"%s\"",
+                   path, p->points[0].cfg.connections_file);
         goto fail_sweep;
     }
     /* name, output, isolate and expect cannot be swept: point 0 speaks for all */

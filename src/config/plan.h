@@ -27,16 +27,16 @@ struct plan_identity {
 };
 
 struct plan_point {
-    struct config cfg;     /* the effective settings of this point */
-    json_t *params;        /* the swept values that made it ({} without a sweep) */
+    struct config cfg; /* the effective settings of this point */
+    json_t *params;    /* the swept values that made it ({} without a sweep) */
 };
 
 struct plan {
     struct plan_identity id;
     size_t npoints;
     struct plan_point *points;
-    json_t *effective;      /* the file's effective config (point 0's, plus "sweep") */
-    char notes[512];        /* what --set changed that a user should hear of ("" none) */
+    json_t *effective; /* the file's effective config (point 0's, plus "sweep") */
+    char notes[512];   /* what --set changed that a user should hear of ("" none) */
 };
 
 /* sets: n "KEY=VALUE" overrides; output, connections: override "output"

@@ -40,8 +40,9 @@ int sweep_parse(const json_t *spec, const char *source, struct sweep *sw, char *
                 if (json_equal(json_array_get(val, i), json_array_get(val, j))) {
                     char *text = json_dumps(json_array_get(val, i), JSON_ENCODE_ANY);
 
-                    errbuf_set(err, errlen, "%s: sweep.%s: the value %.64s appears twice (items "
-                                            "%zu and %zu); every point must differ",
+                    errbuf_set(err, errlen,
+                               "%s: sweep.%s: the value %.64s appears twice (items "
+                               "%zu and %zu); every point must differ",
                                source, key, text ? text : "?", j + 1, i + 1);
                     free(text);
                     sweep_destroy(sw);

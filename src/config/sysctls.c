@@ -83,8 +83,10 @@ static void unknown(const char *name, char *out, size_t len)
     for (size_t i = 0; i < COUNT(sysctl_rows); i++)
         names[i] = sysctl_rows[i].name;
     hint_closest(name, names, COUNT(sysctl_rows), hint, sizeof(hint));
-    snprintf(out, len, "not a per-network-namespace sysctl qbench may set (writing it would "
-                       "change the whole machine)%s", hint);
+    snprintf(out, len,
+             "not a per-network-namespace sysctl qbench may set (writing it would "
+             "change the whole machine)%s",
+             hint);
 }
 
 /* Parses up to want integers separated by blanks; all of text must be used. */
@@ -113,7 +115,7 @@ static int parse_ints(const char *text, long long *v, int want)
 
 /* Checks value (a JSON integer or string) against row; stores its text. */
 static int check_value(const struct sysctl_row *row, const json_t *val, char *out, size_t len,
-                        char *why, size_t whylen)
+                       char *why, size_t whylen)
 {
     static const char *const forms[] = {"an integer", "two integers \"LO HI\"",
                                         "three integers \"MIN DEFAULT MAX\"",
@@ -129,18 +131,19 @@ static int check_value(const struct sysctl_row *row, const json_t *val, char *ou
         return snprintf(why, whylen, "value must be 1..%zu characters", len - 1), -1;
     else
         return snprintf(why, whylen, "must be %s (as an integer or a string), got %s",
-                        forms[row->form], hint_json_type(val)), -1;
+                        forms[row->form], hint_json_type(val)),
+               -1;
     if (row->form == SYS_LIST) {
         for (const char *c = out; *c; c++)
             if (!strchr("0123456789,-", *c))
-                return snprintf(why, whylen, "must be %s, got \"%s\"", forms[row->form], out),
-                       -1;
+                return snprintf(why, whylen, "must be %s, got \"%s\"", forms[row->form], out), -1;
         return 0;
     }
     for (int i = 0; i < want; i++)
         if (parse_ints(out, v, want) < 0 || v[i] < row->min || v[i] > row->max)
-            return snprintf(why, whylen, "must be %s in %lld..%lld, got \"%s\"",
-                            forms[row->form], row->min, row->max, out), -1;
+            return snprintf(why, whylen, "must be %s in %lld..%lld, got \"%s\"", forms[row->form],
+                            row->min, row->max, out),
+                   -1;
     for (int i = 1; i < want; i++)
         if (v[i] < v[i - 1])
             return snprintf(why, whylen, "values must not decrease, got \"%s\"", out), -1;
@@ -174,7 +177,8 @@ void sysctls_print_reference(FILE *out)
     for (size_t i = 0; i < COUNT(sysctl_rows); i++)
         fprintf(out, "    %-40s %lld..%lld%s\n", sysctl_rows[i].name, sysctl_rows[i].min,
                 sysctl_rows[i].max,
-                sysctl_rows[i].form == SYS_PAIR ? " (two values)"
+                sysctl_rows[i].form == SYS_PAIR     ? " (two values)"
                 : sysctl_rows[i].form == SYS_TRIPLE ? " (three values)"
-                : sysctl_rows[i].form == SYS_LIST ? " (port list)" : "");
+                : sysctl_rows[i].form == SYS_LIST   ? " (port list)"
+                                                    : "");
 }

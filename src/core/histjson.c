@@ -6,20 +6,15 @@ json_t *histogram_to_json(const struct histogram *h)
 
     for (unsigned i = 0; i < HISTOGRAM_BUCKETS; i++)
         if (h->buckets[i])
-            json_array_append_new(buckets, json_pack("[I, I]", (json_int_t)i,
-                                                     (json_int_t)h->buckets[i]));
-    return json_pack("{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-                     "count", (json_int_t)h->count,
-                     "min", (json_int_t)(h->count ? h->min : 0),
-                     "mean", histogram_mean(h),
-                     "p50", (json_int_t)histogram_quantile(h, 0.50),
-                     "p90", (json_int_t)histogram_quantile(h, 0.90),
-                     "p95", (json_int_t)histogram_quantile(h, 0.95),
-                     "p99", (json_int_t)histogram_quantile(h, 0.99),
-                     "p999", (json_int_t)histogram_quantile(h, 0.999),
-                     "max", (json_int_t)h->max,
-                     "sum", (json_int_t)h->sum,
-                     "buckets", buckets);
+            json_array_append_new(buckets,
+                                  json_pack("[I, I]", (json_int_t)i, (json_int_t)h->buckets[i]));
+    return json_pack(
+        "{s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "count", (json_int_t)h->count,
+        "min", (json_int_t)(h->count ? h->min : 0), "mean", histogram_mean(h), "p50",
+        (json_int_t)histogram_quantile(h, 0.50), "p90", (json_int_t)histogram_quantile(h, 0.90),
+        "p95", (json_int_t)histogram_quantile(h, 0.95), "p99",
+        (json_int_t)histogram_quantile(h, 0.99), "p999", (json_int_t)histogram_quantile(h, 0.999),
+        "max", (json_int_t)h->max, "sum", (json_int_t)h->sum, "buckets", buckets);
 }
 
 int histogram_from_json(const json_t *j, struct histogram *h)

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #define SUB_BITS 7
-#define SUB_COUNT (1u << SUB_BITS)      /* 128 exact values */
-#define HALF_COUNT (SUB_COUNT / 2)      /* 64 sub-buckets per octave above */
+#define SUB_COUNT (1u << SUB_BITS) /* 128 exact values */
+#define HALF_COUNT (SUB_COUNT / 2) /* 64 sub-buckets per octave above */
 
 void histogram_init(struct histogram *h)
 {
@@ -20,7 +20,7 @@ unsigned histogram_bucket_of(uint64_t value)
     if (value < SUB_COUNT)
         return (unsigned)value;
     msb = 63u - (unsigned)__builtin_clzll(value);
-    shift = msb - (SUB_BITS - 1);  /* value >> shift lies in [64, 127] */
+    shift = msb - (SUB_BITS - 1); /* value >> shift lies in [64, 127] */
     idx = SUB_COUNT + (shift - 1) * HALF_COUNT + (unsigned)((value >> shift) - HALF_COUNT);
     return idx < HISTOGRAM_BUCKETS ? idx : HISTOGRAM_BUCKETS - 1;
 }

@@ -18,9 +18,9 @@
 #define LOGCAP_MIN 4096
 
 struct logcap {
-    int fd;            /* the log file */
-    int read_fd;       /* the pipe, qbench's end */
-    int write_fd;      /* the pipe, the server's end (closed in qbench once it started) */
+    int fd;       /* the log file */
+    int read_fd;  /* the pipe, qbench's end */
+    int write_fd; /* the pipe, the server's end (closed in qbench once it started) */
     uint64_t max, size;
     _Atomic uint64_t dropped;
     pthread_t thread;

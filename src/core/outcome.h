@@ -8,17 +8,17 @@ enum outcome {
     OUTCOME_TIMEOUT,
     OUTCOME_RESET,
     OUTCOME_REFUSED,
-    OUTCOME_GREETING_TIMEOUT,  /* handshake done, no greeting: the server side unknown */
-    OUTCOME_ACCEPTED_LATE,     /* ... and the server accepted it after the client gave up */
-    OUTCOME_NEVER_ACCEPTED,    /* ... and the server never accepted it */
+    OUTCOME_GREETING_TIMEOUT, /* handshake done, no greeting: the server side unknown */
+    OUTCOME_ACCEPTED_LATE,    /* ... and the server accepted it after the client gave up */
+    OUTCOME_NEVER_ACCEPTED,   /* ... and the server never accepted it */
     OUTCOME_ERROR,
     OUTCOME_COUNT
 };
 
 /* Where the connection was when it ended. */
 enum outcome_phase {
-    PHASE_CONNECT,   /* SYN sent, handshake not complete */
-    PHASE_GREETING,  /* handshake complete, waiting for the server's byte */
+    PHASE_CONNECT,  /* SYN sent, handshake not complete */
+    PHASE_GREETING, /* handshake complete, waiting for the server's byte */
 };
 
 /* Causes that are not errnos. */
@@ -35,10 +35,10 @@ enum outcome outcome_classify(enum outcome_phase phase, int err);
 
 /* Counts kept per cause and per retransmit count (client tallies, server
  * stats) are indexed by these slots. */
-#define OUTCOME_ERRNO_MAX 256                       /* errnos 1..255 */
-#define OUTCOME_PSEUDO 4                            /* OUTCOME_ERR_* */
+#define OUTCOME_ERRNO_MAX 256 /* errnos 1..255 */
+#define OUTCOME_PSEUDO 4      /* OUTCOME_ERR_* */
 #define OUTCOME_ERR_SLOTS (OUTCOME_ERRNO_MAX + OUTCOME_PSEUDO)
-#define OUTCOME_RETRANS_SLOTS 16                    /* 0..14, and 15 or more */
+#define OUTCOME_RETRANS_SLOTS 16 /* 0..14, and 15 or more */
 
 /* Slot of an error cause (errno or OUTCOME_ERR_*), and back; 0 unknown. */
 unsigned outcome_err_slot(int err);

@@ -14,7 +14,7 @@
 
 struct queue_series {
     size_t n;
-    unsigned stride;          /* ticks per stored sample */
+    unsigned stride; /* ticks per stored sample */
     unsigned pending_ticks;
     uint32_t pending_max;
     uint32_t pending_t_ms;

@@ -61,8 +61,7 @@ static int file_id(const char *path, struct file_id *id)
         id->ino = st.st_ino;
         return 0;
     }
-    if (split(path, dir, sizeof(dir), &base) < 0 || stat(dir, &st) < 0 ||
-        strlen(base) > NAME_MAX)
+    if (split(path, dir, sizeof(dir), &base) < 0 || stat(dir, &st) < 0 || strlen(base) > NAME_MAX)
         return -1;
     id->dev = st.st_dev;
     id->ino = st.st_ino;
@@ -88,9 +87,10 @@ int safefile_distinct(const char *const *paths, const char *const *what, size_t 
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             if (paths[i] && paths[j] && safefile_same(paths[i], paths[j]))
-                return errbuf_set(err, errlen, "%s %s and %s %s are the same file: one would "
-                                               "replace the other", what[i], paths[i],
-                                  what[j], paths[j]);
+                return errbuf_set(err, errlen,
+                                  "%s %s and %s %s are the same file: one would "
+                                  "replace the other",
+                                  what[i], paths[i], what[j], paths[j]);
     return 0;
 }
 
@@ -104,8 +104,7 @@ static int mkdir_parents(const char *path, char *err, size_t errlen)
             continue;
         *p = '\0';
         if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return errbuf_set(err, errlen, "cannot create directory %s: %s", buf,
-                              strerror(errno));
+            return errbuf_set(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
         *p = '/';
     }
     return 0;
@@ -147,8 +146,8 @@ static void remove_stale(const char *dir, const char *base)
             continue;
         if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
-        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+            st.st_uid != geteuid())
             continue;
         unlinkat(dirfd(d), e->d_name, 0);
     }
@@ -166,8 +165,8 @@ static int create_tmp(const char *dir, const char *base, char *tmp, size_t tmple
 
         if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
             return -1;
-        if ((size_t)snprintf(tmp, tmplen, "%s/%s%ld%s%016llx", dir, prefix, (long)getpid(),
-                             TMP_TAG, r) >= tmplen) {
+        if ((size_t)snprintf(tmp, tmplen, "%s/%s%ld%s%016llx", dir, prefix, (long)getpid(), TMP_TAG,
+                             r) >= tmplen) {
             errno = ENAMETOOLONG;
             return -1;
         }
@@ -185,8 +184,8 @@ static bool is_env_errno(int e)
 }
 
 /* What is at path now: refuses anything that is not a regular file. */
-static int check_target(const char *path, const char *dir, const char *base,
-                        const struct stat *dst, int *env, char *err, size_t errlen)
+static int check_target(const char *path, const char *dir, const char *base, const struct stat *dst,
+                        int *env, char *err, size_t errlen)
 {
     struct stat st;
 
@@ -202,27 +201,34 @@ static int check_target(const char *path, const char *dir, const char *base,
     if (S_ISDIR(st.st_mode))
         return errbuf_set(err, errlen, "%s: is a directory; name a file in it", path);
     if (S_ISLNK(st.st_mode))
-        return errbuf_set(err, errlen, "%s: is a symbolic link; qbench replaces only regular "
-                                       "files, so give the path it points to", path);
+        return errbuf_set(err, errlen,
+                          "%s: is a symbolic link; qbench replaces only regular "
+                          "files, so give the path it points to",
+                          path);
     if (!S_ISREG(st.st_mode))
-        return errbuf_set(err, errlen, "%s: is a %s, not a regular file; qbench writes only "
-                                       "regular files", path,
-                          S_ISFIFO(st.st_mode) ? "FIFO" : S_ISSOCK(st.st_mode) ? "socket"
-                          : S_ISCHR(st.st_mode) ? "character device" : "block device");
+        return errbuf_set(err, errlen,
+                          "%s: is a %s, not a regular file; qbench writes only "
+                          "regular files",
+                          path,
+                          S_ISFIFO(st.st_mode)   ? "FIFO"
+                          : S_ISSOCK(st.st_mode) ? "socket"
+                          : S_ISCHR(st.st_mode)  ? "character device"
+                                                 : "block device");
     /* In a sticky directory only the file's owner, the directory's owner
      * or CAP_FOWNER may replace the file: rename would fail at the end. */
     if (dst && (dst->st_mode & S_ISVTX) && geteuid() != 0 && st.st_uid != geteuid() &&
         dst->st_uid != geteuid()) {
         *env = 1;
-        return errbuf_set(err, errlen, "%s: belongs to uid %u in a sticky directory (%s): it "
-                                       "cannot be replaced by uid %u; choose another output",
+        return errbuf_set(err, errlen,
+                          "%s: belongs to uid %u in a sticky directory (%s): it "
+                          "cannot be replaced by uid %u; choose another output",
                           path, (unsigned)st.st_uid, dir, (unsigned)geteuid());
     }
     return 0;
 }
 
-int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
-                   int *env_refused, char *err, size_t errlen)
+int safefile_check(const char *path, const char *const *inputs, size_t ninputs, int *env_refused,
+                   char *err, size_t errlen)
 {
     char dir[PATH_MAX], tmp[PATH_MAX];
     const char *base;
@@ -248,8 +254,10 @@ int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
     }
     for (size_t i = 0; i < ninputs; i++)
         if (inputs[i] && safefile_same(path, inputs[i]))
-            return errbuf_set(err, errlen, "%s: is the input %s itself; writing it would "
-                                           "destroy the input", path, inputs[i]);
+            return errbuf_set(err, errlen,
+                              "%s: is the input %s itself; writing it would "
+                              "destroy the input",
+                              path, inputs[i]);
     remove_stale(dir, base);
     fd = create_tmp(dir, base, tmp, sizeof(tmp));
     if (fd < 0) {

@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 struct safefile {
-    int fd;                  /* the open temporary file, -1 when none */
+    int fd; /* the open temporary file, -1 when none */
     char tmp[PATH_MAX];
     char path[PATH_MAX];
 };
@@ -33,8 +33,8 @@ struct safefile {
  * creates and removes a temporary file there. Returns 0, or -1 and err.
  * *env_refused tells (when -1) whether the cause is the environment
  * (permissions, read-only or full file system) rather than the request. */
-int safefile_check(const char *path, const char *const *inputs, size_t ninputs,
-                   int *env_refused, char *err, size_t errlen);
+int safefile_check(const char *path, const char *const *inputs, size_t ninputs, int *env_refused,
+                   char *err, size_t errlen);
 
 /* True when a and b name the same file, whatever the spelling: compared
  * by device and inode (so through symbolic links in the parents, "./",

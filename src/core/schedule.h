@@ -16,12 +16,12 @@
 
 struct schedule {
     uint64_t start_ns;
-    double rate;          /* connects per second, whole run */
-    unsigned stream;      /* this stream's index */
+    double rate;     /* connects per second, whole run */
+    unsigned stream; /* this stream's index */
     unsigned nstreams;
-    uint64_t next;        /* this stream's next local index */
-    uint64_t limit;       /* this stream's number of connects, or SCHEDULE_UNLIMITED */
-    uint64_t end_ns;      /* nothing is due at or after this, or SCHEDULE_UNLIMITED */
+    uint64_t next;   /* this stream's next local index */
+    uint64_t limit;  /* this stream's number of connects, or SCHEDULE_UNLIMITED */
+    uint64_t end_ns; /* nothing is due at or after this, or SCHEDULE_UNLIMITED */
     bool stopped;
 };
 

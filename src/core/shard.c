@@ -27,8 +27,7 @@ int shard_parse(const char *text, struct shard *s, char *err, size_t errlen)
         return errbuf_set(err, errlen, "--shard %s: expected I/N, e.g. 0/4", text);
     n = strtoul(end + 1, &end, 10);
     if (*end != '\0' || errno || n < 1 || n > 1000 || i >= n)
-        return errbuf_set(err, errlen, "--shard %s: expected I/N with 0 <= I < N <= 1000",
-                          text);
+        return errbuf_set(err, errlen, "--shard %s: expected I/N with 0 <= I < N <= 1000", text);
     s->index = (unsigned)i;
     s->count = (unsigned)n;
     return 0;
@@ -47,13 +46,17 @@ int shard_parse_time(const char *text, double *epoch, char *err, size_t errlen)
     if (end != text && *end == '\0' && !errno && *epoch > 0)
         return shard_check_start(text, *epoch, realtime_now(), err, errlen);
     if (end != text && *end == '\0')
-        return errbuf_set(err, errlen, "--start-at %s: not a time qbench can wait for (epoch "
-                                       "seconds must be a finite number > 0)", text);
+        return errbuf_set(err, errlen,
+                          "--start-at %s: not a time qbench can wait for (epoch "
+                          "seconds must be a finite number > 0)",
+                          text);
     memset(&tm, 0, sizeof(tm));
     p = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!p)
-        return errbuf_set(err, errlen, "--start-at %s: expected RFC 3339 "
-                                       "(2026-11-26T02:00:00Z) or epoch seconds", text);
+        return errbuf_set(err, errlen,
+                          "--start-at %s: expected RFC 3339 "
+                          "(2026-11-26T02:00:00Z) or epoch seconds",
+                          text);
     if (*p == '.') {
         frac = strtod(p, &end);
         p = end;
@@ -79,9 +82,10 @@ int shard_check_start(const char *text, double epoch, double now, char *err, siz
     if (!(epoch > 0 && epoch < 9.0e15))
         return errbuf_set(err, errlen, "--start-at %s: outside the clock's range", text);
     if (!(epoch <= now + SHARD_START_HORIZON_S))
-        return errbuf_set(err, errlen, "--start-at %s: %.0f s from now, more than the %d days "
-                                       "qbench will wait (a typo in the date?)", text,
-                          epoch - now, SHARD_START_HORIZON_S / 86400);
+        return errbuf_set(err, errlen,
+                          "--start-at %s: %.0f s from now, more than the %d days "
+                          "qbench will wait (a typo in the date?)",
+                          text, epoch - now, SHARD_START_HORIZON_S / 86400);
     return 0;
 }
 
@@ -98,19 +102,24 @@ int shard_from_env(struct shard *s, char *err, size_t errlen)
     /* An Indexed Job whose pods do not know how many they are would run
      * the whole load on every pod: half a setting is refused, not guessed. */
     if (s->count <= 1 && idx && (!n || !*n))
-        return errbuf_set(err, errlen, "JOB_COMPLETION_INDEX=%.8s is set but QBENCH_SHARDS is "
-                                       "not: every pod would run the whole load; set "
-                                       "QBENCH_SHARDS to the Job's completions (or unset "
-                                       "JOB_COMPLETION_INDEX)", idx);
+        return errbuf_set(err, errlen,
+                          "JOB_COMPLETION_INDEX=%.8s is set but QBENCH_SHARDS is "
+                          "not: every pod would run the whole load; set "
+                          "QBENCH_SHARDS to the Job's completions (or unset "
+                          "JOB_COMPLETION_INDEX)",
+                          idx);
     if (s->count <= 1 && n && (!idx || !*idx) && !(sh && *sh))
-        return errbuf_set(err, errlen, "QBENCH_SHARDS=%.8s is set but JOB_COMPLETION_INDEX is "
-                                       "%s: this pod does not know its shard; give --shard I/N",
+        return errbuf_set(err, errlen,
+                          "QBENCH_SHARDS=%.8s is set but JOB_COMPLETION_INDEX is "
+                          "%s: this pod does not know its shard; give --shard I/N",
                           n, idx ? "empty" : "not set");
     if (s->count <= 1 && idx && *idx && n && *n) {
         snprintf(text, sizeof(text), "%s/%s", idx, n);
         if (shard_parse(text, s, err, errlen) < 0)
-            return errbuf_set(err, errlen, "JOB_COMPLETION_INDEX=%.8s with QBENCH_SHARDS=%.8s: "
-                                           "expected 0 <= index < shards <= 1000", idx, n);
+            return errbuf_set(err, errlen,
+                              "JOB_COMPLETION_INDEX=%.8s with QBENCH_SHARDS=%.8s: "
+                              "expected 0 <= index < shards <= 1000",
+                              idx, n);
     }
     if (!s->has_start && at && *at) {
         if (shard_parse_time(at, &s->start_epoch, err, errlen) < 0)

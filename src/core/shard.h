@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 struct shard {
-    unsigned index;        /* 0-based, as JOB_COMPLETION_INDEX */
-    unsigned count;        /* 1: not sharded */
+    unsigned index; /* 0-based, as JOB_COMPLETION_INDEX */
+    unsigned count; /* 1: not sharded */
     bool has_start;
-    double start_epoch;    /* seconds since the epoch (realtime) */
+    double start_epoch; /* seconds since the epoch (realtime) */
 };
 
 /* "I/N" (0 <= I < N <= 1000). */

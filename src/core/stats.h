@@ -23,11 +23,11 @@
 #include <stddef.h>
 
 struct stats_test {
-    double diff;    /* b minus a: proportions, or log ratio for stats_log_t */
-    double se;      /* standard error of diff under "no change" */
-    double df;      /* degrees of freedom of the spread: repeats - 2 */
-    double t, p;    /* statistic and two-sided p */
-    double spread;  /* phi (proportions) or the pooled sd of the logs */
+    double diff;   /* b minus a: proportions, or log ratio for stats_log_t */
+    double se;     /* standard error of diff under "no change" */
+    double df;     /* degrees of freedom of the spread: repeats - 2 */
+    double t, p;   /* statistic and two-sided p */
+    double spread; /* phi (proportions) or the pooled sd of the logs */
 };
 
 /* x[i] of n[i] attempts per repeat on each side. -1 when the spread has no

@@ -29,9 +29,9 @@
 
 /* A connection's client end (the server's peer): family, address, port. */
 struct story_tuple {
-    uint8_t family;      /* AF_INET or AF_INET6 */
-    uint8_t addr[16];    /* IPv4 in the first 4 bytes */
-    uint16_t port;       /* host order */
+    uint8_t family;   /* AF_INET or AF_INET6 */
+    uint8_t addr[16]; /* IPv4 in the first 4 bytes */
+    uint16_t port;    /* host order */
 };
 
 /* One accept() of the server. late: the client had already closed (or
@@ -54,9 +54,9 @@ struct story_log {
  * story_classify fills in what the server did with it. */
 struct story_gave_up {
     struct story_tuple src;
-    uint64_t due_ns;         /* the schedule's time for it */
+    uint64_t due_ns; /* the schedule's time for it */
     uint64_t start_ns;
-    uint64_t connect_ns;     /* handshake complete (client view) */
+    uint64_t connect_ns; /* handshake complete (client view) */
     uint64_t giveup_ns;
     uint64_t release_ns;     /* the client let go of the socket (0: not yet) */
     uint8_t late_seen;       /* what the client read after giving up (STORY_LATE_*) */
@@ -70,9 +70,9 @@ struct story_gave_up {
 
 /* What the client saw on a connection it had given up on and watched. */
 #define STORY_LATE_NONE 0
-#define STORY_LATE_DATA 1   /* an answer */
-#define STORY_LATE_EOF 2    /* an orderly close */
-#define STORY_LATE_RESET 3  /* an RST */
+#define STORY_LATE_DATA 1  /* an answer */
+#define STORY_LATE_EOF 2   /* an orderly close */
+#define STORY_LATE_RESET 3 /* an RST */
 
 /* The tuple of a socket address (the other fields zeroed). */
 void story_tuple_of(const struct sockaddr *sa, struct story_tuple *t);

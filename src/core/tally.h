@@ -12,7 +12,6 @@
 #include "histogram.h"
 #include "outcome.h"
 
-
 struct timeline_row {
     uint64_t attempted;
     uint64_t established;
@@ -31,20 +30,20 @@ struct timeline {
 struct tally {
     uint64_t outcomes[OUTCOME_COUNT];
     uint64_t errors[OUTCOME_ERR_SLOTS];
-    uint64_t retrans[OUTCOME_RETRANS_SLOTS]; /* SYN retransmits of completed handshakes */
+    uint64_t retrans[OUTCOME_RETRANS_SLOTS];        /* SYN retransmits of completed handshakes */
     uint64_t retrans_failed[OUTCOME_RETRANS_SLOTS]; /* ... of handshakes that failed */
-    struct histogram connect_us;           /* due -> handshake complete */
-    struct histogram late_by_us;           /* accepted_late: give-up -> accept */
-    struct histogram accept_us;            /* due -> greeting read */
-    struct histogram lag_us;               /* due -> connect() called */
+    struct histogram connect_us;                    /* due -> handshake complete */
+    struct histogram late_by_us;                    /* accepted_late: give-up -> accept */
+    struct histogram accept_us;                     /* due -> greeting read */
+    struct histogram lag_us;                        /* due -> connect() called */
     /* due -> the moment the client knew, per final class (outcomes with a
      * tracked give-up are added when their class is known, tally_class_us) */
     struct histogram class_us[OUTCOME_COUNT];
     /* connect_us split by the SYN retransmits the handshake needed: shows
      * that k retransmits cost k seconds (linear timeouts) or 2^k-1 */
     struct histogram connect_by_retrans[OUTCOME_RETRANS_SLOTS];
-    uint64_t first_ns;                     /* first connect() */
-    uint64_t last_ns;                      /* last outcome */
+    uint64_t first_ns; /* first connect() */
+    uint64_t last_ns;  /* last outcome */
     struct timeline timeline;
 };
 

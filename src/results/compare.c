@@ -51,22 +51,22 @@ int compare_format_of(const char *name)
 struct row {
     char run[160];
     const struct metric *m;
-    size_t nb, nc;            /* values on each side (repeats, or 1) */
+    size_t nb, nc; /* values on each side (repeats, or 1) */
     double b[MAX_VALUES], c[MAX_VALUES];
     double bmed, bmin, bmax, cmed, cmin, cmax;
-    const char *method;       /* "quasi-binomial", "log-t", "threshold", "" */
-    bool tested;              /* takes part in Holm */
-    struct stats_test st;     /* the test across repeats */
-    double nbar;              /* counts: attempts (or samples) per repeat */
-    bool slower_share;        /* a latency judged by the share of samples slower than the
-                                 baseline's percentile (counts), not by its values */
-    double pbar;              /* that share, both sides pooled */
-    double bmerged;           /* both sides' pooled percentile: "slower" means above it */
+    const char *method;   /* "quasi-binomial", "log-t", "threshold", "" */
+    bool tested;          /* takes part in Holm */
+    struct stats_test st; /* the test across repeats */
+    double nbar;          /* counts: attempts (or samples) per repeat */
+    bool slower_share;    /* a latency judged by the share of samples slower than the
+                             baseline's percentile (counts), not by its values */
+    double pbar;          /* that share, both sides pooled */
+    double bmerged;       /* both sides' pooled percentile: "slower" means above it */
     double p, padj;
-    bool worse, effect_ok;    /* direction and size of the change */
-    double mde;               /* smallest worsening it could flag: ratio or log ratio */
-    bool blind;               /* no worsening possible could reach alpha */
-    unsigned need;            /* repeats a side that would judge it (0: over 100) */
+    bool worse, effect_ok; /* direction and size of the change */
+    double mde;            /* smallest worsening it could flag: ratio or log ratio */
+    bool blind;            /* no worsening possible could reach alpha */
+    unsigned need;         /* repeats a side that would judge it (0: over 100) */
     const char *verdict;
     char note[48];
 };
@@ -77,7 +77,7 @@ struct report {
     char warnings[MAX_WARNINGS][300];
     size_t nwarn;
     size_t ntested, nthreshold, nconstant, nblind;
-    size_t maxb, maxc;        /* repeats a side */
+    size_t maxb, maxc; /* repeats a side */
     bool regression;
 };
 
@@ -104,13 +104,13 @@ static int check_unique_params(const json_t *doc, const char *which, char *err, 
         for (size_t j = 0; j < i; j++) {
             const json_t *pi = rundoc_params(json_array_get(runs, i));
 
-            if (json_equal((json_t *)pi,
-                           rundoc_params(json_array_get(runs, j)))) {
+            if (json_equal((json_t *)pi, rundoc_params(json_array_get(runs, j)))) {
                 char *ps = json_dumps(pi, JSON_COMPACT);
 
-                errbuf_set(err, errlen, "%s: runs %zu and %zu have the same params %.200s: "
-                                        "which to compare is ambiguous", which, j + 1, i + 1,
-                           ps ? ps : "?");
+                errbuf_set(err, errlen,
+                           "%s: runs %zu and %zu have the same params %.200s: "
+                           "which to compare is ambiguous",
+                           which, j + 1, i + 1, ps ? ps : "?");
                 free(ps);
                 return -1;
             }
@@ -138,8 +138,8 @@ static void warn(struct report *r, const char *fmt, ...)
  * bounds it is judged by, and what was swept (the params match runs). */
 static bool ignorable(const char *key)
 {
-    static const char *const keys[] = {"output", "connections_file", "repeat", "expect",
-                                       "sweep", "name", "gate"};
+    static const char *const keys[] = {
+        "output", "connections_file", "repeat", "expect", "sweep", "name", "gate"};
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (strcmp(key, keys[i]) == 0)
@@ -213,8 +213,9 @@ static void split_host_filled(const json_t *bconf, const json_t *cconf, json_t *
         if (vb && vc && !json_equal(vb, vc)) {
             char *tb = json_dumps(vb, JSON_ENCODE_ANY), *tc = json_dumps(vc, JSON_ENCODE_ANY);
 
-            warn(r, "%s differs: %.20s (baseline) against %.20s: filled in from each "
-                    "machine's CPU count unless the config sets it; judged anyway",
+            warn(r,
+                 "%s differs: %.20s (baseline) against %.20s: filled in from each "
+                 "machine's CPU count unless the config sets it; judged anyway",
                  host_filled[i], tb ? tb : "?", tc ? tc : "?");
             free(tb);
             free(tc);
@@ -236,53 +237,57 @@ static int same_experiment(const json_t *base, const json_t *cur, const struct c
 {
     const char *bn = json_string_value(json_object_get(base, "name"));
     const char *cn = json_string_value(json_object_get(cur, "name"));
-    static const char *const context[] = {RD_KERNEL_RELEASE, RD_HOST, RD_QBENCH_VERSION,
-                                          RD_SCHEMA};
+    static const char *const context[] = {RD_KERNEL_RELEASE, RD_HOST, RD_QBENCH_VERSION, RD_SCHEMA};
     char list[256] = "";
     size_t ndiff = 0;
 
     if (json_is_true(json_object_get(base, "interrupted")) ||
         json_is_true(json_object_get(cur, "interrupted")))
-        return errbuf_set(err, errlen, "the %s run was interrupted: its counts are partial, and "
-                                       "comparing them would flag or hide anything",
+        return errbuf_set(err, errlen,
+                          "the %s run was interrupted: its counts are partial, and "
+                          "comparing them would flag or hide anything",
                           json_is_true(json_object_get(base, "interrupted")) ? "baseline"
-                                                                              : "current");
+                                                                             : "current");
     for (int side = 0; side < 2; side++) {
         const json_t *doc = side ? cur : base;
         const json_t *inc = json_object_get(doc, RD_INCOMPLETE);
 
         /* points missing or cut short (a lost connections file alone,
          * with no point named, leaves the counts whole) */
-        if (json_is_false(json_object_get(doc, RD_COMPLETE)) &&
-            json_object_get(inc, "point"))
-            return errbuf_set(err, errlen, "the %s run did not finish (%.200s): its points are "
-                                           "partial, and comparing them would flag or hide "
-                                           "anything", side ? "current" : "baseline",
+        if (json_is_false(json_object_get(doc, RD_COMPLETE)) && json_object_get(inc, "point"))
+            return errbuf_set(err, errlen,
+                              "the %s run did not finish (%.200s): its points are "
+                              "partial, and comparing them would flag or hide "
+                              "anything",
+                              side ? "current" : "baseline",
                               json_string_value(json_object_get(inc, "cause"))
                                   ? json_string_value(json_object_get(inc, "cause"))
                                   : "incomplete");
     }
     if (bn && cn && strcmp(bn, cn) != 0) {
         if (!o->allow_different)
-            return errbuf_set(err, errlen, "different experiments: \"%.60s\" against \"%.60s\" "
-                                           "(--allow-different to compare anyway)", bn, cn);
+            return errbuf_set(err, errlen,
+                              "different experiments: \"%.60s\" against \"%.60s\" "
+                              "(--allow-different to compare anyway)",
+                              bn, cn);
         warn(r, "different experiments: \"%.60s\" against \"%.60s\"", bn, cn);
     }
     {
         json_t *bconf, *cconf;
 
-        split_host_filled(json_object_get(base, "config"), json_object_get(cur, "config"),
-                          &bconf, &cconf, r);
+        split_host_filled(json_object_get(base, "config"), json_object_get(cur, "config"), &bconf,
+                          &cconf, r);
         config_diff(bconf, cconf, "", list, sizeof(list), &ndiff);
         json_decref(bconf);
         json_decref(cconf);
     }
     if (ndiff) {
         if (!o->allow_different)
-            return errbuf_set(err, errlen, "the settings differ in %zu key%s (%s%s): not the "
-                                           "same experiment (--allow-different to compare "
-                                           "anyway)", ndiff, ndiff == 1 ? "" : "s", list,
-                              ndiff > 6 ? ", ..." : "");
+            return errbuf_set(err, errlen,
+                              "the settings differ in %zu key%s (%s%s): not the "
+                              "same experiment (--allow-different to compare "
+                              "anyway)",
+                              ndiff, ndiff == 1 ? "" : "s", list, ndiff > 6 ? ", ..." : "");
         warn(r, "the settings differ in %zu key%s: %s%s", ndiff, ndiff == 1 ? "" : "s", list,
              ndiff > 6 ? ", ..." : "");
     }
@@ -310,8 +315,8 @@ static const char *gate_of(const json_t *base, const json_t *cur, const struct c
 /* A run's values of one metric: one per repeat, or its single value. */
 static size_t values_of(const json_t *run, const struct metric *m, double *v)
 {
-    const json_t *vals = json_object_get(json_object_get(json_object_get(run, RD_SPREAD),
-                                                         m->name), "values");
+    const json_t *vals =
+        json_object_get(json_object_get(json_object_get(run, RD_SPREAD), m->name), "values");
     size_t n = 0;
 
     if (json_array_size(vals) >= 2) {
@@ -339,8 +344,7 @@ static double min_effect(const struct row *w, const struct compare_opts *o)
 {
     if (w->m->kind == METRIC_RATIO)
         return o->min_effect_pp / 100.0;
-    return log1p(fmax(o->min_effect_pct / 100.0,
-                      w->bmed > 0 ? o->latency_floor_us / w->bmed : 0));
+    return log1p(fmax(o->min_effect_pct / 100.0, w->bmed > 0 ? o->latency_floor_us / w->bmed : 0));
 }
 
 /* A ratio's outcome counts per repeat: from the repeats when the run kept
@@ -377,8 +381,10 @@ static size_t counts_of(const json_t *run, const struct row *w, bool base, doubl
 /* The quantile a latency metric names: p50 -> 0.5 ...; 0 for max. */
 static double quantile_of(const struct metric *m)
 {
-    static const struct { const char *field; double q; } qs[] = {
-        {"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
+    static const struct {
+        const char *field;
+        double q;
+    } qs[] = {{"p50", 0.5}, {"p90", 0.9}, {"p99", 0.99}, {"p999", 0.999}};
 
     for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
         if (strcmp(m->field, qs[i].field) == 0)
@@ -421,11 +427,13 @@ static size_t slower_counts(const json_t *run, const struct metric *m, double t,
 
     snprintf(hist, sizeof(hist), "%s", dot ? dot + 1 : m->where);
     if (nrep == 0)
-        return above(json_object_get(json_object_get(run, "latency_us"), hist), t, &x[0],
-                     &n[0]) == 0 ? 1 : 0;
+        return above(json_object_get(json_object_get(run, "latency_us"), hist), t, &x[0], &n[0]) ==
+                       0
+                   ? 1
+                   : 0;
     for (size_t i = 0; i < nrep && k < MAX_VALUES; i++) {
-        const json_t *h = json_object_get(json_object_get(json_array_get(reps, i), "latency_us"),
-                                          hist);
+        const json_t *h =
+            json_object_get(json_object_get(json_array_get(reps, i), "latency_us"), hist);
 
         if (above(h, t, &x[k], &n[k]) < 0)
             return 0; /* a repeat without samples: judged by values */
@@ -436,8 +444,8 @@ static size_t slower_counts(const json_t *run, const struct metric *m, double t,
 
 /* The quantile q of both sides' samples together (as Mood's median test
  * splits at the pooled median, so that neither side defines "slower"). */
-static int pooled_quantile(const json_t *brun, const json_t *crun, const struct metric *m,
-                           double q, double *t)
+static int pooled_quantile(const json_t *brun, const json_t *crun, const struct metric *m, double q,
+                           double *t)
 {
     const char *dot = strchr(m->where, '.');
     const char *hist = dot ? dot + 1 : m->where;
@@ -463,8 +471,7 @@ static int pooled_quantile(const json_t *brun, const json_t *crun, const struct 
  * needs (then the values are judged). */
 static int judge_slower_share(struct row *w, const json_t *brun, const json_t *crun)
 {
-    double q = quantile_of(w->m), t, xb[MAX_VALUES], nb[MAX_VALUES], xc[MAX_VALUES],
-           nc[MAX_VALUES];
+    double q = quantile_of(w->m), t, xb[MAX_VALUES], nb[MAX_VALUES], xc[MAX_VALUES], nc[MAX_VALUES];
     size_t kb, kc;
 
     if (q <= 0 || pooled_quantile(brun, crun, w->m, q, &t) < 0)
@@ -632,8 +639,7 @@ static void detectable(struct report *r, const struct compare_opts *o, size_t m)
 
         if (!w->tested)
             continue;
-        w->mde = fmax(stats_t_critical(o->alpha / (double)m, w->st.df) * w->st.se,
-                      mde_floor(w, o));
+        w->mde = fmax(stats_t_critical(o->alpha / (double)m, w->st.df) * w->st.se, mde_floor(w, o));
         w->blind = w->mde > headroom(w);
         if (!w->blind)
             continue;
@@ -772,13 +778,15 @@ static void blind_text(const struct report *r, char *buf, size_t len)
             need = r->rows[i].need;
     }
     if (beyond)
-        snprintf(buf, len, "cannot judge: %s; %zu gated metric%s could not be flagged by any "
-                           "change, and over 100 repeats a side would be needed", sides,
-                 r->nblind, r->nblind == 1 ? "" : "s");
+        snprintf(buf, len,
+                 "cannot judge: %s; %zu gated metric%s could not be flagged by any "
+                 "change, and over 100 repeats a side would be needed",
+                 sides, r->nblind, r->nblind == 1 ? "" : "s");
     else
-        snprintf(buf, len, "cannot judge: %s; need %u a side (%zu gated metric%s could not be "
-                           "flagged by any change)", sides, need, r->nblind,
-                 r->nblind == 1 ? "" : "s");
+        snprintf(buf, len,
+                 "cannot judge: %s; need %u a side (%zu gated metric%s could not be "
+                 "flagged by any change)",
+                 sides, need, r->nblind, r->nblind == 1 ? "" : "s");
 }
 
 static void summary_text(const struct report *r, const struct compare_opts *o, char *buf,
@@ -787,25 +795,39 @@ static void summary_text(const struct report *r, const struct compare_opts *o, c
     char sides[64];
 
     sides_text(r, sides, sizeof(sides));
-    snprintf(buf, len, "%s: %s; %zu gated metric%s tested across repeats (quasi-binomial "
-                       "counts: outcomes, and samples slower than the pooled percentile; Holm, alpha %g, min effect %g pp / %g%%), "
-                       "%zu constant, %zu by fixed thresholds (latency +%g%% and %g us, ratios "
-                       "%g pp); percentiles of fewer than %g samples not judged",
-             r->regression ? "REGRESSION" : r->nblind ? "CANNOT JUDGE" : "no regression",
+    snprintf(buf, len,
+             "%s: %s; %zu gated metric%s tested across repeats (quasi-binomial "
+             "counts: outcomes, and samples slower than the pooled percentile; Holm, alpha %g, min "
+             "effect %g pp / %g%%), "
+             "%zu constant, %zu by fixed thresholds (latency +%g%% and %g us, ratios "
+             "%g pp); percentiles of fewer than %g samples not judged",
+             r->regression ? "REGRESSION"
+             : r->nblind   ? "CANNOT JUDGE"
+                           : "no regression",
              sides, r->ntested, r->ntested == 1 ? "" : "s", o->alpha, o->min_effect_pp,
-             o->min_effect_pct, r->nconstant, r->nthreshold, o->latency_pct,
-             o->latency_floor_us, o->ratio_pp, o->min_samples);
+             o->min_effect_pct, r->nconstant, r->nthreshold, o->latency_pct, o->latency_floor_us,
+             o->ratio_pp, o->min_samples);
 }
 
 static void xml_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&apos;", out); break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
         default:
             if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
                 fputc(*s, out);
@@ -868,17 +890,17 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
             json_array_append_new(warns, json_string(r->warnings[i]));
         for (size_t i = 0; i < r->n; i++) {
             const struct row *w = &r->rows[i];
-            json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "run", w->run, "metric",
-                                    w->m->name, "verdict", w->verdict, "method", w->method);
+            json_t *row = json_pack("{s:s, s:s, s:s, s:s}", "run", w->run, "metric", w->m->name,
+                                    "verdict", w->verdict, "method", w->method);
 
             if (w->nb)
-                json_object_set_new(row, "baseline", json_pack("{s:f, s:f, s:f, s:I}", "median",
-                                                               w->bmed, "min", w->bmin, "max",
-                                                               w->bmax, "n", (json_int_t)w->nb));
+                json_object_set_new(row, "baseline",
+                                    json_pack("{s:f, s:f, s:f, s:I}", "median", w->bmed, "min",
+                                              w->bmin, "max", w->bmax, "n", (json_int_t)w->nb));
             if (w->nc)
-                json_object_set_new(row, "current", json_pack("{s:f, s:f, s:f, s:I}", "median",
-                                                              w->cmed, "min", w->cmin, "max",
-                                                              w->cmax, "n", (json_int_t)w->nc));
+                json_object_set_new(row, "current",
+                                    json_pack("{s:f, s:f, s:f, s:I}", "median", w->cmed, "min",
+                                              w->cmin, "max", w->cmax, "n", (json_int_t)w->nc));
             if (w->tested) {
                 json_object_set_new(row, "p", json_real(w->p));
                 json_object_set_new(row, "p_holm", json_real(w->padj));
@@ -919,8 +941,9 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
 
         for (size_t i = 0; i < r->n; i++)
             failures += strcmp(r->rows[i].verdict, "REGRESSION") == 0;
-        fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                     "<testsuite name=\"qbench compare\" tests=\"%zu\" failures=\"%zu\">\n",
+        fprintf(out,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<testsuite name=\"qbench compare\" tests=\"%zu\" failures=\"%zu\">\n",
                 r->n, failures);
         for (size_t i = 0; i < r->n; i++) {
             const struct row *w = &r->rows[i];
@@ -962,7 +985,8 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
         if (r->nwarn)
             fputs("\n", out);
         fputs("| run | metric | baseline | current | change | p (Holm) | detectable | verdict |\n"
-              "| --- | --- | --- | --- | --- | --- | --- | --- |\n", out);
+              "| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+              out);
     } else {
         for (size_t i = 0; i < r->nwarn; i++)
             wrap_text(out, "warning: ", r->warnings[i]);
@@ -975,10 +999,9 @@ static void print_report(const struct report *r, const struct compare_opts *o, F
         if (o->format == COMPARE_MARKDOWN) {
             fputs("| ", out);
             md_text(out, w->run);
-            fprintf(out, " | %s | %s | %s | %s | %s | %s | %s%s%s |\n", w->m->name, c.base,
-                    c.cur, c.change, c.p, c.mde,
-                    strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "", w->verdict,
-                    strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "");
+            fprintf(out, " | %s | %s | %s | %s | %s | %s | %s%s%s |\n", w->m->name, c.base, c.cur,
+                    c.change, c.p, c.mde, strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "",
+                    w->verdict, strcmp(w->verdict, "REGRESSION") == 0 ? "**" : "");
             continue;
         }
         /* text, for an 80-100 column terminal: the point once as a heading
@@ -1018,8 +1041,9 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
         if (find_run(current, rundoc_params(json_array_get(bruns, i))))
             matched++;
     if (matched == 0) {
-        errbuf_set(err, errlen, "no run of the current file has the params of a baseline run: "
-                                "these files are not the same experiment");
+        errbuf_set(err, errlen,
+                   "no run of the current file has the params of a baseline run: "
+                   "these files are not the same experiment");
         return COMPARE_BAD_INPUT;
     }
     for (size_t i = 0; i < json_array_size(bruns); i++) {
@@ -1105,8 +1129,7 @@ enum compare_verdict compare_results(const json_t *baseline, const json_t *curre
     return r.regression ? COMPARE_REGRESSION : r.nblind ? COMPARE_CANNOT_JUDGE : COMPARE_OK;
 }
 
-void compare_repeat_warning(unsigned repeat, const char *gate, double alpha, char *buf,
-                            size_t len)
+void compare_repeat_warning(unsigned repeat, const char *gate, double alpha, char *buf, size_t len)
 {
     size_t nmetrics, m = 0;
     const struct metric *metrics = metric_table(&nmetrics);
@@ -1115,12 +1138,14 @@ void compare_repeat_warning(unsigned repeat, const char *gate, double alpha, cha
     for (size_t k = 0; k < nmetrics; k++)
         m += metric_gates(gate, &metrics[k]);
     if (repeat == 1 && gate && gate[0])
-        snprintf(buf, len, "repeat 1: compare can judge single runs only by fixed thresholds, "
-                           "with no false-alarm control and no power check; the gate needs "
-                           "repeat 3 or more a side (5 recommended)");
+        snprintf(buf, len,
+                 "repeat 1: compare can judge single runs only by fixed thresholds, "
+                 "with no false-alarm control and no power check; the gate needs "
+                 "repeat 3 or more a side (5 recommended)");
     else if (repeat == 2 && m)
-        snprintf(buf, len, "repeat 2: Student's t on 2 degrees of freedom flags a change only "
-                           "beyond %.0f standard errors (alpha %g over %zu gated metrics): "
-                           "compare will mostly say \"cannot judge\"; use repeat 5",
+        snprintf(buf, len,
+                 "repeat 2: Student's t on 2 degrees of freedom flags a change only "
+                 "beyond %.0f standard errors (alpha %g over %zu gated metrics): "
+                 "compare will mostly say \"cannot judge\"; use repeat 5",
                  stats_t_critical(alpha / (double)m, 2), alpha, m);
 }

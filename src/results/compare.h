@@ -61,15 +61,14 @@ enum compare_verdict {
  * "cannot judge: ...; need N a side") when no regression was found and a
  * gated metric could not have been flagged by any change. */
 enum compare_verdict compare_results(const json_t *baseline, const json_t *current,
-                                     const struct compare_opts *o, FILE *out, FILE *warn,
-                                     char *err, size_t errlen);
+                                     const struct compare_opts *o, FILE *out, FILE *warn, char *err,
+                                     size_t errlen);
 
 /* What a config's repeat count leaves the gate able to see, as a warning
  * for validate and run; "" when nothing to say. repeat 2 leaves Student's
  * t two degrees of freedom (a change must exceed some 15 standard errors
  * to be flagged); repeat 1 leaves compare fixed thresholds alone, which is
  * worth a word only when the config declares a gate. */
-void compare_repeat_warning(unsigned repeat, const char *gate, double alpha, char *buf,
-                            size_t len);
+void compare_repeat_warning(unsigned repeat, const char *gate, double alpha, char *buf, size_t len);
 
 #endif

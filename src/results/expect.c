@@ -53,8 +53,8 @@ json_t *expect_evaluate(const struct expect_bound *bounds, size_t n, const json_
             }
             pass = pass && !why;
             pass_all = pass_all && pass;
-            entry = json_pack("{s:O, s:o, s:b}", RD_PARAMS, rundoc_params(run),
-                              "value", value, "pass", pass);
+            entry = json_pack("{s:O, s:o, s:b}", RD_PARAMS, rundoc_params(run), "value", value,
+                              "pass", pass);
             if (why)
                 json_object_set_new(entry, "unfinished", json_string(why));
             json_array_append_new(per_run, entry);
@@ -62,8 +62,8 @@ json_t *expect_evaluate(const struct expect_bound *bounds, size_t n, const json_
         *all_pass = *all_pass && pass_all;
         json_object_set_new(out, e->name,
                             json_pack("{s:f, s:o, s:b, s:o}", "bound", e->bound, "value",
-                                      have_worst ? json_real(worst) : json_null(), "pass",
-                                      pass_all, "runs", per_run));
+                                      have_worst ? json_real(worst) : json_null(), "pass", pass_all,
+                                      "runs", per_run));
     }
     return out;
 }
@@ -80,8 +80,8 @@ static void point_name(const json_t *params, size_t index, char *buf, size_t len
         char *text = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
 
         if (used < len)
-            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", first ? " (" : ", ",
-                                     key, text ? text : "?");
+            used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", first ? " (" : ", ", key,
+                                     text ? text : "?");
         first = false;
         free(text);
     }
@@ -108,15 +108,14 @@ size_t expect_print_failures(const json_t *expect, FILE *out)
         for (size_t r = 0; r < json_array_size(runs); r++) {
             const json_t *run = json_array_get(runs, r);
 
-            if (!json_is_true(json_object_get(run, "pass")) &&
-                !json_object_get(run, "unfinished"))
+            if (!json_is_true(json_object_get(run, "pass")) && !json_object_get(run, "unfinished"))
                 measured_fail = true;
         }
         if (!measured_fail)
             fprintf(out, "qbench: expect %s not judged: ", bound);
         else if (!json_is_number(value))
-            fprintf(out, "qbench: expect %s failed: a run has no %s (limit %s); ", bound,
-                    m->name, lim);
+            fprintf(out, "qbench: expect %s failed: a run has no %s (limit %s); ", bound, m->name,
+                    lim);
         else {
             metric_format(m, true, json_number_value(value), v, sizeof(v));
             fprintf(out, "qbench: expect %s failed: %s %s %s %s; ", bound, m->name, v,
@@ -138,8 +137,7 @@ size_t expect_print_failures(const json_t *expect, FILE *out)
             point_name(rundoc_params(run), r + 1, name, sizeof(name));
             metric_format(m, json_is_number(rv), json_number_value(rv), v, sizeof(v));
             if (why)
-                fprintf(out, "%s%s was %s (its counts are partial)", shown ? ", " : "", name,
-                        why);
+                fprintf(out, "%s%s was %s (its counts are partial)", shown ? ", " : "", name, why);
             else
                 fprintf(out, "%s%s: %s", shown ? ", " : "", name, v);
             shown++;
@@ -173,13 +171,14 @@ size_t expect_local_errors(const struct expect_bound *bounds, size_t n, const js
             continue;
         bad++;
         point_name(rundoc_params(run), r + 1, name, sizeof(name));
-        fprintf(out, "qbench: %s: %.0f of %.0f attempts (%.1f%%) failed on this machine before "
-                     "reaching the server (", name, local, att, 100.0 * local / att);
+        fprintf(out,
+                "qbench: %s: %.0f of %.0f attempts (%.1f%%) failed on this machine before "
+                "reaching the server (",
+                name, local, att, 100.0 * local / att);
         json_object_foreach((json_t *)errs, key, val) {
             if (strcmp(key, "INTERRUPTED") == 0)
                 continue;
-            fprintf(out, "%s%s %lld", first ? "" : ", ", key,
-                    (long long)json_integer_value(val));
+            fprintf(out, "%s%s %lld", first ? "" : ", ", key, (long long)json_integer_value(val));
             first = false;
             if (strcmp(key, "EMFILE") == 0 || strcmp(key, "ENFILE") == 0)
                 hint = " Raise the open-file limit (ulimit -n).";
@@ -187,9 +186,11 @@ size_t expect_local_errors(const struct expect_bound *bounds, size_t n, const js
                 hint = " Give the client more source ports or addresses "
                        "(sysctl.net.ipv4.ip_local_port_range, client.source_addresses).";
         }
-        fprintf(out, "): more than %.0f%%, so this run measured the client's limits, not the "
-                     "server.%s To judge it anyway, bound it yourself: --set "
-                     "expect.error_ratio_max=1\n", 100.0 * EXPECT_LOCAL_ERROR_MAX, hint);
+        fprintf(out,
+                "): more than %.0f%%, so this run measured the client's limits, not the "
+                "server.%s To judge it anyway, bound it yourself: --set "
+                "expect.error_ratio_max=1\n",
+                100.0 * EXPECT_LOCAL_ERROR_MAX, hint);
     }
     return bad;
 }

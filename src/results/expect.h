@@ -11,7 +11,7 @@
 
 /* One bound of the config's expect: a metric name with _min or _max. */
 struct expect_bound {
-    char name[64];   /* "established_ratio_min" */
+    char name[64]; /* "established_ratio_min" */
     double bound;
 };
 

@@ -9,10 +9,10 @@
 #include "metric.h"
 #include "rundoc.h"
 
-static const double quantiles[] = {0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99,
-                                   0.999, 0.9999};
-static const char *const qnames[] = {"p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
-                                     "p99", "p99.9", "p99.99"};
+static const double quantiles[] = {0.01, 0.05, 0.10, 0.25,  0.50,  0.75,
+                                   0.90, 0.95, 0.99, 0.999, 0.9999};
+static const char *const qnames[] = {"p1",  "p5",  "p10", "p25",   "p50",   "p75",
+                                     "p90", "p95", "p99", "p99.9", "p99.99"};
 static const char *const hists[] = {RD_LAT_CONNECT, RD_LAT_ACCEPT};
 
 #define NQ (sizeof(quantiles) / sizeof(quantiles[0]))

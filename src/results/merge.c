@@ -69,8 +69,10 @@ static json_t *merge_histogram(json_t *const *ins, size_t n, const char *path, c
         if (!ins[i])
             continue;
         if (histogram_from_json(ins[i], one) < 0)
-            rc = errbuf_set(err, errlen, "%s: no histogram buckets (a file from before "
-                                         "qbench-result/2 cannot be merged exactly)", path);
+            rc = errbuf_set(err, errlen,
+                            "%s: no histogram buckets (a file from before "
+                            "qbench-result/2 cannot be merged exactly)",
+                            path);
         else
             histogram_merge(sum, one);
     }
@@ -207,8 +209,8 @@ static json_t *merge_member(const struct rundoc_field *f, json_t *const *ins, si
     return NULL;
 
 overflow:
-    errbuf_set(err, errlen, "%s: the merged count would overflow (more than %lld): refused",
-               path, (long long)RESULTS_COUNT_MAX);
+    errbuf_set(err, errlen, "%s: the merged count would overflow (more than %lld): refused", path,
+               (long long)RESULTS_COUNT_MAX);
     return NULL;
 }
 
@@ -227,16 +229,17 @@ static json_t *merge_object(json_t *const *ins, size_t n, const struct rundoc_fi
         goto fail;
     }
     json_object_foreach(keys, key, val) {
-        const struct rundoc_field *f = rows->name && rows->name[0] == '\0'
-                                           ? rows
-                                           : rundoc_field_find(rows, key);
+        const struct rundoc_field *f =
+            rows->name && rows->name[0] == '\0' ? rows : rundoc_field_find(rows, key);
         char where[160];
         json_t *m;
 
         snprintf(where, sizeof(where), "%s%s%s", path, path[0] ? "." : "", key);
         if (!f) {
-            errbuf_set(err, errlen, "%s: no merge rule for this field (add a row to "
-                                    "rundoc.c's table)", where);
+            errbuf_set(err, errlen,
+                       "%s: no merge rule for this field (add a row to "
+                       "rundoc.c's table)",
+                       where);
             goto fail;
         }
         if (f->merge == RD_MERGE_DROP)
@@ -301,9 +304,8 @@ json_t *merge_spread(json_t *const *runs, size_t n)
                 hi = v[i] > hi ? v[i] : hi;
             }
             json_object_set_new(out, all[k].name,
-                                json_pack("{s:f, s:f, s:f, s:o}", "median",
-                                          stats_median(v, have), "min", lo, "max", hi,
-                                          "values", values));
+                                json_pack("{s:f, s:f, s:f, s:o}", "median", stats_median(v, have),
+                                          "min", lo, "max", hi, "values", values));
         }
     }
     free(v);
@@ -337,10 +339,11 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
         json_decref(c);
         if (!nm || !name0 || strcmp(nm, name0) != 0 || !same) {
             json_decref(base);
-            errbuf_set(err, errlen, "%s and %s are not the same experiment (%s): only shards "
-                                    "or runs of one config merge", names[0], names[d],
-                       !nm || !name0 || strcmp(nm, name0) != 0 ? "another name"
-                                                               : "other settings");
+            errbuf_set(err, errlen,
+                       "%s and %s are not the same experiment (%s): only shards "
+                       "or runs of one config merge",
+                       names[0], names[d],
+                       !nm || !name0 || strcmp(nm, name0) != 0 ? "another name" : "other settings");
             return NULL;
         }
         if (json_array_size(json_object_get(docs[d], RD_RUNS)) != json_array_size(runs0)) {
@@ -390,8 +393,10 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
                 json_object_set_new(by_host, host ? host : "?", hk);
             }
             if (sum_counts(hk, json_object_get(group[d], RD_KERNEL)) < 0) {
-                errbuf_set(err, errlen, "runs[%zu].kernel_by_host: a merged counter would "
-                                        "overflow: refused", i);
+                errbuf_set(err, errlen,
+                           "runs[%zu].kernel_by_host: a merged counter would "
+                           "overflow: refused",
+                           i);
                 free(group);
                 json_decref(by_host);
                 json_decref(runs);
@@ -420,10 +425,10 @@ json_t *merge_documents(json_t *const *docs, const char *const *names, size_t n,
         json_array_append_new(from, json_pack("{s:s, s:O?, s:O?}", "file", names[d], "host",
                                               json_object_get(docs[d], RD_HOST), "shard",
                                               json_object_get(docs[d], RD_SHARD)));
-        json_object_set_new(by_host_total, json_string_value(json_object_get(docs[d], RD_HOST))
-                                               ? json_string_value(json_object_get(docs[d],
-                                                                                   "host"))
-                                               : "?",
+        json_object_set_new(by_host_total,
+                            json_string_value(json_object_get(docs[d], RD_HOST))
+                                ? json_string_value(json_object_get(docs[d], "host"))
+                                : "?",
                             json_true());
         /* ISO 8601 UTC strings order as times */
         /* the loader requires both (resultcheck_mergeable); a caller that

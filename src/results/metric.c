@@ -6,8 +6,10 @@
 
 #include "rundoc.h"
 
-#define LAT(h, s, cmp, what)                                                                     \
-    {h "_" s "_us", METRIC_LATENCY, RD_LATENCY "." h, s, true, cmp, what}
+#define LAT(h, s, cmp, what)                                                                       \
+    {                                                                                              \
+        h "_" s "_us", METRIC_LATENCY, RD_LATENCY "." h, s, true, cmp, what                        \
+    }
 
 static const struct metric metrics[] = {
     {"established_ratio", METRIC_RATIO, RD_OUTCOMES, "established", false, true,
@@ -54,19 +56,23 @@ static const struct metric metrics[] = {
     LAT("reset", "p99", false, "time until the client saw the reset, 99th percentile"),
     LAT("refused", "p50", false, "time until the client saw the refusal, median"),
     LAT("refused", "p99", false, "time until the client saw the refusal, 99th percentile"),
-    LAT("greeting_timeout", "p50", false, "time until the client gave up on the greeting "
-                                          "(server side unknown), median"),
+    LAT("greeting_timeout", "p50", false,
+        "time until the client gave up on the greeting "
+        "(server side unknown), median"),
     LAT("greeting_timeout", "p99", false, "the same, 99th percentile"),
-    LAT("accepted_late", "p50", false, "time until the client gave up on a connection the "
-                                       "server accepted late, median"),
+    LAT("accepted_late", "p50", false,
+        "time until the client gave up on a connection the "
+        "server accepted late, median"),
     LAT("accepted_late", "p99", false, "the same, 99th percentile"),
-    LAT("never_accepted", "p50", false, "time until the client gave up on a connection the "
-                                        "server never accepted, median"),
+    LAT("never_accepted", "p50", false,
+        "time until the client gave up on a connection the "
+        "server never accepted, median"),
     LAT("never_accepted", "p99", false, "the same, 99th percentile"),
     LAT("error", "p50", false, "time until a local error ended the attempt, median"),
     LAT("error", "p99", false, "the same, 99th percentile"),
-    LAT("accepted_late_by", "p50", false, "how long after the client gave up the server "
-                                          "accepted, median"),
+    LAT("accepted_late_by", "p50", false,
+        "how long after the client gave up the server "
+        "accepted, median"),
     {"schedule_lag_p99_us", METRIC_GAUGE, "schedule_lag_us", "p99", true, false,
      "how late connects left against the open-loop schedule, 99th percentile"},
     {"accept_queue_max", METRIC_GAUGE, RD_ACCEPT_QUEUE, "max", true, false,
@@ -213,17 +219,17 @@ int metric_check_gate(const char *list, char *err, size_t errlen)
         if (m && can_gate(m))
             continue;
         if (m) {
-            snprintf(err, errlen, "'%s' cannot gate: only ratios (established_ratio ...) and "
-                                  "latency percentiles (connect_p99_us ...) are tested across "
-                                  "repeats", name);
+            snprintf(err, errlen,
+                     "'%s' cannot gate: only ratios (established_ratio ...) and "
+                     "latency percentiles (connect_p99_us ...) are tested across "
+                     "repeats",
+                     name);
         } else {
-            size_t used = (size_t)snprintf(err, errlen, "unknown metric '%.60s' (gateable:",
-                                           name);
+            size_t used = (size_t)snprintf(err, errlen, "unknown metric '%.60s' (gateable:", name);
 
             for (size_t i = 0; i < COUNT(metrics) && used < errlen; i++)
                 if (can_gate(&metrics[i]))
-                    used += (size_t)snprintf(err + used, errlen - used, " %s",
-                                             metrics[i].name);
+                    used += (size_t)snprintf(err + used, errlen - used, " %s", metrics[i].name);
             if (used < errlen)
                 snprintf(err + used, errlen - used, ")");
         }

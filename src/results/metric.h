@@ -14,20 +14,20 @@
 #include <jansson.h>
 
 enum metric_kind {
-    METRIC_RATIO,      /* outcomes.<class> / outcomes.attempted, 0..1 */
-    METRIC_COUNT,      /* outcomes.<class> */
-    METRIC_LATENCY,    /* latency_us.<hist>.<stat>, microseconds */
-    METRIC_GAUGE,      /* a number at a path: accept_queue.max ... */
+    METRIC_RATIO,   /* outcomes.<class> / outcomes.attempted, 0..1 */
+    METRIC_COUNT,   /* outcomes.<class> */
+    METRIC_LATENCY, /* latency_us.<hist>.<stat>, microseconds */
+    METRIC_GAUGE,   /* a number at a path: accept_queue.max ... */
 };
 
 struct metric {
-    const char *name;        /* "connect_p99_us" */
+    const char *name; /* "connect_p99_us" */
     enum metric_kind kind;
-    const char *where;       /* the object: "outcomes", "latency_us.connect", "accept_queue" */
-    const char *field;       /* the member: "established", "p99", "max" */
+    const char *where; /* the object: "outcomes", "latency_us.connect", "accept_queue" */
+    const char *field; /* the member: "established", "p99", "max" */
     bool higher_is_worse;
-    bool compared;           /* judged by `qbench compare` */
-    const char *meaning;     /* one line, for help and documentation */
+    bool compared;       /* judged by `qbench compare` */
+    const char *meaning; /* one line, for help and documentation */
 };
 
 /* All metrics, in display order. */

@@ -31,8 +31,10 @@ static int check_queue(const json_t *q, const char *source, const char *key, cha
             !json_is_integer(json_array_get(s, 1)) ||
             json_integer_value(json_array_get(s, 0)) < 0 ||
             json_integer_value(json_array_get(s, 1)) < 0)
-            return errbuf_set(err, errlen, "%s: %s.samples[%zu]: expected [t_ms, length] "
-                                           "(non-negative integers)", source, key, i);
+            return errbuf_set(err, errlen,
+                              "%s: %s.samples[%zu]: expected [t_ms, length] "
+                              "(non-negative integers)",
+                              source, key, i);
     }
     return 0;
 }
@@ -59,9 +61,11 @@ static int check_accepts(const json_t *a, const char *source, char *err, size_t 
         for (size_t k = 7; ok && k < 12; k++)
             ok = json_is_null(json_array_get(r, k)) || json_is_integer(json_array_get(r, k));
         if (!ok)
-            return errbuf_set(err, errlen, "%s: accepts.sockets[%zu]: expected [peer, port, kind, "
-                                           "end, last_state, closed_by_owner, synack_retrans, "
-                                           "and five times in us or null]", source, i);
+            return errbuf_set(err, errlen,
+                              "%s: accepts.sockets[%zu]: expected [peer, port, kind, "
+                              "end, last_state, closed_by_owner, synack_retrans, "
+                              "and five times in us or null]",
+                              source, i);
     }
     return 0;
 }
@@ -74,23 +78,23 @@ int obsdoc_check(const json_t *doc, const char *source, char *err, size_t errlen
     json_t *val;
 
     if (!json_is_object(doc) || !obsdoc_is_observer(doc))
-        return errbuf_set(err, errlen, "%s: not a qbench observer document (expected "
-                                       "\"schema\": \"%s\")", source, OBSDOC_SCHEMA);
+        return errbuf_set(err, errlen,
+                          "%s: not a qbench observer document (expected "
+                          "\"schema\": \"%s\")",
+                          source, OBSDOC_SCHEMA);
     if (!json_is_number(origin) || !isfinite(json_number_value(origin)) ||
         json_number_value(origin) <= 0)
         return errbuf_set(err, errlen, "%s: origin_epoch_s: expected seconds since the epoch",
                           source);
-    if (!json_is_integer(port) || json_integer_value(port) < 1 ||
-        json_integer_value(port) > 65535)
+    if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)
         return errbuf_set(err, errlen, "%s: port: expected 1..65535", source);
     if (!json_is_integer(json_object_get(doc, "duration_ms")) ||
         json_integer_value(json_object_get(doc, "duration_ms")) < 0)
-        return errbuf_set(err, errlen, "%s: duration_ms: expected a non-negative integer",
-                          source);
+        return errbuf_set(err, errlen, "%s: duration_ms: expected a non-negative integer", source);
     if (!json_is_string(json_object_get(doc, "host")))
         return errbuf_set(err, errlen, "%s: host: expected a string", source);
-    if (check_queue(json_object_get(doc, "accept_queue"), source, "accept_queue", err,
-                    errlen) < 0 ||
+    if (check_queue(json_object_get(doc, "accept_queue"), source, "accept_queue", err, errlen) <
+            0 ||
         check_queue(json_object_get(doc, "syn_queue"), source, "syn_queue", err, errlen) < 0)
         return -1;
     if (check_accepts(json_object_get(doc, "accepts"), source, err, errlen) < 0)
@@ -217,8 +221,9 @@ static void sum_counters(json_t *dst, const json_t *src)
     json_t *val;
 
     json_object_foreach((json_t *)src, key, val)
-        json_object_set_new(dst, key, json_integer(json_integer_value(json_object_get(dst, key)) +
-                                                   json_integer_value(val)));
+        json_object_set_new(
+            dst, key,
+            json_integer(json_integer_value(json_object_get(dst, key)) + json_integer_value(val)));
 }
 
 /* The run's origin on the wall clock: recorded by every run since
@@ -233,13 +238,14 @@ static int run_origin(const json_t *merged, const json_t *run, double *origin, c
         return 0;
     }
     (void)merged;
-    return errbuf_set(err, errlen, "the results have no origin_epoch_s (made by a qbench "
-                                   "older than observe): the server's samples cannot be "
-                                   "placed on their timeline");
+    return errbuf_set(err, errlen,
+                      "the results have no origin_epoch_s (made by a qbench "
+                      "older than observe): the server's samples cannot be "
+                      "placed on their timeline");
 }
 
-int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, size_t n,
-                char *err, size_t errlen)
+int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, size_t n, char *err,
+                size_t errlen)
 {
     json_t *runs = json_object_get(merged, "runs"), *run;
     json_t *kernel = json_object(), *by_host = json_object(), *observed = json_array();
@@ -252,8 +258,9 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
     if (n == 0)
         goto out;
     if (json_array_size(runs) != 1) {
-        errbuf_set(err, errlen, "an observer watches one window: merge observers with the "
-                                "results of one run point (these have %zu)",
+        errbuf_set(err, errlen,
+                   "an observer watches one window: merge observers with the "
+                   "results of one run point (these have %zu)",
                    json_array_size(runs));
         goto out;
     }
@@ -270,8 +277,8 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
     for (size_t i = 0; i < n; i++) {
         const json_t *o = obs[i];
         double o_origin = json_number_value(json_object_get(o, "origin_epoch_s"));
-        double o_end = o_origin + (double)json_integer_value(json_object_get(o, "elapsed_ms")) /
-                                      1000.0;
+        double o_end =
+            o_origin + (double)json_integer_value(json_object_get(o, "elapsed_ms")) / 1000.0;
         long long offset_ms = llround((o_origin - origin) * 1000.0);
         char who[300];
         bool covered = o_origin <= origin + 0.001 && o_end >= run_end - 0.001;
@@ -279,8 +286,10 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
         snprintf(who, sizeof(who), "%s:%lld", json_string_value(json_object_get(o, "host")),
                  json_integer_value(json_object_get(o, "port")));
         if (json_object_get(by_host, who)) {
-            errbuf_set(err, errlen, "%s and another observer both watched %s: give each "
-                                    "server once", names[i], who);
+            errbuf_set(err, errlen,
+                       "%s and another observer both watched %s: give each "
+                       "server once",
+                       names[i], who);
             goto out;
         }
         accepts[i] = shifted_queue(json_object_get(o, "accept_queue"), offset_ms);
@@ -288,14 +297,12 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
         sum_counters(kernel, json_object_get(o, "kernel"));
         json_object_set_new(by_host, who,
                             json_pack("{s:O, s:O, s:O, s:O?}", "accept_queue", accepts[i],
-                                      "syn_queue", syns[i], "kernel",
-                                      json_object_get(o, "kernel"), "sysctl",
-                                      json_object_get(o, "sysctl")));
-        json_array_append_new(
-            observed, json_pack("{s:s, s:s, s:I, s:b, s:b}", "file", names[i], "server", who,
-                                "offset_ms", (json_int_t)offset_ms, "covers_run", covered,
-                                "interrupted",
-                                json_is_true(json_object_get(o, "interrupted"))));
+                                      "syn_queue", syns[i], "kernel", json_object_get(o, "kernel"),
+                                      "sysctl", json_object_get(o, "sysctl")));
+        json_array_append_new(observed, json_pack("{s:s, s:s, s:I, s:b, s:b}", "file", names[i],
+                                                  "server", who, "offset_ms", (json_int_t)offset_ms,
+                                                  "covers_run", covered, "interrupted",
+                                                  json_is_true(json_object_get(o, "interrupted"))));
     }
     if (n == 1) {
         json_object_set(run, RD_ACCEPT_QUEUE, accepts[0]);

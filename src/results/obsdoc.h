@@ -38,7 +38,7 @@ json_t *obsdoc_load(const char *path, char *err, size_t errlen);
 /* Joins n observers (names: their files) into the merged document's runs
  * (which must hold exactly one run point: an observer's window is one
  * point's). Each observer must watch a distinct server (host and port). */
-int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, size_t n,
-                char *err, size_t errlen);
+int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, size_t n, char *err,
+                size_t errlen);
 
 #endif

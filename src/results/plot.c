@@ -25,7 +25,7 @@ struct point {
     const json_t *run;
     const json_t *doc;
     char label[96];
-    double x;          /* numeric x, for sorting */
+    double x; /* numeric x, for sorting */
     bool numeric;
 };
 
@@ -209,8 +209,7 @@ static size_t varying_keys(const struct point *pts, size_t n, char keys[][X_KEY_
 }
 
 /* keys[from..to) as ", "-separated short names into buf. */
-static void join_short_keys(char *buf, size_t len, char keys[][X_KEY_LEN], size_t from,
-                            size_t to)
+static void join_short_keys(char *buf, size_t len, char keys[][X_KEY_LEN], size_t from, size_t to)
 {
     size_t used = 0;
 
@@ -268,8 +267,9 @@ static bool is_x(const char *x_names, const char *name)
 
 static void panel(FILE *f, double top, double bottom)
 {
-    fprintf(f, "set lmargin at screen %.3f\nset rmargin at screen %.3f\n"
-               "set tmargin at screen %.3f\nset bmargin at screen %.3f\n",
+    fprintf(f,
+            "set lmargin at screen %.3f\nset rmargin at screen %.3f\n"
+            "set tmargin at screen %.3f\nset bmargin at screen %.3f\n",
             PANEL_L, PANEL_R, top, bottom);
 }
 
@@ -319,8 +319,7 @@ static void caption_wrap(FILE *f, const char *text, double y)
  * them; skips the ones that differ between runs (x_key: their short names)
  * and names those the x axis does not show (also). Strings from the file
  * are cut to a readable length; the whole caption is bounded and wrapped. */
-static void caption(FILE *f, const struct point *p, const char *x_key, const char *also,
-                    double y)
+static void caption(FILE *f, const struct point *p, const char *x_key, const char *also, double y)
 {
     const json_t *cfg = point_config(p);
     const json_t *server = json_object_get(cfg, "server");
@@ -434,14 +433,13 @@ static const char *doc_unfinished(const json_t *doc, char *cause, size_t len)
  * in the file, drawn as "unfinished" (they are not local errors). */
 static double interrupted_count(const json_t *run)
 {
-    return num(rundoc_get(run, RD_OUTCOMES, RD_ERRORS), "INTERRUPTED",
-               NULL);
+    return num(rundoc_get(run, RD_OUTCOMES, RD_ERRORS), "INTERRUPTED", NULL);
 }
 
 /* Title of a picture: the experiment, what it shows, and whether any of it
  * did not finish; with a red line under it saying what that means. */
-static void title(FILE *f, const struct point *pts, size_t n, const char *name,
-                  const char *what, bool sweep)
+static void title(FILE *f, const struct point *pts, size_t n, const char *name, const char *what,
+                  bool sweep)
 {
     struct text t = {.len = 0}, banner = {.len = 0};
     const char *why = NULL;
@@ -461,7 +459,9 @@ static void title(FILE *f, const struct point *pts, size_t n, const char *name,
     }
     t.buf[0] = banner.buf[0] = '\0';
     text_add(&t, "qbench %.100s%s: %s", name ? name : "?",
-             !why ? "" : strcmp(why, "interrupted") == 0 ? " (INTERRUPTED)" : " (INCOMPLETE)",
+             !why                              ? ""
+             : strcmp(why, "interrupted") == 0 ? " (INTERRUPTED)"
+                                               : " (INCOMPLETE)",
              what);
     fprintf(f, "set multiplot title ");
     gp_string(f, t.buf, false);
@@ -472,9 +472,10 @@ static void title(FILE *f, const struct point *pts, size_t n, const char *name,
     if (cause[0] && !strstr(cause, "interrupted"))
         text_add(&banner, " (%.100s)", cause);
     if (sweep)
-        text_add(&banner, ": %zu marked point%s did not finish, and any points after "
-                          "it never ran; do not read them as measurements", marked,
-                 marked == 1 ? "" : "s");
+        text_add(&banner,
+                 ": %zu marked point%s did not finish, and any points after "
+                 "it never ran; do not read them as measurements",
+                 marked, marked == 1 ? "" : "s");
     else
         text_add(&banner, ": the run did not finish (connections in flight at the stop are "
                           "'unfinished'); do not read it as a measurement");
@@ -613,9 +614,11 @@ static void count_labels(FILE *f, const struct point *pts, size_t n)
         const char *why = run_unfinished(&pts[i]);
         const char *color = why ? "tc rgb '#d62728' " : "";
 
-        fprintf(f, "set label '%s%.0f/%.0f%s' at first %zu, graph 0 center offset 0,-2.1 %s"
-                   "font ',9'\n", narrow ? "" : "served ", est, att,
-                narrow ? "" : (att > 0 ? "" : " (none)"), i, color);
+        fprintf(f,
+                "set label '%s%.0f/%.0f%s' at first %zu, graph 0 center offset 0,-2.1 %s"
+                "font ',9'\n",
+                narrow ? "" : "served ", est, att, narrow ? "" : (att > 0 ? "" : " (none)"), i,
+                color);
         fprintf(f, "set label '%s%.0f%s' at first %zu, graph 0 center offset 0,-3.1 %sfont ',9'\n",
                 narrow ? "hs " : "", num(c, "count", NULL), narrow ? "" : " handshakes", i, color);
         if (why)
@@ -624,8 +627,8 @@ static void count_labels(FILE *f, const struct point *pts, size_t n)
     }
 }
 
-static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
-                       const char *differ, const char *also, const char *name)
+static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key, const char *differ,
+                       const char *also, const char *name)
 {
     double lat_lo = 1e12, lat_hi = 0;
     bool present[OUTCOME_COUNT], has_class[OUTCOME_COUNT], unfinished, spread, first = true;
@@ -652,8 +655,10 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
     fprintf(f, "\n");
     for (size_t i = 0; i < n; i++)
         if (run_unfinished(&pts[i]))
-            fprintf(f, "set label '%s' at first %zu, first 1.06 center tc rgb '#d62728' "
-                       "font ',10'\n", run_unfinished(&pts[i]), i);
+            fprintf(f,
+                    "set label '%s' at first %zu, first 1.06 center tc rgb '#d62728' "
+                    "font ',10'\n",
+                    run_unfinished(&pts[i]), i);
     fprintf(f, "plot ");
     for (int k = 0; k < OUTCOME_COUNT; k++) {
         if (!present[k])
@@ -664,8 +669,9 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
         first = false;
     }
     if (unfinished)
-        fprintf(f, "%s using %d title \"unfinished: in flight when the run was stopped\" "
-                   "lc rgb \"#bbbbbb\" fs pattern 4 border -1",
+        fprintf(f,
+                "%s using %d title \"unfinished: in flight when the run was stopped\" "
+                "lc rgb \"#bbbbbb\" fs pattern 4 border -1",
                 first ? "$outcomes" : ", ''", OUTCOME_COUNT + 2);
     if (spread)
         fprintf(f, ", $spread using 1:2:3:4 with yerrorbars lc rgb \"black\" pt 0 lw 1.5 "
@@ -695,9 +701,10 @@ static void sweep_plot(FILE *f, struct point *pts, size_t n, const char *x_key,
                "\"#ff7f0e\"");
     for (int k = 0; k < OUTCOME_COUNT; k++)
         if (has_class[k])
-            fprintf(f, ", '' using 1:%d title \"%s p50: until the client knew\" lw 1.5 pt 9 "
-                       "dt 3 lc rgb \"%s\"", 6 + k, outcome_name((enum outcome)k),
-                    outcome_colors[k]);
+            fprintf(f,
+                    ", '' using 1:%d title \"%s p50: until the client knew\" lw 1.5 pt 9 "
+                    "dt 3 lc rgb \"%s\"",
+                    6 + k, outcome_name((enum outcome)k), outcome_colors[k]);
     if (spread)
         fprintf(f, ", $spread using 1:5:6:7 with yerrorbars lc rgb \"#1f77b4\" pt 0 "
                    "title \"connect p50: min-max of the repeats\", $spread using 1:8:9:10 with "
@@ -753,7 +760,7 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
      * row of zeros draws the last one, and the zeros on to the end of the
      * drain say nothing more ended there */
     if (json_array_size(tl) > 0) {
-        for (double t = tl_end; ; t = t_hi) {
+        for (double t = tl_end;; t = t_hi) {
             fprintf(f, "%.3f", t);
             for (size_t k = 1; k < 4 + OUTCOME_COUNT; k++)
                 fprintf(f, " 0");
@@ -781,8 +788,10 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     panel(f, 0.895, 0.58);
     fprintf(f, "set xlabel \"seconds since the first scheduled connect\"\n");
     fprintf(f, "set xrange [0:%g]\n", t_hi > 0 ? t_hi : 1.0);
-    fprintf(f, "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
-               "they ended)\"\n", interval);
+    fprintf(f,
+            "set title \"Connections per %.0f ms: started, and how they ended (plotted when "
+            "they ended)\"\n",
+            interval);
     fprintf(f, "set ylabel \"connections per interval\"\nset yrange [0:%g]\n",
             y_hi > 0 ? y_hi * 1.1 : 1.0);
     fprintf(f, "plot $timeline using 1:2 with steps lw 2 lc rgb \"#1f77b4\" title \"attempted\", "
@@ -799,14 +808,14 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
                 continue;
             if (per_class && k == OUTCOME_ERROR && interrupted_count(p->run) > 0)
                 /* the file counts them as error INTERRUPTED: not local errors */
-                fprintf(f, ", '' using 1:%d with steps lw 2 dt 2 lc rgb \"%s\" title \"%s\"",
-                        5 + k, outcome_colors[k],
+                fprintf(f, ", '' using 1:%d with steps lw 2 dt 2 lc rgb \"%s\" title \"%s\"", 5 + k,
+                        outcome_colors[k],
                         interrupted_count(p->run) < num(o, "error", NULL)
                             ? "error: local errors, and those in flight at the stop"
                             : "unfinished: in flight when the run was stopped");
             else if (per_class)
-                fprintf(f, ", '' using 1:%d with steps lw 2 lc rgb \"%s\" title \"%s: %s\"",
-                        5 + k, outcome_colors[k], outcome_name((enum outcome)k),
+                fprintf(f, ", '' using 1:%d with steps lw 2 lc rgb \"%s\" title \"%s: %s\"", 5 + k,
+                        outcome_colors[k], outcome_name((enum outcome)k),
                         outcome_meaning((enum outcome)k));
         }
         if (!per_class)
@@ -818,20 +827,23 @@ static void single_plot(FILE *f, const struct point *p, const char *name)
     if (aq || sq) {
         double syn_max = num(sq, "max", NULL), top = cap > syn_max ? cap : syn_max;
 
-        fprintf(f, "set title \"Accept queue against its capacity (backlog+1 per listener), every "
-                   "%.0f ms; SYN queue, every %.0f ms\"\n",
+        fprintf(f,
+                "set title \"Accept queue against its capacity (backlog+1 per listener), every "
+                "%.0f ms; SYN queue, every %.0f ms\"\n",
                 num(aq ? aq : sq, "interval_ms", NULL), num(sq, "interval_ms", NULL));
-        fprintf(f, "set ylabel \"connections in the queue\"\nset yrange [0:%g]\n",
-                top * 1.25 + 1);
+        fprintf(f, "set ylabel \"connections in the queue\"\nset yrange [0:%g]\n", top * 1.25 + 1);
         fprintf(f, "plot ");
         if (aq)
-            fprintf(f, "$queue using 1:2 with steps lw 2 lc rgb \"#9467bd\" title \"accept "
-                       "queue\", %g with lines dt 2 lw 2 lc rgb \"#d62728\" title \"capacity "
-                       "%g\"%s",
+            fprintf(f,
+                    "$queue using 1:2 with steps lw 2 lc rgb \"#9467bd\" title \"accept "
+                    "queue\", %g with lines dt 2 lw 2 lc rgb \"#d62728\" title \"capacity "
+                    "%g\"%s",
                     cap, cap, sq ? ", " : "");
         if (sq)
-            fprintf(f, "$synq using 1:2 with steps lw 2 lc rgb \"#17becf\" title \"SYN queue "
-                       "(max %g)\"", syn_max);
+            fprintf(f,
+                    "$synq using 1:2 with steps lw 2 lc rgb \"#17becf\" title \"SYN queue "
+                    "(max %g)\"",
+                    syn_max);
         fprintf(f, "\n");
     }
     fprintf(f, "unset multiplot\n");
@@ -869,8 +881,8 @@ static void names_of(const struct point *pts, size_t n, struct names *nm)
             names_add(nm, buf);
         }
         for (size_t s = 0; s < sizeof(sections) / sizeof(sections[0]); s++)
-            json_object_foreach((json_t *)json_object_get(point_config(&pts[i]), sections[s]),
-                                key, val) {
+            json_object_foreach((json_t *)json_object_get(point_config(&pts[i]), sections[s]), key,
+                                val) {
                 if (json_is_object(val) || json_is_array(val))
                     continue;
                 snprintf(buf, sizeof(buf), "%s.%s", sections[s], key);
@@ -893,8 +905,8 @@ static int name_fit(const char *key, const char *want)
 
 /* The key --x want names, into out; else an error that lists the names
  * that would work (what varies between the runs). */
-static int resolve_x(const struct point *pts, size_t n, const char *want, char *out,
-                     char *err, size_t errlen)
+static int resolve_x(const struct point *pts, size_t n, const char *want, char *out, char *err,
+                     size_t errlen)
 {
     struct names nm = {.n = 0, .cap = 256};
     char varying[VARYING_MAX][X_KEY_LEN];
@@ -903,9 +915,11 @@ static int resolve_x(const struct point *pts, size_t n, const char *want, char *
     size_t nv;
 
     if (n == 1)
-        return errbuf_set(err, errlen, "--x %s: one run is drawn as a timeline, over time; --x "
-                                       "picks the axis of a plot of several runs (a sweep, or "
-                                       "several files)", want);
+        return errbuf_set(err, errlen,
+                          "--x %s: one run is drawn as a timeline, over time; --x "
+                          "picks the axis of a plot of several runs (a sweep, or "
+                          "several files)",
+                          want);
     nm.key = calloc(nm.cap, sizeof(*nm.key));
     if (!nm.key)
         return errbuf_set(err, errlen, "out of memory");
@@ -928,15 +942,16 @@ static int resolve_x(const struct point *pts, size_t n, const char *want, char *
     if (best > 0 && ties == 1)
         return 0;
     if (best > 0)
-        return errbuf_set(err, errlen, "--x %s: ambiguous, it names %s; give the full name",
-                          want, list.buf);
+        return errbuf_set(err, errlen, "--x %s: ambiguous, it names %s; give the full name", want,
+                          list.buf);
     nv = varying_keys(pts, n, varying);
     list.len = 0;
     list.buf[0] = '\0';
     for (size_t k = 0; k < nv; k++)
         text_add(&list, "%s%s (%s)", k ? ", " : "", short_key(varying[k]), varying[k]);
-    return errbuf_set(err, errlen, "--x %s: no swept param, sysctl or server/client setting of "
-                                   "these runs has that name; what varies between them: %s",
+    return errbuf_set(err, errlen,
+                      "--x %s: no swept param, sysctl or server/client setting of "
+                      "these runs has that name; what varies between them: %s",
                       want, nv ? list.buf : "nothing");
 }
 
@@ -998,9 +1013,10 @@ int plot_script(json_t *const *docs, size_t ndocs, const char *x_param, enum plo
             text_add(&list, "%s%s", k ? ", " : "", varying[k]);
         value_text(point_value(&pts[0], keys[0]), text, sizeof(text));
         free(pts);
-        return errbuf_set(err, errlen, "--x %s: every run has the same value (%s), so it "
-                                       "cannot tell them apart; what varies: %s", x_param, text,
-                          nv ? list.buf : "nothing");
+        return errbuf_set(err, errlen,
+                          "--x %s: every run has the same value (%s), so it "
+                          "cannot tell them apart; what varies: %s",
+                          x_param, text, nv ? list.buf : "nothing");
     }
     nx = x_param ? 1 : (nkeys < X_KEYS ? nkeys : X_KEYS);
     join_short_keys(x_names, sizeof(x_names), keys, 0, nx);
@@ -1078,8 +1094,10 @@ int plot_render(const char *script, int out_fd, char *err, size_t errlen)
     close(pipefd[0]);
     if (rc != 0) {
         close(pipefd[1]);
-        return errbuf_set(err, errlen, "cannot run %s: %s (install it: apt-get install "
-                                       "gnuplot-nox, or set QBENCH_GNUPLOT)", gp, strerror(rc));
+        return errbuf_set(err, errlen,
+                          "cannot run %s: %s (install it: apt-get install "
+                          "gnuplot-nox, or set QBENCH_GNUPLOT)",
+                          gp, strerror(rc));
     }
     /* gnuplot stopping early (a script error) shows as EPIPE here, not as
      * a signal that would kill qbench */

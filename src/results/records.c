@@ -93,8 +93,8 @@ static void out_time(struct records *r, const char *key, uint64_t ns, uint64_t o
         out(r, "%.3f", ns >= origin ? (double)(ns - origin) / 1e6 : -(double)(origin - ns) / 1e6);
 }
 
-static void line(struct records *r, const struct records_point *p,
-                 const struct client_record *c, enum outcome o, int synack, uint64_t accept_ns)
+static void line(struct records *r, const struct records_point *p, const struct client_record *c,
+                 enum outcome o, int synack, uint64_t accept_ns)
 {
     uint64_t origin = p->origin_ns;
     char addr[INET6_ADDRSTRLEN] = "", errname[32] = "";
@@ -134,12 +134,14 @@ static void line(struct records *r, const struct records_point *p,
     out(r, "%s\n", json ? "}" : "");
 }
 
-int records_add_point(struct records *r, const struct records_point *p, uint64_t *counts,
-                      char *err, size_t errlen)
+int records_add_point(struct records *r, const struct records_point *p, uint64_t *counts, char *err,
+                      size_t errlen)
 {
     if (!r->header_done && r->format == 0)
-        out(r, "point,%ssrc,port,due_ms,start_ms,connect_ms,first_byte_ms,end_ms,outcome,errno,"
-               "syn_retransmits,synack_retransmits,accept_ms\n", p->nrepeats > 1 ? "repeat," : "");
+        out(r,
+            "point,%ssrc,port,due_ms,start_ms,connect_ms,first_byte_ms,end_ms,outcome,errno,"
+            "syn_retransmits,synack_retransmits,accept_ms\n",
+            p->nrepeats > 1 ? "repeat," : "");
     r->header_done = true;
     for (size_t t = 0; t < p->nthreads; t++) {
         struct client_record c;
@@ -163,9 +165,9 @@ int records_add_point(struct records *r, const struct records_point *p, uint64_t
                 accept_ns = p->accept_of(p->accept_arg, &c);
             } else if (o == OUTCOME_ESTABLISHED && p->log && c.src.family) {
                 /* its accept lies between its start and its greeting */
-                struct story_accept *a = story_find(p->log, &c.src, c.start_ns,
-                                                    c.first_byte_ns ? c.first_byte_ns : c.end_ns,
-                                                    false);
+                struct story_accept *a =
+                    story_find(p->log, &c.src, c.start_ns,
+                               c.first_byte_ns ? c.first_byte_ns : c.end_ns, false);
 
                 if (a) {
                     accept_ns = a->ns;

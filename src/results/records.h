@@ -23,19 +23,18 @@
 
 #include "story.h"
 
-
 struct records;
 
 /* One attempt, as the client saw it: the binary record each client thread
  * streams to its records file descriptor while it runs, which
  * records_add_point turns into the lines of the --connections file. */
 struct client_record {
-    struct story_tuple src;   /* source address and port (family 0: no socket) */
+    struct story_tuple src; /* source address and port (family 0: no socket) */
     uint64_t due_ns, start_ns, connect_ns, first_byte_ns, end_ns; /* 0: did not happen */
-    int32_t err;              /* errno or OUTCOME_ERR_*, 0 for success */
-    uint32_t gave_up_idx;     /* index into client_gave_up(), UINT32_MAX if none */
+    int32_t err;          /* errno or OUTCOME_ERR_*, 0 for success */
+    uint32_t gave_up_idx; /* index into client_gave_up(), UINT32_MAX if none */
     uint16_t syn_retrans;
-    uint8_t outcome;          /* enum outcome as the client saw it */
+    uint8_t outcome; /* enum outcome as the client saw it */
 };
 
 /* 0 CSV (.csv), 1 JSON Lines (.jsonl or .ndjson), -1 neither. */
@@ -46,15 +45,15 @@ struct records *records_open(const char *path, char *err, size_t errlen);
 
 /* What one point contributes. */
 struct records_point {
-    size_t point;                   /* 1-based */
-    uint64_t origin_ns;             /* times are written relative to this */
-    FILE *const *threads;           /* each client thread's binary records */
+    size_t point;         /* 1-based */
+    uint64_t origin_ns;   /* times are written relative to this */
+    FILE *const *threads; /* each client thread's binary records */
     size_t nthreads;
     const struct story_gave_up *gave_up; /* all threads', classified */
-    const size_t *gave_up_offset;   /* where each thread's start in gave_up */
-    bool joined;                    /* gave_up and log hold the server's side */
-    struct story_log *log;          /* the server's accepts, sorted (NULL: target) */
-    unsigned repeat, nrepeats;      /* 1-based, of how many (0 or 1: no repeat column) */
+    const size_t *gave_up_offset;        /* where each thread's start in gave_up */
+    bool joined;                         /* gave_up and log hold the server's side */
+    struct story_log *log;               /* the server's accepts, sorted (NULL: target) */
+    unsigned repeat, nrepeats;           /* 1-based, of how many (0 or 1: no repeat column) */
     /* a server not ours: when the kernel showed an established connection
      * accepted (0: not seen), or NULL */
     uint64_t (*accept_of)(void *arg, const struct client_record *c);
@@ -63,8 +62,8 @@ struct records_point {
 
 /* Appends the lines of one point; counts[] (by enum outcome) gets the
  * outcome of every line written. */
-int records_add_point(struct records *r, const struct records_point *p, uint64_t *counts,
-                      char *err, size_t errlen);
+int records_add_point(struct records *r, const struct records_point *p, uint64_t *counts, char *err,
+                      size_t errlen);
 
 int records_commit(struct records *r, char *err, size_t errlen);
 void records_abort(struct records *r);

@@ -31,10 +31,10 @@ static int bad(char *err, size_t errlen, const char *path, const char *key, cons
                const json_t *v)
 {
     if (v && json_is_integer(v))
-        return errbuf_set(err, errlen, "%s%s%s: %s, got %lld", path, *path && *key ? "." : "",
-                          key, what, (long long)json_integer_value(v));
-    return errbuf_set(err, errlen, "%s%s%s: %s, got %s", path, *path && *key ? "." : "", key,
-                      what, v ? hint_json_type(v) : "nothing");
+        return errbuf_set(err, errlen, "%s%s%s: %s, got %lld", path, *path && *key ? "." : "", key,
+                          what, (long long)json_integer_value(v));
+    return errbuf_set(err, errlen, "%s%s%s: %s, got %s", path, *path && *key ? "." : "", key, what,
+                      v ? hint_json_type(v) : "nothing");
 }
 
 static bool is_count(const json_t *v)
@@ -46,8 +46,8 @@ static bool is_count(const json_t *v)
 #define COUNT_MSG "must be an integer in 0..1000000000000000"
 
 /* obj[key] is a count (required or, when absent, fine). */
-static int count_at(const json_t *obj, const char *path, const char *key, bool required,
-                    char *err, size_t errlen)
+static int count_at(const json_t *obj, const char *path, const char *key, bool required, char *err,
+                    size_t errlen)
 {
     const json_t *v = json_object_get(obj, key);
 
@@ -73,8 +73,7 @@ static int object_at(const json_t *obj, const char *path, const char *key, bool 
 
 /* Every member of an object of counts (errors by name, retransmit
  * histograms, the server's tallies) is a count, or an object of counts. */
-static int counts_object(const json_t *obj, const char *path, int depth, char *err,
-                         size_t errlen)
+static int counts_object(const json_t *obj, const char *path, int depth, char *err, size_t errlen)
 {
     const char *key;
     json_t *v;
@@ -164,9 +163,10 @@ static int histogram_check(const json_t *h, const char *path, char *err, size_t 
         if (!json_is_array(b) || json_array_size(b) != 2 || !json_is_integer(idx) ||
             json_integer_value(idx) < 0 || json_integer_value(idx) >= HISTOGRAM_BUCKETS ||
             !is_count(n))
-            return errbuf_set(err, errlen, "%s.buckets[%zu]: must be [index 0..%d, count "
-                                           "0..%lld]", path, i, HISTOGRAM_BUCKETS - 1,
-                              RESULTS_COUNT_MAX);
+            return errbuf_set(err, errlen,
+                              "%s.buckets[%zu]: must be [index 0..%d, count "
+                              "0..%lld]",
+                              path, i, HISTOGRAM_BUCKETS - 1, RESULTS_COUNT_MAX);
         /* bounded counts, bounded buckets: the sum cannot wrap, but say so */
         if (total > UINT64_MAX - (uint64_t)json_integer_value(n))
             return errbuf_set(err, errlen, "%s.buckets: the counts overflow", path);
@@ -196,8 +196,8 @@ static int outcomes_check(const json_t *o, const char *path, char *err, size_t e
         sum += (uint64_t)json_integer_value(json_object_get(o, name));
     }
     if (sum != (uint64_t)json_integer_value(json_object_get(o, "attempted")))
-        return errbuf_set(err, errlen, "%s: the classes add up to %llu, attempted says %lld",
-                          p, (unsigned long long)sum,
+        return errbuf_set(err, errlen, "%s: the classes add up to %llu, attempted says %lld", p,
+                          (unsigned long long)sum,
                           (long long)json_integer_value(json_object_get(o, "attempted")));
     if (object_at(o, p, "errors", false, &errors, err, errlen) < 0)
         return -1;
@@ -213,8 +213,10 @@ static int outcomes_check(const json_t *o, const char *path, char *err, size_t e
         json_object_foreach((json_t *)errors, key, v)
             n += (uint64_t)json_integer_value(v);
         if (n > (uint64_t)json_integer_value(json_object_get(o, "attempted")))
-            return errbuf_set(err, errlen, "%s: %llu errors by name, more than the %lld "
-                                           "attempted", pe, (unsigned long long)n,
+            return errbuf_set(err, errlen,
+                              "%s: %llu errors by name, more than the %lld "
+                              "attempted",
+                              pe, (unsigned long long)n,
                               (long long)json_integer_value(json_object_get(o, "attempted")));
     }
     return 0;

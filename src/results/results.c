@@ -54,8 +54,7 @@ int results_write_or_rescue(const json_t *doc, const char *path, char *where, si
         return -1;
     }
     text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    if (text && fputs(text, stdout) != EOF && fputc('\n', stdout) != EOF &&
-        fflush(stdout) != EOF)
+    if (text && fputs(text, stdout) != EOF && fputc('\n', stdout) != EOF && fflush(stdout) != EOF)
         snprintf(where, wlen, "standard output");
     free(text);
     return -1;
@@ -69,8 +68,10 @@ int results_check(const json_t *doc, const char *source, char *err, size_t errle
     if (!json_is_object(doc) || !json_is_string(schema) ||
         (strcmp(json_string_value(schema), RESULTS_SCHEMA) != 0 &&
          strcmp(json_string_value(schema), RESULTS_SCHEMA_1) != 0))
-        return errbuf_set(err, errlen, "%s: not a qbench results file (expected \"schema\": "
-                                       "\"%s\")", source, RESULTS_SCHEMA);
+        return errbuf_set(err, errlen,
+                          "%s: not a qbench results file (expected \"schema\": "
+                          "\"%s\")",
+                          source, RESULTS_SCHEMA);
     runs = rundoc_runs(doc);
     if (!json_is_array(runs))
         return errbuf_set(err, errlen, "%s: runs: missing or not an array", source);

@@ -49,36 +49,24 @@ static const struct rundoc_field observed_fields[] = {
 
 /* server: the built-in server's tallies, or the server.command's run */
 static const struct rundoc_field server_fields[] = {
-    {RD_SRV_ACCEPTED, RD_MERGE_SUM, NULL},
-    {RD_SRV_ACCEPTED_IN_DRAIN, RD_MERGE_SUM, NULL},
-    {RD_SRV_CLIENT_GONE, RD_MERGE_SUM, NULL},
-    {RD_SRV_GREETING_FAILED, RD_MERGE_SUM, NULL},
-    {RD_SRV_ACCEPT_ERRORS, RD_MERGE_SUM, NULL},
-    {RD_DRAIN_MS, RD_MERGE_MAX, NULL},
+    {RD_SRV_ACCEPTED, RD_MERGE_SUM, NULL},      {RD_SRV_ACCEPTED_IN_DRAIN, RD_MERGE_SUM, NULL},
+    {RD_SRV_CLIENT_GONE, RD_MERGE_SUM, NULL},   {RD_SRV_GREETING_FAILED, RD_MERGE_SUM, NULL},
+    {RD_SRV_ACCEPT_ERRORS, RD_MERGE_SUM, NULL}, {RD_DRAIN_MS, RD_MERGE_MAX, NULL},
     {RD_SRV_COMMAND, RD_MERGE_FIRST, NULL}, /* the same settings */
     {RD_SRV_LOG, RD_MERGE_FIRST, NULL},     /* one input's log, as an example */
-    {RD_SRV_EXIT, RD_MERGE_FIRST, NULL},
-    {RD_SRV_DIR, RD_MERGE_FIRST, NULL},
-    {RD_SRV_DIR_KEPT, RD_MERGE_ANY_TRUE, NULL},
-    {RD_SRV_LOG_DROPPED, RD_MERGE_SUM, NULL},
-    {RD_SRV_LOG_TAIL, RD_MERGE_FIRST, NULL},
-    {NULL, RD_MERGE_DROP, NULL},
+    {RD_SRV_EXIT, RD_MERGE_FIRST, NULL},        {RD_SRV_DIR, RD_MERGE_FIRST, NULL},
+    {RD_SRV_DIR_KEPT, RD_MERGE_ANY_TRUE, NULL}, {RD_SRV_LOG_DROPPED, RD_MERGE_SUM, NULL},
+    {RD_SRV_LOG_TAIL, RD_MERGE_FIRST, NULL},    {NULL, RD_MERGE_DROP, NULL},
 };
 
 /* story: whether greeting_timeout could be split, and what stayed unmatched */
 static const struct rundoc_field story_fields[] = {
-    {RD_STORY_JOINED, RD_MERGE_ALL_TRUE, NULL},
-    {RD_STORY_LATE_UNMATCHED, RD_MERGE_SUM, NULL},
-    {RD_STORY_METHOD, RD_MERGE_FIRST, NULL},
-    {RD_DRAIN_MS, RD_MERGE_MAX, NULL},
-    {RD_STORY_WHY, RD_MERGE_FIRST, NULL},
-    {RD_STORY_UNKNOWN, RD_MERGE_SUM, NULL},
-    {RD_STORY_CAUSES, RD_MERGE_SUM, NULL},
-    {RD_STORY_VIEW_COMPLETE, RD_MERGE_ALL_TRUE, NULL},
-    {RD_STORY_CLOCK_SKEW, RD_MERGE_FIRST, NULL},
-    {RD_STORY_LATE, RD_MERGE_SUM, NULL},
-    {RD_STORY_NEVER, RD_MERGE_SUM, NULL},
-    {NULL, RD_MERGE_DROP, NULL},
+    {RD_STORY_JOINED, RD_MERGE_ALL_TRUE, NULL},  {RD_STORY_LATE_UNMATCHED, RD_MERGE_SUM, NULL},
+    {RD_STORY_METHOD, RD_MERGE_FIRST, NULL},     {RD_DRAIN_MS, RD_MERGE_MAX, NULL},
+    {RD_STORY_WHY, RD_MERGE_FIRST, NULL},        {RD_STORY_UNKNOWN, RD_MERGE_SUM, NULL},
+    {RD_STORY_CAUSES, RD_MERGE_SUM, NULL},       {RD_STORY_VIEW_COMPLETE, RD_MERGE_ALL_TRUE, NULL},
+    {RD_STORY_CLOCK_SKEW, RD_MERGE_FIRST, NULL}, {RD_STORY_LATE, RD_MERGE_SUM, NULL},
+    {RD_STORY_NEVER, RD_MERGE_SUM, NULL},        {NULL, RD_MERGE_DROP, NULL},
 };
 
 /* accept_queue and syn_queue: the maximum of all, one input's samples */
@@ -103,10 +91,10 @@ static const struct rundoc_field run_fields[] = {
     {RD_ELAPSED_MS, RD_MERGE_MAX, NULL},
     {RD_INTERRUPTED, RD_MERGE_ANY_TRUE, NULL},
     {RD_SYSCTL, RD_MERGE_FIRST, NULL},
-    {RD_SYSCTL_CHANGED, RD_MERGE_FIRST, NULL},  /* one input's account, as an example */
+    {RD_SYSCTL_CHANGED, RD_MERGE_FIRST, NULL}, /* one input's account, as an example */
     {RD_SYSCTL_IN_FORCE, RD_MERGE_FIRST, NULL},
     {RD_CONNECTIONS_ERROR, RD_MERGE_FIRST, NULL},
-    {RD_INCOMPLETE, RD_MERGE_FIRST, NULL},      /* a point cut short by a failure */
+    {RD_INCOMPLETE, RD_MERGE_FIRST, NULL}, /* a point cut short by a failure */
     {RD_OUTCOMES, RD_MERGE_SUM, NULL},
     {RD_LATENCY, RD_MERGE_SECTION, latency_fields},
     {RD_SYN_RETRANS, RD_MERGE_SUM, NULL},
@@ -119,15 +107,15 @@ static const struct rundoc_field run_fields[] = {
     {RD_SYN_QUEUE, RD_MERGE_SECTION, queue_fields},
     {RD_KERNEL_SCOPE, RD_MERGE_FIRST, NULL},
     {RD_KERNEL, RD_MERGE_SUM, NULL},
-    {RD_NETNS, RD_MERGE_FIRST, NULL},           /* one input's namespace, as an example */
-    {RD_HOOKS, RD_MERGE_FIRST, NULL},           /* one input's hook, as an example */
+    {RD_NETNS, RD_MERGE_FIRST, NULL}, /* one input's namespace, as an example */
+    {RD_HOOKS, RD_MERGE_FIRST, NULL}, /* one input's hook, as an example */
     {RD_ACCEPT_OBSERVED, RD_MERGE_SECTION, observed_fields},
     {RD_SERVER_KERNEL, RD_MERGE_SUM, NULL},
     {RD_SERVER_KERNEL_SCOPE, RD_MERGE_FIRST, NULL},
     {RD_SERVER_NETNS, RD_MERGE_FIRST, NULL},
     {RD_SERVER_SYSCTL, RD_MERGE_FIRST, NULL},
-    {RD_ORIGIN_EPOCH, RD_MERGE_FIRST, NULL},    /* the first input's clock */
-    {RD_SERVER_BY_HOST, RD_MERGE_FIRST, NULL},  /* a merged file's, merged again */
+    {RD_ORIGIN_EPOCH, RD_MERGE_FIRST, NULL},   /* the first input's clock */
+    {RD_SERVER_BY_HOST, RD_MERGE_FIRST, NULL}, /* a merged file's, merged again */
     {RD_OBSERVED_BY, RD_MERGE_FIRST, NULL},
     /* joined with an observer by the merge that has one (obsstory), so a
      * merged file carries none */
@@ -195,8 +183,10 @@ static int check_members(const json_t *obj, const struct rundoc_field *rows, con
         const struct rundoc_field *f = rundoc_field_find(rows, key);
 
         if (!f)
-            return errbuf_set(err, errlen, "%s.%s: no merge rule for this field (add a row "
-                                           "to rundoc.c's table)", path, key);
+            return errbuf_set(err, errlen,
+                              "%s.%s: no merge rule for this field (add a row "
+                              "to rundoc.c's table)",
+                              path, key);
         if (f->merge == RD_MERGE_SECTION && json_is_object(val)) {
             char sub[128];
 

@@ -40,8 +40,8 @@
 #define RD_PARAMS "params"
 #define RD_ELAPSED_MS "elapsed_ms"
 #define RD_SYSCTL "sysctl"
-#define RD_SYSCTL_CHANGED "sysctl_changed"     /* what the server rewrote: written, then */
-#define RD_SYSCTL_IN_FORCE "sysctl_in_force"   /* ... and what the run really had */
+#define RD_SYSCTL_CHANGED "sysctl_changed"       /* what the server rewrote: written, then */
+#define RD_SYSCTL_IN_FORCE "sysctl_in_force"     /* ... and what the run really had */
 #define RD_CONNECTIONS_ERROR "connections_error" /* the per-connection file failed */
 #define RD_OUTCOMES "outcomes"
 #define RD_ATTEMPTED "attempted" /* outcomes.attempted */
@@ -157,18 +157,18 @@
 
 /* How the entries of one run point combine into one. */
 enum rundoc_merge {
-    RD_MERGE_FIRST,        /* the first input's: equal in every input by construction
-                              (params, settings), or one input's as an example (samples) */
-    RD_MERGE_SUM,          /* integers summed; objects of counts summed member by member */
-    RD_MERGE_MAX,          /* the largest number */
-    RD_MERGE_ANY_TRUE,     /* true when any input is true (interrupted) */
-    RD_MERGE_ALL_TRUE,     /* true only when every input is true (story.joined) */
-    RD_MERGE_HISTOGRAM,    /* merged bucket by bucket, percentiles recomputed */
-    RD_MERGE_HISTOGRAMS,   /* an object of histograms: every key any input has, merged */
-    RD_MERGE_TIMELINE,     /* rows [t_ms, counts...] summed by row index */
-    RD_MERGE_SECTION,      /* an object whose members have rows of their own */
-    RD_MERGE_DROP,         /* one input's own (its repeat number) or recomputed by the
-                              caller (spread, repeats, kernel_by_host): left out */
+    RD_MERGE_FIRST,      /* the first input's: equal in every input by construction
+                            (params, settings), or one input's as an example (samples) */
+    RD_MERGE_SUM,        /* integers summed; objects of counts summed member by member */
+    RD_MERGE_MAX,        /* the largest number */
+    RD_MERGE_ANY_TRUE,   /* true when any input is true (interrupted) */
+    RD_MERGE_ALL_TRUE,   /* true only when every input is true (story.joined) */
+    RD_MERGE_HISTOGRAM,  /* merged bucket by bucket, percentiles recomputed */
+    RD_MERGE_HISTOGRAMS, /* an object of histograms: every key any input has, merged */
+    RD_MERGE_TIMELINE,   /* rows [t_ms, counts...] summed by row index */
+    RD_MERGE_SECTION,    /* an object whose members have rows of their own */
+    RD_MERGE_DROP,       /* one input's own (its repeat number) or recomputed by the
+                            caller (spread, repeats, kernel_by_host): left out */
 };
 
 /* One member of a run entry (or of one of its sections). */

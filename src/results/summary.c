@@ -104,8 +104,7 @@ void summary_print(FILE *out, const json_t *run, size_t point, size_t npoints)
     /* with repeats the line above is their merged totals: say how much the
      * repeats differed, for the ratios that happened and the latencies */
     {
-        const json_t *est = json_object_get(json_object_get(spread, "established_ratio"),
-                                            "values");
+        const json_t *est = json_object_get(json_object_get(spread, "established_ratio"), "values");
 
         char across[32];
 
@@ -120,8 +119,8 @@ void summary_print(FILE *out, const json_t *run, size_t point, size_t npoints)
         snprintf(name, sizeof(name), "%s_ratio", outcome_name((enum outcome)k));
         m = metric_find(name);
         s = json_object_get(spread, name);
-        if (!m || !s || (k != OUTCOME_ESTABLISHED &&
-                         json_number_value(json_object_get(s, "max")) <= 0))
+        if (!m || !s ||
+            (k != OUTCOME_ESTABLISHED && json_number_value(json_object_get(s, "max")) <= 0))
             continue;
         spread_line(out, m, json_object_get(s, "values"));
     }

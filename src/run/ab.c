@@ -10,8 +10,8 @@
 
 /* One round of one side: every point once. Its entries go to
  * reps[point * repeat + round]. */
-static int run_once(const struct plan *plan, const struct ab_opts *o, unsigned round,
-                    json_t **reps, char *started, bool *interrupted, char *err, size_t errlen)
+static int run_once(const struct plan *plan, const struct ab_opts *o, unsigned round, json_t **reps,
+                    char *started, bool *interrupted, char *err, size_t errlen)
 {
     struct plan once = *plan; /* the same points, one repeat each; owns nothing */
     struct experiment x;
@@ -71,8 +71,8 @@ static json_t *side_document(const struct plan *plan, const struct ab_opts *o, j
     return doc;
 }
 
-int ab_run(const struct plan *a, const struct plan *b, const struct ab_opts *o,
-           json_t **doc_a, json_t **doc_b, bool *interrupted, char *err, size_t errlen)
+int ab_run(const struct plan *a, const struct plan *b, const struct ab_opts *o, json_t **doc_a,
+           json_t **doc_b, bool *interrupted, char *err, size_t errlen)
 {
     const struct plan *side[2] = {a, b};
     json_t **reps[2];
@@ -104,9 +104,9 @@ int ab_run(const struct plan *a, const struct plan *b, const struct ab_opts *o,
             clock_iso8601(started[s], sizeof(started[s]));
     if (rc == 0) {
         *doc_a = side_document(a, o, reps[0], rounds, started[0], *interrupted, err, errlen);
-        *doc_b = *doc_a ? side_document(b, o, reps[1], rounds, started[1], *interrupted, err,
-                                        errlen)
-                        : NULL;
+        *doc_b = *doc_a
+                     ? side_document(b, o, reps[1], rounds, started[1], *interrupted, err, errlen)
+                     : NULL;
         if (!*doc_b) {
             json_decref(*doc_a);
             *doc_a = NULL;

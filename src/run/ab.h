@@ -21,16 +21,16 @@
 #include "plan.h"
 
 struct ab_opts {
-    unsigned repeat;  /* rounds: each side's repeats (>= 1) */
-    bool quiet;       /* no progress, no summary lines */
-    FILE *say;        /* where summary lines go */
+    unsigned repeat; /* rounds: each side's repeats (>= 1) */
+    bool quiet;      /* no progress, no summary lines */
+    FILE *say;       /* where summary lines go */
 };
 
 /* Runs both plans (their own repeat is ignored: o->repeat rounds of one
  * each). *doc_a and *doc_b are new references, also when interrupted
  * (*interrupted set); -1 with the cause (and no documents) when the
  * environment refused. */
-int ab_run(const struct plan *a, const struct plan *b, const struct ab_opts *o,
-           json_t **doc_a, json_t **doc_b, bool *interrupted, char *err, size_t errlen);
+int ab_run(const struct plan *a, const struct plan *b, const struct ab_opts *o, json_t **doc_a,
+           json_t **doc_b, bool *interrupted, char *err, size_t errlen);
 
 #endif

@@ -24,8 +24,8 @@ struct acceptobs {
     struct acceptobs_sock *v;
     size_t n, cap;
     struct slot *table;
-    size_t table_cap;   /* a power of two, kept under half full */
-    uint32_t *live;     /* indices of sockets not yet gone */
+    size_t table_cap; /* a power of two, kept under half full */
+    uint32_t *live;   /* indices of sockets not yet gone */
     size_t nlive, live_cap;
     uint32_t gen;
     uint64_t last_start_ns;
@@ -33,7 +33,7 @@ struct acceptobs {
     uint64_t start_ns, end_ns;
     struct acceptobs_queues q;
     uint64_t seen;
-    unsigned families;  /* bit 0 IPv4, bit 1 IPv6: where listeners were seen */
+    unsigned families; /* bit 0 IPv4, bit 1 IPv6: where listeners were seen */
     unsigned listen_families;
     bool oom;
     struct acceptobs_stats st;
@@ -72,8 +72,7 @@ void acceptobs_sighting(struct acceptobs_sock *s, const struct diag_sock *d, uin
     if (acceptobs_state_accepted(d->state, d->inode)) {
         s->accepted_ns = end_ns;
         s->closed_by_owner = d->inode == 0;
-    }
-    else
+    } else
         s->queued_ns = start_ns;
 }
 
@@ -268,7 +267,11 @@ int acceptobs_poll(struct acceptobs *o, struct acceptobs_queues *q, char *err, s
      * its listener open, which says accepted too). Once the listeners are
      * known, only their families are asked: a server on 127.0.0.1 has
      * nothing in IPv6. */
-    if (diag_each(o->diag, o->families == 1 ? AF_INET : o->families == 2 ? AF_INET6 : 0, o->port,
+    if (diag_each(o->diag,
+                  o->families == 1   ? AF_INET
+                  : o->families == 2 ? AF_INET6
+                                     : 0,
+                  o->port,
                   (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV) | (1u << TCP_ESTABLISHED) |
                       (1u << TCP_CLOSE_WAIT) | (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) |
                       (1u << TCP_CLOSING) | (1u << TCP_LAST_ACK),

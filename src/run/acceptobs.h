@@ -77,15 +77,15 @@ struct acceptobs_queues {
 /* What the polls cost and how regular they were. */
 struct acceptobs_stats {
     uint64_t polls;
-    uint64_t errors;          /* failed dumps: the view has a hole */
+    uint64_t errors;                   /* failed dumps: the view has a hole */
     uint64_t dump_ns_sum, dump_ns_max; /* wall time of the dumps */
-    uint64_t cpu_ns_sum;      /* CPU time of the dumps (the kernel's walk included) */
-    uint64_t last_cpu_ns;     /* ... of the last one */
-    uint64_t gap_ns_max;      /* longest time between two dump starts */
-    uint64_t first_ns;        /* start of the first good dump */
-    uint64_t last_ns;         /* end of the last good dump */
-    uint64_t socks_max;       /* most sockets one dump returned */
-    bool truncated;           /* the table hit its cap: later sockets untracked */
+    uint64_t cpu_ns_sum;               /* CPU time of the dumps (the kernel's walk included) */
+    uint64_t last_cpu_ns;              /* ... of the last one */
+    uint64_t gap_ns_max;               /* longest time between two dump starts */
+    uint64_t first_ns;                 /* start of the first good dump */
+    uint64_t last_ns;                  /* end of the last good dump */
+    uint64_t socks_max;                /* most sockets one dump returned */
+    bool truncated;                    /* the table hit its cap: later sockets untracked */
 };
 
 struct acceptobs;

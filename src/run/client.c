@@ -30,8 +30,7 @@
 /* CONN_LATE: the greeting did not come in time and the client has given up
  * (half-closed: the server sees its FIN), but still listens, to learn
  * whether the server takes the connection late (server.command). */
-enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN, CONN_LATE,
-                  CONN_STATES };
+enum conn_state { CONN_FREE, CONN_CONNECTING, CONN_GREETING, CONN_DRAIN, CONN_LATE, CONN_STATES };
 
 struct conn {
     ev_io io;
@@ -42,10 +41,10 @@ struct conn {
     uint64_t connect_ns;    /* handshake complete, 0 before */
     uint64_t first_byte_ns; /* greeting read, 0 before */
     unsigned syn_retrans;
-    uint32_t gave_up_idx;   /* its entry in gave_up, UINT32_MAX if none */
+    uint32_t gave_up_idx; /* its entry in gave_up, UINT32_MAX if none */
     int fd;
     enum conn_state state;
-    unsigned gen;           /* counts releases: a slot reused since is another conn */
+    unsigned gen; /* counts releases: a slot reused since is another conn */
     struct conn *next_free;
 };
 
@@ -65,13 +64,13 @@ struct client {
     double greeting_timeout_s;
     unsigned request_bytes;
     bool expect_greeting;
-    bool await_close;         /* the built-in server closes first: wait for its FIN */
-    bool watch_late;          /* server.command: after giving up, watch for a late accept */
+    bool await_close; /* the built-in server closes first: wait for its FIN */
+    bool watch_late;  /* server.command: after giving up, watch for a late accept */
     double late_watch_s;
     bool close_reset;
-    bool half_close;          /* graceful: FIN first, the server would wait forever */
-    uint64_t max_in_flight;   /* 0: open loop */
-    uint32_t source_first;    /* the last 32 bits of source_base, host order */
+    bool half_close;        /* graceful: FIN first, the server would wait forever */
+    uint64_t max_in_flight; /* 0: open loop */
+    uint32_t source_first;  /* the last 32 bits of source_base, host order */
     uint32_t source_count;
     struct sockaddr_storage source_base;
     uint32_t source_next;
@@ -80,9 +79,9 @@ struct client {
     struct ev_loop *loop;
     pthread_t thread;
     bool running;
-    int tfd;              /* timerfd: the next due connect */
+    int tfd; /* timerfd: the next due connect */
     ev_io tick;
-    ev_async wake;        /* interrupt requested */
+    ev_async wake; /* interrupt requested */
     ev_timer grace;
     atomic_bool interrupt;
     struct schedule sched;
@@ -92,7 +91,7 @@ struct client {
     uint64_t pool_size;
     struct conn *free_list;
     uint64_t inflight;
-    char *request;        /* request_bytes of payload */
+    char *request; /* request_bytes of payload */
 
     struct tally tally;
     /* every connection's story: what gave up waiting for the greeting
@@ -117,8 +116,8 @@ static double lifetime_s(const struct config *cfg)
 {
     double greeting = cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms / 1000.0 : 0;
     /* server.command: the watch for a late accept after giving up */
-    double watch = cfg->ncommand && cfg->client.expect_greeting
-                       ? (greeting < 30.0 ? greeting : 30.0) : 0;
+    double watch =
+        cfg->ncommand && cfg->client.expect_greeting ? (greeting < 30.0 ? greeting : 30.0) : 0;
 
     return cfg->client.connect_timeout_ms / 1000.0 + greeting + watch + DRAIN_TIMEOUT_S;
 }
@@ -127,9 +126,8 @@ uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads)
 {
     double hold_s = lifetime_s(cfg);
     double need = cfg->client.rate / nthreads * hold_s + 64;
-    uint64_t per_thread = cfg->client.connections
-                              ? (cfg->client.connections + nthreads - 1) / nthreads
-                              : UINT64_MAX;
+    uint64_t per_thread =
+        cfg->client.connections ? (cfg->client.connections + nthreads - 1) / nthreads : UINT64_MAX;
 
     return need < (double)per_thread ? (uint64_t)need : per_thread;
 }
@@ -228,8 +226,8 @@ static void record_conn(struct client *c, const struct conn *k, enum outcome o, 
     /* a give-up's final class is known only after the run (story, fate):
      * its time is added then */
     if (gave_up_idx == UINT32_MAX)
-        histogram_record(&c->tally.class_us[o], k && now > k->due_ns
-                                                    ? (now - k->due_ns) / NS_PER_US : 0);
+        histogram_record(&c->tally.class_us[o],
+                         k && now > k->due_ns ? (now - k->due_ns) / NS_PER_US : 0);
     tally_outcome(&c->tally, o, err, now);
     progress_add(o == OUTCOME_ESTABLISHED ? &c->p_established : &c->p_failed);
     if (c->records_fd >= 0)
@@ -294,8 +292,7 @@ static void conn_gave_up(struct conn *k)
                 c->gave_up_cap = cap;
             }
         }
-        if (c->ngave_up < c->gave_up_cap &&
-            getsockname(k->fd, (struct sockaddr *)&ss, &len) == 0) {
+        if (c->ngave_up < c->gave_up_cap && getsockname(k->fd, (struct sockaddr *)&ss, &len) == 0) {
             struct story_gave_up *g = &c->gave_up[c->ngave_up];
 
             memset(g, 0, sizeof(*g));
@@ -784,8 +781,7 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     }
     c->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
     if (!c->loop) {
-        errbuf_set(err, errlen, "client: cannot create an event loop (libev): %s",
-                   strerror(errno));
+        errbuf_set(err, errlen, "client: cannot create an event loop (libev): %s", strerror(errno));
         goto fail;
     }
     c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -808,9 +804,10 @@ struct client *client_new(const struct config *cfg, const struct client_setup *c
     ev_async_start(c->loop, &c->wake);
     ev_timer_init(&c->grace, on_grace_over, GRACE_S, 0.);
     {
-        const double timeout_s[CONN_STATES] = {
-            [CONN_CONNECTING] = c->connect_timeout_s, [CONN_GREETING] = c->greeting_timeout_s,
-            [CONN_DRAIN] = DRAIN_TIMEOUT_S, [CONN_LATE] = c->late_watch_s};
+        const double timeout_s[CONN_STATES] = {[CONN_CONNECTING] = c->connect_timeout_s,
+                                               [CONN_GREETING] = c->greeting_timeout_s,
+                                               [CONN_DRAIN] = DRAIN_TIMEOUT_S,
+                                               [CONN_LATE] = c->late_watch_s};
 
         for (int i = 0; i < CONN_STATES; i++) {
             c->phase[i].c = c;

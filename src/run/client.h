@@ -35,12 +35,12 @@ uint64_t client_pool_needed(const struct config *cfg, unsigned nthreads);
 struct client_setup {
     const struct sockaddr_storage *dst;
     socklen_t dstlen;
-    unsigned stream, nstreams;  /* this thread's share of the schedule */
-    uint64_t start_ns;          /* the schedule's origin */
-    uint64_t pool;              /* connections in flight at once (when all are busy, a
-                                 * due connect is counted as error EMFILE) */
-    bool track_gave_up;         /* remember connections that gave up on the greeting */
-    int records_fd;             /* stream a client_record per attempt here; -1: none */
+    unsigned stream, nstreams; /* this thread's share of the schedule */
+    uint64_t start_ns;         /* the schedule's origin */
+    uint64_t pool;             /* connections in flight at once (when all are busy, a
+                                * due connect is counted as error EMFILE) */
+    bool track_gave_up;        /* remember connections that gave up on the greeting */
+    int records_fd;            /* stream a client_record per attempt here; -1: none */
     /* the source range to bind from: addresses source_base with its last
      * 32 bits (host order) from source_first on, source_count of them
      * (0: none). IPv4 or IPv6, as the destination. */

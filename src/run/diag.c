@@ -72,12 +72,11 @@ static int dump(struct diag *d, int family, uint16_t port, uint32_t states, bool
     if (filter) {
         msg.bc.nla.nla_type = INET_DIAG_REQ_BYTECODE;
         msg.bc.nla.nla_len = sizeof(msg.bc);
-        msg.bc.op[0] = (struct inet_diag_bc_op){INET_DIAG_BC_S_EQ, sizeof(msg.bc.op),
-                                                sizeof(msg.bc.op) + 4};
+        msg.bc.op[0] =
+            (struct inet_diag_bc_op){INET_DIAG_BC_S_EQ, sizeof(msg.bc.op), sizeof(msg.bc.op) + 4};
         msg.bc.op[1] = (struct inet_diag_bc_op){0, 0, port};
     }
-    if (sendto(d->fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&nladdr,
-               sizeof(nladdr)) < 0)
+    if (sendto(d->fd, &msg, msg.nlh.nlmsg_len, 0, (struct sockaddr *)&nladdr, sizeof(nladdr)) < 0)
         return errbuf_set(err, errlen, "sock_diag request: %s", strerror(errno));
     for (;;) {
         ssize_t n = recv(d->fd, d->buf, sizeof(d->buf), 0);
@@ -104,8 +103,7 @@ static int dump(struct diag *d, int family, uint16_t port, uint32_t states, bool
                     return 0;
                 return errbuf_set(err, errlen, "sock_diag: %s", strerror(-e->error));
             }
-            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-                h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
                 continue;
             m = NLMSG_DATA(h);
             if (ntohs(m->id.idiag_sport) != port)

@@ -37,13 +37,13 @@ int diag_queues(struct diag *d, uint16_t port, bool syn, struct diag_queues *q, 
 
 /* One socket of a dump, as the kernel reported it. */
 struct diag_sock {
-    uint8_t family;        /* AF_INET, AF_INET6 */
-    uint8_t state;         /* TCP_LISTEN, TCP_SYN_RECV, TCP_ESTABLISHED ... */
-    uint8_t retrans;       /* request sockets: SYN-ACKs retransmitted so far */
-    uint16_t sport, dport; /* host order */
+    uint8_t family;           /* AF_INET, AF_INET6 */
+    uint8_t state;            /* TCP_LISTEN, TCP_SYN_RECV, TCP_ESTABLISHED ... */
+    uint8_t retrans;          /* request sockets: SYN-ACKs retransmitted so far */
+    uint16_t sport, dport;    /* host order */
     uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
-    uint32_t inode;        /* 0: no file (queued, orphaned, request, time-wait) */
-    uint64_t cookie;       /* the kernel's socket id, never reused while it runs */
+    uint32_t inode;           /* 0: no file (queued, orphaned, request, time-wait) */
+    uint64_t cookie;          /* the kernel's socket id, never reused while it runs */
     uint32_t rqueue, wqueue;
 };
 
@@ -55,7 +55,7 @@ typedef void (*diag_each_fn)(const struct diag_sock *s, void *arg);
  * filtered in the kernel (inet_diag bytecode), so only the server's side
  * crosses to user space; the kernel still walks the hash the states live
  * in (see the cost note above). */
-int diag_each(struct diag *d, int family, uint16_t port, uint32_t states, diag_each_fn fn, void *arg,
-              char *err, size_t errlen);
+int diag_each(struct diag *d, int family, uint16_t port, uint32_t states, diag_each_fn fn,
+              void *arg, char *err, size_t errlen);
 
 #endif

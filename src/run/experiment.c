@@ -15,8 +15,7 @@
 #include "stopflag.h"
 #include "summary.h"
 
-int experiment_check(const struct plan *plan, const struct shard *shard, char *err,
-                     size_t errlen)
+int experiment_check(const struct plan *plan, const struct shard *shard, char *err, size_t errlen)
 {
     for (size_t i = 0; i < plan->npoints; i++)
         if (runner_check_fds(&plan->points[i].cfg, err, errlen) < 0 ||
@@ -38,8 +37,7 @@ void experiment_init(struct experiment *x, const struct plan *plan,
 
 /* One entry from the repeats of a point: the merged totals, the spread of
  * every metric and every repeat whole. */
-json_t *experiment_combine_repeats(json_t *const *reps, unsigned done, char *err,
-                                   size_t errlen)
+json_t *experiment_combine_repeats(json_t *const *reps, unsigned done, char *err, size_t errlen)
 {
     json_t *out = merge_runs(reps, done, err, errlen), *repeats;
 
@@ -82,8 +80,13 @@ static int run_point(struct experiment *x, size_t i, json_t **out, char *err, si
     if (!reps)
         return errbuf_set(err, errlen, "out of memory");
     for (unsigned r = 0; r < n && !x->interrupted; r++) {
-        struct runner_opts ro = {x->opts.quiet, (unsigned)i + 1, (unsigned)plan->npoints,
-                                 x->opts.records, r + 1, n, shard,
+        struct runner_opts ro = {x->opts.quiet,
+                                 (unsigned)i + 1,
+                                 (unsigned)plan->npoints,
+                                 x->opts.records,
+                                 r + 1,
+                                 n,
+                                 shard,
                                  i == 0 && r == 0 && shard && shard->has_start};
 
         if (r > 0 && stopflag_requested()) {
@@ -184,13 +187,14 @@ static json_t *incomplete_json(const struct experiment *x, size_t nruns)
                          (json_int_t)x->failed_point, "repeat",
                          (int)(x->failed_repeat ? x->failed_repeat : 1));
     if (!x->finished)
-        return json_pack("{s:s, s:I, s:I}", "cause",
-                         "unfinished: written after each point; the run had not ended (still "
-                         "running, or qbench was killed)",
-                         "point", (json_int_t)nruns + 1, "repeat",
-                         (json_int_t)(x->partial ? json_array_size(json_object_get(
-                                                       x->partial, RD_REPEATS)) + 1
-                                                 : 1) * (repeats > 1));
+        return json_pack(
+            "{s:s, s:I, s:I}", "cause",
+            "unfinished: written after each point; the run had not ended (still "
+            "running, or qbench was killed)",
+            "point", (json_int_t)nruns + 1, "repeat",
+            (json_int_t)(x->partial ? json_array_size(json_object_get(x->partial, RD_REPEATS)) + 1
+                                    : 1) *
+                (repeats > 1));
     if (x->interrupted)
         return json_pack("{s:s, s:I}", "cause", "interrupted by a signal", "point",
                          (json_int_t)(nruns ? nruns : 1));
@@ -231,8 +235,7 @@ json_t *experiment_document(const struct experiment *x, bool *pass)
         json_object_set_new(p, RD_INCOMPLETE,
                             json_pack("{s:s, s:I}", "cause", "repeats still running",
                                       "repeats_done",
-                                      (json_int_t)json_array_size(json_object_get(p,
-                                                                                  RD_REPEATS))));
+                                      (json_int_t)json_array_size(json_object_get(p, RD_REPEATS))));
         json_array_append_new(runs, p);
     }
     expect = expect_evaluate(plan->id.expect, plan->id.nexpect, runs, pass);

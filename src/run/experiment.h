@@ -24,11 +24,11 @@ struct records;
 struct experiment;
 
 struct experiment_opts {
-    bool quiet;                 /* no progress, no summary lines */
-    FILE *say;                  /* where the summary lines go (stdout, or stderr when the
-                                   results go to stdout) */
-    const struct shard *shard;  /* this process's share of a sharded run */
-    struct records *records;    /* the per-connection file, or NULL */
+    bool quiet;                /* no progress, no summary lines */
+    FILE *say;                 /* where the summary lines go (stdout, or stderr when the
+                                  results go to stdout) */
+    const struct shard *shard; /* this process's share of a sharded run */
+    struct records *records;   /* the per-connection file, or NULL */
     /* After every finished point (1-based), its entry already in
      * experiment_document's runs, and after every finished repeat of a
      * point (its repeats so far are then in the document too, marked
@@ -39,13 +39,13 @@ struct experiment_opts {
 };
 
 struct experiment {
-    const struct plan *plan;    /* borrowed */
+    const struct plan *plan; /* borrowed */
     struct experiment_opts opts;
-    char started_at[32];        /* ISO 8601 UTC, set when the first point starts */
-    json_t *runs;               /* the finished points' runs[] entries */
-    json_t *partial;            /* the repeats finished so far of the point running */
-    bool interrupted;           /* a signal cut the experiment short */
-    bool finished;              /* experiment_run returned: every point ran or it stopped */
+    char started_at[32]; /* ISO 8601 UTC, set when the first point starts */
+    json_t *runs;        /* the finished points' runs[] entries */
+    json_t *partial;     /* the repeats finished so far of the point running */
+    bool interrupted;    /* a signal cut the experiment short */
+    bool finished;       /* experiment_run returned: every point ran or it stopped */
     /* Why the experiment stopped before its end (a server that would not
      * start, a sysctl refused ...), at which point (1-based) and repeat;
      * "" when it did not. A measurement made before is kept in runs. */
@@ -59,8 +59,7 @@ struct experiment {
 
 /* Before anything runs: -1 and the cause when the environment cannot run
  * the plan (too few open files, a shard that cannot be split or started). */
-int experiment_check(const struct plan *plan, const struct shard *shard, char *err,
-                     size_t errlen);
+int experiment_check(const struct plan *plan, const struct shard *shard, char *err, size_t errlen);
 
 void experiment_init(struct experiment *x, const struct plan *plan,
                      const struct experiment_opts *opts);

@@ -28,15 +28,15 @@ struct extserver {
     pid_t pid;
     bool running;
     int status;
-    int status_pipe[2];    /* the init reports the server's own wait status on it */
+    int status_pipe[2]; /* the init reports the server's own wait status on it */
     char status_text[64];
     char log[PATH_MAX];
     char *argv[CONFIG_MAX_ARGS + 1];
     char args[CONFIG_MAX_ARGS][4 * CONFIG_ARG_LEN]; /* expanded: {dir} is long */
     int log_fd;
-    int alive[2];          /* qbench holds [1]: the child sees [0] hang up if qbench died */
+    int alive[2]; /* qbench holds [1]: the child sees [0] hang up if qbench died */
     char *stack;
-    struct logcap cap;     /* the server's output, through a pipe, capped */
+    struct logcap cap; /* the server's output, through a pipe, capped */
 };
 
 static int write_files(const struct config *cfg, const struct placeholders *p, char *err,
@@ -55,7 +55,8 @@ static int write_files(const struct config *cfg, const struct placeholders *p, c
         }
         cap = strlen(tmpl) * 2 + 4096;
         out = malloc(cap);
-        rc = out ? placeholder_expand(tmpl, p, out, cap, err, errlen) : errbuf_set(err, errlen, "no memory");
+        rc = out ? placeholder_expand(tmpl, p, out, cap, err, errlen)
+                 : errbuf_set(err, errlen, "no memory");
         free(tmpl);
         snprintf(path, sizeof(path), "%s/%s", p->dir, cfg->files[i].name);
         if (rc == 0)
@@ -141,8 +142,8 @@ static void log_tail(const struct extserver *s, char *out, size_t len)
 
 static void stop_process(struct extserver *s, unsigned grace_ms);
 
-struct extserver *extserver_start(const struct config *cfg, const struct placeholders *p,
-                                  char *err, size_t errlen)
+struct extserver *extserver_start(const struct config *cfg, const struct placeholders *p, char *err,
+                                  size_t errlen)
 {
     struct extserver *s = calloc(1, sizeof(*s));
     struct diag *d = NULL;
@@ -158,7 +159,8 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
     logcap_init(&s->cap);
     s->status_pipe[0] = s->status_pipe[1] = -1;
     for (size_t i = 0; i < cfg->ncommand; i++) {
-        if (placeholder_expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub, sizeof(sub)) < 0) {
+        if (placeholder_expand(cfg->command[i], p, s->args[i], sizeof(s->args[i]), sub,
+                               sizeof(sub)) < 0) {
             errbuf_set(err, errlen, "server.command[%zu]: %s", i, sub);
             goto fail;
         }
@@ -210,19 +212,21 @@ struct extserver *extserver_start(const struct config *cfg, const struct placeho
             s->running = false;
             describe(s);
             log_tail(s, tail, sizeof(tail));
-            errbuf_set(err, errlen, "server.command %s %s before listening on port %u; its "
-                                   "log%s%s%s ends: %s", s->argv[0], s->status_text, p->port,
-                       cfg->server.keep_dir ? " (" : "", cfg->server.keep_dir ? s->log : "",
-                       cfg->server.keep_dir ? ")" : "", tail[0] ? tail : "(empty)");
+            errbuf_set(err, errlen,
+                       "server.command %s %s before listening on port %u; its "
+                       "log%s%s%s ends: %s",
+                       s->argv[0], s->status_text, p->port, cfg->server.keep_dir ? " (" : "",
+                       cfg->server.keep_dir ? s->log : "", cfg->server.keep_dir ? ")" : "",
+                       tail[0] ? tail : "(empty)");
             goto fail;
         }
-        if (diag_queues(d, (uint16_t)p->port, false, &q, sub, sizeof(sub)) == 0 &&
-            q.listeners > 0)
+        if (diag_queues(d, (uint16_t)p->port, false, &q, sub, sizeof(sub)) == 0 && q.listeners > 0)
             break;
         if (clock_now_ns() > deadline) {
             log_tail(s, tail, sizeof(tail));
-            errbuf_set(err, errlen, "server.command %s did not listen on port %u within "
-                                   "server.ready_timeout_ms %u; its log%s%s%s ends: %s",
+            errbuf_set(err, errlen,
+                       "server.command %s did not listen on port %u within "
+                       "server.ready_timeout_ms %u; its log%s%s%s ends: %s",
                        s->argv[0], p->port, cfg->server.ready_timeout_ms,
                        cfg->server.keep_dir ? " (" : "", cfg->server.keep_dir ? s->log : "",
                        cfg->server.keep_dir ? ")" : "", tail[0] ? tail : "(empty)");

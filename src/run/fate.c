@@ -89,8 +89,8 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
 {
     /* the client's socket holds the tuple until its release; a child may
      * show up in the dump after it (a poll later) */
-    uint64_t until = (c->release_ns ? c->release_ns : x->v.last_poll_ns) + x->v.gap_ns_max +
-                     x->v.gap_ns_max;
+    uint64_t until =
+        (c->release_ns ? c->release_ns : x->v.last_poll_ns) + x->v.gap_ns_max + x->v.gap_ns_max;
     const struct acceptobs_sock *request = NULL;
 
     memset(r, 0, sizeof(*r));
@@ -139,8 +139,7 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
      * established: the polls must have covered that time, with at least
      * one dump inside it (it lasted longer than the longest gap) */
     if (!request && c->release_ns && x->v.first_poll_ns <= c->connect_ns &&
-        x->v.last_poll_ns >= c->release_ns &&
-        c->release_ns - c->connect_ns > x->v.gap_ns_max) {
+        x->v.last_poll_ns >= c->release_ns && c->release_ns - c->connect_ns > x->v.gap_ns_max) {
         r->verdict = FATE_NEVER_ACCEPTED;
         r->cause = FATE_CAUSE_NO_SERVER_SOCKET;
     }

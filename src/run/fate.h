@@ -54,28 +54,28 @@ enum fate_cause {
 struct fate_view {
     const struct acceptobs_sock *socks;
     size_t n;
-    uint64_t first_poll_ns;  /* start of the first good dump */
-    uint64_t last_poll_ns;   /* end of the last good dump */
-    uint64_t gap_ns_max;     /* the longest gap between dumps */
-    bool complete;           /* no failed dump, nothing untracked */
+    uint64_t first_poll_ns; /* start of the first good dump */
+    uint64_t last_poll_ns;  /* end of the last good dump */
+    uint64_t gap_ns_max;    /* the longest gap between dumps */
+    bool complete;          /* no failed dump, nothing untracked */
 };
 
 /* The client's side of one connection. */
 struct fate_conn {
     struct story_tuple src;
-    uint64_t start_ns;       /* connect() */
-    uint64_t connect_ns;     /* handshake complete as the client saw it (0: never) */
-    uint64_t answer_ns;      /* first byte read (0: none): the accept came before */
-    uint64_t release_ns;     /* the client let the socket go (0: unknown: the polls end) */
-    bool client_reset;       /* the client reset it (an RST of its own) */
-    bool saw_reset;          /* the client read an RST from the server's side */
+    uint64_t start_ns;   /* connect() */
+    uint64_t connect_ns; /* handshake complete as the client saw it (0: never) */
+    uint64_t answer_ns;  /* first byte read (0: none): the accept came before */
+    uint64_t release_ns; /* the client let the socket go (0: unknown: the polls end) */
+    bool client_reset;   /* the client reset it (an RST of its own) */
+    bool saw_reset;      /* the client read an RST from the server's side */
 };
 
 struct fate_result {
-    uint8_t verdict;         /* enum fate_verdict */
-    uint8_t cause;           /* enum fate_cause */
-    uint64_t accept_ns;      /* accepted: the middle of the bracket */
-    uint64_t precision_ns;   /* accepted: half the bracket */
+    uint8_t verdict;       /* enum fate_verdict */
+    uint8_t cause;         /* enum fate_cause */
+    uint64_t accept_ns;    /* accepted: the middle of the bracket */
+    uint64_t precision_ns; /* accepted: half the bracket */
 };
 
 struct fate_index;

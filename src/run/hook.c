@@ -82,8 +82,9 @@ int hook_expand(const char *cmd, const struct hook_vars *v, bool quote, char *ou
             else if (n == 4 && !strncmp(s + 1, "port", 4))
                 snprintf(num, sizeof(num), "%u", v->port), value = num;
             else
-                return errbuf_set(err, errlen, "unknown placeholder '%.*s' (known: {out}, "
-                                               "{point}, {port}, {netns}; {{ and }} for braces)",
+                return errbuf_set(err, errlen,
+                                  "unknown placeholder '%.*s' (known: {out}, "
+                                  "{point}, {port}, {netns}; {{ and }} for braces)",
                                   close ? (int)(n + 2) : 8, s);
             s = close + 1;
         } else {
@@ -182,26 +183,28 @@ struct hook *hook_start(const char *cmd, const char *ready_line, const char *rea
         struct timespec ts = {0, 10 * 1000 * 1000};
         struct stat st;
 
-        if (ready_line && ready_line[0] ? log_has(log_path, ready_line, NULL, 0)
-                                        : !(ready_file && ready_file[0]) ||
-                                              stat(ready_file, &st) == 0)
+        if (ready_line && ready_line[0]
+                ? log_has(log_path, ready_line, NULL, 0)
+                : !(ready_file && ready_file[0]) || stat(ready_file, &st) == 0)
             break;
         if (waitpid(h->pid, &h->status, WNOHANG) == h->pid) {
             h->running = false;
             describe(h);
             log_has(log_path, NULL, tail, sizeof(tail));
-            errbuf_set(err, errlen, "hooks.before %s before it was ready; its output (%s) ends: "
-                                    "%s", h->status_text, log_path, tail);
+            errbuf_set(err, errlen,
+                       "hooks.before %s before it was ready; its output (%s) ends: "
+                       "%s",
+                       h->status_text, log_path, tail);
             hook_free(h);
             return NULL;
         }
         if (clock_now_ns() > deadline) {
             log_has(log_path, NULL, tail, sizeof(tail));
-            errbuf_set(err, errlen, "hooks.before was not ready within hooks.ready_timeout_ms "
-                                    "%u (waiting for %s%s%s); its output (%s) ends: %s",
+            errbuf_set(err, errlen,
+                       "hooks.before was not ready within hooks.ready_timeout_ms "
+                       "%u (waiting for %s%s%s); its output (%s) ends: %s",
                        timeout_ms, ready_line && ready_line[0] ? "the line " : "the file ",
-                       ready_line && ready_line[0] ? ready_line : ready_file,
-                       "", log_path, tail);
+                       ready_line && ready_line[0] ? ready_line : ready_file, "", log_path, tail);
             hook_free(h);
             return NULL;
         }

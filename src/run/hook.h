@@ -22,7 +22,7 @@
 #include <stddef.h>
 
 struct hook_vars {
-    const char *out;    /* "results/run-p1" */
+    const char *out; /* "results/run-p1" */
     unsigned point;
     unsigned port;
     const char *netns;

@@ -50,8 +50,7 @@ static int loopback_up(char *err, size_t errlen)
         int saved = errno;
 
         close(fd);
-        return errbuf_set(err, errlen, "bringing up lo in the new namespace: %s",
-                          strerror(saved));
+        return errbuf_set(err, errlen, "bringing up lo in the new namespace: %s", strerror(saved));
     }
     close(fd);
     return 0;
@@ -89,8 +88,10 @@ static int enter_outer(struct netns *ns, char *err, size_t errlen)
 
     if (outer_fd >= 0) {
         if (setns(outer_fd, CLONE_NEWNET) < 0)
-            return errbuf_set(err, errlen, "returning to qbench's outer network namespace: "
-                                           "setns: %s", strerror(errno));
+            return errbuf_set(err, errlen,
+                              "returning to qbench's outer network namespace: "
+                              "setns: %s",
+                              strerror(errno));
         ns->user_ns = outer_user_ns;
         return 0;
     }
@@ -111,8 +112,7 @@ static int enter_outer(struct netns *ns, char *err, size_t errlen)
     }
     outer_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (outer_fd < 0)
-        return errbuf_set(err, errlen, "opening the outer network namespace: %s",
-                          strerror(errno));
+        return errbuf_set(err, errlen, "opening the outer network namespace: %s", strerror(errno));
     outer_user_ns = ns->user_ns;
     return 0;
 }
@@ -134,8 +134,9 @@ int netns_enter_private(struct netns *ns, char *err, size_t errlen)
         (void)write_file(path, value);
     }
     if (unshare(CLONE_NEWNET) < 0)
-        return errbuf_set(err, errlen, "cannot create a private network namespace inside "
-                                       "qbench's outer one: unshare(CLONE_NEWNET): %s",
+        return errbuf_set(err, errlen,
+                          "cannot create a private network namespace inside "
+                          "qbench's outer one: unshare(CLONE_NEWNET): %s",
                           strerror(errno));
     ns->private_ns = true;
     if (netns_sysctl_read(ns, "net.ipv4.tcp_ehash_entries", value, sizeof(value), ignored,
@@ -182,8 +183,8 @@ static void fold_space(char *s)
     *w = '\0';
 }
 
-int netns_sysctl_read(const struct netns *ns, const char *name, char *out, size_t len,
-                      char *err, size_t errlen)
+int netns_sysctl_read(const struct netns *ns, const char *name, char *out, size_t len, char *err,
+                      size_t errlen)
 {
     char path[256];
     ssize_t n;
@@ -209,8 +210,10 @@ int netns_sysctl_write(const struct netns *ns, const char *name, const char *val
     char path[256], want[128], got[128];
 
     if (!ns->private_ns)
-        return errbuf_set(err, errlen, "sysctl %s: refusing to write outside a private network "
-                                       "namespace made by qbench", name);
+        return errbuf_set(err, errlen,
+                          "sysctl %s: refusing to write outside a private network "
+                          "namespace made by qbench",
+                          name);
     sysctl_path(ns, name, path, sizeof(path));
     if (write_file(path, value) < 0)
         return errbuf_set(err, errlen, "sysctl %s = %s: writing %s: %s", name, value, path,
@@ -220,8 +223,10 @@ int netns_sysctl_write(const struct netns *ns, const char *name, const char *val
     if (netns_sysctl_read(ns, name, got, sizeof(got), err, errlen) < 0)
         return -1;
     if (strcmp(want, got) != 0)
-        return errbuf_set(err, errlen, "sysctl %s: wrote \"%s\" but it reads back \"%s\" (the "
-                                       "kernel refused or adjusted it)", name, want, got);
+        return errbuf_set(err, errlen,
+                          "sysctl %s: wrote \"%s\" but it reads back \"%s\" (the "
+                          "kernel refused or adjusted it)",
+                          name, want, got);
     return 0;
 }
 
@@ -250,8 +255,8 @@ static void *in_ns_thread(void *p)
     return NULL;
 }
 
-int netns_run_in(int nsfd, int (*fn)(void *arg, char *err, size_t errlen), void *arg,
-                 char *err, size_t errlen)
+int netns_run_in(int nsfd, int (*fn)(void *arg, char *err, size_t errlen), void *arg, char *err,
+                 size_t errlen)
 {
     struct in_ns c = {nsfd, fn, arg, err, errlen, -1};
     pthread_t t;

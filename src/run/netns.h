@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 struct netns {
-    bool private_ns;   /* we are in a namespace this process made */
-    bool user_ns;      /* made through a user namespace (not root) */
-    const char *procsys; /* "/proc/sys"; tests point it elsewhere */
+    bool private_ns;        /* we are in a namespace this process made */
+    bool user_ns;           /* made through a user namespace (not root) */
+    const char *procsys;    /* "/proc/sys"; tests point it elsewhere */
     unsigned ehash_buckets; /* in: a private established hash of this size (0: shared) */
-    int ehash_entries; /* out: tcp_ehash_entries read back (negative: shared) */
+    int ehash_entries;      /* out: tcp_ehash_entries read back (negative: shared) */
 };
 
 void netns_init(struct netns *ns);
@@ -42,8 +42,8 @@ int netns_sysctl_write(const struct netns *ns, const char *name, const char *val
                        size_t errlen);
 
 /* Reads a sysctl, whitespace folded to single spaces. */
-int netns_sysctl_read(const struct netns *ns, const char *name, char *out, size_t len,
-                      char *err, size_t errlen);
+int netns_sysctl_read(const struct netns *ns, const char *name, char *out, size_t len, char *err,
+                      size_t errlen);
 
 /* Another network namespace, entered without moving this process: a
  * target's (target_netns, /proc/PID/ns/net or /run/netns/NAME). Opens it,
@@ -57,7 +57,7 @@ int netns_open(const char *path, char *err, size_t errlen);
  * namespace; /proc/thread-self/net and /proc/sys/net are its own) while
  * the rest of the process stays where it is. Returns fn's result, or -1
  * when the thread could not join. */
-int netns_run_in(int nsfd, int (*fn)(void *arg, char *err, size_t errlen), void *arg,
-                 char *err, size_t errlen);
+int netns_run_in(int nsfd, int (*fn)(void *arg, char *err, size_t errlen), void *arg, char *err,
+                 size_t errlen);
 
 #endif

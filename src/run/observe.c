@@ -21,9 +21,9 @@
 
 /* What the server's namespace decides a full backlog with. */
 static const char *const server_sysctls[] = {
-    "net.core.somaxconn",           "net.ipv4.tcp_max_syn_backlog",
-    "net.ipv4.tcp_syncookies",      "net.ipv4.tcp_abort_on_overflow",
-    "net.ipv4.tcp_synack_retries",  "net.ipv4.tcp_syn_linear_timeouts",
+    "net.core.somaxconn",          "net.ipv4.tcp_max_syn_backlog",
+    "net.ipv4.tcp_syncookies",     "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_synack_retries", "net.ipv4.tcp_syn_linear_timeouts",
 };
 
 /* A dump of the port's sockets (acceptobs) is taken no more often than
@@ -32,13 +32,13 @@ static const char *const server_sysctls[] = {
 #define COST_SHARE 100
 
 struct sampler {
-    struct diag *diag;          /* the listeners alone: cheap, every tick */
-    struct acceptobs *obs;      /* every socket of the port: accepts, the SYN queue */
+    struct diag *diag;     /* the listeners alone: cheap, every tick */
+    struct acceptobs *obs; /* every socket of the port: accepts, the SYN queue */
     uint16_t port;
     uint64_t origin_ns, tick_ns, next_dump_ns;
     struct queue_series accept, syn;
     unsigned limit, listeners;
-    uint64_t ticks, ticks_unseen;  /* ticks, and those with no listener on the port */
+    uint64_t ticks, ticks_unseen; /* ticks, and those with no listener on the port */
     uint64_t dumps, dump_cpu_ns;
     uint64_t first_poll_ns, last_poll_ns; /* start of the first good dump, end of the last */
 };
@@ -119,8 +119,8 @@ static json_t *samples_json(const struct queue_series *q)
     json_t *a = json_array();
 
     for (size_t i = 0; i < q->n; i++)
-        json_array_append_new(a, json_pack("[I, I]", (json_int_t)q->t_ms[i],
-                                           (json_int_t)q->length[i]));
+        json_array_append_new(
+            a, json_pack("[I, I]", (json_int_t)q->t_ms[i], (json_int_t)q->length[i]));
     return a;
 }
 
@@ -170,27 +170,24 @@ static json_t *accepts_json(const struct sampler *s)
         inet_ntop(v[i].peer.family, v[i].peer.addr, addr, sizeof(addr));
         json_array_append_new(
             rows, json_pack("[s, I, I, I, I, I, I, o, o, o, o, o]", addr,
-                            (json_int_t)v[i].peer.port, (json_int_t)v[i].kind,
-                            (json_int_t)v[i].end, (json_int_t)v[i].last_state,
-                            (json_int_t)v[i].closed_by_owner, (json_int_t)v[i].synack_retrans,
-                            rel_us(s, v[i].before_ns), rel_us(s, v[i].first_ns),
-                            rel_us(s, v[i].queued_ns), rel_us(s, v[i].accepted_ns),
-                            rel_us(s, v[i].gone_ns)));
+                            (json_int_t)v[i].peer.port, (json_int_t)v[i].kind, (json_int_t)v[i].end,
+                            (json_int_t)v[i].last_state, (json_int_t)v[i].closed_by_owner,
+                            (json_int_t)v[i].synack_retrans, rel_us(s, v[i].before_ns),
+                            rel_us(s, v[i].first_ns), rel_us(s, v[i].queued_ns),
+                            rel_us(s, v[i].accepted_ns), rel_us(s, v[i].gone_ns)));
     }
-    return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b, s:[s,s,s,s,s,s,s,s,s,s,s,s], s:o}",
-                     "polls", (json_int_t)st.polls, "errors", (json_int_t)st.errors,
-                     "first_poll_us", rel_us(s, s->first_poll_ns), "last_poll_us",
-                     rel_us(s, s->last_poll_ns), "gap_us_max", (json_int_t)(st.gap_ns_max / 1000),
-                     "complete", st.errors == 0 && !st.truncated, "fields", "peer", "port",
-                     "kind", "end", "last_state", "closed_by_owner", "synack_retrans",
-                     "before_us", "first_us", "queued_us", "accepted_us", "gone_us", "sockets",
-                     rows);
+    return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b, s:[s,s,s,s,s,s,s,s,s,s,s,s], s:o}", "polls",
+                     (json_int_t)st.polls, "errors", (json_int_t)st.errors, "first_poll_us",
+                     rel_us(s, s->first_poll_ns), "last_poll_us", rel_us(s, s->last_poll_ns),
+                     "gap_us_max", (json_int_t)(st.gap_ns_max / 1000), "complete",
+                     st.errors == 0 && !st.truncated, "fields", "peer", "port", "kind", "end",
+                     "last_state", "closed_by_owner", "synack_retrans", "before_us", "first_us",
+                     "queued_us", "accepted_us", "gone_us", "sockets", rows);
 }
 
-static json_t *document(const struct observe_opts *o, const struct sampler *s,
-                        double origin_epoch, uint64_t elapsed_ms, const char *started,
-                        const struct kstats *before, const struct kstats *after,
-                        bool interrupted)
+static json_t *document(const struct observe_opts *o, const struct sampler *s, double origin_epoch,
+                        uint64_t elapsed_ms, const char *started, const struct kstats *before,
+                        const struct kstats *after, bool interrupted)
 {
     struct utsname u;
     char finished[32];
@@ -214,26 +211,25 @@ static json_t *document(const struct observe_opts *o, const struct sampler *s,
     json_object_set_new(doc, "ticks", json_integer((json_int_t)s->ticks));
     json_object_set_new(doc, "ticks_without_listener", json_integer((json_int_t)s->ticks_unseen));
     json_object_set_new(doc, "sysctl", sysctls_json());
-    json_object_set_new(
-        doc, "accept_queue",
-        json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "limit", (json_int_t)s->limit, "max",
-                  (json_int_t)s->accept.max, "listeners", (json_int_t)s->listeners,
-                  "interval_ms", (json_int_t)(s->tick_ns / NS_PER_MS) * s->accept.stride,
-                  "source", "sock_diag", "samples", samples_json(&s->accept)));
+    json_object_set_new(doc, "accept_queue",
+                        json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", "limit", (json_int_t)s->limit,
+                                  "max", (json_int_t)s->accept.max, "listeners",
+                                  (json_int_t)s->listeners, "interval_ms",
+                                  (json_int_t)(s->tick_ns / NS_PER_MS) * s->accept.stride, "source",
+                                  "sock_diag", "samples", samples_json(&s->accept)));
     json_object_set_new(
         doc, "syn_queue",
         json_pack("{s:I, s:f, s:f, s:s, s:o}", "max", (json_int_t)s->syn.max, "interval_ms",
                   s->syn.n > 1 ? span / (double)(s->syn.n - 1) : 0.0, "dump_us",
-                  s->dumps ? (double)s->dump_cpu_ns / (double)s->dumps / 1000.0 : 0.0,
-                  "source", "sock_diag", "samples", samples_json(&s->syn)));
+                  s->dumps ? (double)s->dump_cpu_ns / (double)s->dumps / 1000.0 : 0.0, "source",
+                  "sock_diag", "samples", samples_json(&s->syn)));
     json_object_set_new(doc, "accepts", accepts_json(s));
     json_object_set_new(doc, "kernel_scope", json_string("namespace"));
     json_object_set_new(doc, "kernel", kstats_delta_json(before, after));
     return doc;
 }
 
-json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
-                    size_t errlen)
+json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err, size_t errlen)
 {
     struct sampler *s = calloc(1, sizeof(*s));
     struct kstats *before = malloc(sizeof(*before)), *after = malloc(sizeof(*after));
@@ -267,8 +263,9 @@ json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
      * so the samples stay on their timeline; the counters then start late */
     origin_epoch = o->has_start ? o->start_epoch : real_now;
     if (origin_epoch + (double)o->duration_ms / 1000.0 <= real_now) {
-        errbuf_set(err, errlen, "--start-at plus --duration-ms is already past: nothing left "
-                                "to observe");
+        errbuf_set(err, errlen,
+                   "--start-at plus --duration-ms is already past: nothing left "
+                   "to observe");
         goto out;
     }
     if (origin_epoch >= real_now)
@@ -308,9 +305,8 @@ json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
         goto out;
     queue_series_flush(&s->accept);
     queue_series_flush(&s->syn);
-    doc = document(o, s, origin_epoch,
-                   (clock_now_ns() - s->origin_ns) / NS_PER_MS, started, before, after,
-                   *interrupted);
+    doc = document(o, s, origin_epoch, (clock_now_ns() - s->origin_ns) / NS_PER_MS, started, before,
+                   after, *interrupted);
 out:
     if (s) {
         diag_close(s->diag);

@@ -21,11 +21,11 @@
 #include <jansson.h>
 
 struct observe_opts {
-    uint16_t port;          /* the listener's local port */
-    bool has_start;         /* start_epoch given: the window's origin */
-    double start_epoch;     /* seconds since the epoch (realtime) */
-    uint64_t duration_ms;   /* the window's length from its origin */
-    unsigned interval_ms;   /* accept queue sampling interval */
+    uint16_t port;        /* the listener's local port */
+    bool has_start;       /* start_epoch given: the window's origin */
+    double start_epoch;   /* seconds since the epoch (realtime) */
+    uint64_t duration_ms; /* the window's length from its origin */
+    unsigned interval_ms; /* accept queue sampling interval */
     bool quiet;
 };
 
@@ -33,7 +33,6 @@ struct observe_opts {
  * request (stopflag), and returns the observer document (*interrupted set
  * when the window was cut short). NULL and err when sock_diag or the
  * counters cannot be read at all. */
-json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err,
-                    size_t errlen);
+json_t *observe_run(const struct observe_opts *o, bool *interrupted, char *err, size_t errlen);
 
 #endif

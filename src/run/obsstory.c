@@ -61,14 +61,15 @@ static double origin_of(const json_t *o)
 
 static void not_joined(json_t *run, const char *why)
 {
-    json_object_set_new(run, "story", json_pack("{s:b, s:s, s:s}", "joined", 0, "method",
-                                                "observer, joined in merge", "why", why));
+    json_object_set_new(run, "story",
+                        json_pack("{s:b, s:s, s:s}", "joined", 0, "method",
+                                  "observer, joined in merge", "why", why));
 }
 
 /* The shards' give-ups, on the run's clock. false: some shard could not
  * keep all of them, or a row is malformed. */
-static bool load_conns(json_t *const *shard_runs, size_t nshards, double origin,
-                       struct conn **out, size_t *n)
+static bool load_conns(json_t *const *shard_runs, size_t nshards, double origin, struct conn **out,
+                       size_t *n)
 {
     size_t total = 0, k = 0;
 
@@ -204,9 +205,11 @@ static void reclass_row(json_t *run, uint64_t giveup_ns, enum outcome cls)
     r = json_array_get(tl, row);
     if (json_array_size(r) < 4 + OUTCOME_COUNT)
         return;
-    json_array_set_new(r, 4 + OUTCOME_GREETING_TIMEOUT,
-                       json_integer(json_integer_value(json_array_get(r, 4 + OUTCOME_GREETING_TIMEOUT)) - 1));
-    json_array_set_new(r, 4 + cls, json_integer(json_integer_value(json_array_get(r, 4 + cls)) + 1));
+    json_array_set_new(
+        r, 4 + OUTCOME_GREETING_TIMEOUT,
+        json_integer(json_integer_value(json_array_get(r, 4 + OUTCOME_GREETING_TIMEOUT)) - 1));
+    json_array_set_new(r, 4 + cls,
+                       json_integer(json_integer_value(json_array_get(r, 4 + cls)) + 1));
 }
 
 /* The per-class latencies (due -> the client knew) follow their
@@ -249,8 +252,8 @@ static int move_latencies(json_t *run, const struct conn *c, size_t n)
     return 0;
 }
 
-int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
-                  json_t *const *observers, size_t nobs, char *err, size_t errlen)
+int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t *const *observers,
+                  size_t nobs, char *err, size_t errlen)
 {
     struct conn *c = NULL;
     struct acceptobs_sock *socks = NULL;
@@ -318,11 +321,11 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
             json_object_set_new(by_cause, fate_cause_name((enum fate_cause)k),
                                 json_integer(causes[k]));
     json_object_set_new(run, "story",
-                        json_pack("{s:b, s:s, s:I, s:I, s:I, s:o, s:b, s:f}", "joined", 1,
-                                  "method", "observer, joined in merge", "accepted_late",
-                                  (json_int_t)late, "never_accepted", (json_int_t)never,
-                                  "unknown", (json_int_t)unknown, "causes", by_cause,
-                                  "view_complete", v.complete, "clock_skew_allowed_ms",
+                        json_pack("{s:b, s:s, s:I, s:I, s:I, s:o, s:b, s:f}", "joined", 1, "method",
+                                  "observer, joined in merge", "accepted_late", (json_int_t)late,
+                                  "never_accepted", (json_int_t)never, "unknown",
+                                  (json_int_t)unknown, "causes", by_cause, "view_complete",
+                                  v.complete, "clock_skew_allowed_ms",
                                   (double)SKEW_ALLOWED_NS / 1e6));
 out:
     fate_index_free(x);

@@ -31,15 +31,15 @@
 #include <jansson.h>
 
 /* The columns of a shard's runs[].gave_up.rows. */
-#define GAVE_UP_FIELDS                                                                      \
-    "src", "port", "due_us", "start_us", "connect_us", "giveup_us", "release_us",           \
-        "answer_us", "client_reset", "saw_reset"
+#define GAVE_UP_FIELDS                                                                             \
+    "src", "port", "due_us", "start_us", "connect_us", "giveup_us", "release_us", "answer_us",     \
+        "client_reset", "saw_reset"
 #define GAVE_UP_NFIELDS 10
 
 /* Re-tells the merged run from the shards' runs (their give-ups and
  * origins) and the observers; sets run.story. -1 only when memory ran
  * out. */
-int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards,
-                  json_t *const *observers, size_t nobs, char *err, size_t errlen);
+int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t *const *observers,
+                  size_t nobs, char *err, size_t errlen);
 
 #endif

@@ -64,7 +64,8 @@ static json_t *outcomes_json(const struct tally *t)
 
     json_object_set_new(o, RD_ATTEMPTED, json_integer((json_int_t)tally_attempted(t)));
     for (int i = 0; i < OUTCOME_COUNT; i++)
-        json_object_set_new(o, outcome_name((enum outcome)i), json_integer((json_int_t)t->outcomes[i]));
+        json_object_set_new(o, outcome_name((enum outcome)i),
+                            json_integer((json_int_t)t->outcomes[i]));
     json_object_set_new(o, RD_ERRORS, errors_json(t->errors));
     return o;
 }
@@ -74,19 +75,18 @@ static json_t *samples_json(const struct queue_series *q)
     json_t *samples = json_array();
 
     for (size_t i = 0; i < q->n; i++)
-        json_array_append_new(samples, json_pack("[I, I]", (json_int_t)q->t_ms[i],
-                                                 (json_int_t)q->length[i]));
+        json_array_append_new(
+            samples, json_pack("[I, I]", (json_int_t)q->t_ms[i], (json_int_t)q->length[i]));
     return samples;
 }
 
 static json_t *queue_json(const struct run_data *rd)
 {
-    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:o}", RD_Q_LIMIT, (json_int_t)rd->queue_limit,
-                     RD_Q_MAX, (json_int_t)rd->queue.max, RD_Q_LISTENERS, (json_int_t)rd->listeners,
-                     RD_Q_INTERVAL_MS,
-                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, RD_Q_SOURCE,
-                     rd->has_server ? "tcp_info" : "sock_diag", RD_Q_SAMPLES,
-                     samples_json(&rd->queue));
+    return json_pack(
+        "{s:I, s:I, s:I, s:I, s:s, s:o}", RD_Q_LIMIT, (json_int_t)rd->queue_limit, RD_Q_MAX,
+        (json_int_t)rd->queue.max, RD_Q_LISTENERS, (json_int_t)rd->listeners, RD_Q_INTERVAL_MS,
+        (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, RD_Q_SOURCE,
+        rd->has_server ? "tcp_info" : "sock_diag", RD_Q_SAMPLES, samples_json(&rd->queue));
 }
 
 static json_t *syn_queue_json(const struct run_data *rd)
@@ -99,17 +99,17 @@ static json_t *syn_queue_json(const struct run_data *rd)
 
     /* interval_ms: how often the kernel was asked (dumps over the time
      * sampled); the stored samples may be sparser (stored_interval_ms) */
-    return json_pack("{s:I, s:f, s:f, s:f, s:I, s:f, s:f, s:s, s:o}", RD_Q_MAX, (json_int_t)q->max,
-                     RD_Q_INTERVAL_MS, rd->syn_dumps ? sampled_ms / (double)rd->syn_dumps : 0.0,
-                     RD_Q_STORED_INTERVAL_MS, q->n > 1 ? span / (double)(q->n - 1) : 0.0, RD_Q_DUMP_US,
-                     rd->syn_dumps ? (double)rd->syn_cost_ns / (double)rd->syn_dumps / 1000.0 : 0.0,
-                     RD_Q_DUMPS, (json_int_t)rd->syn_dumps, RD_Q_CPU_PERCENT,
-                     sampled_ms > 0 ? (double)rd->syn_cost_ns / 1e6 / sampled_ms * 100.0 : 0.0,
-                     RD_Q_SAMPLING_CPU_PERCENT,
-                     sampled_ms > 0 ? (double)(rd->syn_cost_ns + rd->listen_cost_ns) / 1e6 /
-                                          sampled_ms * 100.0
-                                    : 0.0,
-                     RD_Q_SOURCE, "sock_diag", RD_Q_SAMPLES, samples_json(q));
+    return json_pack(
+        "{s:I, s:f, s:f, s:f, s:I, s:f, s:f, s:s, s:o}", RD_Q_MAX, (json_int_t)q->max,
+        RD_Q_INTERVAL_MS, rd->syn_dumps ? sampled_ms / (double)rd->syn_dumps : 0.0,
+        RD_Q_STORED_INTERVAL_MS, q->n > 1 ? span / (double)(q->n - 1) : 0.0, RD_Q_DUMP_US,
+        rd->syn_dumps ? (double)rd->syn_cost_ns / (double)rd->syn_dumps / 1000.0 : 0.0, RD_Q_DUMPS,
+        (json_int_t)rd->syn_dumps, RD_Q_CPU_PERCENT,
+        sampled_ms > 0 ? (double)rd->syn_cost_ns / 1e6 / sampled_ms * 100.0 : 0.0,
+        RD_Q_SAMPLING_CPU_PERCENT,
+        sampled_ms > 0 ? (double)(rd->syn_cost_ns + rd->listen_cost_ns) / 1e6 / sampled_ms * 100.0
+                       : 0.0,
+        RD_Q_SOURCE, "sock_diag", RD_Q_SAMPLES, samples_json(q));
 }
 
 static json_t *timeline_json(const struct timeline *tl)
@@ -117,10 +117,10 @@ static json_t *timeline_json(const struct timeline *tl)
     json_t *rows = json_array();
 
     for (size_t i = 0; i < tl->len; i++) {
-        json_t *row = json_pack("[I, I, I, I]", (json_int_t)(i * tl->interval_ns / NS_PER_MS),
-                                (json_int_t)tl->rows[i].attempted,
-                                (json_int_t)tl->rows[i].established,
-                                (json_int_t)tl->rows[i].failed);
+        json_t *row =
+            json_pack("[I, I, I, I]", (json_int_t)(i * tl->interval_ns / NS_PER_MS),
+                      (json_int_t)tl->rows[i].attempted, (json_int_t)tl->rows[i].established,
+                      (json_int_t)tl->rows[i].failed);
 
         /* then one column per outcome class, in the order of RD_OUTCOMES */
         for (int k = 0; k < OUTCOME_COUNT; k++)
@@ -182,19 +182,20 @@ json_t *report_run_json(const struct run_data *rd)
         json_t *v, *in_force = json_deep_copy(json_object_get(run, RD_SYSCTL));
 
         json_object_foreach(rd->sysctl_changed, key, v)
-            json_object_set(in_force, key, json_object_get(v, "after_server_start")
-                                               ? json_object_get(v, "after_server_start")
-                                               : json_object_get(v, "at_end"));
+            json_object_set(in_force, key,
+                            json_object_get(v, "after_server_start")
+                                ? json_object_get(v, "after_server_start")
+                                : json_object_get(v, "at_end"));
         json_object_set_new(run, RD_SYSCTL_CHANGED, json_incref(rd->sysctl_changed));
         json_object_set_new(run, RD_SYSCTL_IN_FORCE, in_force);
     }
     json_object_set_new(run, RD_OUTCOMES, outcomes_json(t));
     {
-        json_t *lat = json_pack("{s:o, s:o, s:o, s:o}", RD_LAT_CONNECT,
-                                histogram_to_json(&t->connect_us), RD_LAT_ACCEPT,
-                                histogram_to_json(&t->accept_us), RD_LAT_ACCEPTED_LATE_BY,
-                                histogram_to_json(&t->late_by_us), RD_LAT_CONNECT_BY_RETRANS,
-                                by_retrans_json(t->connect_by_retrans));
+        json_t *lat =
+            json_pack("{s:o, s:o, s:o, s:o}", RD_LAT_CONNECT, histogram_to_json(&t->connect_us),
+                      RD_LAT_ACCEPT, histogram_to_json(&t->accept_us), RD_LAT_ACCEPTED_LATE_BY,
+                      histogram_to_json(&t->late_by_us), RD_LAT_CONNECT_BY_RETRANS,
+                      by_retrans_json(t->connect_by_retrans));
 
         /* latency_us.<class>: from the scheduled connect to the moment the
          * client knew the outcome, one per class, count = outcomes.<class>
@@ -219,30 +220,27 @@ json_t *report_run_json(const struct run_data *rd)
                             json_pack("{s:b, s:I, s:I}", RD_STORY_JOINED, rd->story_joined,
                                       RD_STORY_LATE_UNMATCHED, (json_int_t)rd->late_unmatched,
                                       RD_DRAIN_MS, (json_int_t)rd->drain_ms));
-        json_object_set_new(run, RD_KERNEL_DRAIN,
-                            kstats_delta_json(&rd->after, &rd->drain_after));
+        json_object_set_new(run, RD_KERNEL_DRAIN, kstats_delta_json(&rd->after, &rd->drain_after));
     }
     if (rd->has_ext) {
         json_t *argv = json_array();
 
         for (size_t i = 0; i < rd->cfg->ncommand; i++)
             json_array_append_new(argv, json_string(rd->cfg->command[i]));
-        json_object_set_new(run, RD_SERVER,
-                            json_pack("{s:o, s:s, s:s, s:I, s:I, s:s, s:b, s:I, s:s}", RD_SRV_COMMAND,
-                                      argv, RD_SRV_LOG, rd->ext_log, RD_SRV_EXIT, rd->ext_status,
-                                      RD_SRV_ACCEPTED_IN_DRAIN, (json_int_t)rd->ext_accepted_in_drain,
-                                      RD_DRAIN_MS, (json_int_t)rd->drain_ms, RD_SRV_DIR, rd->ext_dir,
-                                      RD_SRV_DIR_KEPT, rd->ext_dir_kept, RD_SRV_LOG_DROPPED,
-                                      (json_int_t)rd->ext_log_dropped, RD_SRV_LOG_TAIL,
-                                      rd->ext_log_tail));
-        json_object_set_new(run, RD_KERNEL_DRAIN,
-                            kstats_delta_json(&rd->after, &rd->drain_after));
+        json_object_set_new(
+            run, RD_SERVER,
+            json_pack("{s:o, s:s, s:s, s:I, s:I, s:s, s:b, s:I, s:s}", RD_SRV_COMMAND, argv,
+                      RD_SRV_LOG, rd->ext_log, RD_SRV_EXIT, rd->ext_status,
+                      RD_SRV_ACCEPTED_IN_DRAIN, (json_int_t)rd->ext_accepted_in_drain, RD_DRAIN_MS,
+                      (json_int_t)rd->drain_ms, RD_SRV_DIR, rd->ext_dir, RD_SRV_DIR_KEPT,
+                      rd->ext_dir_kept, RD_SRV_LOG_DROPPED, (json_int_t)rd->ext_log_dropped,
+                      RD_SRV_LOG_TAIL, rd->ext_log_tail));
+        json_object_set_new(run, RD_KERNEL_DRAIN, kstats_delta_json(&rd->after, &rd->drain_after));
         /* the kernel showed what the server accepted (accept_observed) */
         json_object_set_new(run, RD_STORY,
                             json_pack("{s:b, s:s, s:I}", RD_STORY_JOINED, rd->story_joined,
                                       RD_STORY_METHOD, "kernel: sock_diag accept observation",
-                                      RD_DRAIN_MS,
-                                      (json_int_t)rd->drain_ms));
+                                      RD_DRAIN_MS, (json_int_t)rd->drain_ms));
     }
     if (rd->has_hook)
         json_object_set_new(run, RD_HOOKS,
@@ -259,12 +257,10 @@ json_t *report_run_json(const struct run_data *rd)
         json_object_set_new(run, RD_NETNS,
                             json_pack("{s:s, s:I, s:b, s:I, s:b}", RD_NETNS_PATH, rd->netns_path,
                                       RD_NETNS_INODE, (json_int_t)rd->netns_inode, RD_NETNS_USER_NS,
-                                      rd->netns_user, RD_NETNS_EHASH,
-                                      (json_int_t)rd->ehash_entries, RD_NETNS_PRIVATE_EHASH,
-                                      rd->ehash_entries > 0));
+                                      rd->netns_user, RD_NETNS_EHASH, (json_int_t)rd->ehash_entries,
+                                      RD_NETNS_PRIVATE_EHASH, rd->ehash_entries > 0));
     /* whose counters these are: a private namespace's are the run's own */
-    json_object_set_new(run, RD_KERNEL_SCOPE, json_string(rd->cfg->isolate ? "namespace"
-                                                                           : "host"));
+    json_object_set_new(run, RD_KERNEL_SCOPE, json_string(rd->cfg->isolate ? "namespace" : "host"));
     json_object_set_new(run, RD_KERNEL, kstats_delta_json(&rd->before, &rd->after));
     if (rd->has_server_kernel) {
         /* the target's own namespace, entered for its counters and queues */
@@ -291,7 +287,7 @@ json_t *report_run_json(const struct run_data *rd)
 }
 
 json_t *report_document(const json_t *effective_config, json_t *runs, json_t *expect,
-                         const char *started_at, bool interrupted)
+                        const char *started_at, bool interrupted)
 {
     struct utsname u;
     char finished[32];
@@ -312,4 +308,3 @@ json_t *report_document(const json_t *effective_config, json_t *runs, json_t *ex
     json_object_set_new(doc, RD_EXPECT, expect ? expect : json_object());
     return doc;
 }
-

@@ -99,8 +99,8 @@ static json_t *read_sysctls(const struct config *cfg, const struct netns *ns)
     return out;
 }
 
-static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **readback,
-                         char *err, size_t errlen)
+static int apply_sysctls(const struct config *cfg, struct netns *ns, json_t **readback, char *err,
+                         size_t errlen)
 {
     for (size_t i = 0; i < cfg->nsysctl; i++)
         if (netns_sysctl_write(ns, cfg->sysctl[i].name, cfg->sysctl[i].value, err, errlen) < 0)
@@ -143,11 +143,13 @@ static void check_sysctls(const struct config *cfg, const struct netns *ns, json
             char *a = json_dumps(val, JSON_ENCODE_ANY), *b = json_dumps(v, JSON_ENCODE_ANY),
                  msg[ERRBUF_LEN];
 
-            errbuf_set(msg, sizeof(msg), "qbench: warning: point %u: %s was %s when qbench "
-                                         "wrote it, %s %s: the server changed it (see "
-                                         "runs[].sysctl_changed)", point, key, a ? a : "?",
-                       b ? b : "?", strcmp(when, "at_end") == 0 ? "at the end of the point"
-                                                                : "once the server started");
+            errbuf_set(msg, sizeof(msg),
+                       "qbench: warning: point %u: %s was %s when qbench "
+                       "wrote it, %s %s: the server changed it (see "
+                       "runs[].sysctl_changed)",
+                       point, key, a ? a : "?", b ? b : "?",
+                       strcmp(when, "at_end") == 0 ? "at the end of the point"
+                                                   : "once the server started");
             fprintf(stderr, "%s\n", msg);
             free(a);
             free(b);
@@ -174,16 +176,18 @@ int runner_check_shard(const struct config *cfg, const struct shard *shard, char
         }
         return 0;
     }
-    if (cfg->client.source_count &&
-        shard_sources(shard, cfg->client.source_first, cfg->client.source_count, &first,
-                      &count) < 0)
-        return errbuf_set(err, errlen, "client.source_addresses has %u addresses, fewer than "
-                                       "the %u shards it must be split between",
+    if (cfg->client.source_count && shard_sources(shard, cfg->client.source_first,
+                                                  cfg->client.source_count, &first, &count) < 0)
+        return errbuf_set(err, errlen,
+                          "client.source_addresses has %u addresses, fewer than "
+                          "the %u shards it must be split between",
                           cfg->client.source_count, shard->count);
     clock_gettime(CLOCK_REALTIME, &rt);
     if (shard->has_start && shard->start_epoch < (double)rt.tv_sec - 1.0)
-        return errbuf_set(err, errlen, "--start-at is %.1f s in the past: the shards would not "
-                                       "start together", (double)rt.tv_sec - shard->start_epoch);
+        return errbuf_set(err, errlen,
+                          "--start-at is %.1f s in the past: the shards would not "
+                          "start together",
+                          (double)rt.tv_sec - shard->start_epoch);
     return 0;
 }
 
@@ -197,12 +201,12 @@ int runner_check_fds(const struct config *cfg, char *err, size_t errlen)
 
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
         return 0;
-    return errbuf_set(err, errlen, "the open-file limit (RLIMIT_NOFILE) is %llu, hard limit "
-                                   "%llu; qbench needs at least %llu to run %u client thread%s "
-                                   "(raise it: ulimit -n %llu)",
+    return errbuf_set(err, errlen,
+                      "the open-file limit (RLIMIT_NOFILE) is %llu, hard limit "
+                      "%llu; qbench needs at least %llu to run %u client thread%s "
+                      "(raise it: ulimit -n %llu)",
                       (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
-                      (unsigned long long)need, n, n == 1 ? "" : "s",
-                      (unsigned long long)need);
+                      (unsigned long long)need, n, n == 1 ? "" : "s", (unsigned long long)need);
 }
 
 static uint64_t pool_per_thread(const struct config *cfg, unsigned nthreads, bool quiet)
@@ -262,20 +266,20 @@ struct point {
     struct run_data *rd;
     struct server *srv;
     struct client **clients;
-    FILE **records;        /* per client thread, with --connections */
-    struct diag *diag;     /* the listener's queues, asked of the kernel */
-    struct acceptobs *obs; /* what a server not ours accepted (server.command, target) */
-    int target_ns;         /* target_netns: an fd of the target's namespace, else -1 */
+    FILE **records;           /* per client thread, with --connections */
+    struct diag *diag;        /* the listener's queues, asked of the kernel */
+    struct acceptobs *obs;    /* what a server not ours accepted (server.command, target) */
+    int target_ns;            /* target_netns: an fd of the target's namespace, else -1 */
     struct fate_index *fates; /* ... joined with the client's give-ups */
-    struct hook *hook;     /* hooks.before */
-    struct extserver *ext; /* server.command */
-    char dir[PATH_MAX];    /* its {dir} */
-    uint16_t port;         /* the listener's port */
+    struct hook *hook;        /* hooks.before */
+    struct extserver *ext;    /* server.command */
+    char dir[PATH_MAX];       /* its {dir} */
+    uint16_t port;            /* the listener's port */
     unsigned n, created;
     uint64_t start_ns;
-    uint64_t tick_ns;      /* the sampling interval */
-    uint64_t next_syn_ns;  /* when the SYN queue may be sampled again */
-    uint64_t next_obs_ns;  /* when the accept observer may dump again */
+    uint64_t tick_ns;     /* the sampling interval */
+    uint64_t next_syn_ns; /* when the SYN queue may be sampled again */
+    uint64_t next_obs_ns; /* when the accept observer may dump again */
 };
 
 static uint32_t since_start_ms(const struct point *pt, uint64_t now)
@@ -311,8 +315,8 @@ static void syn_sampled(struct point *pt, uint64_t t_ms, unsigned syn_recv, uint
     pt->rd->syn_cost_ns += cost_ns;
     queue_series_add(&pt->rd->syn_queue, t_ms, syn_recv);
     /* due again at the next tick, unless the dump is dear */
-    *next_ns = after + (cost_ns * COST_SHARE > pt->tick_ns ? cost_ns * COST_SHARE - pt->tick_ns / 2
-                                                           : 0);
+    *next_ns =
+        after + (cost_ns * COST_SHARE > pt->tick_ns ? cost_ns * COST_SHARE - pt->tick_ns / 2 : 0);
 }
 
 static void sample_queues(struct point *pt)
@@ -396,8 +400,9 @@ static void print_progress(const struct runner_opts *opts, const json_t *params,
 
     if (opts->nrepeats > 1)
         snprintf(rep, sizeof(rep), " repeat %u/%u", opts->repeat, opts->nrepeats);
-    fprintf(stderr, "%sqbench: [%u/%u]%s%s%s %5.1fs attempted %llu established %llu failed %llu "
-                    "in flight %llu%s",
+    fprintf(stderr,
+            "%sqbench: [%u/%u]%s%s%s %5.1fs attempted %llu established %llu failed %llu "
+            "in flight %llu%s",
             tty ? "\r\033[K" : "", opts->point, opts->npoints, rep,
             json_object_size(params) ? " " : "", json_object_size(params) ? ps : "",
             (double)elapsed_ns / 1e9, (unsigned long long)sum.started,
@@ -527,8 +532,8 @@ double runner_overhead_max_s(const struct config *cfg)
             s += watch > 30.0 ? 30.0 : watch;
     }
     if (!cfg->use_target)
-        s += (double)drain_bound_ms(queued, cfg->ncommand ? 100
-                                                          : cfg->server.accept_delay_ms) / 1000.0;
+        s += (double)drain_bound_ms(queued, cfg->ncommand ? 100 : cfg->server.accept_delay_ms) /
+             1000.0;
     return s;
 }
 
@@ -542,8 +547,8 @@ static long queue_now(struct point *pt)
     /* a server not ours: what waits in the SYN queue may still become a
      * connection it accepts (a client's data or FIN completes a handshake
      * whose ACK was dropped), so the drain, and the watch, last for it too */
-    if (pt->diag && diag_queues(pt->diag, pt->port, pt->obs != NULL, &q, ignored,
-                                sizeof(ignored)) == 0)
+    if (pt->diag &&
+        diag_queues(pt->diag, pt->port, pt->obs != NULL, &q, ignored, sizeof(ignored)) == 0)
         return q.accept_len + (pt->obs ? q.syn_recv : 0);
     return -1;
 }
@@ -631,8 +636,7 @@ static int start_command(struct point *pt, struct sockaddr_storage *dst, socklen
               dst->ss_family == AF_INET ? (void *)&((struct sockaddr_in *)dst)->sin_addr
                                         : (void *)&((struct sockaddr_in6 *)dst)->sin6_addr,
               host, sizeof(host));
-    snprintf(address, sizeof(address), dst->ss_family == AF_INET ? "%s:%u" : "[%s]:%u", host,
-             port);
+    snprintf(address, sizeof(address), dst->ss_family == AF_INET ? "%s:%u" : "[%s]:%u", host, port);
     /* the name may hold anything a config allows: only safe characters reach
      * the directory name */
     snprintf(name, sizeof(name), "%.40s", cfg->name);
@@ -709,8 +713,8 @@ static int start_hook(struct point *pt, char *err, size_t errlen)
         hook_expand(cfg->hooks.ready_file, &v, false, file, sizeof(file), sub, sizeof(sub)) < 0)
         return errbuf_set(err, errlen, "hooks.ready_file: %s", sub);
     snprintf(rd->hook_log, sizeof(rd->hook_log), "%s-hook.log", out);
-    pt->hook = hook_start(rd->hook_cmd, cfg->hooks.ready_line, file,
-                          cfg->hooks.ready_timeout_ms, rd->hook_log, err, errlen);
+    pt->hook = hook_start(rd->hook_cmd, cfg->hooks.ready_line, file, cfg->hooks.ready_timeout_ms,
+                          rd->hook_log, err, errlen);
     if (!pt->hook)
         return -1;
     rd->has_hook = true;
@@ -735,9 +739,11 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     netns_path(pt->rd->netns_path, sizeof(pt->rd->netns_path), &pt->rd->netns_inode);
     pt->rd->netns_user = pt->ns.user_ns;
     if (cfg->isolate && !pt->opts->quiet)
-        fprintf(stderr, "qbench: point %u runs in network namespace %s (enter it while it "
-                        "runs: nsenter -t %d -n%s)\n", pt->opts->point, pt->rd->netns_path,
-                (int)getpid(), pt->ns.user_ns ? " -U --preserve-credentials" : "");
+        fprintf(stderr,
+                "qbench: point %u runs in network namespace %s (enter it while it "
+                "runs: nsenter -t %d -n%s)\n",
+                pt->opts->point, pt->rd->netns_path, (int)getpid(),
+                pt->ns.user_ns ? " -U --preserve-credentials" : "");
     if (apply_sysctls(cfg, &pt->ns, &pt->rd->sysctl, err, errlen) < 0)
         return -1;
     if (cfg->ncommand) {
@@ -761,8 +767,7 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     if (cfg->target_netns[0]) {
         /* the target's queues, counters and sysctls are its namespace's */
         pt->target_ns = netns_open(cfg->target_netns, err, errlen);
-        if (pt->target_ns < 0 || netns_run_in(pt->target_ns, open_diag_in_ns, pt, err,
-                                              errlen) < 0)
+        if (pt->target_ns < 0 || netns_run_in(pt->target_ns, open_diag_in_ns, pt, err, errlen) < 0)
             return -1;
         pt->rd->server_sysctl = json_object();
         netns_run_in(pt->target_ns, read_sysctls_in_ns, pt->rd->server_sysctl, err, errlen);
@@ -802,9 +807,17 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
     if (!pt->clients || !pt->records)
         return errbuf_set(err, errlen, "out of memory");
     for (pt->created = 0; pt->created < pt->n; pt->created++) {
-        struct client_setup cs = {&dst, dstlen, pt->created, pt->n, pt->start_ns, pool,
-                                  true, -1, cfg->client.source_first,
-                                  cfg->client.source_count, &cfg->client.source_base};
+        struct client_setup cs = {&dst,
+                                  dstlen,
+                                  pt->created,
+                                  pt->n,
+                                  pt->start_ns,
+                                  pool,
+                                  true,
+                                  -1,
+                                  cfg->client.source_first,
+                                  cfg->client.source_count,
+                                  &cfg->client.source_base};
 
         if (pt->opts->shard) {
             /* this shard's streams of the whole run, and its source slice */
@@ -818,8 +831,10 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
             /* unlinked at once: nothing is left behind, whatever happens */
             pt->records[pt->created] = tmpfile();
             if (!pt->records[pt->created])
-                return errbuf_set(err, errlen, "a temporary file for the connection records: "
-                                               "%s", strerror(errno));
+                return errbuf_set(err, errlen,
+                                  "a temporary file for the connection records: "
+                                  "%s",
+                                  strerror(errno));
             cs.records_fd = fileno(pt->records[pt->created]);
         }
         pt->clients[pt->created] = client_new(cfg, &cs, err, errlen);
@@ -836,12 +851,12 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
 static int point_run(struct point *pt, const json_t *params, char *err, size_t errlen)
 {
     /* the server is ready: what it may have rewritten is what the run gets */
-    check_sysctls(pt->cfg, &pt->ns, pt->rd->sysctl, &pt->rd->sysctl_changed,
-                  "after_server_start", pt->opts->quiet, pt->opts->point);
+    check_sysctls(pt->cfg, &pt->ns, pt->rd->sysctl, &pt->rd->sysctl_changed, "after_server_start",
+                  pt->opts->quiet, pt->opts->point);
     if (kstats_read(&pt->rd->before, "/proc/self/net", err, errlen) < 0)
         return -1;
-    if (pt->target_ns >= 0 && netns_run_in(pt->target_ns, read_kstats_in_ns,
-                                           &pt->rd->server_before, err, errlen) < 0)
+    if (pt->target_ns >= 0 &&
+        netns_run_in(pt->target_ns, read_kstats_in_ns, &pt->rd->server_before, err, errlen) < 0)
         return -1;
     if (start_threads(pt->srv, pt->clients, pt->n, err, errlen) < 0)
         return -1;
@@ -850,8 +865,8 @@ static int point_run(struct point *pt, const json_t *params, char *err, size_t e
         client_join(pt->clients[i]);
     if (kstats_read(&pt->rd->after, "/proc/self/net", err, errlen) < 0)
         return -1;
-    if (pt->target_ns >= 0 && netns_run_in(pt->target_ns, read_kstats_in_ns,
-                                           &pt->rd->server_after, err, errlen) < 0)
+    if (pt->target_ns >= 0 &&
+        netns_run_in(pt->target_ns, read_kstats_in_ns, &pt->rd->server_after, err, errlen) < 0)
         return -1;
     /* The server side settles: what a slow server still accepts is part of
      * the experiment (counted in a second window); what closing the
@@ -949,8 +964,13 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
     qsort_r(order, total, sizeof(*order), cmp_start_desc, all);
     for (size_t k = 0; k < total; k++) {
         struct story_gave_up *g = &all[order[k]];
-        struct fate_conn c = {g->src, g->start_ns, g->connect_ns, 0, g->release_ns,
-                              g->client_reset, g->late_seen == STORY_LATE_RESET};
+        struct fate_conn c = {g->src,
+                              g->start_ns,
+                              g->connect_ns,
+                              0,
+                              g->release_ns,
+                              g->client_reset,
+                              g->late_seen == STORY_LATE_RESET};
         struct fate_result r;
 
         fate_of(pt->fates, &c, &r);
@@ -980,8 +1000,9 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
     rd->ext_accepted_in_drain = 0;
     for (size_t i = 0; i < v.n; i++) {
         const struct acceptobs_sock *k = &v.socks[i];
-        uint64_t at = k->accepted_ns ? k->accepted_ns
-                                     : k->end == ACCEPTOBS_GONE_QUEUED ? k->gone_ns : 0;
+        uint64_t at = k->accepted_ns                    ? k->accepted_ns
+                      : k->end == ACCEPTOBS_GONE_QUEUED ? k->gone_ns
+                                                        : 0;
 
         if (k->kind != ACCEPTOBS_CHILD || !at)
             continue;
@@ -992,10 +1013,10 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
     for (int i = 1; i < FATE_CAUSE_COUNT; i++)
         json_object_set_new(by_cause, fate_cause_name((enum fate_cause)i),
                             json_integer((json_int_t)causes[i]));
-    watch = json_pack("{s:I, s:I, s:I, s:I}", "nothing", (json_int_t)seen[STORY_LATE_NONE],
-                      "answer", (json_int_t)seen[STORY_LATE_DATA], "close",
-                      (json_int_t)seen[STORY_LATE_EOF], "reset",
-                      (json_int_t)seen[STORY_LATE_RESET]);
+    watch =
+        json_pack("{s:I, s:I, s:I, s:I}", "nothing", (json_int_t)seen[STORY_LATE_NONE], "answer",
+                  (json_int_t)seen[STORY_LATE_DATA], "close", (json_int_t)seen[STORY_LATE_EOF],
+                  "reset", (json_int_t)seen[STORY_LATE_RESET]);
     rd->accept_observed = json_pack(
         "{s:s, s:b, s:f, s:f, s:f, s:f, s:I, s:I, s:f, s:f, s:f, s:I, s:b, s:I, s:I, s:I, s:I, "
         "s:o, s:o, s:I}",
@@ -1004,13 +1025,14 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
         st.polls ? (double)(st.last_ns - st.first_ns) / 1e6 / (double)st.polls : 0.0,
         "precision_ms", precision->count ? (double)precision->max / 1000.0 : 0.0,
         "precision_p50_ms",
-        precision->count ? (double)histogram_quantile(precision, 0.5) / 1000.0 : 0.0,
-        "gap_max_ms", (double)st.gap_ns_max / 1e6, "polls", (json_int_t)st.polls, "errors",
-        (json_int_t)st.errors, "dump_us",
-        st.polls ? (double)st.dump_ns_sum / (double)st.polls / 1000.0 : 0.0, "dump_cpu_us",
-        st.polls ? (double)st.cpu_ns_sum / (double)st.polls / 1000.0 : 0.0, "cpu_percent",
-        st.last_ns > st.first_ns ? (double)st.cpu_ns_sum / (double)(st.last_ns - st.first_ns) * 100.0
-                                 : 0.0,
+        precision->count ? (double)histogram_quantile(precision, 0.5) / 1000.0 : 0.0, "gap_max_ms",
+        (double)st.gap_ns_max / 1e6, "polls", (json_int_t)st.polls, "errors", (json_int_t)st.errors,
+        "dump_us", st.polls ? (double)st.dump_ns_sum / (double)st.polls / 1000.0 : 0.0,
+        "dump_cpu_us", st.polls ? (double)st.cpu_ns_sum / (double)st.polls / 1000.0 : 0.0,
+        "cpu_percent",
+        st.last_ns > st.first_ns
+            ? (double)st.cpu_ns_sum / (double)(st.last_ns - st.first_ns) * 100.0
+            : 0.0,
         "sockets_max", (json_int_t)st.socks_max, "truncated", st.truncated, "accepted",
         (json_int_t)accepted_total, "accepted_before_giveup", (json_int_t)before, "unknown",
         (json_int_t)unknown, "client_disagrees", (json_int_t)disagree, "by_cause", by_cause,
@@ -1023,8 +1045,8 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
 /* records: when the kernel showed an established connection accepted. */
 static uint64_t accept_of_record(void *arg, const struct client_record *c)
 {
-    struct fate_conn fc = {c->src, c->start_ns, c->connect_ns, c->first_byte_ns, c->end_ns,
-                           false, false};
+    struct fate_conn fc = {c->src,    c->start_ns, c->connect_ns, c->first_byte_ns,
+                           c->end_ns, false,       false};
     struct fate_result fr;
 
     fate_of(arg, &fc, &fr);
@@ -1048,16 +1070,15 @@ static int join_story(struct point *pt, struct story_log *log, struct story_gave
     complete = complete && logged;
     story_log_sort(log);
     /* a partial join would misclassify: greeting_timeout stays */
-    rd->story_joined = complete && !rd->interrupted &&
-                       (pt->srv || (pt->obs && rd->obs_seen_listener));
+    rd->story_joined =
+        complete && !rd->interrupted && (pt->srv || (pt->obs && rd->obs_seen_listener));
     if (rd->story_joined && pt->srv) {
         uint64_t late = 0, never = 0;
 
         if (story_classify(log, *all, *total, &late, &never, &rd->tally.late_by_us) < 0)
             return errbuf_set(err, errlen, "out of memory joining the connections' stories");
         for (size_t i = 0; i < *total; i++)
-            (*all)[i].outcome = (*all)[i].accepted ? OUTCOME_ACCEPTED_LATE
-                                                   : OUTCOME_NEVER_ACCEPTED;
+            (*all)[i].outcome = (*all)[i].accepted ? OUTCOME_ACCEPTED_LATE : OUTCOME_NEVER_ACCEPTED;
         for (size_t i = 0; i < log->n; i++)
             if (log->v[i].late && !log->v[i].used)
                 rd->late_unmatched++;
@@ -1072,9 +1093,9 @@ static int join_story(struct point *pt, struct story_log *log, struct story_gave
         if (g->outcome != OUTCOME_GREETING_TIMEOUT)
             tally_reclass(&rd->tally, g->giveup_ns, OUTCOME_GREETING_TIMEOUT,
                           (enum outcome)g->outcome);
-        histogram_record(&rd->tally.class_us[g->outcome < OUTCOME_COUNT ? g->outcome
-                                                                        : OUTCOME_GREETING_TIMEOUT],
-                         g->giveup_ns > g->due_ns ? (g->giveup_ns - g->due_ns) / NS_PER_US : 0);
+        histogram_record(
+            &rd->tally.class_us[g->outcome < OUTCOME_COUNT ? g->outcome : OUTCOME_GREETING_TIMEOUT],
+            g->giveup_ns > g->due_ns ? (g->giveup_ns - g->due_ns) / NS_PER_US : 0);
     }
     return 0;
 }
@@ -1150,21 +1171,33 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         rd->origin_ns = pt->start_ns;
     }
     if (pt->opts->records && !rd->records_error[0]) {
-        struct records_point rp = {pt->opts->point, pt->start_ns, pt->records, pt->n, all,
-                                   offsets, rd->story_joined, pt->srv ? &log : NULL,
-                                   pt->opts->repeat, pt->opts->nrepeats,
-                                   pt->fates ? accept_of_record : NULL, pt->fates};
+        struct records_point rp = {pt->opts->point,
+                                   pt->start_ns,
+                                   pt->records,
+                                   pt->n,
+                                   all,
+                                   offsets,
+                                   rd->story_joined,
+                                   pt->srv ? &log : NULL,
+                                   pt->opts->repeat,
+                                   pt->opts->nrepeats,
+                                   pt->fates ? accept_of_record : NULL,
+                                   pt->fates};
         uint64_t counts[OUTCOME_COUNT] = {0};
 
         if (records_add_point(pt->opts->records, &rp, counts, rd->records_error,
-                              sizeof(rd->records_error)) < 0 && !rd->records_error[0])
-            snprintf(rd->records_error, sizeof(rd->records_error), "writing the connection "
-                                                                   "records failed");
+                              sizeof(rd->records_error)) < 0 &&
+            !rd->records_error[0])
+            snprintf(rd->records_error, sizeof(rd->records_error),
+                     "writing the connection "
+                     "records failed");
     }
     if (rd->unstarted && !rd->interrupted && !pt->opts->quiet)
-        fprintf(stderr, "qbench: warning: the generator fell behind its schedule: %llu due "
-                        "connects were never started (see schedule_lag_us; lower client.rate or "
-                        "add client.threads)\n", (unsigned long long)rd->unstarted);
+        fprintf(stderr,
+                "qbench: warning: the generator fell behind its schedule: %llu due "
+                "connects were never started (see schedule_lag_us; lower client.rate or "
+                "add client.threads)\n",
+                (unsigned long long)rd->unstarted);
     queue_series_flush(&rd->queue);
     queue_series_flush(&rd->syn_queue);
     if (getrusage(RUSAGE_SELF, &ru) == 0)
@@ -1177,11 +1210,12 @@ out:
     return run;
 }
 
-int runner_run_point(const struct config *cfg, const json_t *params,
-                     const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
-                     size_t errlen)
+int runner_run_point(const struct config *cfg, const json_t *params, const struct runner_opts *opts,
+                     json_t **run, bool *interrupted, char *err, size_t errlen)
 {
-    struct point pt = {.cfg = cfg, .opts = opts, .n = cfg->client.threads ? cfg->client.threads : 1,
+    struct point pt = {.cfg = cfg,
+                       .opts = opts,
+                       .n = cfg->client.threads ? cfg->client.threads : 1,
                        .target_ns = -1};
     int rc = -1;
 

@@ -18,13 +18,13 @@ struct shard;
 
 struct runner_opts {
     bool quiet;
-    unsigned point;    /* 1-based, for progress */
+    unsigned point; /* 1-based, for progress */
     unsigned npoints;
     struct records *records; /* the per-connection file, or NULL */
-    unsigned repeat;   /* 1-based, for progress */
+    unsigned repeat;         /* 1-based, for progress */
     unsigned nrepeats;
     const struct shard *shard; /* this process's part of a sharded run, or NULL */
-    bool start_at;     /* this run starts at the shard's wall-clock instant */
+    bool start_at;             /* this run starts at the shard's wall-clock instant */
 };
 
 /* The sharded run's checks before anything runs (a source range too small
@@ -49,8 +49,7 @@ double runner_overhead_max_s(const struct config *cfg);
  * bind ...) with the cause in err. When only the per-connection file
  * failed (a full disk), the run is still returned, with the cause in its
  * "connections_error": the caller drops that file and keeps the run. */
-int runner_run_point(const struct config *cfg, const json_t *params,
-                     const struct runner_opts *opts, json_t **run, bool *interrupted, char *err,
-                     size_t errlen);
+int runner_run_point(const struct config *cfg, const json_t *params, const struct runner_opts *opts,
+                     json_t **run, bool *interrupted, char *err, size_t errlen);
 
 #endif

@@ -41,12 +41,12 @@ struct sthread {
     bool running;
     int lfd;
     ev_io accept_io;
-    ev_timer pause;       /* accept_delay_ms between two accept() calls */
+    ev_timer pause; /* accept_delay_ms between two accept() calls */
     ev_async stop;
     struct slab *slabs;
     struct sconn *free_list;
     struct server_stats stats;
-    struct story_log log;   /* late accepts (all, with log_all) */
+    struct story_log log; /* late accepts (all, with log_all) */
     bool log_failed;
 };
 
@@ -55,7 +55,7 @@ struct server {
     bool log_all;
     int accept_delay_ms;
     bool greeting;
-    bool hold_until_eof;  /* no greeting: keep the connection until the client closes */
+    bool hold_until_eof; /* no greeting: keep the connection until the client closes */
     unsigned request_bytes;
     struct sockaddr_storage addr;
     socklen_t addrlen;
@@ -135,7 +135,8 @@ static void serve(struct sthread *t, int fd, const struct sockaddr *peer)
         t->stats.synack_retrans[outcome_retrans_slot(retrans)]++;
     gone = state != TCP_ESTABLISHED;
     if (gone || s->log_all) {
-        struct story_accept a = {.ns = clock_now_ns(), .late = gone,
+        struct story_accept a = {.ns = clock_now_ns(),
+                                 .late = gone,
                                  .synack_retrans = (uint16_t)(retrans > 65535 ? 65535 : retrans)};
 
         story_tuple_of(peer, &a.peer);
@@ -237,8 +238,7 @@ static int open_listener(struct server *s, const struct config *cfg, unsigned i,
     if (s->nthreads > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
         return errbuf_set(err, errlen, "server: SO_REUSEPORT: %s", strerror(errno));
     if (bind(fd, (struct sockaddr *)&s->addr, s->addrlen) < 0)
-        return errbuf_set(err, errlen, "server: bind(%s): %s", cfg->endpoint.text,
-                          strerror(errno));
+        return errbuf_set(err, errlen, "server: bind(%s): %s", cfg->endpoint.text, strerror(errno));
     if (listen(fd, cfg->server.backlog) < 0)
         return errbuf_set(err, errlen, "server: listen(%d): %s", cfg->server.backlog,
                           strerror(errno));

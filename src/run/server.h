@@ -27,12 +27,12 @@ struct server;
 
 struct server_stats {
     uint64_t accepted;
-    uint64_t accepted_in_drain;  /* of which after the last client outcome */
+    uint64_t accepted_in_drain;                     /* of which after the last client outcome */
     uint64_t synack_retrans[OUTCOME_RETRANS_SLOTS]; /* per accepted connection */
-    uint64_t client_gone;        /* accepted after the client closed or reset it: no
-                                  * greeting is sent (it would only draw an RST) */
-    uint64_t greeting_failed;    /* greeting write failed */
-    uint64_t accept_errors[OUTCOME_ERR_SLOTS];       /* by errno, e.g. EMFILE */
+    uint64_t client_gone;                      /* accepted after the client closed or reset it: no
+                                                * greeting is sent (it would only draw an RST) */
+    uint64_t greeting_failed;                  /* greeting write failed */
+    uint64_t accept_errors[OUTCOME_ERR_SLOTS]; /* by errno, e.g. EMFILE */
 };
 
 /* Creates the listener(s): bound, listening, not yet accepting. log_all:
