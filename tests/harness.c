@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <time.h>
@@ -361,6 +363,49 @@ int harness_count_descendants(const char *comm)
     }
     closedir(d);
     return n;
+}
+
+#define MOUNT_UNAVAILABLE 77
+static const char *tiny_dir;
+static const char *tiny_size;
+static unsigned long tiny_flags;
+
+static void mount_tiny_fs(void)
+{
+    char opts[32];
+
+    snprintf(opts, sizeof(opts), "size=%s", tiny_size);
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("tmpfs", tiny_dir, "tmpfs", tiny_flags, opts) < 0)
+        _exit(MOUNT_UNAVAILABLE);
+    /* a rescued document lands where the test can see it (and clean it) */
+    setenv("TMPDIR", harness_dir(), 1);
+}
+
+int harness_qbench_on_tiny_fs(const char *size, unsigned long flags, const char *const *args)
+{
+    static char tiny[300];
+    int rc;
+
+    snprintf(tiny, sizeof(tiny), "%s/tiny", harness_dir());
+    mkdir(tiny, 0755);
+    tiny_dir = tiny;
+    tiny_size = size;
+    tiny_flags = flags;
+    rc = harness_qbench_with(args, mount_tiny_fs);
+    if (rc == MOUNT_UNAVAILABLE) {
+        if (getenv("QBENCH_REQUIRE_NETNS"))
+            fail_msg("cannot mount a tmpfs in a private mount namespace");
+        skip();
+    }
+    return rc;
+}
+
+int harness_teardown(void **state)
+{
+    (void)state;
+    harness_cleanup();
+    return 0;
 }
 
 double harness_now(void)

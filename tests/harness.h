@@ -85,6 +85,17 @@ void harness_assert_no_resets_of_qbench(const json_t *run, const char *what);
 void harness_adopt_orphans(void);
 int harness_count_descendants(const char *comm);
 
+/* Runs qbench with args like harness_qbench_with, in a private mount
+ * namespace where <dir>/tiny (made here) is a fresh tmpfs of size (a mount
+ * option value: "4k") mounted with flags (0, MS_RDONLY ...); TMPDIR
+ * points at <dir>, so a rescued document lands where the test sees it.
+ * Skips the test when the mount cannot be made, or fails it under
+ * QBENCH_REQUIRE_NETNS. */
+int harness_qbench_on_tiny_fs(const char *size, unsigned long flags, const char *const *args);
+
+/* A cmocka teardown that runs harness_cleanup. */
+int harness_teardown(void **state);
+
 /* Seconds on the monotonic clock. */
 double harness_now(void);
 

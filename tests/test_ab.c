@@ -19,13 +19,6 @@
     " \"client\": {\"rate\": 200, \"connections\": 200, \"connect_timeout_ms\": 4000,"             \
     "              \"greeting_timeout_ms\": 1000}}"
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_cleanup();
-    return 0;
-}
-
 /* The same config on both sides: no regression, files written,
  * interleaved. Gated on the established ratio, which a paced acceptor
  * keeps steady (3 repeats can judge it), at alpha 0.001, so this test's
@@ -126,9 +119,9 @@ static void test_bad_usage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_bad_usage, teardown),
-        cmocka_unit_test_teardown(test_identical_sides_pass, teardown),
-        cmocka_unit_test_teardown(test_a_slower_candidate_is_a_regression, teardown),
+        cmocka_unit_test_teardown(test_bad_usage, harness_teardown),
+        cmocka_unit_test_teardown(test_identical_sides_pass, harness_teardown),
+        cmocka_unit_test_teardown(test_a_slower_candidate_is_a_regression, harness_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,13 +18,6 @@
     " \"client\": {\"rate\": 200, \"connections\": 200, \"connect_timeout_ms\": 4000,"             \
     "              \"greeting_timeout_ms\": 1000}}"
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_cleanup();
-    return 0;
-}
-
 static void run(const char *cfg, const char *out)
 {
     if (harness_qbench((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL}) != 0)
@@ -78,7 +71,7 @@ static void test_repeats_tell_a_slower_acceptor_from_noise(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_repeats_tell_a_slower_acceptor_from_noise, teardown),
+        cmocka_unit_test_teardown(test_repeats_tell_a_slower_acceptor_from_noise, harness_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

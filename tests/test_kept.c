@@ -19,21 +19,6 @@
 
 #include "harness.h"
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_cleanup();
-    return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *quick_config(void)
 {
     return harness_file("quick.json", "{\"name\": \"quick\", \"server\": {\"backlog\": 8},"
@@ -87,10 +72,10 @@ static void test_one_sigterm_ends_a_start_at_wait(void **state)
     pid = harness_qbench_start(
         (const char *[]){"--config", cfg, "--output", out, "--start-at", at, NULL});
     usleep(1000 * 1000);
-    t = now_s();
+    t = harness_now();
     kill(pid, SIGTERM);
     assert_int_equal(harness_qbench_wait(pid), 130);
-    assert_true(now_s() - t < 3.0);
+    assert_true(harness_now() - t < 3.0);
     assert_non_null(strstr(harness_stderr(), "nothing was measured"));
     doc = harness_load(out);
     assert_true(json_is_true(json_object_get(doc, "interrupted")));
@@ -173,42 +158,6 @@ static void test_a_sysctl_the_server_rewrites_is_recorded(void **state)
     json_decref(doc);
 }
 
-/* A tiny file system of our own, in a private mount namespace the child
- * makes before it runs qbench. */
-#define MOUNT_UNAVAILABLE 77
-static const char *tiny_dir;
-static const char *tiny_size;
-
-static void mount_tiny_fs(void)
-{
-    char opts[32];
-
-    snprintf(opts, sizeof(opts), "size=%s", tiny_size);
-    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-        mount("tmpfs", tiny_dir, "tmpfs", 0, opts) < 0)
-        _exit(MOUNT_UNAVAILABLE);
-    /* a rescued document lands where the test can see it (and clean it) */
-    setenv("TMPDIR", harness_dir(), 1);
-}
-
-static int qbench_on_tiny_fs(const char *size, const char *const *args)
-{
-    static char dir[300];
-    int rc;
-
-    snprintf(dir, sizeof(dir), "%s/tiny", harness_dir());
-    mkdir(dir, 0755);
-    tiny_dir = dir;
-    tiny_size = size;
-    rc = harness_qbench_with(args, mount_tiny_fs);
-    if (rc == MOUNT_UNAVAILABLE) {
-        if (getenv("QBENCH_REQUIRE_NETNS"))
-            fail_msg("cannot mount a tmpfs in a private mount namespace");
-        skip();
-    }
-    return rc;
-}
-
 /* A sweep whose second point's server will not start: point 1 is kept,
  * the file says the run is incomplete and why, exit 3. */
 static void test_a_second_server_that_fails_keeps_the_first_point(void **state)
@@ -273,9 +222,11 @@ static void test_a_full_connections_disk_keeps_the_results(void **state)
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/conns-out.json", harness_dir());
     snprintf(conns, sizeof(conns), "%s/tiny/conns.csv", harness_dir());
-    assert_int_equal(qbench_on_tiny_fs("64k", (const char *[]){"--config", cfg, "--output", out,
-                                                               "--connections", conns, "-q", NULL}),
-                     3);
+    assert_int_equal(
+        harness_qbench_on_tiny_fs(
+            "64k", 0,
+            (const char *[]){"--config", cfg, "--output", out, "--connections", conns, "-q", NULL}),
+        3);
     assert_non_null(strstr(harness_stderr(), "No space left on device"));
     doc = harness_load(out);
     assert_true(json_is_false(json_object_get(doc, "complete")));
@@ -298,8 +249,9 @@ static void test_a_full_results_disk_says_where_the_results_went(void **state)
     (void)state;
     harness_require_netns();
     snprintf(out, sizeof(out), "%s/tiny/result.json", harness_dir());
-    assert_int_equal(
-        qbench_on_tiny_fs("4k", (const char *[]){"--config", cfg, "--output", out, "-q", NULL}), 3);
+    assert_int_equal(harness_qbench_on_tiny_fs(
+                         "4k", 0, (const char *[]){"--config", cfg, "--output", out, "-q", NULL}),
+                     3);
     at = strstr(harness_stderr(), "kept in ");
     if (!at)
         fail_msg("stderr: %s", harness_stderr());
@@ -497,21 +449,24 @@ static void test_ctrl_c_while_the_server_starts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_the_same_output_under_another_spelling_is_refused, teardown),
-        cmocka_unit_test_teardown(test_one_sigterm_ends_a_start_at_wait, teardown),
-        cmocka_unit_test_teardown(test_far_future_starts_are_refused, teardown),
-        cmocka_unit_test_teardown(test_job_index_without_shard_count_is_refused, teardown),
-        cmocka_unit_test_teardown(test_a_sysctl_the_server_rewrites_is_recorded, teardown),
-        cmocka_unit_test_teardown(test_a_second_server_that_fails_keeps_the_first_point, teardown),
-        cmocka_unit_test_teardown(test_a_full_connections_disk_keeps_the_results, teardown),
-        cmocka_unit_test_teardown(test_a_failing_repeat_keeps_the_finished_ones, teardown),
-        cmocka_unit_test_teardown(test_sigkill_leaves_the_finished_points, teardown),
+        cmocka_unit_test_teardown(test_the_same_output_under_another_spelling_is_refused,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_one_sigterm_ends_a_start_at_wait, harness_teardown),
+        cmocka_unit_test_teardown(test_far_future_starts_are_refused, harness_teardown),
+        cmocka_unit_test_teardown(test_job_index_without_shard_count_is_refused, harness_teardown),
+        cmocka_unit_test_teardown(test_a_sysctl_the_server_rewrites_is_recorded, harness_teardown),
+        cmocka_unit_test_teardown(test_a_second_server_that_fails_keeps_the_first_point,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_a_full_connections_disk_keeps_the_results, harness_teardown),
+        cmocka_unit_test_teardown(test_a_failing_repeat_keeps_the_finished_ones, harness_teardown),
+        cmocka_unit_test_teardown(test_sigkill_leaves_the_finished_points, harness_teardown),
         cmocka_unit_test_teardown(test_one_file_merged_twice_and_a_file_without_started_at,
-                                  teardown),
+                                  harness_teardown),
         cmocka_unit_test_teardown(test_a_formula_looking_sweep_value_is_defused_in_export,
-                                  teardown),
-        cmocka_unit_test_teardown(test_ctrl_c_while_the_server_starts, teardown),
-        cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went, teardown),
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_ctrl_c_while_the_server_starts, harness_teardown),
+        cmocka_unit_test_teardown(test_a_full_results_disk_says_where_the_results_went,
+                                  harness_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,21 +22,6 @@
 
 #define MOUNT_UNAVAILABLE 77
 
-static int teardown(void **state)
-{
-    (void)state;
-    harness_cleanup();
-    return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char *out_path(const char *name)
 {
     static char path[256];
@@ -112,14 +97,14 @@ static void test_sigint_writes_partial_results_and_exits_130(void **state)
     harness_require_netns();
     pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, NULL});
     usleep(1500 * 1000);
-    t_signal = now_s();
+    t_signal = harness_now();
     kill(pid, SIGINT);
     assert_int_equal(harness_qbench_wait(pid), 130);
     /* stop scheduling, one second for connections in flight, write: not
      * the minute the connections would wait for their greeting. 10 s
      * leaves a loaded machine with sanitizers room and still tells the
      * grace second from the greeting timeout. */
-    assert_true(now_s() - t_signal < 10.0);
+    assert_true(harness_now() - t_signal < 10.0);
     assert_no_process_mentions(cfg);
     assert_no_temporary_files(harness_dir());
     doc = harness_load(out);
@@ -165,7 +150,7 @@ static void test_second_sigint_exits_at_once_without_a_file(void **state)
     harness_require_netns();
     pid = harness_qbench_start((const char *[]){"--config", cfg, "--output", out, NULL});
     usleep(1000 * 1000);
-    t_signal = now_s();
+    t_signal = harness_now();
     kill(pid, SIGINT);
     usleep(100 * 1000);
     kill(pid, SIGINT);
@@ -174,7 +159,7 @@ static void test_second_sigint_exits_at_once_without_a_file(void **state)
      * says why, so the grace was not waited out. On a loaded machine a
      * timing bound cannot tell a second of grace from a second of not
      * being scheduled; this one only catches a wait for the greetings. */
-    assert_true(now_s() - t_signal < 10.0);
+    assert_true(harness_now() - t_signal < 10.0);
     assert_non_null(strstr(harness_stderr(), "second signal"));
     assert_int_equal(stat(out, &st), -1);
     assert_no_temporary_files(harness_dir());
@@ -261,40 +246,15 @@ static void test_port_exhaustion_is_counted_and_source_ranges_help(void **state)
     json_decref(four);
 }
 
-/* A tiny filesystem of our own, in a private mount namespace. */
-static const char *mount_point;
-static unsigned long mount_flags;
-
-static void mount_tiny_fs(void)
-{
-    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-        mount("tmpfs", mount_point, "tmpfs", mount_flags, "size=4k") < 0)
-        _exit(MOUNT_UNAVAILABLE);
-    /* the results rescued from the full disk land in the test's directory */
-    setenv("TMPDIR", harness_dir(), 1);
-}
-
 static int run_on_tiny_fs(unsigned long flags, const char *out)
 {
-    static char dir[256];
     const char *cfg =
         harness_file("disk.json", "{\"server\": {\"backlog\": 128},"
                                   " \"client\": {\"rate\": 1000, \"connections\": 500},"
                                   " \"sample\": {\"accept_queue_ms\": 1}}");
-    int rc;
 
-    snprintf(dir, sizeof(dir), "%s/tiny", harness_dir());
-    mkdir(dir, 0755);
-    mount_point = dir;
-    mount_flags = flags;
-    rc = harness_qbench_with((const char *[]){"--config", cfg, "--output", out, "--quiet", NULL},
-                             mount_tiny_fs);
-    if (rc == MOUNT_UNAVAILABLE) {
-        if (getenv("QBENCH_REQUIRE_NETNS"))
-            fail_msg("cannot mount a tmpfs in a private mount namespace");
-        skip();
-    }
-    return rc;
+    return harness_qbench_on_tiny_fs(
+        "4k", flags, (const char *[]){"--config", cfg, "--output", out, "--quiet", NULL});
 }
 
 static void test_full_disk_is_a_clear_error_and_leaves_no_file(void **state)
@@ -436,17 +396,22 @@ static void test_host_sysctls_are_never_written(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_sigint_writes_partial_results_and_exits_130, teardown),
-        cmocka_unit_test_teardown(test_sigterm_behaves_like_sigint, teardown),
-        cmocka_unit_test_teardown(test_second_sigint_exits_at_once_without_a_file, teardown),
-        cmocka_unit_test_teardown(test_low_open_file_limit_is_counted_as_emfile, teardown),
-        cmocka_unit_test_teardown(test_port_exhaustion_is_counted_and_source_ranges_help, teardown),
-        cmocka_unit_test_teardown(test_full_disk_is_a_clear_error_and_leaves_no_file, teardown),
-        cmocka_unit_test_teardown(test_read_only_output_fails_before_the_run, teardown),
-        cmocka_unit_test_teardown(test_non_loopback_address_is_refused_by_validation, teardown),
-        cmocka_unit_test_teardown(test_host_sysctls_are_never_written, teardown),
-        cmocka_unit_test_teardown(test_namespace_refused_exits_3_and_says_why, teardown),
-        cmocka_unit_test_teardown(test_sysctl_the_kernel_refuses_exits_3, teardown),
+        cmocka_unit_test_teardown(test_sigint_writes_partial_results_and_exits_130,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_sigterm_behaves_like_sigint, harness_teardown),
+        cmocka_unit_test_teardown(test_second_sigint_exits_at_once_without_a_file,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_low_open_file_limit_is_counted_as_emfile, harness_teardown),
+        cmocka_unit_test_teardown(test_port_exhaustion_is_counted_and_source_ranges_help,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_full_disk_is_a_clear_error_and_leaves_no_file,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_read_only_output_fails_before_the_run, harness_teardown),
+        cmocka_unit_test_teardown(test_non_loopback_address_is_refused_by_validation,
+                                  harness_teardown),
+        cmocka_unit_test_teardown(test_host_sysctls_are_never_written, harness_teardown),
+        cmocka_unit_test_teardown(test_namespace_refused_exits_3_and_says_why, harness_teardown),
+        cmocka_unit_test_teardown(test_sysctl_the_kernel_refuses_exits_3, harness_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

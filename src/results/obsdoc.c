@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errbuf.h"
+#include "results.h"
 #include "rundoc.h"
 
 bool obsdoc_is_observer(const json_t *doc)
@@ -110,22 +111,7 @@ int obsdoc_check(const json_t *doc, const char *source, char *err, size_t errlen
 
 json_t *obsdoc_load(const char *path, char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
-
-    if (!doc) {
-        if (jerr.line <= 0)
-            errbuf_set(err, errlen, "%s: %s", path, jerr.text);
-        else
-            errbuf_set(err, errlen, "%s:%d:%d: invalid JSON: %s", path, jerr.line, jerr.column,
-                       jerr.text);
-        return NULL;
-    }
-    if (obsdoc_check(doc, path, err, errlen) < 0) {
-        json_decref(doc);
-        return NULL;
-    }
-    return doc;
+    return results_load_json(path, obsdoc_check, err, errlen);
 }
 
 /* A queue object with its samples moved by offset_ms (samples that would

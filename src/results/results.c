@@ -80,7 +80,7 @@ int results_check(const json_t *doc, const char *source, char *err, size_t errle
     return 0;
 }
 
-json_t *results_load(const char *path, char *err, size_t errlen)
+json_t *results_load_json(const char *path, results_check_fn check, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *doc = json_load_file(path, 0, &jerr);
@@ -93,11 +93,16 @@ json_t *results_load(const char *path, char *err, size_t errlen)
                        jerr.text);
         return NULL;
     }
-    if (results_check(doc, path, err, errlen) < 0) {
+    if (check(doc, path, err, errlen) < 0) {
         json_decref(doc);
         return NULL;
     }
     return doc;
+}
+
+json_t *results_load(const char *path, char *err, size_t errlen)
+{
+    return results_load_json(path, results_check, err, errlen);
 }
 
 void results_params_text(const json_t *params, char *buf, size_t len)

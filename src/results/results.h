@@ -33,6 +33,12 @@ json_t *results_load(const char *path, char *err, size_t errlen);
 /* The checks of results_load on a parsed document; source names it in err. */
 int results_check(const json_t *doc, const char *source, char *err, size_t errlen);
 
+/* Loads a JSON file and runs check on it (source = path); a file that is
+ * missing, not JSON (named with line:column) or refused by check gives
+ * NULL and err. Shared by every document loader (results, observer). */
+typedef int (*results_check_fn)(const json_t *doc, const char *source, char *err, size_t errlen);
+json_t *results_load_json(const char *path, results_check_fn check, char *err, size_t errlen);
+
 /* A run's params as people read them: "server.backlog=4 client.rate=100",
  * "" without a sweep. */
 void results_params_text(const json_t *params, char *buf, size_t len);
