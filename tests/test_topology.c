@@ -368,9 +368,18 @@ static void test_a_shaped_link_still_sees_the_server(void **state)
                   outcome(run, "greeting_timeout"), harness_int(run, "latency_us.connect.p50"),
                   harness_int(run, "accept_queue.max"), harness_int(run, "syn_queue.max"),
                   harness_int(run, "server_kernel.ListenOverflows"), stats);
-    /* the qdisc carried the traffic and held some of it back */
+    /* the traffic went through the qdisc. Whether tbf also held some of
+     * it back (overlimits) depends on how the handshakes bunched up: 0 in
+     * one CI run of ten, so it is printed above, not asserted. */
     assert_non_null(strstr(stats, "tbf"));
-    assert_null(strstr(stats, "overlimits 0 "));
+    {
+        const char *sent = strstr(stats, "Sent ");
+        unsigned long long bytes = 0, pkts = 0;
+
+        assert_non_null(sent);
+        assert_int_equal(sscanf(sent, "Sent %llu bytes %llu pkt", &bytes, &pkts), 2);
+        assert_true(pkts >= 300); /* at least a SYN for each of the 300 attempts */
+    }
     json_decref(m);
     topology_destroy(&t);
 }
