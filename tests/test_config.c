@@ -414,6 +414,27 @@ static void test_effective_config_round_trips(void **state)
     json_decref(j);
 }
 
+/* A hook's settings belong to the experiment only when there is a hook:
+ * a config without one has no "hooks" in its effective config, so results
+ * recorded before hooks existed (the CI baselines) are the same experiment. */
+static void test_hook_settings_only_with_a_hook(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+    json_t *j;
+
+    (void)state;
+    assert_int_equal(parse("{" MINIMAL "}", &cfg, err), 0);
+    j = config_to_json(&cfg);
+    assert_null(json_object_get(j, "hooks"));
+    json_decref(j);
+    assert_int_equal(parse("{" MINIMAL ", \"hooks\": {\"before\": \"true\"}}", &cfg, err), 0);
+    j = config_to_json(&cfg);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "hooks"), "ready_timeout_ms")), 5000);
+    json_decref(j);
+}
+
 static void test_only_per_netns_sysctls(void **state)
 {
     (void)state;
@@ -484,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error_has_line_and_column),
         cmocka_unit_test(test_set_overrides_by_dotted_path),
         cmocka_unit_test(test_effective_config_round_trips),
+        cmocka_unit_test(test_hook_settings_only_with_a_hook),
         cmocka_unit_test(test_only_per_netns_sysctls),
         cmocka_unit_test(test_every_error_is_reported),
         cmocka_unit_test(test_a_client_that_closes_first_spreads_its_sources),

@@ -183,6 +183,7 @@ enum key_flags {
     KF_BYTES = 32,    /* a string that may hold any character (a request) */
     KF_BUILTIN = 64,  /* only the built-in server's: not with server.command */
     KF_COMMAND = 128, /* only with server.command */
+    KF_HOOK = 256,    /* only with hooks.before */
 };
 
 struct key {
@@ -250,7 +251,7 @@ static const struct key keys[] = {
      "hooks.before is ready when its output has a line with this text"},
     {"hooks.ready_file", KT_STRING, F(hooks.ready_file), 0, 0, NULL, KF_OMIT_ZERO, NULL,
      "... or when this file exists (with neither: at once)"},
-    {"hooks.ready_timeout_ms", KT_UINT, F(hooks.ready_timeout_ms), 1, 600000, "5000", 0, NULL,
+    {"hooks.ready_timeout_ms", KT_UINT, F(hooks.ready_timeout_ms), 1, 600000, "5000", KF_HOOK, NULL,
      "hooks.before: wait this long for it to be ready"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
@@ -1037,7 +1038,11 @@ json_t *config_to_json(const struct config *cfg)
 
         if (((k->flags & KF_SERVER) && cfg->use_target) ||
             ((k->flags & KF_BUILTIN) && cfg->ncommand) ||
-            ((k->flags & KF_COMMAND) && !cfg->ncommand))
+            ((k->flags & KF_COMMAND) && !cfg->ncommand) ||
+            /* a hook's settings describe the hook: without one they are
+             * not part of the experiment (and a file from before hooks
+             * existed is still the same experiment) */
+            ((k->flags & KF_HOOK) && !cfg->hooks.before[0]))
             continue;
         val = row_json(k, cfg);
         if (!val)
