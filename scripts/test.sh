@@ -13,6 +13,6 @@ if [ "${1:-}" = "--sanitize" ]; then
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 cd "$dir"
-echo "test: the whole suite takes about 3 minutes here (2 cores), most of it in the"
+echo "test: the whole suite takes about 4 minutes here (2 cores), most of it in the"
 echo "      integration tests that wait out real kernel timeouts in private namespaces"
 ctest --output-on-failure -j 2
