@@ -333,15 +333,18 @@ static void few_files(void)
 
 /* Most attempts failing on qbench's own machine (EMFILE under ulimit -n
  * 160) is not a measurement of the server: exit 3, saying so; a bound on
- * error_ratio in the config is how a user accepts it. */
+ * error_ratio in the config is how a user accepts it. The server never
+ * accepts, so every connection holds its socket until its timeout and the
+ * sockets run out however slowly the client goes (under valgrind on a
+ * loaded machine a paced acceptor kept up with it, and nothing failed). */
 static void test_local_errors_do_not_pass(void **state)
 {
     char out[256];
     const char *cfg =
-        harness_file("emfile.json", "{\"server\": {\"backlog\": 8, \"accept_delay_ms\": 50},"
+        harness_file("emfile.json", "{\"server\": {\"backlog\": 8, \"accept_delay_ms\": -1},"
                                     " \"client\": {\"rate\": 400, \"connections\": 400,"
                                     " \"connect_timeout_ms\": 2000, \"greeting_timeout_ms\": 2000},"
-                                    " \"expect\": {\"established_ratio_min\": 0.01}}");
+                                    " \"expect\": {\"timeout_max\": 400}}");
 
     (void)state;
     harness_require_netns();
