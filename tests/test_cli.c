@@ -9,6 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
 #include <sys/resource.h>
 
 #include "harness.h"
@@ -324,6 +329,22 @@ static void test_every_command_has_help(void **state)
     assert_non_null(strstr(harness_stdout(), "established_ratio"));
 }
 
+/* The test process runs under valgrind (CI runs test_cli so). */
+static bool under_valgrind(void)
+{
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+    if (RUNNING_ON_VALGRIND)
+        return true;
+#endif
+#endif
+    {
+        const char *pre = getenv("LD_PRELOAD");
+
+        return pre && strstr(pre, "vgpreload");
+    }
+}
+
 static void few_files(void)
 {
     struct rlimit rl = {160, 160};
@@ -348,6 +369,13 @@ static void test_local_errors_do_not_pass(void **state)
 
     (void)state;
     harness_require_netns();
+    /* valgrind keeps RLIMIT_NOFILE to itself: a limit set under it never
+     * reaches the qbench it starts, so there is nothing to run out of.
+     * The normal and ASan runs of this test are the ones that judge. */
+    if (under_valgrind()) {
+        print_message("skipped under valgrind: setrlimit(RLIMIT_NOFILE) is virtual there\n");
+        skip();
+    }
     snprintf(out, sizeof(out), "%s/emfile-result.json", harness_dir());
     assert_int_equal(
         harness_qbench_with((const char *[]){"--config", cfg, "--output", out, NULL}, few_files),
