@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "pcapref.h"
 
 /* One line of the per-connection CSV, the columns these tests read. */
 struct row {
@@ -255,34 +256,18 @@ static void test_resets_are_timed_and_failed_handshakes_keep_their_retransmits(v
     json_decref(doc);
 }
 
-/* Whether tcpdump said, as it ended, that the kernel dropped packets. */
-static bool capture_lost(const char *hook_log)
-{
-    char path[600], text[4096] = "";
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", harness_dir(), hook_log);
-    f = fopen(path, "r");
-    if (f) {
-        size_t got = fread(text, 1, sizeof(text) - 1, f);
-
-        text[got] = '\0';
-        fclose(f);
-    }
-    return strstr(text, "dropped by kernel") && !strstr(text, "\n0 packets dropped by kernel");
-}
-
 /* hooks.before runs inside the point's namespace and is ready before the
  * first connect: a tcpdump started there sees every connection's SYN, and
  * every reset the client counted (the pcap as the referee). */
 static void test_a_hook_captures_every_connection(void **state)
 {
-    char text[1024], out[256], cmd[700], line[256];
+    char text[1024], out[256];
     const char *cfg;
     json_t *doc;
     const json_t *run, *hooks;
-    FILE *p;
+    struct pcapref *ref;
     long long syns = 0, resets = 0;
+    bool client_rst = false;
 
     (void)state;
     harness_require_netns();
@@ -296,9 +281,7 @@ static void test_a_hook_captures_every_connection(void **state)
              "{\"sysctl\": {\"net.ipv4.tcp_abort_on_overflow\": 1},"
              " \"server\": {\"backlog\": 8, \"accept_delay_ms\": 20},"
              " \"client\": {\"rate\": 200, \"connections\": 300},"
-             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -B 16384 -w {out}.pcap tcp port "
-             "{port}\","
-             "  \"ready_line\": \"listening on\"}, \"output\": \"%s\"}",
+             " " PCAPREF_HOOK ", \"output\": \"%s\"}",
              out);
     cfg = harness_file("hook-cfg.json", text);
     if (harness_qbench((const char *[]){"--config", cfg, "--quiet", NULL}) != 0)
@@ -309,30 +292,22 @@ static void test_a_hook_captures_every_connection(void **state)
     assert_non_null(hooks);
     assert_string_equal(json_string_value(json_object_get(hooks, "exit")), "exited 0");
     assert_non_null(json_string_value(json_object_get(json_object_get(run, "netns"), "path")));
-    /* distinct client ports that sent a SYN; distinct ones that got an RST */
-    snprintf(cmd, sizeof(cmd),
-             "tcpdump -nr '%s/hook-p1.pcap' 'tcp[tcpflags] & tcp-syn != 0 "
-             "and tcp[tcpflags] & tcp-ack == 0' 2>/dev/null | awk '{print $3}' "
-             "| sort -u | wc -l",
-             harness_dir());
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    if (fgets(line, sizeof(line), p))
-        syns = atoll(line);
-    pclose(p);
-    snprintf(cmd, sizeof(cmd),
-             "tcpdump -nr '%s/hook-p1.pcap' 'tcp[tcpflags] & tcp-rst != 0' "
-             "2>/dev/null | awk '{print $5}' | sort -u | wc -l",
-             harness_dir());
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    if (fgets(line, sizeof(line), p))
-        resets = atoll(line);
-    pclose(p);
+    /* distinct client ports that sent a SYN; distinct ones that got an RST
+     * (all RSTs from the client side count as one: they go to the server's
+     * port) */
+    ref = pcapref_read(harness_path("hook-p1.pcap"), pcapref_server_port(run));
+    assert_non_null(ref);
+    for (long port = 0; port < 65536; port++) {
+        syns += ref->port[port].syns > 0;
+        resets += ref->port[port].server_rst;
+        client_rst |= ref->port[port].client_rsts > 0;
+    }
+    resets += client_rst;
+    free(ref);
     assert_int_equal(syns, harness_int(run, "outcomes.attempted"));
     assert_true(harness_int(run, "outcomes.reset") > 0);
     /* a capture that lost packets (a busy machine) cannot referee */
-    if (capture_lost("hook-p1-hook.log"))
+    if (pcapref_capture_lost(harness_path("hook-p1-hook.log")))
         skip();
     /* every reset the client counted is in the capture; the kernel's rare
      * RST from loopback reordering (a few per 10,000, see README) may add one */
@@ -350,13 +325,13 @@ static void test_a_hook_captures_every_connection(void **state)
  * and none it calls never_accepted got anything from the server. */
 static void test_gunicorn_classes_agree_with_the_capture(void **state)
 {
-    char text[2048], out[256], csv[256], cmd[800], line[256];
+    char text[2048], out[256], csv[256];
     const char *cfg;
     json_t *doc;
     const json_t *run;
     struct row *rows;
     size_t n, judged = 0, agree = 0, unjudged = 0;
-    FILE *p;
+    struct pcapref *ref;
     char *answered = calloc(65536, 1), *reset_only = calloc(65536, 1);
 
     (void)state;
@@ -378,9 +353,7 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
              "  \"files\": {\"slow_app.py\": \"%s/configs/servers/slow_app.py\"}, \"backlog\": 64},"
              " \"client\": {\"rate\": 40, \"connections\": 160, \"request\": \"GET / "
              "HTTP/1.0\\r\\n\\r\\n\", \"greeting_timeout_ms\": 2000, \"connect_timeout_ms\": 8000},"
-             " \"hooks\": {\"before\": \"exec tcpdump -i lo -n -U -B 16384 -w {out}.pcap tcp port "
-             "{port}\","
-             "  \"ready_line\": \"listening on\"}, \"output\": \"%s\"}",
+             " " PCAPREF_HOOK ", \"output\": \"%s\"}",
              QBENCH_SOURCE_DIR, out);
     cfg = harness_file("gunicorn-cfg.json", text);
     if (harness_qbench((const char *[]){"--config", cfg, "--connections", csv, "--quiet", NULL}) !=
@@ -390,52 +363,18 @@ static void test_gunicorn_classes_agree_with_the_capture(void **state)
     run = harness_run(doc, 0);
     harness_assert_outcomes_add_up(run);
     assert_true(harness_int(run, "outcomes.accepted_late") > 10);
-    /* client ports that got data (an HTTP answer) from the server; the
-     * server's port is in the hook's command as run: '...tcp port 'NNNN'' */
-    {
-        const char *before =
-            json_string_value(json_object_get(json_object_get(run, "hooks"), "before"));
-        const char *q = before ? strstr(before, "tcp port '") : NULL;
-        long port = q ? atol(q + 10) : 0;
-
-        assert_true(port > 0);
-        /* an answer or an orderly close: only the server's application
-         * sends those (an RST may be the kernel's, at the listener's close,
-         * or the application's closing unread data: not judged) */
-        snprintf(cmd, sizeof(cmd),
-                 "tcpdump -nr '%s/gunicorn-p1.pcap' 'src port %ld and "
-                 "((((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) > 0) "
-                 "or tcp[tcpflags] & tcp-fin != 0)' "
-                 "2>/dev/null | awk '{print $5}' | sort -u",
-                 harness_dir(), port);
+    /* client ports that got an answer or an orderly close from the server:
+     * only the server's application sends those (an RST may be the
+     * kernel's, at the listener's close, or the application's closing
+     * unread data: not judged); and those the server reset without either */
+    ref = pcapref_read(harness_path("gunicorn-p1.pcap"), pcapref_server_port(run));
+    assert_non_null(ref);
+    for (long port = 0; port < 65536; port++) {
+        answered[port] = pcapref_server_took(&ref->port[port]);
+        reset_only[port] = ref->port[port].server_rst && !answered[port];
     }
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    while (fgets(line, sizeof(line), p)) {
-        /* "127.0.0.1.40000:" */
-        char *dot = strrchr(line, '.');
-        long port = dot ? atol(dot + 1) : 0;
-
-        if (port > 0 && port < 65536)
-            answered[port] = 1;
-    }
-    pclose(p);
-    /* client ports the server reset without an answer or a close */
-    snprintf(cmd, sizeof(cmd),
-             "tcpdump -nr '%s/gunicorn-p1.pcap' 'tcp[tcpflags] & tcp-rst != 0' "
-             "2>/dev/null | awk '{print $5}' | sort -u",
-             harness_dir());
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    while (fgets(line, sizeof(line), p)) {
-        char *dot = strrchr(line, '.');
-        long port = dot ? atol(dot + 1) : 0;
-
-        if (port > 0 && port < 65536 && !answered[port])
-            reset_only[port] = 1;
-    }
-    pclose(p);
-    if (capture_lost("gunicorn-p1-hook.log"))
+    free(ref);
+    if (pcapref_capture_lost(harness_path("gunicorn-p1-hook.log")))
         skip();
     n = read_rows(csv, &rows);
     for (size_t i = 0; i < n; i++) {
