@@ -148,11 +148,29 @@ static void check_done(struct client *c)
 }
 
 static void pump(struct client *c);
+static void late_seen(struct conn *k, uint8_t what);
+
+/* What arrived since the last read, read before a graceful close: a
+ * close with unread data would make the client's kernel send an RST (and
+ * count TCPAbortOnClose), a reset qbench, not the server, caused. An answer
+ * that came to a client that had given up is still the server's. */
+static void conn_read_rest(struct conn *k)
+{
+    char buf[256];
+    ssize_t n;
+
+    if (k->fd < 0 || k->c->close_reset || k->state == CONN_CONNECTING)
+        return;
+    while ((n = recv(k->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+        if (k->state == CONN_LATE || k->state == CONN_DRAIN)
+            late_seen(k, STORY_LATE_DATA);
+}
 
 static void conn_release(struct conn *k)
 {
     struct client *c = k->c;
 
+    conn_read_rest(k);
     ev_io_stop(c->loop, &k->io);
     deadline_leave(&k->wait);
     if (k->gave_up_idx != UINT32_MAX) {
@@ -490,28 +508,24 @@ static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents)
 /* k's wait in its state has timed out. */
 static void conn_timeout(struct conn *k)
 {
-    if (k->state == CONN_DRAIN) {
-        conn_release(k);
-        return;
-    }
-    if (k->state == CONN_GREETING) {
-        unsigned gen = k->gen;
+    unsigned gen = k->gen;
+    enum conn_state was = k->state;
 
-        /* the greeting may have arrived in this very loop iteration; the
-         * read may then release k, and a pump on release reuse the slot
-         * for a new connection that has not waited at all */
-        conn_read(k);
-        if (k->gen != gen)
-            return;
-        if (k->state == CONN_GREETING)
-            conn_gave_up(k);
+    if (k->state == CONN_CONNECTING) {
+        conn_fail(k, OUTCOME_ERR_TIMER);
         return;
     }
-    if (k->state == CONN_LATE) {
+    /* what came in this very loop iteration is read first: a greeting in
+     * time, a late answer, the server's close. The read may release k, and
+     * a pump on release reuse the slot for a new connection that has not
+     * waited at all */
+    conn_read(k);
+    if (k->gen != gen)
+        return;
+    if (k->state == CONN_GREETING)
+        conn_gave_up(k);
+    else if (k->state == was) /* a late answer began a drain of its own */
         conn_release(k);
-        return;
-    }
-    conn_fail(k, OUTCOME_ERR_TIMER);
 }
 
 static void on_phase_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -874,8 +888,10 @@ void client_free(struct client *c)
         return;
     client_join(c);
     for (uint64_t i = 0; c->pool && i < c->pool_size; i++)
-        if (c->pool[i].fd >= 0)
+        if (c->pool[i].fd >= 0) {
+            conn_read_rest(&c->pool[i]);
             close(c->pool[i].fd);
+        }
     if (c->tfd >= 0)
         close(c->tfd);
     if (c->loop)
