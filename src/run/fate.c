@@ -87,10 +87,14 @@ static void accepted(struct fate_result *r, enum fate_cause cause, uint64_t lo, 
 
 void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result *r)
 {
-    /* the client's socket holds the tuple until its release; a child may
-     * show up in the dump after it (a poll later) */
-    uint64_t until =
-        (c->release_ns ? c->release_ns : x->v.last_poll_ns) + x->v.gap_ns_max + x->v.gap_ns_max;
+    /* the client holds the tuple until its release, and after a graceful
+     * close its kernel still does (the orphan retransmits its FIN, whose
+     * ACK can complete a dropped or cookie handshake: the child then
+     * appears 0.2, 0.6, 1.4, 3 s ... after the release); a child may show
+     * up in the dump after that (a poll later) */
+    uint64_t held = c->release_ns && !c->client_reset ? FATE_ORPHAN_HOLD_NS : 0;
+    uint64_t until = (c->release_ns ? c->release_ns + held : x->v.last_poll_ns) + x->v.gap_ns_max +
+                     x->v.gap_ns_max;
     const struct acceptobs_sock *request = NULL;
 
     memset(r, 0, sizeof(*r));
@@ -104,6 +108,15 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
         if (s->kind == ACCEPTOBS_REQUEST) {
             if (!request)
                 request = s;
+            /* the server forgot it: a FIN after that is answered with an
+             * RST, which frees the tuple for another connection */
+            if (s->gone_ns && c->release_ns) {
+                uint64_t end = (s->gone_ns > c->release_ns ? s->gone_ns : c->release_ns) +
+                               x->v.gap_ns_max + x->v.gap_ns_max;
+
+                if (end < until)
+                    until = end;
+            }
             continue;
         }
         x->used[x->order[i]] = true;

@@ -4,8 +4,9 @@
  *
  * A connection is found among the server's sockets by its client tuple and
  * time: the child of tuple T that first appeared between the client's
- * connect() and the release of its socket (a tuple is busy while the
- * client holds it, so that child is this connection's). Then:
+ * connect() and the release of its socket, or, after a graceful close,
+ * while the client's kernel still retransmits its FIN (a tuple is busy
+ * while the client holds it, so that child is this connection's). Then:
  *   accepted        the child was seen with a file (inode), or in a state
  *                   only its owner's close() leads to, or it left the
  *                   table while the listener was open and the client had
@@ -77,6 +78,14 @@ struct fate_result {
     uint64_t accept_ns;    /* accepted: the middle of the bracket */
     uint64_t precision_ns; /* accepted: half the bracket */
 };
+
+/* How long after a graceful close (FIN, not RST) the client's kernel still
+ * holds the tuple and can complete the handshake with a retransmitted FIN:
+ * an orphan's FIN retransmits (tcp_orphan_retries, default 8) span about
+ * 100 s at the 200 ms minimum RTO; no other connection can use the tuple
+ * meanwhile. Bounded well below that, since a tuple freed early (the
+ * server's RST) may be reused by a connection the join does not see. */
+#define FATE_ORPHAN_HOLD_NS (30ULL * 1000000000ULL)
 
 struct fate_index;
 
