@@ -217,10 +217,8 @@ static void sum_counters(json_t *dst, const json_t *src)
 static int run_origin(const json_t *merged, const json_t *run, double *origin, char *err,
                       size_t errlen)
 {
-    const json_t *o = json_object_get(run, "origin_epoch_s");
-
-    if (json_is_number(o)) {
-        *origin = json_number_value(o);
+    if (json_is_number(json_object_get(run, RD_ORIGIN_EPOCH))) {
+        *origin = rundoc_origin_s(run);
         return 0;
     }
     (void)merged;
@@ -262,7 +260,7 @@ int obsdoc_join(json_t *merged, json_t *const *obs, const char *const *names, si
     }
     for (size_t i = 0; i < n; i++) {
         const json_t *o = obs[i];
-        double o_origin = json_number_value(json_object_get(o, "origin_epoch_s"));
+        double o_origin = rundoc_origin_s(o);
         double o_end =
             o_origin + (double)json_integer_value(json_object_get(o, "elapsed_ms")) / 1000.0;
         long long offset_ms = llround((o_origin - origin) * 1000.0);

@@ -114,7 +114,8 @@ static const struct rundoc_field run_fields[] = {
     {RD_SERVER_KERNEL_SCOPE, RD_MERGE_FIRST, NULL},
     {RD_SERVER_NETNS, RD_MERGE_FIRST, NULL},
     {RD_SERVER_SYSCTL, RD_MERGE_FIRST, NULL},
-    {RD_ORIGIN_EPOCH, RD_MERGE_FIRST, NULL},   /* the first input's clock */
+    {RD_ORIGIN_EPOCH, RD_MERGE_FIRST, NULL}, /* the first input's clock */
+    {RD_ORIGIN_EPOCH_US, RD_MERGE_FIRST, NULL},
     {RD_SERVER_BY_HOST, RD_MERGE_FIRST, NULL}, /* a merged file's, merged again */
     {RD_OBSERVED_BY, RD_MERGE_FIRST, NULL},
     /* joined with an observer by the merge that has one (obsstory), so a
@@ -218,4 +219,13 @@ const json_t *rundoc_params(const json_t *run)
 const json_t *rundoc_get(const json_t *run, const char *section, const char *member)
 {
     return json_object_get(json_object_get(run, section), member);
+}
+
+double rundoc_origin_s(const json_t *entry)
+{
+    const json_t *us = json_object_get(entry, RD_ORIGIN_EPOCH_US);
+
+    if (json_is_integer(us) && json_integer_value(us) > 0)
+        return (double)json_integer_value(us) / 1e6;
+    return json_number_value(json_object_get(entry, RD_ORIGIN_EPOCH));
 }

@@ -132,6 +132,9 @@
 #define RD_SERVER_NETNS "server_netns"
 #define RD_SERVER_SYSCTL "server_sysctl"
 #define RD_ORIGIN_EPOCH "origin_epoch_s"
+/* the same instant in whole µs: results are written with 10 significant
+ * digits, which leave origin_epoch_s whole seconds */
+#define RD_ORIGIN_EPOCH_US "origin_epoch_us"
 #define RD_SERVER_BY_HOST "server_by_host" /* merge with observers: each one's queues */
 #define RD_OBSERVED_BY "observed_by"       /* merge with observers: who they were */
 #define RD_GAVE_UP "gave_up"               /* a shard blind to its server: its give-ups */
@@ -190,6 +193,11 @@ const char *rundoc_merge_name(enum rundoc_merge kind);
 /* Checks that every member of run (and of its sections) has a row; -1 and
  * err naming the first one that has none ("runs[].story.foo"). */
 int rundoc_check_run(const json_t *run, char *err, size_t errlen);
+
+/* A run entry's (or an observer document's) t = 0 on the wall clock, in
+ * seconds: origin_epoch_us where written, else origin_epoch_s (whole
+ * seconds in files written before origin_epoch_us); 0 when neither. */
+double rundoc_origin_s(const json_t *entry);
 
 /* Accessors for the paths every reader walks (borrowed, NULL when absent). */
 const json_t *rundoc_runs(const json_t *doc);

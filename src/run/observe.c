@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "kstats.h"
 #include "netns.h"
 #include "obsdoc.h"
+#include "rundoc.h"
 #include "qseries.h"
 #include "stopflag.h"
 
@@ -204,7 +206,8 @@ static json_t *document(const struct observe_opts *o, const struct sampler *s, d
     json_object_set_new(doc, "finished_at", json_string(finished));
     json_object_set_new(doc, "interrupted", json_boolean(interrupted));
     json_object_set_new(doc, "port", json_integer(o->port));
-    json_object_set_new(doc, "origin_epoch_s", json_real(origin_epoch));
+    json_object_set_new(doc, RD_ORIGIN_EPOCH, json_real(origin_epoch));
+    json_object_set_new(doc, RD_ORIGIN_EPOCH_US, json_integer(llround(origin_epoch * 1e6)));
     json_object_set_new(doc, "start_at_given", json_boolean(o->has_start));
     json_object_set_new(doc, "duration_ms", json_integer((json_int_t)o->duration_ms));
     json_object_set_new(doc, "elapsed_ms", json_integer((json_int_t)elapsed_ms));

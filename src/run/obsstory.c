@@ -12,6 +12,7 @@
 #include "histjson.h"
 #include "histogram.h"
 #include "outcome.h"
+#include "rundoc.h"
 
 /* Every time on one clock: ns from an instant well before the run, so a
  * time slightly before the run's origin stays positive and 0 can mean
@@ -56,7 +57,7 @@ static bool tuple_of(const char *addr, long long port, struct story_tuple *t)
 
 static double origin_of(const json_t *o)
 {
-    return json_number_value(json_object_get(o, "origin_epoch_s"));
+    return rundoc_origin_s(o);
 }
 
 static void not_joined(json_t *run, const char *why)

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,7 @@ json_t *report_run_json(const struct run_data *rd)
     /* where t = 0 of timeline and queue samples lies on the wall clock: what
      * lines a run up with an observer on another machine */
     json_object_set_new(run, RD_ORIGIN_EPOCH, json_real(rd->origin_epoch));
+    json_object_set_new(run, RD_ORIGIN_EPOCH_US, json_integer(llround(rd->origin_epoch * 1e6)));
     if (rd->gave_up)
         json_object_set_new(run, RD_GAVE_UP, gave_up_json(rd));
     json_object_set_new(run, RD_TIMELINE_INTERVAL_MS,
