@@ -5,7 +5,8 @@ set -eu
 # nginx-light and gunicorn: real servers for server.command (tests, configs/);
 # man-db (with groff-base): the manual page test reads the page as man does
 # tcpdump: the packet referee of the tests, and a hooks.before example
-PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind nginx-light gunicorn man-db tcpdump"
+# libpcap-dev: qbench's own capture per point (capture.pcap)
+PKGS="build-essential cmake pkg-config libev-dev libjansson-dev libcmocka-dev gnuplot-nox iproute2 clang libclang-rt-dev valgrind nginx-light gunicorn man-db tcpdump libpcap-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -184,6 +184,7 @@ enum key_flags {
     KF_BUILTIN = 64,  /* only the built-in server's: not with server.command */
     KF_COMMAND = 128, /* only with server.command */
     KF_HOOK = 256,    /* only with hooks.before */
+    KF_CAPTURE = 512, /* only with capture.pcap */
 };
 
 struct key {
@@ -253,6 +254,14 @@ static const struct key keys[] = {
      "... or when this file exists (with neither: at once)"},
     {"hooks.ready_timeout_ms", KT_UINT, F(hooks.ready_timeout_ms), 1, 600000, "5000", KF_HOOK, NULL,
      "hooks.before: wait this long for it to be ready"},
+    {"capture.pcap", KT_BOOL, F(capture.pcap), 0, 0, "false", KF_OMIT_ZERO, NULL,
+     "write a packet capture (libpcap) of each point's port, from before the first connect to "
+     "after the server's drain, beside the results: <output without .json>-p<point>.pcap"},
+    {"capture.snaplen", KT_UINT, F(capture.snaplen), 68, 262144, "128", KF_CAPTURE, NULL,
+     "capture.pcap: bytes kept of each packet (128: the headers)"},
+    {"capture.buffer_kib", KT_UINT, F(capture.buffer_kib), 256, 1048576, "8192", KF_CAPTURE, NULL,
+     "capture.pcap: the kernel's buffer for the capture, KiB; what overflows it is dropped and "
+     "counted"},
     {"client.rate", KT_DOUBLE, F(client.rate), 0, 10e6, NULL, KF_SWEEP | KF_ABOVE_MIN, NULL,
      "new connections per second, open loop (required)"},
     {"client.connections", KT_U64, F(client.connections), 1, 1e9, NULL, KF_SWEEP | KF_OMIT_ZERO,
@@ -635,7 +644,9 @@ static json_t *row_json(const struct key *k, const struct config *cfg)
 
     switch (k->type) {
     case KT_BOOL:
-        return json_boolean(*(const bool *)field);
+        return (k->flags & KF_OMIT_ZERO) && !*(const bool *)field
+                   ? NULL
+                   : json_boolean(*(const bool *)field);
     case KT_STRING:
         return (k->flags & KF_OMIT_ZERO) && !field[0] ? NULL : json_string(field);
     case KT_INT:
@@ -979,6 +990,25 @@ static int output_files(struct vctx *v, const json_t *root, const bool *present,
     return 0;
 }
 
+/* capture.pcap: a file beside the results, so there must be a beside */
+static int capture_keys(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
+{
+    (void)root;
+    if (!cfg->capture.pcap) {
+        if (row_present(present, "capture.snaplen") || row_present(present, "capture.buffer_kib"))
+            return bad(v,
+                       row_present(present, "capture.snaplen") ? "capture.snaplen"
+                                                               : "capture.buffer_kib",
+                       "only with capture.pcap: true");
+        return 0;
+    }
+    if (strcmp(cfg->output, "-") == 0)
+        return bad(v, "capture.pcap",
+                   "the capture is written beside the results file, and the results go to "
+                   "standard output (output \"-\"): give an output file, or turn capture off");
+    return 0;
+}
+
 static int run_length(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
 {
     (void)root;
@@ -991,7 +1021,7 @@ static int run_length(struct vctx *v, const json_t *root, const bool *present, s
 static cross_rule *const cross_rules[] = {
     name_is_a_file_name, gate_names_metrics, the_server,           sysctls_need_isolation,
     client_is_bounded,   client_derived,     request_and_greeting, default_sources,
-    output_files,        run_length,
+    output_files,        capture_keys,       run_length,
 };
 
 static int cross_checks(struct vctx *v, const json_t *root, const bool *present, struct config *cfg)
@@ -1042,7 +1072,8 @@ json_t *config_to_json(const struct config *cfg)
             /* a hook's settings describe the hook: without one they are
              * not part of the experiment (and a file from before hooks
              * existed is still the same experiment) */
-            ((k->flags & KF_HOOK) && !cfg->hooks.before[0]))
+            ((k->flags & KF_HOOK) && !cfg->hooks.before[0]) ||
+            ((k->flags & KF_CAPTURE) && !cfg->capture.pcap))
             continue;
         val = row_json(k, cfg);
         if (!val)

@@ -91,6 +91,12 @@ struct config {
     } hooks;
 
     struct {
+        bool pcap;           /* "capture.pcap": a packet capture per point, beside the results */
+        unsigned snaplen;    /* bytes kept of each packet */
+        unsigned buffer_kib; /* the kernel's ring for it */
+    } capture;
+
+    struct {
         unsigned accept_queue_ms; /* accept queue sampling interval */
         unsigned timeline_ms;     /* timeline row width */
     } sample;

@@ -85,6 +85,20 @@ static const struct rundoc_field queue_fields[] = {
     {NULL, RD_MERGE_DROP, NULL},
 };
 
+/* capture: the counts add up, a capture is complete only if every one was;
+ * the file is one input's (each repeat's entry names its own) */
+static const struct rundoc_field capture_fields[] = {
+    {RD_CAP_FILE, RD_MERGE_FIRST, NULL},        {RD_CAP_FILTER, RD_MERGE_FIRST, NULL},
+    {RD_CAP_DEVICE, RD_MERGE_FIRST, NULL},      {RD_CAP_SNAPLEN, RD_MERGE_FIRST, NULL},
+    {RD_CAP_BUFFER_KIB, RD_MERGE_FIRST, NULL},  {RD_CAP_PACKETS, RD_MERGE_SUM, NULL},
+    {RD_CAP_BYTES, RD_MERGE_SUM, NULL},         {RD_CAP_WRITTEN, RD_MERGE_ALL_TRUE, NULL},
+    {RD_CAP_RECEIVED, RD_MERGE_SUM, NULL},      {RD_CAP_DROPPED, RD_MERGE_SUM, NULL},
+    {RD_CAP_IF_DROPPED, RD_MERGE_SUM, NULL},    {RD_CAP_STOPPED, RD_MERGE_ALL_TRUE, NULL},
+    {RD_CAP_COMPLETE, RD_MERGE_ALL_TRUE, NULL}, {RD_CAP_DURATION_MS, RD_MERGE_MAX, NULL},
+    {RD_CAP_CPU_PERCENT, RD_MERGE_MAX, NULL},   {RD_CAP_PACKETS_PER_S, RD_MERGE_MAX, NULL},
+    {RD_CAP_ERROR, RD_MERGE_FIRST, NULL},       {NULL, RD_MERGE_DROP, NULL},
+};
+
 static const struct rundoc_field run_fields[] = {
     {RD_PARAMS, RD_MERGE_FIRST, NULL},
     {RD_CONFIG, RD_MERGE_FIRST, NULL},
@@ -109,6 +123,7 @@ static const struct rundoc_field run_fields[] = {
     {RD_KERNEL, RD_MERGE_SUM, NULL},
     {RD_NETNS, RD_MERGE_FIRST, NULL}, /* one input's namespace, as an example */
     {RD_HOOKS, RD_MERGE_FIRST, NULL}, /* one input's hook, as an example */
+    {RD_CAPTURE, RD_MERGE_SECTION, capture_fields},
     {RD_ACCEPT_OBSERVED, RD_MERGE_SECTION, observed_fields},
     {RD_SERVER_KERNEL, RD_MERGE_SUM, NULL},
     {RD_SERVER_KERNEL_SCOPE, RD_MERGE_FIRST, NULL},

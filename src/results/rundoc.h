@@ -100,6 +100,25 @@
 #define RD_KERNEL "kernel" /* a run entry's: counter deltas */
 #define RD_NETNS "netns"   /* the point's private namespace */
 #define RD_HOOKS "hooks"   /* hooks.before: before, log, ready_ms, exit */
+/* capture: the point's packet capture (capture.pcap) */
+#define RD_CAPTURE "capture"
+#define RD_CAP_FILE "file"
+#define RD_CAP_FILTER "filter"
+#define RD_CAP_DEVICE "device"
+#define RD_CAP_SNAPLEN "snaplen"
+#define RD_CAP_BUFFER_KIB "buffer_kib"
+#define RD_CAP_PACKETS "packets" /* written to the file */
+#define RD_CAP_BYTES "bytes"
+#define RD_CAP_WRITTEN "written" /* the file is whole on disk */
+#define RD_CAP_RECEIVED "received"
+#define RD_CAP_DROPPED "dropped"
+#define RD_CAP_IF_DROPPED "if_dropped"
+#define RD_CAP_STOPPED "stopped"
+#define RD_CAP_COMPLETE "complete"
+#define RD_CAP_DURATION_MS "duration_ms"
+#define RD_CAP_CPU_PERCENT "cpu_percent"
+#define RD_CAP_PACKETS_PER_S "packets_per_s"
+#define RD_CAP_ERROR "error"
 /* accept_observed: what the kernel showed a server not ours accept */
 #define RD_ACCEPT_OBSERVED "accept_observed"
 #define RD_AO_METHOD "method"

@@ -248,6 +248,8 @@ json_t *report_run_json(const struct run_data *rd)
                             json_pack("{s:s, s:s, s:f, s:s}", "before", rd->hook_cmd, "log",
                                       rd->hook_log, "ready_ms", rd->hook_ready_ms, "exit",
                                       rd->hook_status));
+    if (rd->capture)
+        json_object_set(run, RD_CAPTURE, rd->capture);
     if (rd->accept_observed)
         json_object_set_new(run, RD_ACCEPT_OBSERVED, json_incref(rd->accept_observed));
     if (rd->has_server || rd->has_queue)

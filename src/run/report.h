@@ -56,6 +56,7 @@ struct run_data {
     bool has_hook;                   /* hooks.before ran */
     char hook_cmd[2048], hook_log[PATH_MAX], hook_status[64];
     double hook_ready_ms;
+    json_t *capture;         /* capture.pcap: runs[].capture (owned, NULL: none) */
     uint64_t drain_begin_ns; /* when the drain began (0: none) */
     uint64_t obs_gap_ns;     /* the observer's longest gap between polls while it ran */
     json_t *accept_observed; /* what the kernel showed of a server not ours (owned) */

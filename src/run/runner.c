@@ -18,7 +18,9 @@
 #include "client.h"
 #include "clock.h"
 #include "acceptobs.h"
+#include "capture.h"
 #include "diag.h"
+#include "endpoint.h"
 #include "extserver.h"
 #include "hook.h"
 #include "fate.h"
@@ -272,6 +274,7 @@ struct point {
     int target_ns;            /* target_netns: an fd of the target's namespace, else -1 */
     struct fate_index *fates; /* ... joined with the client's give-ups */
     struct hook *hook;        /* hooks.before */
+    struct capture *capture;  /* capture.pcap */
     struct extserver *ext;    /* server.command */
     char dir[PATH_MAX];       /* its {dir} */
     uint16_t port;            /* the listener's port */
@@ -689,21 +692,20 @@ static int start_hook(struct point *pt, char *err, size_t errlen)
 {
     const struct config *cfg = pt->cfg;
     struct run_data *rd = pt->rd;
-    char out[PATH_MAX], file[PATH_MAX], sub[ERRBUF_LEN];
+    char out[PATH_MAX - 16], file[PATH_MAX], sub[ERRBUF_LEN]; /* room for "-hook.log" */
+    char tmpbase[PATH_MAX];
     const char *o = cfg->output;
-    size_t n = strlen(o);
     struct hook_vars v;
 
-    if (!o[0] || strcmp(o, "-") == 0)
-        snprintf(out, sizeof(out), "%s/qbench-%d",
+    if (!o[0] || strcmp(o, "-") == 0) {
+        snprintf(tmpbase, sizeof(tmpbase), "%s/qbench-%d",
                  getenv("TMPDIR") && getenv("TMPDIR")[0] == '/' ? getenv("TMPDIR") : "/tmp",
                  (int)getpid());
-    else
-        snprintf(out, sizeof(out), "%.*s", (int)(n > 5 && !strcmp(o + n - 5, ".json") ? n - 5 : n),
-                 o);
-    n = strlen(out);
-    snprintf(out + n, sizeof(out) - n, pt->opts->nrepeats > 1 ? "-p%u-r%u" : "-p%u",
-             pt->opts->point, pt->opts->repeat);
+        o = tmpbase;
+    }
+    if (capture_out_base(o, pt->opts->point, pt->opts->repeat, pt->opts->nrepeats, out,
+                         sizeof(out)) < 0)
+        return errbuf_set(err, errlen, "hooks.before: {out}: the output path is too long");
     v = (struct hook_vars){out, pt->opts->point, pt->port, rd->netns_path};
     if (hook_expand(cfg->hooks.before, &v, true, rd->hook_cmd, sizeof(rd->hook_cmd), sub,
                     sizeof(sub)) < 0)
@@ -720,6 +722,41 @@ static int start_hook(struct point *pt, char *err, size_t errlen)
     rd->has_hook = true;
     rd->hook_ready_ms = hook_ready_ms(pt->hook);
     return 0;
+}
+
+struct capture_in_ns {
+    struct point *pt;
+    const char *path;
+    struct capture_opts o;
+};
+
+static int open_capture_here(void *arg, char *err, size_t errlen)
+{
+    struct capture_in_ns *c = arg;
+
+    c->pt->capture = capture_open(c->path, &c->o, err, errlen);
+    return c->pt->capture ? 0 : -1;
+}
+
+/* capture.pcap: opened where the server's packets are (the point's
+ * namespace, or the target's), filtered to its port, and running before
+ * the first connect; the file beside the results (capture_file_name). */
+static int start_capture(struct point *pt, char *err, size_t errlen)
+{
+    const struct config *cfg = pt->cfg;
+    char path[PATH_MAX];
+    struct capture_in_ns c = {
+        pt, path,
+        (struct capture_opts){endpoint_is_loopback(&cfg->endpoint) ? "lo" : "any", pt->port,
+                              cfg->capture.snaplen, cfg->capture.buffer_kib}};
+
+    if (capture_file_name(cfg->output, pt->opts->point, pt->opts->repeat, pt->opts->nrepeats, path,
+                          sizeof(path)) < 0)
+        return errbuf_set(err, errlen, "capture.pcap: no file beside the output %s", cfg->output);
+    if ((pt->target_ns >= 0 ? netns_run_in(pt->target_ns, open_capture_here, &c, err, errlen)
+                            : open_capture_here(&c, err, errlen)) < 0)
+        return -1;
+    return capture_start(pt->capture, err, errlen);
 }
 
 /* The namespace and its sysctls, the server, and the client threads'
@@ -778,6 +815,8 @@ static int point_setup(struct point *pt, char *err, size_t errlen)
         if (!pt->srv && pt->diag)
             pt->obs = acceptobs_new(pt->port, err, errlen);
     }
+    if (cfg->capture.pcap && start_capture(pt, err, errlen) < 0)
+        return -1;
     if (cfg->hooks.before[0] && start_hook(pt, err, errlen) < 0)
         return -1;
     pt->tick_ns = (uint64_t)cfg->sample.accept_queue_ms * NS_PER_MS;
@@ -1147,6 +1186,9 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
         hook_stop(pt->hook, EXT_GRACE_MS);
         snprintf(rd->hook_status, sizeof(rd->hook_status), "%s", hook_status(pt->hook));
     }
+    /* ... and so did the capture: the drain's late accepts, FINs and RSTs */
+    if (pt->capture)
+        rd->capture = capture_finish(pt->capture);
     for (unsigned i = 0; i < pt->n; i++) {
         if (tally_merge(&rd->tally, client_tally(pt->clients[i])) < 0) {
             errbuf_set(err, errlen, "out of memory merging results");
@@ -1246,6 +1288,7 @@ int runner_run_point(const struct config *cfg, const json_t *params, const struc
     diag_close(pt.diag);
     fate_index_free(pt.fates);
     hook_free(pt.hook);
+    capture_free(pt.capture);
     acceptobs_free(pt.obs);
     if (pt.target_ns >= 0)
         close(pt.target_ns);
@@ -1260,6 +1303,7 @@ int runner_run_point(const struct config *cfg, const json_t *params, const struc
     json_decref(pt.rd->server_sysctl);
     json_decref(pt.rd->sysctl_changed);
     json_decref(pt.rd->accept_observed);
+    json_decref(pt.rd->capture);
     free(pt.rd);
     return rc;
 }
