@@ -258,8 +258,17 @@ static void test_bad_configs_name_the_key(void **state)
          "'backlog'?)"},
         {"{\"clinet\": {}, " MINIMAL "}",
          "clinet: unknown key (allowed here: name, isolate, target, target_netns, output, repeat, "
-         "gate, connections_file, server, hooks, client, sample, sysctl, expect, sweep) (did you "
-         "mean 'client'?)"},
+         "gate, connections_file, server, hooks, capture, client, sample, sysctl, expect, sweep) "
+         "(did you mean 'client'?)"},
+        {"{\"capture\": {\"pcap\": true, \"snaplen\": 20}, " MINIMAL "}",
+         "capture.snaplen: must be >= 68, got 20"},
+        {"{\"capture\": {\"pcap\": true, \"buffer_kib\": 2000000}, " MINIMAL "}",
+         "capture.buffer_kib: must be <= 1048576, got 2000000"},
+        {"{\"capture\": {\"snaplen\": 256}, " MINIMAL "}",
+         "capture.snaplen: only with capture.pcap: true"},
+        {"{\"capture\": {\"pcap\": \"yes\"}, " MINIMAL "}", "capture.pcap: must be"},
+        {"{\"capture\": {\"pcap\": true}, \"output\": \"-\", " MINIMAL "}",
+         "capture.pcap: the capture is written beside the results file"},
         {"{\"gate\": \"established_ratio,timeout\", " MINIMAL "}",
          "gate: 'timeout' cannot gate: only ratios"},
         {"{\"gate\": \"establshed_ratio\", " MINIMAL "}",
@@ -435,6 +444,30 @@ static void test_hook_settings_only_with_a_hook(void **state)
     json_decref(j);
 }
 
+/* The same for a capture: off, it is no part of the experiment; on, its
+ * settings are, with their defaults (headers only, 8 MiB). */
+static void test_capture_settings_only_with_a_capture(void **state)
+{
+    struct config cfg;
+    char err[ERRBUF_LEN];
+    json_t *j;
+
+    (void)state;
+    assert_int_equal(parse("{" MINIMAL ", \"capture\": {\"pcap\": false}}", &cfg, err), 0);
+    j = config_to_json(&cfg);
+    assert_null(json_object_get(j, "capture"));
+    json_decref(j);
+    assert_int_equal(parse("{" MINIMAL ", \"capture\": {\"pcap\": true}}", &cfg, err), 0);
+    assert_true(cfg.capture.pcap);
+    j = config_to_json(&cfg);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "capture"), "pcap")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "capture"), "snaplen")),
+                     128);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "capture"), "buffer_kib")), 8192);
+    json_decref(j);
+}
+
 static void test_only_per_netns_sysctls(void **state)
 {
     (void)state;
@@ -506,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_set_overrides_by_dotted_path),
         cmocka_unit_test(test_effective_config_round_trips),
         cmocka_unit_test(test_hook_settings_only_with_a_hook),
+        cmocka_unit_test(test_capture_settings_only_with_a_capture),
         cmocka_unit_test(test_only_per_netns_sysctls),
         cmocka_unit_test(test_every_error_is_reported),
         cmocka_unit_test(test_a_client_that_closes_first_spreads_its_sources),

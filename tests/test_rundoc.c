@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "capture.h"
 #include "clock.h"
 #include "errbuf.h"
 #include "merge.h"
@@ -72,6 +73,27 @@ static struct run_data *make_run_data(void)
     rd->drain_ms = 30;
     snprintf(rd->ext_status, sizeof(rd->ext_status), "exited 0");
     snprintf(rd->ext_log, sizeof(rd->ext_log), "/tmp/server.log");
+    {
+        struct capture_result cr = {"/tmp/rd-p1.pcap",
+                                    "inbound and tcp port 80",
+                                    "lo",
+                                    128,
+                                    4096,
+                                    10,
+                                    700,
+                                    false,
+                                    true,
+                                    12,
+                                    2,
+                                    0,
+                                    true,
+                                    100.0,
+                                    0.5,
+                                    ""};
+
+        snprintf(cr.error, sizeof(cr.error), "writing the capture: No space left on device");
+        rd->capture = capture_result_json(&cr);
+    }
     return rd;
 }
 
@@ -80,6 +102,7 @@ static void free_run_data(struct run_data *rd)
     tally_destroy(&rd->tally);
     json_decref((json_t *)rd->params);
     json_decref(rd->sysctl);
+    json_decref(rd->capture);
     free(rd);
 }
 
@@ -106,6 +129,7 @@ static void test_every_field_the_writer_emits_has_a_row(void **state)
         assert_non_null(json_object_get(run, RD_STORY));
         assert_non_null(json_object_get(run, RD_SERVER));
         assert_non_null(json_object_get(run, RD_SYN_QUEUE));
+        assert_non_null(rundoc_get(run, RD_CAPTURE, RD_CAP_ERROR));
         assert_every_field_has_a_row(run);
         json_decref(run);
     }

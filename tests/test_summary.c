@@ -75,11 +75,46 @@ static void test_repeats_show_their_spread(void **state)
     json_decref(doc);
 }
 
+/* A point's capture: its packets, and a capture that lacks some says so,
+ * with the number when the kernel gave one and "unknown" when not. */
+static void test_an_incomplete_capture_says_so(void **state)
+{
+    struct fake_run runs[] = {{"{}", 90, 10, 0, 0, 100, 1000, 200, 3000}};
+    json_t *doc = fake_doc(runs, 1), *run = json_array_get(json_object_get(doc, "runs"), 0);
+    json_t *cap = json_pack("{s:I, s:b, s:b, s:I, s:I, s:I}", "packets", (json_int_t)1200,
+                            "written", 1, "complete", 1, "received", (json_int_t)1200, "dropped",
+                            (json_int_t)0, "if_dropped", (json_int_t)0);
+    char *text;
+
+    (void)state;
+    json_object_set_new(run, "capture", cap);
+    text = summary_of(run, 1, 1);
+    assert_non_null(strstr(text, "| capture 1200 packets\n"));
+    free(text);
+    json_object_set_new(cap, "complete", json_false());
+    json_object_set_new(cap, "dropped", json_integer(37));
+    text = summary_of(run, 1, 1);
+    assert_non_null(strstr(text, "| capture 1200 packets INCOMPLETE: 37 dropped by the kernel\n"));
+    free(text);
+    json_object_set_new(cap, "dropped", json_null());
+    text = summary_of(run, 1, 1);
+    assert_non_null(strstr(text, "INCOMPLETE (kernel drops unknown)"));
+    free(text);
+    json_object_set_new(cap, "written", json_false());
+    json_object_set_new(cap, "error", json_string("writing the capture: No space left on device"));
+    text = summary_of(run, 1, 1);
+    assert_non_null(
+        strstr(text, "| capture NOT written: writing the capture: No space left on device\n"));
+    free(text);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interrupted_point_is_marked),
         cmocka_unit_test(test_repeats_show_their_spread),
+        cmocka_unit_test(test_an_incomplete_capture_says_so),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "compare.h"
 #include "errbuf.h"
@@ -146,6 +147,37 @@ static void raise_nofile(void)
     }
 }
 
+/* capture.pcap: every point's (and repeat's) capture file, checked like
+ * the results before anything runs; none may be another output. */
+static int check_captures(const struct run_args *a, const struct plan *plan, int *e, char *err,
+                          size_t errlen)
+{
+    const char *inputs[] = {a->config};
+    const char *outs[] = {plan->id.output, NULL, NULL}, *what[] = {"output", "capture", NULL};
+    unsigned reps = plan->id.repeat ? plan->id.repeat : 1;
+    size_t n = 2;
+    char path[PATH_MAX], why[ERRBUF_LEN];
+
+    if (!plan->npoints || !plan->points[0].cfg.capture.pcap)
+        return 0;
+    outs[1] = path;
+    if (plan->id.connections_file[0]) {
+        outs[n] = plan->id.connections_file;
+        what[n++] = "connections_file";
+    }
+    for (size_t i = 0; i < plan->npoints; i++)
+        for (unsigned r = 1; r <= reps; r++) {
+            if (capture_file_name(plan->id.output, (unsigned)i + 1, r, reps, path, sizeof(path)) <
+                0)
+                return errbuf_set(err, errlen, "capture.pcap: no file name beside %s",
+                                  plan->id.output);
+            if (safefile_check(path, inputs, 1, e, why, sizeof(why)) < 0 ||
+                safefile_distinct(outs, what, n, why, sizeof(why)) < 0)
+                return errbuf_set(err, errlen, "capture.pcap: %s", why);
+        }
+    return 0;
+}
+
 /* The files the run writes, checked (and the connections file opened)
  * before anything runs: -1 with *env when the environment refused. */
 static int open_outputs(const struct run_args *a, const struct plan *plan, struct records **records,
@@ -168,6 +200,11 @@ static int open_outputs(const struct run_args *a, const struct plan *plan, struc
     if (plan->id.connections_file[0] && strcmp(plan->id.output, "-") != 0 &&
         safefile_distinct(outs, what, 2, err, sizeof(err)) < 0) {
         fprintf(stderr, "qbench: %s\n", err);
+        return -1;
+    }
+    if (check_captures(a, plan, &e, err, sizeof(err)) < 0) {
+        fprintf(stderr, "qbench: %s\n", err);
+        *env = e != 0;
         return -1;
     }
     if (plan->id.connections_file[0] &&

@@ -50,6 +50,36 @@ static void spread_line(FILE *out, const struct metric *m, const json_t *values)
     fprintf(out, "    %-24s %10s ± %-10s %10s .. %s\n", m->name, a, b, c, d);
 }
 
+/* The point's capture: how many packets, and whether the file lacks some
+ * (a number that could not be read is said to be unknown). */
+static void capture_text(FILE *out, const json_t *cap)
+{
+    const json_t *dropped = json_object_get(cap, RD_CAP_DROPPED);
+    const char *error = json_string_value(json_object_get(cap, RD_CAP_ERROR));
+    json_int_t packets = json_integer_value(json_object_get(cap, RD_CAP_PACKETS));
+
+    if (!json_is_object(cap))
+        return;
+    if (!json_is_true(json_object_get(cap, RD_CAP_WRITTEN))) {
+        fprintf(out, " | capture NOT written: %s", error ? error : "unknown cause");
+        return;
+    }
+    fprintf(out, " | capture %" JSON_INTEGER_FORMAT " packets", packets);
+    if (json_is_true(json_object_get(cap, RD_CAP_COMPLETE)))
+        return;
+    if (!json_is_integer(dropped))
+        fprintf(out, " INCOMPLETE (kernel drops unknown)");
+    else if (json_integer_value(dropped) > 0 ||
+             json_integer_value(json_object_get(cap, RD_CAP_IF_DROPPED)) > 0)
+        fprintf(out, " INCOMPLETE: %" JSON_INTEGER_FORMAT " dropped by the kernel",
+                json_integer_value(dropped) +
+                    json_integer_value(json_object_get(cap, RD_CAP_IF_DROPPED)));
+    else
+        fprintf(out, " INCOMPLETE: the kernel let in %" JSON_INTEGER_FORMAT "%s%s",
+                json_integer_value(json_object_get(cap, RD_CAP_RECEIVED)), error ? "; " : "",
+                error ? error : "");
+}
+
 void summary_print(FILE *out, const json_t *run, size_t point, size_t npoints)
 {
     const json_t *o = json_object_get(run, RD_OUTCOMES);
@@ -98,6 +128,7 @@ void summary_print(FILE *out, const json_t *run, size_t point, size_t npoints)
         metric_format(m, true, v, text, sizeof(text));
         fprintf(out, " %.*s %s", (int)(strlen(m->name) - 3), m->name, text);
     }
+    capture_text(out, json_object_get(run, RD_CAPTURE));
     fprintf(out, "\n");
     if (!json_is_object(spread))
         return;

@@ -78,7 +78,7 @@ struct capture {
     bool door_closed;      /* nothing more enters the kernel's queue */
     struct pcap_stat base; /* the kernel's counts before the run's packets */
     int write_errno;
-    char error[ERRBUF_LEN]; /* pcap_dispatch failed: the thread ended early */
+    char error[512]; /* pcap_dispatch failed: the thread ended early */
 };
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -276,20 +276,47 @@ void capture_stop(struct capture *c)
     c->joined = true;
 }
 
+json_t *capture_result_json(const struct capture_result *r)
+{
+    json_t *out = json_pack(
+        "{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:b, s:f, s:f, s:f}", RD_CAP_FILE, r->file,
+        RD_CAP_FILTER, r->filter, RD_CAP_DEVICE, r->device, RD_CAP_SNAPLEN, (int)r->snaplen,
+        RD_CAP_BUFFER_KIB, (int)r->buffer_kib, RD_CAP_PACKETS, (json_int_t)r->packets, RD_CAP_BYTES,
+        (json_int_t)r->bytes, RD_CAP_WRITTEN, r->written, RD_CAP_DURATION_MS, r->duration_ms,
+        RD_CAP_CPU_PERCENT, r->cpu_percent, RD_CAP_PACKETS_PER_S,
+        r->duration_ms > 0 ? (double)r->packets / r->duration_ms * 1000.0 : 0.0);
+
+    /* what the kernel counted: a number that could not be read is null,
+     * and the capture is then not known to be complete */
+    json_object_set_new(out, RD_CAP_RECEIVED,
+                        r->have_stats ? json_integer((json_int_t)r->received) : json_null());
+    json_object_set_new(out, RD_CAP_DROPPED,
+                        r->have_stats ? json_integer((json_int_t)r->dropped) : json_null());
+    json_object_set_new(out, RD_CAP_IF_DROPPED,
+                        r->have_stats ? json_integer((json_int_t)r->if_dropped) : json_null());
+    json_object_set_new(out, RD_CAP_STOPPED, json_boolean(r->stopped));
+    /* complete: every packet the kernel let in is in the file */
+    json_object_set_new(out, RD_CAP_COMPLETE,
+                        json_boolean(r->written && r->stopped && r->have_stats && r->dropped == 0 &&
+                                     r->if_dropped == 0 && r->received == r->packets));
+    if (r->error[0])
+        json_object_set_new(out, RD_CAP_ERROR, json_string(r->error));
+    return out;
+}
+
 json_t *capture_finish(struct capture *c)
 {
+    struct capture_result r;
     struct pcap_stat ps;
-    bool have_stats;
     double secs;
-    char why[ERRBUF_LEN] = "";
-    json_t *out;
 
     capture_stop(c);
+    memset(&r, 0, sizeof(r));
     memset(&ps, 0, sizeof(ps));
-    have_stats = pcap_stats(c->p, &ps) == 0;
-    ps.ps_recv -= c->base.ps_recv;
-    ps.ps_drop -= c->base.ps_drop;
-    ps.ps_ifdrop -= c->base.ps_ifdrop;
+    r.have_stats = pcap_stats(c->p, &ps) == 0;
+    r.received = ps.ps_recv - c->base.ps_recv;
+    r.dropped = ps.ps_drop - c->base.ps_drop;
+    r.if_dropped = ps.ps_ifdrop - c->base.ps_ifdrop;
     if (pcap_dump_flush(c->dumper) != 0 || ferror(c->file)) {
         c->write_failed = true;
         c->write_errno = c->write_errno ? c->write_errno : errno ? errno : EIO;
@@ -298,35 +325,28 @@ json_t *capture_finish(struct capture *c)
     c->dumper = NULL;
     c->file = NULL;
     if (c->write_failed) {
-        snprintf(why, sizeof(why), "writing the capture: %s; the file was removed",
+        snprintf(r.error, sizeof(r.error), "writing the capture: %s; the file was removed",
                  strerror(c->write_errno));
         safefile_abort(&c->sf);
-    } else if (safefile_commit(&c->sf, why, sizeof(why)) == 0) {
+    } else if (safefile_commit(&c->sf, r.error, sizeof(r.error)) == 0) {
         c->committed = true;
     }
+    if (!r.error[0] && c->error[0])
+        snprintf(r.error, sizeof(r.error), "%s", c->error);
     secs = c->end_ns > c->begin_ns ? (double)(c->end_ns - c->begin_ns) / 1e9 : 0.0;
-    out = json_pack("{s:s, s:s, s:s, s:i, s:i, s:I, s:I, s:b, s:f, s:f, s:f}", RD_CAP_FILE,
-                    c->sf.path, RD_CAP_FILTER, c->filter, RD_CAP_DEVICE, c->device, RD_CAP_SNAPLEN,
-                    (int)c->snaplen, RD_CAP_BUFFER_KIB, (int)c->buffer_kib, RD_CAP_PACKETS,
-                    (json_int_t)c->packets, RD_CAP_BYTES, (json_int_t)c->bytes, RD_CAP_WRITTEN,
-                    c->committed, RD_CAP_DURATION_MS, secs * 1000.0, RD_CAP_CPU_PERCENT,
-                    secs > 0 ? (double)c->cpu_ns / 1e9 / secs * 100.0 : 0.0, RD_CAP_PACKETS_PER_S,
-                    secs > 0 ? (double)c->packets / secs : 0.0);
-    /* what the kernel counted: a number that could not be read is null,
-     * and the capture is then not known to be complete */
-    json_object_set_new(out, RD_CAP_RECEIVED, have_stats ? json_integer(ps.ps_recv) : json_null());
-    json_object_set_new(out, RD_CAP_DROPPED, have_stats ? json_integer(ps.ps_drop) : json_null());
-    json_object_set_new(out, RD_CAP_IF_DROPPED,
-                        have_stats ? json_integer(ps.ps_ifdrop) : json_null());
-    json_object_set_new(out, RD_CAP_STOPPED, json_boolean(c->started && !c->error[0]));
-    /* complete: every packet the kernel let in is in the file */
-    json_object_set_new(out, RD_CAP_COMPLETE,
-                        json_boolean(c->committed && c->started && !c->error[0] && have_stats &&
-                                     c->door_closed && ps.ps_drop == 0 && ps.ps_ifdrop == 0 &&
-                                     ps.ps_recv == c->packets));
-    if (c->error[0] || why[0])
-        json_object_set_new(out, RD_CAP_ERROR, json_string(why[0] ? why : c->error));
-    return out;
+    r.file = c->sf.path;
+    r.filter = c->filter;
+    r.device = c->device;
+    r.snaplen = c->snaplen;
+    r.buffer_kib = c->buffer_kib;
+    r.packets = c->packets;
+    r.bytes = c->bytes;
+    r.written = c->committed;
+    /* ended by the stop, with the door closed: nothing arrived after the count */
+    r.stopped = c->started && !c->error[0] && c->door_closed;
+    r.duration_ms = secs * 1000.0;
+    r.cpu_percent = secs > 0 ? (double)c->cpu_ns / 1e9 / secs * 100.0 : 0.0;
+    return capture_result_json(&r);
 }
 
 void capture_free(struct capture *c)

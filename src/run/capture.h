@@ -68,6 +68,22 @@ void capture_stop(struct capture *c);
  * was opened. */
 json_t *capture_finish(struct capture *c);
 
+/* What capture_finish found, and its runs[].capture. Pure. */
+struct capture_result {
+    const char *file, *filter, *device;
+    unsigned snaplen, buffer_kib;
+    uint64_t packets, bytes; /* written to the file */
+    bool written;            /* the file is whole where file says */
+    bool have_stats;         /* the kernel's counts could be read */
+    uint64_t received;       /* ... packets it let through the filter */
+    uint64_t dropped;        /* ... of those, dropped for a full buffer */
+    uint64_t if_dropped;     /* ... dropped by the interface */
+    bool stopped;            /* ended by capture_stop, not by an error */
+    double duration_ms, cpu_percent;
+    char error[1024]; /* "" when none */
+};
+json_t *capture_result_json(const struct capture_result *r);
+
 /* Closes everything; removes the temporary file if not committed. */
 void capture_free(struct capture *c);
 
