@@ -47,8 +47,14 @@ static void test_no_name_without_a_beside_or_room(void **state)
 
 static struct capture_result whole(void)
 {
-    return (struct capture_result){"r-p1.pcap", "inbound and tcp port 80", "lo", 128, 8192, 100,
-                                   7000, true, true, 100, 0, 0, true, 2000.0, 0.3, ""};
+    return (struct capture_result){"r-p1.pcap", "inbound and tcp port 80",
+                                   "lo",        128,
+                                   8192,        100,
+                                   7000,        true,
+                                   true,        100,
+                                   0,           0,
+                                   true,        2000.0,
+                                   0.3,         ""};
 }
 
 static void test_complete_only_when_the_file_holds_every_packet(void **state)
