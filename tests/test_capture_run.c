@@ -35,6 +35,7 @@ static void require_tcpdump(void)
  * retransmits. Returns how many. */
 struct rec {
     unsigned port, syn_retransmits;
+    double start_ms; /* connect() called, from the point's origin */
     char outcome[32];
 };
 
@@ -60,6 +61,7 @@ static size_t read_records(const char *path, struct rec **out)
             v[n].port = (unsigned)json_integer_value(json_object_get(j, "port"));
             v[n].syn_retransmits =
                 (unsigned)json_integer_value(json_object_get(j, "syn_retransmits"));
+            v[n].start_ms = json_number_value(json_object_get(j, "start_ms"));
             snprintf(v[n].outcome, sizeof(v[n].outcome), "%s",
                      json_string_value(json_object_get(j, "outcome")));
             n++;
@@ -85,6 +87,7 @@ static void test_the_capture_holds_every_connection_of_the_records(void **state)
     struct rec *recs;
     size_t n, resets = 0, stray = 0;
     long long retrans = 0;
+    double max_off = -1;
     char *is_reset = calloc(PORTS, 1);
 
     (void)state;
@@ -158,10 +161,22 @@ static void test_the_capture_holds_every_connection_of_the_records(void **state)
             stray++;
     }
     assert_int_equal(resets, harness_int(run, "outcomes.reset"));
+    /* keyed in time too: a record's first SYN is on the wire when its
+     * start_ms says, on the capture's wall clock (origin_epoch_us) */
+    for (size_t i = 0; i < n; i++) {
+        double at = (double)harness_int(run, "origin_epoch_us") / 1e6 + recs[i].start_ms / 1000.0,
+               off = w->port[recs[i].port].first_syn - at;
+
+        if (off < -0.005 || off > 0.25)
+            fail_msg("port %u: first SYN %.6f, the record says %.6f (%+.1f ms)", recs[i].port,
+                     w->port[recs[i].port].first_syn, at, off * 1000.0);
+        if (off > max_off)
+            max_off = off;
+    }
     fprintf(stderr,
             "capture: %zu packets; SYNs of %zu records (%lld retransmitted) and %zu resets "
-            "matched; %zu stray RSTs\n",
-            w->packets, n, retrans, resets, stray);
+            "matched; %zu stray RSTs; first SYNs at most %.2f ms after start_ms\n",
+            w->packets, n, retrans, resets, stray, max_off * 1000.0);
     /* the kernel's rare RST from loopback reordering may add one or two
      * (see test_server_truth); none is a connection qbench called served */
     if (stray > 2)
