@@ -101,12 +101,37 @@ static void test_complete_only_when_the_file_holds_every_packet(void **state)
     json_decref(j);
 }
 
+/* A run that sent SYNs and a capture that holds none: it looked in the
+ * wrong place, and cannot be called complete. */
+static void test_an_empty_capture_of_a_busy_run_is_not_complete(void **state)
+{
+    struct capture_result r = whole();
+    json_t *j;
+
+    (void)state;
+    r.packets = r.received = r.bytes = 0;
+    j = capture_result_json(&r);
+    capture_judge(j, 0); /* nothing was sent: empty is right */
+    assert_true(json_is_true(json_object_get(j, "complete")));
+    capture_judge(j, 300);
+    assert_false(json_is_true(json_object_get(j, "complete")));
+    assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "none of the run's"));
+    json_decref(j);
+    r = whole();
+    j = capture_result_json(&r);
+    capture_judge(j, 300); /* packets there: untouched */
+    assert_true(json_is_true(json_object_get(j, "complete")));
+    assert_null(json_object_get(j, "error"));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_file_is_named_beside_the_results),
         cmocka_unit_test(test_no_name_without_a_beside_or_room),
         cmocka_unit_test(test_complete_only_when_the_file_holds_every_packet),
+        cmocka_unit_test(test_an_empty_capture_of_a_busy_run_is_not_complete),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 
 #include "harness.h"
 #include "pcapref.h"
+#include "topology.h"
 
 #define PORTS 65536
 
@@ -260,6 +261,92 @@ static void test_a_capture_path_is_checked_before_the_run(void **state)
     assert_non_null(strstr(harness_stderr(), "capture.pcap: the capture is written beside"));
 }
 
+/* A target in another namespace (target_netns): the capture is opened
+ * there, on "any" (its address is not loopback), and holds every SYN the
+ * records say the clients sent it, over a veth pair the test made. */
+static bool have_ns;
+
+static void test_a_targets_namespace_is_captured_where_the_server_is(void **state)
+{
+    struct topology t;
+    char text[PATH_MAX + 1024], ns[64], out[PATH_MAX], jsonl[PATH_MAX];
+    json_t *doc;
+    const json_t *run, *cap;
+    struct pcapref *w;
+    struct rec *recs;
+    size_t n, bad = 0;
+
+    (void)state;
+    if (!have_ns) {
+        harness_require_netns();
+        skip();
+    }
+    require_tcpdump();
+    topology_make(&t, NULL);
+    topology_sysctl(t.server_ns, "net.ipv4.tcp_synack_retries", "1");
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, 19111, 8, 50, 30);
+    snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)t.holder);
+    snprintf(out, sizeof(out), "%s/tns.json", harness_dir());
+    snprintf(jsonl, sizeof(jsonl), "%s/tns.jsonl", harness_dir());
+    snprintf(text, sizeof(text),
+             "{\"isolate\": false, \"target\": \"%s:19111\", \"target_netns\": \"%s\","
+             " \"output\": \"%s\", \"capture\": {\"pcap\": true},"
+             " \"client\": {\"rate\": 200, \"connections\": 200, \"threads\": 1,"
+             " \"expect_greeting\": true, \"connect_timeout_ms\": 5000,"
+             " \"greeting_timeout_ms\": 2000}}",
+             TOPO_SERVER_ADDR, ns, out);
+    if (harness_qbench((const char *[]){"--config", harness_file("tns-cfg.json", text),
+                                        "--connections", jsonl, "--quiet", NULL}) != 0)
+        fail_msg("qbench: %s", harness_stderr());
+    doc = harness_load(out);
+    run = harness_run(doc, 0);
+    cap = json_object_get(run, "capture");
+    assert_non_null(cap);
+    assert_string_equal(json_string_value(json_object_get(cap, "device")), "any");
+    assert_string_equal(json_string_value(json_object_get(cap, "filter")), "tcp port 19111");
+    assert_true(json_is_true(json_object_get(cap, "written")));
+    w = pcapref_read(json_string_value(json_object_get(cap, "file")), 19111);
+    assert_non_null(w);
+    if (harness_int(cap, "dropped") > 0) {
+        assert_false(json_is_true(json_object_get(cap, "complete")));
+    } else {
+        assert_true(json_is_true(json_object_get(cap, "complete")));
+        assert_int_equal(harness_int(cap, "packets"), (long long)w->packets);
+        n = read_records(jsonl, &recs);
+        assert_true(n > 0);
+        /* each port once here (200 connections); its SYNs as the records say */
+        for (size_t i = 0; i < n; i++)
+            if (w->port[recs[i].port].syns != 1 + recs[i].syn_retransmits) {
+                char *c = json_dumps(cap, JSON_COMPACT);
+
+                fprintf(stderr,
+                        "port %u (start_ms %.3f, %s): the records say %u SYNs, the "
+                        "capture in the target's namespace has %u; %s; %zu packets read\n",
+                        recs[i].port, recs[i].start_ms, recs[i].outcome,
+                        1 + recs[i].syn_retransmits, w->port[recs[i].port].syns, c, w->packets);
+                free(c);
+                bad++;
+            }
+        if (bad)
+            fail_msg("%zu of %zu records disagree with the capture", bad, n);
+        free(recs);
+    }
+    free(w);
+    json_decref(doc);
+    topology_destroy(&t);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    /* the test is a client machine of its own: a veth pair to a server
+     * namespace, and a bounded SYN give-up */
+    have_ns = harness_have_netns() && topology_enter_client();
+    if (have_ns)
+        topology_sysctl(-1, "net.ipv4.tcp_syn_retries", "1");
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,7 +354,9 @@ int main(void)
                                   harness_teardown),
         cmocka_unit_test_teardown(test_every_repeat_has_its_own_capture, harness_teardown),
         cmocka_unit_test_teardown(test_a_capture_path_is_checked_before_the_run, harness_teardown),
+        cmocka_unit_test_teardown(test_a_targets_namespace_is_captured_where_the_server_is,
+                                  harness_teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, NULL);
 }

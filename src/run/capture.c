@@ -76,6 +76,7 @@ struct capture {
     uint64_t begin_ns, end_ns, cpu_ns;
     bool write_failed;
     bool door_closed;      /* nothing more enters the kernel's queue */
+    bool inbound;          /* on lo: the packets coming in only */
     struct pcap_stat base; /* the kernel's counts before the run's packets */
     int write_errno;
     char error[512]; /* pcap_dispatch failed: the thread ended early */
@@ -189,11 +190,14 @@ static int open_pcap(struct capture *c, const struct capture_opts *o, char *err,
                           pcap_geterr(c->p));
     if (pcap_compile(c->p, &prog, c->filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
         return fail_pcap(c, "compiling the filter", err, errlen);
-    rc = attach_filter(c, &prog);
+    /* "inbound" goes to the kernel directly (see attach_filter); any
+     * other device's filter through libpcap, which rewrites it for the
+     * kernel where the link header is its own ("any": cooked) */
+    rc = c->inbound ? attach_filter(c, &prog) : pcap_setfilter(c->p, &prog);
     pcap_freecode(&prog);
     if (rc != 0)
         return errbuf_set(err, errlen, "capture.pcap: setting the filter on %s: %s", o->device,
-                          strerror(errno));
+                          c->inbound ? strerror(errno) : pcap_geterr(c->p));
     if (pcap_setnonblock(c->p, 1, pe) != 0)
         return errbuf_set(err, errlen, "capture.pcap: non-blocking mode: %s", pe);
     if (pcap_get_selectable_fd(c->p) < 0)
@@ -225,8 +229,9 @@ struct capture *capture_open(const char *path, const struct capture_opts *o, cha
     /* on lo the kernel hands every packet over twice, going out and coming
      * in (libpcap keeps one): take only the second, in the kernel, so what
      * the kernel counts is what the file holds */
-    snprintf(c->filter, sizeof(c->filter), "%stcp port %u",
-             strcmp(o->device, "lo") == 0 ? "inbound and " : "", (unsigned)o->port);
+    c->inbound = strcmp(o->device, "lo") == 0;
+    snprintf(c->filter, sizeof(c->filter), "%stcp port %u", c->inbound ? "inbound and " : "",
+             (unsigned)o->port);
     snprintf(c->device, sizeof(c->device), "%s", o->device);
     c->snaplen = o->snaplen;
     c->buffer_kib = o->buffer_kib;
@@ -302,6 +307,18 @@ json_t *capture_result_json(const struct capture_result *r)
     if (r->error[0])
         json_object_set_new(out, RD_CAP_ERROR, json_string(r->error));
     return out;
+}
+
+void capture_judge(json_t *cap, uint64_t sent)
+{
+    if (!json_is_object(cap) || sent == 0 ||
+        json_integer_value(json_object_get(cap, RD_CAP_PACKETS)) > 0)
+        return;
+    json_object_set_new(cap, RD_CAP_COMPLETE, json_false());
+    if (!json_object_get(cap, RD_CAP_ERROR))
+        json_object_set_new(cap, RD_CAP_ERROR,
+                            json_string("the capture saw none of the run's packets (another "
+                                        "device or namespace carries them)"));
 }
 
 json_t *capture_finish(struct capture *c)

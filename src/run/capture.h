@@ -68,6 +68,11 @@ void capture_stop(struct capture *c);
  * was opened. */
 json_t *capture_finish(struct capture *c);
 
+/* A capture of a run that sent SYNs (sent: attempts that reached the
+ * kernel) but holds no packet looked in the wrong place: not complete,
+ * and said so in its error. */
+void capture_judge(json_t *cap, uint64_t sent);
+
 /* What capture_finish found, and its runs[].capture. Pure. */
 struct capture_result {
     const char *file, *filter, *device;

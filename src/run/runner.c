@@ -1202,6 +1202,7 @@ static json_t *point_collect(struct point *pt, char *err, size_t errlen)
                      "writing the connection records: %s",
                      strerror(client_records_error(pt->clients[i])));
     }
+    capture_judge(rd->capture, tally_attempted(&rd->tally) - rd->tally.outcomes[OUTCOME_ERROR]);
     if (join_story(pt, &log, &all, offsets, &total, err, errlen) < 0)
         goto out;
     /* a target qbench cannot see (no listener in its namespace): its
