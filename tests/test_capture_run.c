@@ -123,8 +123,14 @@ static void test_the_capture_holds_every_connection_of_the_records(void **state)
     assert_non_null(strstr(filter, "tcp port "));
     server_port = (unsigned)atoi(strstr(filter, "tcp port ") + 9);
     assert_true(server_port > 0 && server_port < PORTS);
-    /* the summary line names the capture */
+    /* the summary line counts the capture, and its file is named */
     assert_non_null(strstr(harness_stdout(), "| capture "));
+    {
+        char said[PATH_MAX + 16];
+
+        snprintf(said, sizeof(said), "wrote %s\n", pcap);
+        assert_non_null(strstr(harness_stdout(), said));
+    }
     w = pcapref_read(pcap, server_port);
     assert_non_null(w);
     assert_int_equal(w->unparsed, 0); /* the filter let in the run's port only */

@@ -249,6 +249,26 @@ static int write_checkpoint(const struct experiment *x, size_t point, void *ctx,
     return 0;
 }
 
+/* The capture files the run kept (capture.pcap), a repeated point's
+ * from each repeat. */
+static void say_captures(const json_t *doc, FILE *say)
+{
+    const json_t *runs = rundoc_runs(doc);
+
+    for (size_t i = 0; i < json_array_size(runs); i++) {
+        const json_t *run = json_array_get(runs, i), *reps = json_object_get(run, RD_REPEATS);
+        size_t n = json_is_array(reps) ? json_array_size(reps) : 1;
+
+        for (size_t r = 0; r < n; r++) {
+            const json_t *cap =
+                json_object_get(json_is_array(reps) ? json_array_get(reps, r) : run, RD_CAPTURE);
+
+            if (json_is_true(json_object_get(cap, RD_CAP_WRITTEN)))
+                fprintf(say, "wrote %s\n", json_string_value(json_object_get(cap, RD_CAP_FILE)));
+        }
+    }
+}
+
 /* After the run: the results, then the connections file, then what a
  * person reads. -1 when a file could not be written (the results then went
  * elsewhere if anywhere: said). */
@@ -280,6 +300,8 @@ static int finish(const struct run_args *a, const struct plan *plan, const json_
     }
     if (!a->quiet && plan->id.connections_file[0])
         fprintf(say, "wrote %s\n", plan->id.connections_file);
+    if (!a->quiet)
+        say_captures(doc, say);
     if (!a->quiet && strcmp(plan->id.output, "-") != 0)
         printf("wrote %s\n", plan->id.output);
     if (!pass)
