@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -117,6 +118,96 @@ static void test_clock_skew_within_the_allowance_is_absorbed(void **state)
     json_decref(obs);
 }
 
+/* The estimator alone: a shard whose clock is 250 ms behind the
+ * observer's. 40 give-ups: 8 queued at once (the child born of the
+ * handshake's ACK, 60 us after the client saw it complete), the others born
+ * of a SYN-ACK retransmit (+1 s) or a retransmitted FIN (+2.2 .. 5 s);
+ * polled every 10 ms at a phase of its own; one mismatched child of
+ * another connection on the tuple, seconds early. */
+static void test_the_offset_is_bounded_by_causality(void **state)
+{
+    struct obsstory_pair p[41];
+    struct obsstory_offset o;
+    const int64_t theta = 250 * 1000000LL, ms = 1000000LL;
+
+    (void)state;
+    for (int i = 0; i < 40; i++) {
+        int64_t start = i * 37 * ms, connect = start + 80000;
+        int64_t wait = i % 5 == 0 ? 0 : i % 2 ? 1000 * ms : (2200 + 70 * i) * ms;
+        int64_t birth = connect + 60000 + theta + wait;
+        int64_t phase = (i * 3 * ms + 1234567) % (10 * ms);
+        int64_t first = birth + (10 * ms - phase);
+
+        p[i] = (struct obsstory_pair){start, connect, first - 10 * ms, first};
+    }
+    p[40] = (struct obsstory_pair){0, 80000, -4000 * ms, -3990 * ms};
+    obsstory_offset(p, 41, 2 * ms, &o);
+    assert_int_equal(o.pairs, 41);
+    assert_true(o.min_ns <= theta && theta <= o.max_ns);
+    /* as tight as the polls and the client's lag allow */
+    assert_true(o.max_ns - o.min_ns <= 13 * ms);
+    assert_in_range(o.offset_ns, theta - 7 * ms, theta + 7 * ms);
+    /* nothing seen by both: nothing known */
+    obsstory_offset(p, 0, 0, &o);
+    assert_int_equal(o.pairs, 0);
+}
+
+/* A shard clock 250 ms ahead of the server's (beyond the 100 ms
+ * allowance; uncorrected, the server's sockets would all look older than
+ * their connections and every verdict would be never_accepted): measured,
+ * corrected, and the join is the same as with one clock. The other way
+ * too. */
+static void test_a_skew_beyond_the_allowance_is_measured_and_corrected(void **state)
+{
+    char err[ERRBUF_LEN];
+    long long skews[2] = {-250, 250};
+
+    (void)state;
+    for (int k = 0; k < 2; k++) {
+        json_t *run = shard_run(1000.0, 4, true), *obs = observer(1000.0, skews[k]);
+        const json_t *off;
+
+        json_object_set_new(run, "latency_us", json_object());
+        assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+        check_verdicts(run, 0);
+        off = json_array_get(json_object_get(json_object_get(run, "story"), "clock_offset_ms"), 0);
+        assert_true(json_is_true(json_object_get(off, "corrected")));
+        assert_int_equal(json_integer_value(json_object_get(off, "pairs")), 2);
+        assert_true(json_number_value(json_object_get(off, "min_ms")) <= (double)skews[k]);
+        assert_true(json_number_value(json_object_get(off, "max_ms")) >= (double)skews[k]);
+        assert_true(fabs(json_number_value(json_object_get(off, "offset_ms")) - (double)skews[k]) <
+                    5.0);
+        json_decref(run);
+        json_decref(obs);
+    }
+}
+
+/* A skew beyond the allowance that the polls cannot pin down (each child
+ * bracketed by a second-long gap): not joined, and the run says why. */
+static void test_a_skew_not_known_well_enough_is_not_joined(void **state)
+{
+    char err[ERRBUF_LEN];
+    json_t *run = shard_run(1000.0, 4, true), *obs = observer(1000.0, -500);
+    json_t *socks = json_object_get(json_object_get(obs, "accepts"), "sockets");
+    const char *why;
+
+    (void)state;
+    for (size_t i = 0; i < json_array_size(socks); i++) {
+        json_t *r = json_array_get(socks, i);
+
+        json_array_set_new(r, 7, json_integer(json_integer_value(json_array_get(r, 8)) - 1000000));
+    }
+    assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+    assert_false(json_is_true(json_object_get(json_object_get(run, "story"), "joined")));
+    why = json_string_value(json_object_get(json_object_get(run, "story"), "why"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "clock"));
+    assert_int_equal(out_of(run, "greeting_timeout"), 4);
+    assert_int_equal(out_of(run, "never_accepted"), 0);
+    json_decref(run);
+    json_decref(obs);
+}
+
 /* Where the join cannot be trusted, nothing moves and the run says why. */
 static void test_what_cannot_be_joined_stays_unknown(void **state)
 {
@@ -158,6 +249,9 @@ int main(void)
         cmocka_unit_test(test_give_ups_are_told_from_the_servers_sockets),
         cmocka_unit_test(test_clock_skew_within_the_allowance_is_absorbed),
         cmocka_unit_test(test_what_cannot_be_joined_stays_unknown),
+        cmocka_unit_test(test_the_offset_is_bounded_by_causality),
+        cmocka_unit_test(test_a_skew_beyond_the_allowance_is_measured_and_corrected),
+        cmocka_unit_test(test_a_skew_not_known_well_enough_is_not_joined),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

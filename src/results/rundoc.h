@@ -163,6 +163,7 @@
 #define RD_STORY_CAUSES "causes"
 #define RD_STORY_VIEW_COMPLETE "view_complete"
 #define RD_STORY_CLOCK_SKEW "clock_skew_allowed_ms"
+#define RD_STORY_CLOCK_OFFSET "clock_offset_ms" /* per shard: measured, corrected? */
 #define RD_STORY_LATE "accepted_late"
 #define RD_STORY_NEVER "never_accepted"
 #define RD_TIMELINE_INTERVAL_MS "timeline_interval_ms"

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,16 @@
  * long before could be mistaken for it. */
 #define SKEW_ALLOWED_NS (100ULL * 1000000ULL)
 
+/* How far from a give-up's connect() the offset estimate looks for its
+ * child: clocks further apart than this are not measured. */
+#define OFFSET_SEARCH_NS (10ULL * 1000000000ULL)
+
 struct conn {
     struct fate_conn c;
     uint64_t due_ns, giveup_ns;
+    uint64_t raw_start_ns; /* start_ns before the skew allowance */
+    size_t shard;
+    int64_t corr_ns; /* added to its times: the shard's clock to the observer's */
     struct fate_result r;
 };
 
@@ -105,7 +113,9 @@ static bool load_conns(json_t *const *shard_runs, size_t nshards, double origin,
                 !tuple_of(json_string_value(json_array_get(r, 0)),
                           json_integer_value(json_array_get(r, 1)), &c->c.src))
                 return false;
+            c->shard = s;
             c->due_ns = at_ns(shift, json_array_get(r, 2));
+            c->raw_start_ns = at_ns(shift, json_array_get(r, 3));
             /* a server socket of this connection may carry a time up to
              * the allowed skew before the client's start */
             c->c.start_ns = at_ns(shift, json_array_get(r, 3)) - SKEW_ALLOWED_NS;
@@ -176,6 +186,186 @@ static bool addresses_meet(const struct conn *c, size_t n, const struct fate_vie
     return n == 0;
 }
 
+static int64_t bound_of(const struct obsstory_pair *p)
+{
+    return p->first_ns - p->connect_ns;
+}
+
+static int by_upper_bound(const void *pa, const void *pb)
+{
+    int64_t x = bound_of(pa), y = bound_of(pb);
+
+    return x < y ? -1 : x > y;
+}
+
+void obsstory_offset(struct obsstory_pair *p, size_t n, int64_t lag_ns, struct obsstory_offset *out)
+{
+    int64_t hi, lo = INT64_MIN;
+    size_t first;
+
+    memset(out, 0, sizeof(*out));
+    if (n == 0)
+        return;
+    qsort(p, n, sizeof(*p), by_upper_bound);
+    /* the lowest bound that another pair confirms (its own within this
+     * one's bracket and the lag): a lone child far below the rest is
+     * another connection's on the same tuple */
+    for (first = 0; first + 1 < n; first++)
+        if (bound_of(&p[first + 1]) - bound_of(&p[first]) <=
+            p[first].first_ns - p[first].before_ns + lag_ns)
+            break;
+    if (first + 1 >= n)
+        first = 0;
+    hi = bound_of(&p[first]) + (lag_ns > 0 ? lag_ns : 0);
+    for (size_t i = first; i < n; i++) {
+        int64_t rtt = p[i].connect_ns - p[i].start_ns;
+        int64_t l = p[i].before_ns - p[i].connect_ns - (rtt > 0 ? rtt : 0);
+
+        if (l <= hi && l > lo)
+            lo = l;
+    }
+    if (lo == INT64_MIN || lo > hi)
+        lo = hi;
+    out->pairs = n;
+    out->max_ns = hi;
+    out->min_ns = lo;
+    out->offset_ns = lo + (hi - lo) / 2;
+}
+
+/* The children of the view by tuple, then first sighting. */
+static int by_tuple_first(const void *pa, const void *pb, void *arg)
+{
+    const struct acceptobs_sock *v = arg;
+    const struct acceptobs_sock *a = &v[*(const size_t *)pa], *b = &v[*(const size_t *)pb];
+    int c = story_tuple_cmp(&a->peer, &b->peer);
+
+    if (c)
+        return c;
+    return a->first_ns < b->first_ns ? -1 : a->first_ns > b->first_ns;
+}
+
+/* The offset of each shard's clock: the give-ups whose tuple has a child
+ * near their connect() (within OFFSET_SEARCH_NS either way), paired with
+ * the first such child. -1: out of memory. */
+static int measure_offsets(const struct conn *c, size_t n, const struct fate_view *v,
+                           json_t *const *shard_runs, size_t nshards, struct obsstory_offset *off)
+{
+    size_t *kids = malloc((v->n ? v->n : 1) * sizeof(*kids)), nk = 0;
+    struct obsstory_pair *p = malloc((n ? n : 1) * sizeof(*p));
+
+    if (!kids || !p) {
+        free(kids);
+        free(p);
+        return -1;
+    }
+    for (size_t j = 0; j < v->n; j++)
+        if (v->socks[j].kind == ACCEPTOBS_CHILD)
+            kids[nk++] = j;
+    qsort_r(kids, nk, sizeof(*kids), by_tuple_first, (void *)v->socks);
+    for (size_t s = 0; s < nshards; s++) {
+        size_t np = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            size_t lo = 0, hi = nk;
+            uint64_t from;
+
+            if (c[i].shard != s || !c[i].c.connect_ns)
+                continue;
+            from = c[i].c.connect_ns > OFFSET_SEARCH_NS ? c[i].c.connect_ns - OFFSET_SEARCH_NS : 0;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const struct acceptobs_sock *k = &v->socks[kids[mid]];
+                int cmp = story_tuple_cmp(&k->peer, &c[i].c.src);
+
+                if (cmp < 0 || (cmp == 0 && k->first_ns < from))
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < nk) {
+                const struct acceptobs_sock *k = &v->socks[kids[lo]];
+
+                if (story_tuple_cmp(&k->peer, &c[i].c.src) == 0 &&
+                    k->first_ns <= c[i].c.connect_ns + OFFSET_SEARCH_NS)
+                    p[np++] = (struct obsstory_pair){
+                        (int64_t)c[i].raw_start_ns, (int64_t)c[i].c.connect_ns,
+                        (int64_t)(k->before_ns ? k->before_ns : k->first_ns), (int64_t)k->first_ns};
+            }
+        }
+        /* how late the shard's loop noticed things: its schedule's worst lag */
+        obsstory_offset(p, np,
+                        (int64_t)json_integer_value(json_object_get(
+                            json_object_get(shard_runs[s], "schedule_lag_us"), "max")) *
+                            1000,
+                        &off[s]);
+    }
+    free(kids);
+    free(p);
+    return 0;
+}
+
+static uint64_t moved(uint64_t t, int64_t by)
+{
+    return t ? (uint64_t)((int64_t)t + by) : 0;
+}
+
+static double ms_of(int64_t ns)
+{
+    return (double)llround((double)ns / 1e3) / 1e3;
+}
+
+/* Decides, per shard, whether its times move onto the observer's clock
+ * (corr_ns), and says so in offsets (story.clock_offset_ms). false, with
+ * why, when a shard's skew exceeds the allowance and is not known well
+ * enough to correct. */
+static bool align_clocks(struct conn *c, size_t n, const struct obsstory_offset *off,
+                         size_t nshards, json_t *offsets, char *why, size_t whylen)
+{
+    const int64_t allowed = (int64_t)SKEW_ALLOWED_NS;
+    bool ok = true;
+
+    for (size_t s = 0; s < nshards; s++) {
+        const struct obsstory_offset *o = &off[s];
+        bool beyond = o->pairs && (o->max_ns < -allowed || o->min_ns > allowed);
+        bool precise = o->max_ns - o->min_ns <= allowed;
+        bool correct = beyond && precise;
+
+        if (!o->pairs) {
+            json_array_append_new(offsets,
+                                  json_pack("{s:I, s:I, s:n, s:b}", "shard", (json_int_t)s, "pairs",
+                                            (json_int_t)0, "offset_ms", "corrected", 0));
+            continue;
+        }
+        json_array_append_new(
+            offsets, json_pack("{s:I, s:I, s:f, s:f, s:f, s:b}", "shard", (json_int_t)s, "pairs",
+                               (json_int_t)o->pairs, "offset_ms", ms_of(o->offset_ns), "min_ms",
+                               ms_of(o->min_ns), "max_ms", ms_of(o->max_ns), "corrected", correct));
+        if (beyond && !precise && ok) {
+            snprintf(why, whylen,
+                     "shard %zu's clock is %.0f to %.0f ms off the observer's: beyond the %.0f ms "
+                     "the join tolerates, and not known well enough to correct; synchronize the "
+                     "clocks (NTP)",
+                     s, ms_of(o->min_ns), ms_of(o->max_ns), (double)allowed / 1e6);
+            ok = false;
+        }
+        if (!correct)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (c[i].shard != s)
+                continue;
+            c[i].corr_ns = o->offset_ns;
+            c[i].c.start_ns = moved(c[i].c.start_ns, o->offset_ns);
+            c[i].raw_start_ns = moved(c[i].raw_start_ns, o->offset_ns);
+            c[i].c.connect_ns = moved(c[i].c.connect_ns, o->offset_ns);
+            c[i].c.release_ns = moved(c[i].c.release_ns, o->offset_ns);
+            c[i].c.answer_ns = moved(c[i].c.answer_ns, o->offset_ns);
+            c[i].due_ns = moved(c[i].due_ns, o->offset_ns);
+            c[i].giveup_ns = moved(c[i].giveup_ns, o->offset_ns);
+        }
+    }
+    return ok;
+}
+
 static int by_start_latest_first(const void *pa, const void *pb)
 {
     const struct conn *a = pa, *b = pb;
@@ -195,6 +385,8 @@ static void reclass_row(json_t *run, uint64_t giveup_ns, enum outcome cls)
     json_t *tl = json_object_get(run, "timeline");
     long long width = json_integer_value(json_object_get(run, "timeline_interval_ms"));
     long long t_ms = ((long long)giveup_ns - (long long)BASE_NS) / 1000000;
+    /* giveup_ns is on the observer's clock when corrected: the caller
+     * passes it back on the shard's, whose rows these are */
     size_t row;
     json_t *r;
 
@@ -263,7 +455,9 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t
     size_t n = 0;
     double origin = origin_of(run);
     long long late = 0, never = 0, unknown = 0, causes[FATE_CAUSE_COUNT] = {0};
-    json_t *outcomes = json_object_get(run, "outcomes"), *by_cause;
+    json_t *outcomes = json_object_get(run, "outcomes"), *by_cause, *offsets = NULL;
+    struct obsstory_offset *offs = NULL;
+    char why[256];
     int rc = 0;
 
     if (nobs == 0)
@@ -289,6 +483,17 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t
                         "their tuples cannot be joined");
         goto out;
     }
+    offs = calloc(nshards ? nshards : 1, sizeof(*offs));
+    offsets = json_array();
+    if (!offs || !offsets || measure_offsets(c, n, &v, shard_runs, nshards, offs) < 0) {
+        rc = errbuf_set(err, errlen, "out of memory joining the observer's accepts");
+        goto out;
+    }
+    if (!align_clocks(c, n, offs, nshards, offsets, why, sizeof(why))) {
+        not_joined(run, why);
+        json_object_set(json_object_get(run, "story"), RD_STORY_CLOCK_OFFSET, offsets);
+        goto out;
+    }
     x = fate_index_new(&v);
     if (!x) {
         rc = errbuf_set(err, errlen, "out of memory joining the observer's accepts");
@@ -301,10 +506,10 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t
         causes[c[i].r.cause]++;
         if (c[i].r.verdict == FATE_ACCEPTED) {
             late++;
-            reclass_row(run, c[i].giveup_ns, OUTCOME_ACCEPTED_LATE);
+            reclass_row(run, moved(c[i].giveup_ns, -c[i].corr_ns), OUTCOME_ACCEPTED_LATE);
         } else if (c[i].r.verdict == FATE_NEVER_ACCEPTED) {
             never++;
-            reclass_row(run, c[i].giveup_ns, OUTCOME_NEVER_ACCEPTED);
+            reclass_row(run, moved(c[i].giveup_ns, -c[i].corr_ns), OUTCOME_NEVER_ACCEPTED);
         } else {
             unknown++;
         }
@@ -328,7 +533,10 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t
                                   (json_int_t)unknown, "causes", by_cause, "view_complete",
                                   v.complete, "clock_skew_allowed_ms",
                                   (double)SKEW_ALLOWED_NS / 1e6));
+    json_object_set(json_object_get(run, "story"), RD_STORY_CLOCK_OFFSET, offsets);
 out:
+    json_decref(offsets);
+    free(offs);
     fate_index_free(x);
     free(c);
     free(socks);
