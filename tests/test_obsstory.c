@@ -119,11 +119,30 @@ static void test_clock_skew_within_the_allowance_is_absorbed(void **state)
 }
 
 /* The estimator alone: a shard whose clock is 250 ms behind the
- * observer's. 40 give-ups: 8 queued at once (the child born of the
- * handshake's ACK, 60 us after the client saw it complete), the others born
- * of a SYN-ACK retransmit (+1 s) or a retransmitted FIN (+2.2 .. 5 s);
- * polled every 10 ms at a phase of its own; one mismatched child of
- * another connection on the tuple, seconds early. */
+ * observer's. 40 give-ups, polled every 10 ms at a phase of each's own:
+ * 6 whose request the observer saw (born 40 us after the client's SYN,
+ * the handshake completing 80 us or, after a SYN-ACK retransmit, 1 s
+ * later), and children born of the handshake's ACK (60 us after the
+ * client saw it complete) or of a later re-presentation (+1 s, a FIN 2.2 ..
+ * 5 s later); plus one child of another connection on the tuple, seconds
+ * early. */
+static void fill_pairs(struct obsstory_pair *p, int64_t theta, bool with_requests)
+{
+    const int64_t ms = 1000000LL;
+
+    for (int i = 0; i < 40; i++) {
+        int64_t start = i * 37 * ms, connect = start + (i % 4 == 1 ? 1000 * ms : 80000);
+        bool request = with_requests && i % 7 == 0;
+        int64_t wait = i % 5 == 0 ? 0 : i % 2 ? 1000 * ms : (2200 + 70 * i) * ms;
+        int64_t birth = request ? start + 40000 + theta : connect + 60000 + theta + wait;
+        int64_t phase = (i * 3 * ms + 1234567) % (10 * ms);
+        int64_t first = birth + (10 * ms - phase);
+
+        p[i] = (struct obsstory_pair){start, connect, first - 10 * ms, first, request};
+    }
+    p[40] = (struct obsstory_pair){0, 80000, -4000 * ms, -3990 * ms, false};
+}
+
 static void test_the_offset_is_bounded_by_causality(void **state)
 {
     struct obsstory_pair p[41];
@@ -131,22 +150,30 @@ static void test_the_offset_is_bounded_by_causality(void **state)
     const int64_t theta = 250 * 1000000LL, ms = 1000000LL;
 
     (void)state;
-    for (int i = 0; i < 40; i++) {
-        int64_t start = i * 37 * ms, connect = start + 80000;
-        int64_t wait = i % 5 == 0 ? 0 : i % 2 ? 1000 * ms : (2200 + 70 * i) * ms;
-        int64_t birth = connect + 60000 + theta + wait;
-        int64_t phase = (i * 3 * ms + 1234567) % (10 * ms);
-        int64_t first = birth + (10 * ms - phase);
-
-        p[i] = (struct obsstory_pair){start, connect, first - 10 * ms, first};
-    }
-    p[40] = (struct obsstory_pair){0, 80000, -4000 * ms, -3990 * ms};
+    fill_pairs(p, theta, true);
     obsstory_offset(p, 41, 2 * ms, &o);
     assert_int_equal(o.pairs, 41);
+    assert_int_equal(o.lower_pairs, 6);
+    assert_true(o.lower_known);
     assert_true(o.min_ns <= theta && theta <= o.max_ns);
     /* as tight as the polls and the client's lag allow */
     assert_true(o.max_ns - o.min_ns <= 13 * ms);
     assert_in_range(o.offset_ns, theta - 7 * ms, theta + 7 * ms);
+    /* no request seen (all syncookie connections): only the upper bound */
+    fill_pairs(p, -theta, false);
+    obsstory_offset(p, 41, 2 * ms, &o);
+    assert_false(o.lower_known);
+    assert_true(-theta <= o.max_ns && o.max_ns <= -theta + 13 * ms);
+    /* nor does anything below it come from the children: births of a
+     * later re-presentation only (no child queued at once) put the upper
+     * bound a second or more above, and nothing claims a lower one */
+    for (int i = 0; i < 41; i++) {
+        p[i].before_ns += 1000 * ms;
+        p[i].first_ns += 1000 * ms;
+    }
+    obsstory_offset(p, 41, 2 * ms, &o);
+    assert_false(o.lower_known);
+    assert_true(o.max_ns >= -theta);
     /* nothing seen by both: nothing known */
     obsstory_offset(p, 0, 0, &o);
     assert_int_equal(o.pairs, 0);
@@ -172,7 +199,9 @@ static void test_a_skew_beyond_the_allowance_is_measured_and_corrected(void **st
         check_verdicts(run, 0);
         off = json_array_get(json_object_get(json_object_get(run, "story"), "clock_offset_ms"), 0);
         assert_true(json_is_true(json_object_get(off, "corrected")));
-        assert_int_equal(json_integer_value(json_object_get(off, "pairs")), 2);
+        /* the children of 1000 and 1002, and 1001's request */
+        assert_int_equal(json_integer_value(json_object_get(off, "pairs")), 3);
+        assert_int_equal(json_integer_value(json_object_get(off, "lower_pairs")), 1);
         assert_true(json_number_value(json_object_get(off, "min_ms")) <= (double)skews[k]);
         assert_true(json_number_value(json_object_get(off, "max_ms")) >= (double)skews[k]);
         assert_true(fabs(json_number_value(json_object_get(off, "offset_ms")) - (double)skews[k]) <

@@ -4,13 +4,16 @@
  * as TCP can tell -- started together with --start-at; `qbench observe` in
  * the server's namespace; `qbench merge` of the shards and the observer.
  * The merged view must show the server's side (its accept queue at
- * backlog + 1 or + 2, its SYN queue, its ListenOverflows) and agree with
- * the same load run in one namespace over loopback; and the same holds
- * with the client's side of the link shaped by tc (tbf; no netem here). */
+ * backlog + 1 or + 2, its SYN queue, its ListenOverflows), count as
+ * accepted_late exactly the give-ups the listener's own log shows it
+ * accepted, and agree with the same load run in one namespace over
+ * loopback, watched as long; and the server's side is seen the same way
+ * with the client's end of the link shaped by tc (tbf; no netem here). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -34,6 +37,16 @@
 /* schedule 1.5 s, SYN give-up 3.1 s (tcp_syn_retries 1), greeting 2 s,
  * and room for a loaded machine */
 #define WINDOW_MS 10000
+/* How far the merged view over veth and the single-namespace view of the
+ * same load may differ. Measured 2026-12-02 on a 2 vCPU VM, eleven runs,
+ * six of them two at a time: established differed by -2..5, accepted_late
+ * by -1..9 (the observer watches 200 ms longer: about 4 more accepts at the
+ * server's 20/s), timeout + never_accepted + greeting_timeout by -6..0.
+ * Before the join followed retransmitted FINs, accepted_late over veth
+ * was a third of the server's own count. */
+#define TOL_ESTABLISHED 10
+#define TOL_LATE 15
+#define TOL_NOT_ACCEPTED 15
 
 static bool have_ns;
 
@@ -75,8 +88,10 @@ static const char *config(const char *name, const char *host)
 }
 
 /* nshards qbench processes against host, with an observer in server_ns
- * (-1: the test's own namespace), merged into merged. */
-static json_t *run_distributed(const char *host, int server_ns, unsigned nshards, const char *tag)
+ * (-1: the test's own namespace) watching window_ms from their start,
+ * merged into merged. */
+static json_t *run_distributed(const char *host, int server_ns, unsigned nshards, const char *tag,
+                               int window_ms)
 {
     char cfg[256], outs[4][256], obs[256], merged[256], shard[16], at[32], window[16];
     const char *margs[16];
@@ -87,7 +102,7 @@ static json_t *run_distributed(const char *host, int server_ns, unsigned nshards
     snprintf(cfg, sizeof(cfg), "%s", config("topology.json", host));
     clock_gettime(CLOCK_REALTIME, &rt);
     snprintf(at, sizeof(at), "%.3f", (double)rt.tv_sec + (double)rt.tv_nsec / 1e9 + 1.0);
-    snprintf(window, sizeof(window), "%d", WINDOW_MS);
+    snprintf(window, sizeof(window), "%d", window_ms);
     snprintf(obs, sizeof(obs), "%s/%s-observer.json", harness_dir(), tag);
     snprintf(merged, sizeof(merged), "%s/%s-merged.json", harness_dir(), tag);
     topology_target_ns(server_ns);
@@ -242,23 +257,95 @@ static long long tx_packets(const char *dev)
     return tx;
 }
 
+/* The give-ups of the shards (tag-shard-N.json) that the listener's own
+ * log shows accepted by until_us: what accepted_late must be. */
+static long long referee_late(const char *tag, unsigned nshards, const char *log,
+                              long long until_us)
+{
+    static struct topology_accept acc[4096];
+    size_t nacc = topology_accepts(log, acc, 4096);
+    long long late = 0;
+
+    for (unsigned i = 0; i < nshards; i++) {
+        char path[256];
+        json_t *doc;
+        const json_t *rows;
+
+        snprintf(path, sizeof(path), "%s/%s-shard-%u.json", harness_dir(), tag, i);
+        doc = harness_load(path);
+        rows = json_object_get(json_object_get(harness_run(doc, 0), "gave_up"), "rows");
+        assert_true(json_is_array(rows));
+        for (size_t r = 0; r < json_array_size(rows); r++) {
+            const json_t *row = json_array_get(rows, r);
+            const char *addr = json_string_value(json_array_get(row, 0));
+            long long port = json_integer_value(json_array_get(row, 1));
+
+            for (size_t k = 0; k < nacc; k++)
+                if (acc[k].port == port && strcmp(acc[k].addr, addr) == 0 &&
+                    acc[k].epoch_us <= until_us) {
+                    late++;
+                    break;
+                }
+        }
+        json_decref(doc);
+    }
+    return late;
+}
+
+/* |a - b| within tol, or fail saying what differed. */
+static void assert_close(const char *what, long long veth, long long one, long long tol)
+{
+    if (llabs(veth - one) > tol)
+        fail_msg("%s: %lld over veth (shards + observer + merge), %lld in one namespace: more "
+                 "apart than %lld",
+                 what, veth, one, tol);
+}
+
 static void test_shards_over_veth_see_the_server_through_observe(void **state)
 {
-    struct topology t;
-    json_t *m, *single;
+    struct topology t = {.server_ns = -1};
+    json_t *m, *single, *obs;
     const json_t *run, *srun;
-    long long tx_before, est, sest;
+    long long tx_before, until_us, ref, aq;
+    char out[256], log[256], path[256];
+    int window;
 
     (void)state;
     if (!have_ns) {
         harness_require_netns();
         skip();
     }
+    /* The same load in one namespace over loopback first: one qbench run
+     * against the same kind of listener, which qbench observes itself
+     * (sock_diag in its own namespace) until its clients are done. */
+    server_sysctls(-1);
+    t.server = topology_listener(-1, "127.0.0.1", PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    snprintf(out, sizeof(out), "%s/single.json", harness_dir());
+    if (harness_qbench((const char *[]){"--config", config("single-config.json", "127.0.0.1"),
+                                        "--output", out, "--quiet", NULL}) != 0)
+        fail_msg("qbench in one namespace: %s", harness_stderr());
+    single = harness_load(out);
+    srun = harness_run(single, 0);
+    harness_assert_outcomes_add_up(srun);
+    assert_int_equal(harness_int(srun, "outcomes.attempted"), TOTAL);
+    aq = harness_int(srun, "accept_queue.max");
+    assert_true(aq == BACKLOG + 1 || aq == BACKLOG + 2);
+    assert_true(harness_int(srun, "syn_queue.max") > 0);
+    assert_true(harness_kernel(srun, "ListenOverflows") > 0);
+    topology_destroy(&t);
+
+    /* Over veth, the observer watches as long as that run watched (its
+     * elapsed time, and a little for the collection after it): the server
+     * keeps taking late connections at its pace while it drains, so the
+     * split between accepted_late and never_accepted compares only over
+     * equal watches. */
+    window = (int)harness_int(srun, "elapsed_ms") + 200;
     topology_make(&t, NULL);
     server_sysctls(t.server_ns);
-    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
+    snprintf(log, sizeof(log), "%s/veth-accepts.log", harness_dir());
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, log);
     tx_before = tx_packets("vc0");
-    m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "veth");
+    m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "veth", window);
     run = harness_run(m, 0);
     assert_server_side(run);
     /* the traffic did cross the link: a SYN at least per attempt */
@@ -267,11 +354,72 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
     assert_int_equal(harness_kernel(run, "ListenOverflows"), 0);
     assert_int_equal(json_array_size(json_object_get(m, "merged_from")), 2);
     topology_destroy(&t);
+
+    /* Each connection's story told across the link, against the
+     * listener's own log of what it accepted within the observer's window:
+     * a give-up it accepted is accepted_late. Most of these (cookie
+     * connections whose ACK overflowed) got a server socket only from the
+     * client's FIN retransmits after it gave up. The edge: an accept in
+     * the observer's last poll gap. */
+    snprintf(path, sizeof(path), "%s/veth-observer.json", harness_dir());
+    {
+        char err[ERRBUF_LEN];
+
+        obs = obsdoc_load(path, err, sizeof(err));
+        if (!obs)
+            fail_msg("%s", err);
+    }
+    until_us = llround(json_number_value(json_object_get(obs, "origin_epoch_us"))) +
+               harness_int(obs, "elapsed_ms") * 1000;
+    json_decref(obs);
+    ref = referee_late("veth", 2, log, until_us);
+    if (!json_is_true(json_object_get(json_object_get(run, "story"), "joined"))) {
+        char *text = json_dumps(json_object_get(run, "story"), JSON_COMPACT);
+
+        fail_msg("the merge did not join the observer's view: %s", text);
+    }
+    if (llabs(outcome(run, "accepted_late") - ref) > 2)
+        fail_msg("accepted_late %lld, but the listener accepted %lld of the give-ups",
+                 outcome(run, "accepted_late"), ref);
+    assert_true(outcome(run, "accepted_late") > 0);
+    assert_true(outcome(run, "never_accepted") > 0);
+
+    print_message("veth: established %lld accepted_late %lld (listener: %lld) never_accepted %lld "
+                  "greeting_timeout %lld timeout %lld aq %lld synq %lld overflows %lld | one "
+                  "namespace: established %lld accepted_late %lld never_accepted %lld "
+                  "greeting_timeout %lld timeout %lld aq %lld synq %lld overflows %lld | watch "
+                  "%d ms\n",
+                  outcome(run, "established"), outcome(run, "accepted_late"), ref,
+                  outcome(run, "never_accepted"), outcome(run, "greeting_timeout"),
+                  outcome(run, "timeout"), harness_int(run, "accept_queue.max"),
+                  harness_int(run, "syn_queue.max"),
+                  harness_int(run, "server_kernel.ListenOverflows"), outcome(srun, "established"),
+                  outcome(srun, "accepted_late"), outcome(srun, "never_accepted"),
+                  outcome(srun, "greeting_timeout"), outcome(srun, "timeout"),
+                  harness_int(srun, "accept_queue.max"), harness_int(srun, "syn_queue.max"),
+                  harness_kernel(srun, "ListenOverflows"), window);
+    /* The two views agree, within what identical runs of one topology
+     * differ by (TOL_* measured, see README "Beyond one machine"); the
+     * split of the unaccepted between timeout (every SYN dropped) and a
+     * handshake never accepted swings between identical runs, so their
+     * sum is compared. */
+    assert_close("established", outcome(run, "established"), outcome(srun, "established"),
+                 TOL_ESTABLISHED);
+    assert_close("accepted_late", outcome(run, "accepted_late"), outcome(srun, "accepted_late"),
+                 TOL_LATE);
+    assert_close("not accepted (timeout + never_accepted + greeting_timeout)",
+                 outcome(run, "timeout") + outcome(run, "never_accepted") +
+                     outcome(run, "greeting_timeout"),
+                 outcome(srun, "timeout") + outcome(srun, "never_accepted") +
+                     outcome(srun, "greeting_timeout"),
+                 TOL_NOT_ACCEPTED);
+    assert_int_equal(outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error"), 0);
+    assert_true(harness_int(run, "accept_queue.max") >= BACKLOG + 1);
+
     /* the Kubernetes flow over the same files: collect.sh gathers the
      * shards and the sidecar's document and merges them the same way */
     assert_int_equal(collect_like_kubernetes("veth", 2, true), 0);
     {
-        char path[256];
         json_t *c;
         const json_t *crun;
 
@@ -283,59 +431,12 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
                          harness_int(run, "accept_queue.max"));
         assert_int_equal(harness_int(crun, "server_kernel.ListenOverflows"),
                          harness_int(run, "server_kernel.ListenOverflows"));
+        assert_int_equal(harness_int(crun, "outcomes.accepted_late"),
+                         outcome(run, "accepted_late"));
         json_decref(c);
     }
     /* a sidecar that wrote nothing: no merge without the server's side */
     assert_int_equal(collect_like_kubernetes("veth", 2, false), 2);
-
-    /* The same load with server and client in one namespace over loopback:
-     * one client at the full rate, observed the same way. */
-    server_sysctls(-1);
-    t.server = topology_listener(-1, "127.0.0.1", PORT, BACKLOG, ACCEPT_MS, 60);
-    single = run_distributed("127.0.0.1", -1, 1, "single");
-    srun = harness_run(single, 0);
-    assert_server_side(srun);
-    topology_destroy(&t);
-    /* the two agree: the same queues (the same backlog bounds them), and
-     * classes within what run-to-run noise gives at this load (the
-     * server's pace decides established: 20/s over the same window) */
-    est = outcome(run, "established");
-    sest = outcome(srun, "established");
-    if (llabs(est - sest) > 15 + sest / 4)
-        fail_msg("established: %lld over veth, %lld in one namespace", est, sest);
-    /* what the server never answered in time is as stable as established
-     * (220-233 of 300 in ten runs of each topology), and is nothing but timeouts and
-     * handshakes left unanswered; their split between timeout (every
-     * SYN dropped) and greeting_timeout (a handshake whose ACK overflowed)
-     * swings from 10% to 31% timeouts between identical runs, so the split
-     * is not compared */
-    if (llabs((TOTAL - est) - (TOTAL - sest)) > TOTAL / 10 ||
-        outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error") != 0)
-        fail_msg("not served: %lld over veth, %lld in one namespace (resets, refusals, errors "
-                 "over veth: %lld)",
-                 TOTAL - est, TOTAL - sest,
-                 outcome(run, "reset") + outcome(run, "refused") + outcome(run, "error"));
-    print_message("veth: established %lld timeout %lld greeting_timeout %lld accepted_late %lld "
-                  "never_accepted %lld aq %lld synq %lld overflows %lld | one "
-                  "namespace: established %lld timeout %lld greeting_timeout %lld accepted_late "
-                  "%lld never_accepted %lld aq %lld synq %lld overflows %lld\n",
-                  est, outcome(run, "timeout"), outcome(run, "greeting_timeout"),
-                  outcome(run, "accepted_late"), outcome(run, "never_accepted"),
-                  harness_int(run, "accept_queue.max"), harness_int(run, "syn_queue.max"),
-                  harness_int(run, "server_kernel.ListenOverflows"), sest, outcome(srun, "timeout"),
-                  outcome(srun, "greeting_timeout"), outcome(srun, "accepted_late"),
-                  outcome(srun, "never_accepted"), harness_int(srun, "accept_queue.max"),
-                  harness_int(srun, "syn_queue.max"),
-                  harness_int(srun, "server_kernel.ListenOverflows"));
-    /* each connection's story told across the link from the observer's
-     * view: the server's slow pace shows as accepted_late, the handshakes
-     * it dropped as never_accepted, and what the kernel did not show stays
-     * greeting_timeout */
-    assert_true(json_is_true(json_object_get(json_object_get(run, "story"), "joined")));
-    assert_true(outcome(run, "accepted_late") > 0);
-    assert_true(outcome(run, "never_accepted") > 0);
-    assert_true(outcome(run, "greeting_timeout") <
-                outcome(run, "accepted_late") + outcome(run, "never_accepted"));
     json_decref(m);
     json_decref(single);
 }
@@ -357,8 +458,8 @@ static void test_a_shaped_link_still_sees_the_server(void **state)
     }
     topology_make(&t, "tbf rate 400kbit burst 1600 latency 400ms");
     server_sysctls(t.server_ns);
-    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
-    m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "tbf");
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "tbf", WINDOW_MS);
     run = harness_run(m, 0);
     assert_server_side(run);
     stats = topology_capture((const char *[]){"tc", "-s", "qdisc", "show", "dev", "vc0", NULL});
@@ -398,8 +499,8 @@ static void test_ipv6_shards_and_observer_see_the_same(void **state)
         skip();
     }
     server_sysctls(-1);
-    t.server = topology_listener(-1, "::1", PORT, BACKLOG, ACCEPT_MS, 60);
-    m = run_distributed("[::1]", -1, 2, "ipv6");
+    t.server = topology_listener(-1, "::1", PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    m = run_distributed("[::1]", -1, 2, "ipv6", WINDOW_MS);
     run = harness_run(m, 0);
     assert_server_side(run);
     print_message("ipv6: established %lld timeout %lld greeting_timeout %lld aq %lld synq %lld "
@@ -429,7 +530,7 @@ static void test_target_netns_is_observed_as_if_local(void **state)
     }
     topology_make(&t, NULL);
     server_sysctls(t.server_ns);
-    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, NULL);
     snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)t.holder);
     snprintf(out, sizeof(out), "%s/target-netns.json", harness_dir());
     snprintf(text, sizeof(text),

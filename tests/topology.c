@@ -213,7 +213,7 @@ void topology_sysctl(int nsfd, const char *name, const char *value)
 }
 
 pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int accept_ms,
-                        int lifetime_s)
+                        int lifetime_s, const char *log)
 {
     int ready[2];
     char c;
@@ -225,7 +225,7 @@ pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int a
     if (pid == 0) {
         struct sockaddr_storage ss = {0};
         socklen_t len;
-        int fd, one = 1;
+        int fd, one = 1, logfd = -1;
         time_t end = time(NULL) + lifetime_s;
 
         close(ready[0]);
@@ -250,12 +250,37 @@ pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int a
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0)
             _exit(118);
+        if (log && (logfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)) < 0)
+            _exit(116);
         if (write(ready[1], "x", 1) != 1)
             _exit(117);
         while (time(NULL) < end) {
             struct timespec ts = {accept_ms / 1000, (long)(accept_ms % 1000) * 1000000L};
-            int cfd = accept(fd, NULL, NULL);
+            struct sockaddr_storage peer;
+            socklen_t plen = sizeof(peer);
+            int cfd = accept(fd, (struct sockaddr *)&peer, &plen);
 
+            if (cfd >= 0 && logfd >= 0) {
+                struct timespec now;
+                char line[128], host[INET6_ADDRSTRLEN] = "?";
+                int n;
+                unsigned pport = 0;
+
+                clock_gettime(CLOCK_REALTIME, &now);
+                if (peer.ss_family == AF_INET) {
+                    inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, host,
+                              sizeof(host));
+                    pport = ntohs(((struct sockaddr_in *)&peer)->sin_port);
+                } else if (peer.ss_family == AF_INET6) {
+                    inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, host,
+                              sizeof(host));
+                    pport = ntohs(((struct sockaddr_in6 *)&peer)->sin6_port);
+                }
+                n = snprintf(line, sizeof(line), "%lld %s %u\n",
+                             (long long)now.tv_sec * 1000000LL + now.tv_nsec / 1000, host, pport);
+                if (write(logfd, line, (size_t)n) != n)
+                    _exit(115);
+            }
             if (cfd >= 0) {
                 /* the greeting; a client already gone just resets it */
                 (void)send(cfd, "g", 1, MSG_NOSIGNAL);
@@ -270,6 +295,19 @@ pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int a
         fail_msg("the listener on %s:%d did not start", addr, port);
     close(ready[0]);
     return pid;
+}
+
+size_t topology_accepts(const char *log, struct topology_accept *v, size_t max)
+{
+    FILE *f = fopen(log, "r");
+    size_t n = 0;
+
+    if (!f)
+        fail_msg("%s: %s", log, strerror(errno));
+    while (n < max && fscanf(f, "%lld %63s %d", &v[n].epoch_us, v[n].addr, &v[n].port) == 3)
+        n++;
+    fclose(f);
+    return n;
 }
 
 void topology_target_ns(int nsfd)

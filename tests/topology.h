@@ -39,9 +39,21 @@ void topology_sysctl(int nsfd, const char *name, const char *value);
 /* A listener that is not qbench's: in namespace nsfd (-1: own), on
  * addr:port with listen(backlog), accepting one connection every
  * accept_ms, writing one byte to it and closing it; it ends by itself
- * after lifetime_s. */
+ * after lifetime_s. With log (else NULL) it writes a line per accept:
+ * "<wall-clock µs since the epoch> <peer address> <peer port>", the
+ * referee for what qbench says it accepted. */
 pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int accept_ms,
-                        int lifetime_s);
+                        int lifetime_s, const char *log);
+
+/* One accept from such a log. */
+struct topology_accept {
+    long long epoch_us;
+    char addr[64];
+    int port;
+};
+
+/* Reads the log: how many accepts (at most max) went into v. */
+size_t topology_accepts(const char *log, struct topology_accept *v, size_t max);
 
 /* For harness_qbench_start_with: the child enters the namespace set by
  * topology_target_ns first. */

@@ -52,7 +52,10 @@ static int check_accepts(const json_t *a, const char *source, char *err, size_t 
         const json_t *r = json_array_get(rows, i);
         unsigned char addr[16];
         const char *peer = json_string_value(json_array_get(r, 0));
-        bool ok = json_array_size(r) == 12 && peer &&
+        /* born_request (13th) is newer: optional */
+        bool ok = (json_array_size(r) == 12 ||
+                   (json_array_size(r) == 13 && json_is_boolean(json_array_get(r, 12)))) &&
+                  peer &&
                   (inet_pton(AF_INET, peer, addr) == 1 || inet_pton(AF_INET6, peer, addr) == 1);
 
         for (size_t k = 1; ok && k < 7; k++)
@@ -65,7 +68,7 @@ static int check_accepts(const json_t *a, const char *source, char *err, size_t 
             return errbuf_set(err, errlen,
                               "%s: accepts.sockets[%zu]: expected [peer, port, kind, "
                               "end, last_state, closed_by_owner, synack_retrans, "
-                              "and five times in us or null]",
+                              "five times in us or null, and born_request]",
                               source, i);
     }
     return 0;

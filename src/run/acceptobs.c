@@ -201,6 +201,7 @@ static struct acceptobs_sock *add_sock(struct acceptobs *o, const struct diag_so
     s->before_ns = o->last_start_ns ? o->last_start_ns : o->start_ns;
     s->first_ns = o->end_ns;
     s->kind = d->state == TCP_SYN_RECV ? ACCEPTOBS_REQUEST : ACCEPTOBS_CHILD;
+    s->born_request = s->kind == ACCEPTOBS_REQUEST;
     o->table[slot_of(o, d->cookie)] = (struct slot){d->cookie, (uint32_t)o->n};
     o->live[o->nlive++] = (uint32_t)o->n;
     o->n++;

@@ -64,6 +64,8 @@ struct acceptobs_sock {
     uint8_t last_state;      /* TCP_* when last seen */
     uint8_t synack_retrans;  /* request sockets: SYN-ACK retransmits seen */
     uint8_t closed_by_owner; /* seen accepted by its state, not its file */
+    uint8_t born_request;    /* first seen as a request (SYN_RECV): seen before the
+                              * client's handshake completed */
     uint32_t seen_gen;       /* internal: the poll that last saw it */
 };
 

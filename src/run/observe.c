@@ -171,20 +171,21 @@ static json_t *accepts_json(const struct sampler *s)
 
         inet_ntop(v[i].peer.family, v[i].peer.addr, addr, sizeof(addr));
         json_array_append_new(
-            rows, json_pack("[s, I, I, I, I, I, I, o, o, o, o, o]", addr,
-                            (json_int_t)v[i].peer.port, (json_int_t)v[i].kind, (json_int_t)v[i].end,
-                            (json_int_t)v[i].last_state, (json_int_t)v[i].closed_by_owner,
-                            (json_int_t)v[i].synack_retrans, rel_us(s, v[i].before_ns),
-                            rel_us(s, v[i].first_ns), rel_us(s, v[i].queued_ns),
-                            rel_us(s, v[i].accepted_ns), rel_us(s, v[i].gone_ns)));
+            rows,
+            json_pack("[s, I, I, I, I, I, I, o, o, o, o, o, b]", addr, (json_int_t)v[i].peer.port,
+                      (json_int_t)v[i].kind, (json_int_t)v[i].end, (json_int_t)v[i].last_state,
+                      (json_int_t)v[i].closed_by_owner, (json_int_t)v[i].synack_retrans,
+                      rel_us(s, v[i].before_ns), rel_us(s, v[i].first_ns),
+                      rel_us(s, v[i].queued_ns), rel_us(s, v[i].accepted_ns),
+                      rel_us(s, v[i].gone_ns), v[i].born_request));
     }
-    return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b, s:[s,s,s,s,s,s,s,s,s,s,s,s], s:o}", "polls",
+    return json_pack("{s:I, s:I, s:o, s:o, s:I, s:b, s:[s,s,s,s,s,s,s,s,s,s,s,s,s], s:o}", "polls",
                      (json_int_t)st.polls, "errors", (json_int_t)st.errors, "first_poll_us",
                      rel_us(s, s->first_poll_ns), "last_poll_us", rel_us(s, s->last_poll_ns),
                      "gap_us_max", (json_int_t)(st.gap_ns_max / 1000), "complete",
                      st.errors == 0 && !st.truncated, "fields", "peer", "port", "kind", "end",
                      "last_state", "closed_by_owner", "synack_retrans", "before_us", "first_us",
-                     "queued_us", "accepted_us", "gone_us", "sockets", rows);
+                     "queued_us", "accepted_us", "gone_us", "born_request", "sockets", rows);
 }
 
 static json_t *document(const struct observe_opts *o, const struct sampler *s, double origin_epoch,

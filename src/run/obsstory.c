@@ -163,6 +163,9 @@ static bool load_view(const json_t *obs, double origin, struct acceptobs_sock **
         s->queued_ns = at_ns(shift, json_array_get(r, 9));
         s->accepted_ns = at_ns(shift, json_array_get(r, 10));
         s->gone_ns = at_ns(shift, json_array_get(r, 11));
+        /* older documents do not say: only a request still is one */
+        s->born_request = json_array_size(r) > 12 ? json_is_true(json_array_get(r, 12))
+                                                  : s->kind == ACCEPTOBS_REQUEST;
     }
     v->socks = *socks;
     v->n = n;
@@ -186,53 +189,85 @@ static bool addresses_meet(const struct conn *c, size_t n, const struct fate_vie
     return n == 0;
 }
 
-static int64_t bound_of(const struct obsstory_pair *p)
+/* What one pair says of the offset: at most hi, at least lo (lo_known).
+ * A socket seen first as a request (SYN_RECV) was there before the client
+ * saw its handshake complete, and after its connect() sent the SYN: lo =
+ * before - connect, hi = first - start. A socket first seen as a child
+ * came after the completion (the ACK, or a later one that re-presented
+ * it): hi = first - connect + lag (lag: how late the client's loop may
+ * have noticed the completion). */
+static int64_t hi_of(const struct obsstory_pair *p, int64_t lag_ns)
 {
-    return p->first_ns - p->connect_ns;
+    return p->born_request ? p->first_ns - p->start_ns : p->first_ns - p->connect_ns + lag_ns;
 }
 
-static int by_upper_bound(const void *pa, const void *pb)
+static int by_hi(const void *pa, const void *pb, void *lag)
 {
-    int64_t x = bound_of(pa), y = bound_of(pb);
+    int64_t x = hi_of(pa, *(int64_t *)lag), y = hi_of(pb, *(int64_t *)lag);
 
     return x < y ? -1 : x > y;
 }
 
+static int64_t lo_of(const struct obsstory_pair *p)
+{
+    return p->before_ns - p->connect_ns;
+}
+
+static int by_lo_desc(const void *pa, const void *pb)
+{
+    const struct obsstory_pair *a = pa, *b = pb;
+    int a_ok = a->born_request, b_ok = b->born_request;
+
+    if (a_ok != b_ok)
+        return b_ok - a_ok; /* those with a lower bound first */
+    if (!a_ok)
+        return 0;
+    return lo_of(a) > lo_of(b) ? -1 : lo_of(a) < lo_of(b);
+}
+
+/* The index of the first pair (in their order) that the next confirms:
+ * its own bound within this one's poll bracket and the lag. A lone pair
+ * far beyond the rest is another connection's socket on the same tuple. */
+static size_t confirmed(const struct obsstory_pair *p, size_t n, int64_t lag_ns, bool upper)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        int64_t d = upper ? hi_of(&p[i + 1], lag_ns) - hi_of(&p[i], lag_ns)
+                          : lo_of(&p[i]) - lo_of(&p[i + 1]);
+
+        if (!upper && !p[i + 1].born_request)
+            break;
+        if (d <= p[i].first_ns - p[i].before_ns + lag_ns)
+            return i;
+    }
+    return 0;
+}
+
 void obsstory_offset(struct obsstory_pair *p, size_t n, int64_t lag_ns, struct obsstory_offset *out)
 {
-    int64_t hi, lo = INT64_MIN;
-    size_t first;
+    size_t nreq = 0, k;
 
     memset(out, 0, sizeof(*out));
     if (n == 0)
         return;
-    qsort(p, n, sizeof(*p), by_upper_bound);
-    /* the lowest bound that another pair confirms (its own within this
-     * one's bracket and the lag): a lone child far below the rest is
-     * another connection's on the same tuple */
-    for (first = 0; first + 1 < n; first++)
-        if (bound_of(&p[first + 1]) - bound_of(&p[first]) <=
-            p[first].first_ns - p[first].before_ns + lag_ns)
-            break;
-    if (first + 1 >= n)
-        first = 0;
-    hi = bound_of(&p[first]) + (lag_ns > 0 ? lag_ns : 0);
-    for (size_t i = first; i < n; i++) {
-        int64_t rtt = p[i].connect_ns - p[i].start_ns;
-        int64_t l = p[i].before_ns - p[i].connect_ns - (rtt > 0 ? rtt : 0);
-
-        if (l <= hi && l > lo)
-            lo = l;
-    }
-    if (lo == INT64_MIN || lo > hi)
-        lo = hi;
+    if (lag_ns < 0)
+        lag_ns = 0;
+    qsort_r(p, n, sizeof(*p), by_hi, &lag_ns);
+    k = confirmed(p, n, lag_ns, true);
+    out->max_ns = hi_of(&p[k], lag_ns);
+    qsort(p, n, sizeof(*p), by_lo_desc);
+    while (nreq < n && p[nreq].born_request)
+        nreq++;
     out->pairs = n;
-    out->max_ns = hi;
-    out->min_ns = lo;
-    out->offset_ns = lo + (hi - lo) / 2;
+    out->lower_pairs = nreq;
+    if (nreq) {
+        k = confirmed(p, nreq, lag_ns, false);
+        out->min_ns = lo_of(&p[k]);
+        out->lower_known = out->min_ns <= out->max_ns;
+    }
+    out->offset_ns = out->lower_known ? out->min_ns + (out->max_ns - out->min_ns) / 2 : out->max_ns;
 }
 
-/* The children of the view by tuple, then first sighting. */
+/* The sockets of the view by tuple, then first sighting. */
 static int by_tuple_first(const void *pa, const void *pb, void *arg)
 {
     const struct acceptobs_sock *v = arg;
@@ -244,29 +279,28 @@ static int by_tuple_first(const void *pa, const void *pb, void *arg)
     return a->first_ns < b->first_ns ? -1 : a->first_ns > b->first_ns;
 }
 
-/* The offset of each shard's clock: the give-ups whose tuple has a child
- * near their connect() (within OFFSET_SEARCH_NS either way), paired with
- * the first such child. -1: out of memory. */
+/* The offset of each shard's clock: each give-up paired with the first
+ * socket of its tuple seen within OFFSET_SEARCH_NS of its connect() (either
+ * way). -1: out of memory. */
 static int measure_offsets(const struct conn *c, size_t n, const struct fate_view *v,
                            json_t *const *shard_runs, size_t nshards, struct obsstory_offset *off)
 {
-    size_t *kids = malloc((v->n ? v->n : 1) * sizeof(*kids)), nk = 0;
+    size_t *socks = malloc((v->n ? v->n : 1) * sizeof(*socks));
     struct obsstory_pair *p = malloc((n ? n : 1) * sizeof(*p));
 
-    if (!kids || !p) {
-        free(kids);
+    if (!socks || !p) {
+        free(socks);
         free(p);
         return -1;
     }
     for (size_t j = 0; j < v->n; j++)
-        if (v->socks[j].kind == ACCEPTOBS_CHILD)
-            kids[nk++] = j;
-    qsort_r(kids, nk, sizeof(*kids), by_tuple_first, (void *)v->socks);
+        socks[j] = j;
+    qsort_r(socks, v->n, sizeof(*socks), by_tuple_first, (void *)v->socks);
     for (size_t s = 0; s < nshards; s++) {
         size_t np = 0;
 
         for (size_t i = 0; i < n; i++) {
-            size_t lo = 0, hi = nk;
+            size_t lo = 0, hi = v->n;
             uint64_t from;
 
             if (c[i].shard != s || !c[i].c.connect_ns)
@@ -274,7 +308,7 @@ static int measure_offsets(const struct conn *c, size_t n, const struct fate_vie
             from = c[i].c.connect_ns > OFFSET_SEARCH_NS ? c[i].c.connect_ns - OFFSET_SEARCH_NS : 0;
             while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
-                const struct acceptobs_sock *k = &v->socks[kids[mid]];
+                const struct acceptobs_sock *k = &v->socks[socks[mid]];
                 int cmp = story_tuple_cmp(&k->peer, &c[i].c.src);
 
                 if (cmp < 0 || (cmp == 0 && k->first_ns < from))
@@ -282,14 +316,15 @@ static int measure_offsets(const struct conn *c, size_t n, const struct fate_vie
                 else
                     hi = mid;
             }
-            if (lo < nk) {
-                const struct acceptobs_sock *k = &v->socks[kids[lo]];
+            if (lo < v->n) {
+                const struct acceptobs_sock *k = &v->socks[socks[lo]];
 
                 if (story_tuple_cmp(&k->peer, &c[i].c.src) == 0 &&
                     k->first_ns <= c[i].c.connect_ns + OFFSET_SEARCH_NS)
                     p[np++] = (struct obsstory_pair){
                         (int64_t)c[i].raw_start_ns, (int64_t)c[i].c.connect_ns,
-                        (int64_t)(k->before_ns ? k->before_ns : k->first_ns), (int64_t)k->first_ns};
+                        (int64_t)(k->before_ns ? k->before_ns : k->first_ns), (int64_t)k->first_ns,
+                        k->born_request != 0};
             }
         }
         /* how late the shard's loop noticed things: its schedule's worst lag */
@@ -299,7 +334,7 @@ static int measure_offsets(const struct conn *c, size_t n, const struct fate_vie
                             1000,
                         &off[s]);
     }
-    free(kids);
+    free(socks);
     free(p);
     return 0;
 }
@@ -326,9 +361,11 @@ static bool align_clocks(struct conn *c, size_t n, const struct obsstory_offset 
 
     for (size_t s = 0; s < nshards; s++) {
         const struct obsstory_offset *o = &off[s];
-        bool beyond = o->pairs && (o->max_ns < -allowed || o->min_ns > allowed);
-        bool precise = o->max_ns - o->min_ns <= allowed;
+        /* proven beyond the allowance, one way or the other */
+        bool beyond = o->pairs && (o->max_ns < -allowed || (o->lower_known && o->min_ns > allowed));
+        bool precise = o->lower_known && o->max_ns - o->min_ns <= 2 * allowed;
         bool correct = beyond && precise;
+        json_t *row;
 
         if (!o->pairs) {
             json_array_append_new(offsets,
@@ -336,16 +373,28 @@ static bool align_clocks(struct conn *c, size_t n, const struct obsstory_offset 
                                             (json_int_t)0, "offset_ms", "corrected", 0));
             continue;
         }
-        json_array_append_new(
-            offsets, json_pack("{s:I, s:I, s:f, s:f, s:f, s:b}", "shard", (json_int_t)s, "pairs",
-                               (json_int_t)o->pairs, "offset_ms", ms_of(o->offset_ns), "min_ms",
-                               ms_of(o->min_ns), "max_ms", ms_of(o->max_ns), "corrected", correct));
+        row =
+            json_pack("{s:I, s:I, s:I, s:f, s:f, s:b}", "shard", (json_int_t)s, "pairs",
+                      (json_int_t)o->pairs, "lower_pairs", (json_int_t)o->lower_pairs, "offset_ms",
+                      ms_of(o->offset_ns), "max_ms", ms_of(o->max_ns), "corrected", correct);
+        /* without a request seen before its handshake completed, only the
+         * upper bound is known */
+        json_object_set_new(row, "min_ms",
+                            o->lower_known ? json_real(ms_of(o->min_ns)) : json_null());
+        json_array_append_new(offsets, row);
         if (beyond && !precise && ok) {
-            snprintf(why, whylen,
-                     "shard %zu's clock is %.0f to %.0f ms off the observer's: beyond the %.0f ms "
-                     "the join tolerates, and not known well enough to correct; synchronize the "
-                     "clocks (NTP)",
-                     s, ms_of(o->min_ns), ms_of(o->max_ns), (double)allowed / 1e6);
+            if (o->lower_known)
+                snprintf(why, whylen,
+                         "shard %zu's clock is %.0f to %.0f ms off the observer's: beyond the "
+                         "%.0f ms the join tolerates, and not known well enough to correct; "
+                         "synchronize the clocks (NTP)",
+                         s, ms_of(o->min_ns), ms_of(o->max_ns), (double)allowed / 1e6);
+            else
+                snprintf(why, whylen,
+                         "the observer's clock is at least %.0f ms behind shard %zu's: beyond the "
+                         "%.0f ms the join tolerates, and how far is not known (no request "
+                         "socket seen to bound it); synchronize the clocks (NTP)",
+                         -ms_of(o->max_ns), s, (double)allowed / 1e6);
             ok = false;
         }
         if (!correct)

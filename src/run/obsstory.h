@@ -15,12 +15,12 @@
  * clock behind by more than the handshake's round trip would hide
  * sockets, and their connections would look never accepted. Skew up to
  * SKEW_ALLOWED_NS (100 ms) is absorbed by starting each search that much
- * earlier (story.clock_skew_allowed_ms). Beyond it the skew is measured
- * per shard from the connections both sides saw (obsstory_offset below,
- * story.clock_offset_ms): where it is known to exceed the allowance and
- * known to within it, the shard's times are corrected by it; where it
- * exceeds the allowance but is not known that well, the run is not
- * joined. Queue samples are placed by wall clock alone.
+ * earlier (story.clock_skew_allowed_ms). The skew is also measured per
+ * shard from the connections both sides saw (obsstory_offset below,
+ * story.clock_offset_ms): where it is proven beyond the allowance and
+ * known to within twice it, the shard's times are corrected by it; where
+ * it is proven beyond but not known that well, the run is not joined. Queue samples are placed by
+ * wall clock alone.
  *
  * Not joined (the run says why, its counts unchanged): no observer, more
  * than one (which server a connection reached is not recorded), a shard
@@ -30,7 +30,9 @@
 #ifndef QB_OBSSTORY_H
 #define QB_OBSSTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -42,31 +44,33 @@
 
 /* One connection both sides saw: the client's connect() call and the
  * moment it saw the handshake complete (its loop may notice that late),
- * and the bracket of the observer's first sighting of its child socket
- * (the dump before, which did not see it, and the first that did). ns, the
- * client's on its clock, the observer's on its own. */
+ * and the bracket of the observer's first sighting of the server's socket
+ * of its tuple (the dump before, which did not see it, and the first that
+ * did), and whether that sighting was a request (SYN_RECV) or already a
+ * child. ns, the client's on its clock, the observer's on its own. */
 struct obsstory_pair {
     int64_t start_ns, connect_ns;
     int64_t before_ns, first_ns;
+    bool born_request;
 };
 
-/* The observer's clock minus the shard's, from such pairs. Causality
- * bounds it from above for every pair: a child exists only after the
- * handshake completed at the client, so offset <= first - connect + lag
- * (max_ns: the smallest of these that another pair confirms, within its
- * poll bracket: a lone child far below the rest is another connection's
- * on the same tuple; lag_ns is how late the client's loop may have
- * noticed the completion, its schedule's worst lag). A child born of the
- * handshake's ACK itself (not of a later re-presentation: a SYN-ACK
- * retransmit, a retransmitted FIN) also bounds it from below,
- * offset >= before - connect - (connect - start) (the one-way delay is
- * less than the round trip): min_ns is the highest such bound at or
- * below max_ns. So [min_ns, max_ns] holds the offset if the earliest
- * child was born of its handshake's ACK (the server queued it at once),
- * which a slow server's give-ups always include; offset_ns is its middle.
- * pairs 0: nothing known. */
+/* The observer's clock minus the shard's, bounded by causality alone:
+ *   a child (an established socket) exists only after the client saw its
+ *   handshake complete: offset <= first - connect + lag (lag_ns: how late
+ *   the client's loop may have noticed the completion, its schedule's
+ *   worst lag);
+ *   a request exists only after the client's SYN (offset <= first -
+ *   start), and before the client saw the SYN-ACK it answers: offset >=
+ *   before - connect.
+ * max_ns is the smallest upper bound and min_ns the largest lower bound
+ * that another pair confirms (within its poll bracket: a lone pair far
+ * beyond the rest is another connection's socket on the same tuple).
+ * Give-ups rarely have a request seen (under overload most are syncookie
+ * connections): without one only max_ns is known (lower_known false), and
+ * offset_ns is max_ns; else the middle. pairs 0: nothing known. */
 struct obsstory_offset {
-    size_t pairs;
+    size_t pairs, lower_pairs;
+    bool lower_known;
     int64_t offset_ns, min_ns, max_ns;
 };
 
