@@ -39,7 +39,8 @@
 #define WINDOW_MS 10000
 /* How far the merged view over veth and the single-namespace view of the
  * same load may differ. Measured 2026-12-02 on a 2 vCPU VM, eleven runs,
- * six of them two at a time: established differed by -2..5, accepted_late
+ * six of them two at a time: established (veth minus one namespace)
+ * differed by -5..2, accepted_late
  * by -1..9 (the observer watches 200 ms longer: about 4 more accepts at the
  * server's 20/s), timeout + never_accepted + greeting_timeout by -6..0.
  * Before the join followed retransmitted FINs, accepted_late over veth
