@@ -159,6 +159,17 @@ static void test_the_offset_is_bounded_by_causality(void **state)
     /* as tight as the polls and the client's lag allow */
     assert_true(o.max_ns - o.min_ns <= 13 * ms);
     assert_in_range(o.offset_ns, theta - 7 * ms, theta + 7 * ms);
+    /* one child alone was queued at once, the others came a second or more
+     * later: with a lower bound it still makes the upper one */
+    fill_pairs(p, theta, true);
+    for (int i = 1; i < 40; i++)
+        if (!p[i].born_request && i != 5) {
+            p[i].before_ns += 1000 * ms;
+            p[i].first_ns += 1000 * ms;
+        }
+    obsstory_offset(p, 41, 2 * ms, &o);
+    assert_true(o.lower_known);
+    assert_true(o.min_ns <= theta && theta <= o.max_ns && o.max_ns <= theta + 13 * ms);
     /* no request seen (all syncookie connections): only the upper bound */
     fill_pairs(p, -theta, false);
     obsstory_offset(p, 41, 2 * ms, &o);

@@ -251,19 +251,27 @@ void obsstory_offset(struct obsstory_pair *p, size_t n, int64_t lag_ns, struct o
         return;
     if (lag_ns < 0)
         lag_ns = 0;
-    qsort_r(p, n, sizeof(*p), by_hi, &lag_ns);
-    k = confirmed(p, n, lag_ns, true);
-    out->max_ns = hi_of(&p[k], lag_ns);
     qsort(p, n, sizeof(*p), by_lo_desc);
     while (nreq < n && p[nreq].born_request)
         nreq++;
     out->pairs = n;
     out->lower_pairs = nreq;
     if (nreq) {
-        k = confirmed(p, nreq, lag_ns, false);
-        out->min_ns = lo_of(&p[k]);
-        out->lower_known = out->min_ns <= out->max_ns;
+        out->min_ns = lo_of(&p[confirmed(p, nreq, lag_ns, false)]);
+        out->lower_known = true;
     }
+    qsort_r(p, n, sizeof(*p), by_hi, &lag_ns);
+    /* with a lower bound, an upper one below it is another connection's
+     * socket; without, the lowest that another pair confirms */
+    for (k = 0; out->lower_known && k < n && hi_of(&p[k], lag_ns) < out->min_ns; k++)
+        ;
+    if (!out->lower_known || k == n) {
+        out->lower_known = false;
+        k = confirmed(p, n, lag_ns, true);
+    }
+    out->max_ns = hi_of(&p[k], lag_ns);
+    if (!out->lower_known)
+        out->min_ns = 0;
     out->offset_ns = out->lower_known ? out->min_ns + (out->max_ns - out->min_ns) / 2 : out->max_ns;
 }
 

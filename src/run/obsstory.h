@@ -62,9 +62,11 @@ struct obsstory_pair {
  *   a request exists only after the client's SYN (offset <= first -
  *   start), and before the client saw the SYN-ACK it answers: offset >=
  *   before - connect.
- * max_ns is the smallest upper bound and min_ns the largest lower bound
- * that another pair confirms (within its poll bracket: a lone pair far
- * beyond the rest is another connection's socket on the same tuple).
+ * min_ns is the largest lower bound that another pair confirms (within
+ * its poll bracket: a lone pair far beyond the rest is another
+ * connection's socket on the same tuple); max_ns the smallest upper bound
+ * not below it, or without a lower bound the smallest that another pair
+ * confirms.
  * Give-ups rarely have a request seen (under overload most are syncookie
  * connections): without one only max_ns is known (lower_known false), and
  * offset_ns is max_ns; else the middle. pairs 0: nothing known. */
