@@ -320,7 +320,7 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
      * against the same kind of listener, which qbench observes itself
      * (sock_diag in its own namespace) until its clients are done. */
     server_sysctls(-1);
-    t.server = topology_listener(-1, "127.0.0.1", PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    t.server = topology_listener(-1, "127.0.0.1", PORT, BACKLOG, ACCEPT_MS, 60);
     snprintf(out, sizeof(out), "%s/single.json", harness_dir());
     if (harness_qbench((const char *[]){"--config", config("single-config.json", "127.0.0.1"),
                                         "--output", out, "--quiet", NULL}) != 0)
@@ -344,7 +344,8 @@ static void test_shards_over_veth_see_the_server_through_observe(void **state)
     topology_make(&t, NULL);
     server_sysctls(t.server_ns);
     snprintf(log, sizeof(log), "%s/veth-accepts.log", harness_dir());
-    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, log);
+    t.server =
+        topology_listener_logged(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, log);
     tx_before = tx_packets("vc0");
     m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "veth", window);
     run = harness_run(m, 0);
@@ -459,7 +460,7 @@ static void test_a_shaped_link_still_sees_the_server(void **state)
     }
     topology_make(&t, "tbf rate 400kbit burst 1600 latency 400ms");
     server_sysctls(t.server_ns);
-    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
     m = run_distributed(TOPO_SERVER_ADDR, t.server_ns, 2, "tbf", WINDOW_MS);
     run = harness_run(m, 0);
     assert_server_side(run);
@@ -500,7 +501,7 @@ static void test_ipv6_shards_and_observer_see_the_same(void **state)
         skip();
     }
     server_sysctls(-1);
-    t.server = topology_listener(-1, "::1", PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    t.server = topology_listener(-1, "::1", PORT, BACKLOG, ACCEPT_MS, 60);
     m = run_distributed("[::1]", -1, 2, "ipv6", WINDOW_MS);
     run = harness_run(m, 0);
     assert_server_side(run);
@@ -531,7 +532,7 @@ static void test_target_netns_is_observed_as_if_local(void **state)
     }
     topology_make(&t, NULL);
     server_sysctls(t.server_ns);
-    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60, NULL);
+    t.server = topology_listener(t.server_ns, TOPO_SERVER_ADDR, PORT, BACKLOG, ACCEPT_MS, 60);
     snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)t.holder);
     snprintf(out, sizeof(out), "%s/target-netns.json", harness_dir());
     snprintf(text, sizeof(text),

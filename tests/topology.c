@@ -213,7 +213,13 @@ void topology_sysctl(int nsfd, const char *name, const char *value)
 }
 
 pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int accept_ms,
-                        int lifetime_s, const char *log)
+                        int lifetime_s)
+{
+    return topology_listener_logged(nsfd, addr, port, backlog, accept_ms, lifetime_s, NULL);
+}
+
+pid_t topology_listener_logged(int nsfd, const char *addr, int port, int backlog, int accept_ms,
+                               int lifetime_s, const char *log)
 {
     int ready[2];
     char c;

@@ -39,11 +39,14 @@ void topology_sysctl(int nsfd, const char *name, const char *value);
 /* A listener that is not qbench's: in namespace nsfd (-1: own), on
  * addr:port with listen(backlog), accepting one connection every
  * accept_ms, writing one byte to it and closing it; it ends by itself
- * after lifetime_s. With log (else NULL) it writes a line per accept:
- * "<wall-clock µs since the epoch> <peer address> <peer port>", the
- * referee for what qbench says it accepted. */
+ * after lifetime_s. */
 pid_t topology_listener(int nsfd, const char *addr, int port, int backlog, int accept_ms,
-                        int lifetime_s, const char *log);
+                        int lifetime_s);
+/* The same, writing a line per accept to log: "<wall-clock µs since the
+ * epoch> <peer address> <peer port>", the referee for what qbench says
+ * it accepted. */
+pid_t topology_listener_logged(int nsfd, const char *addr, int port, int backlog, int accept_ms,
+                               int lifetime_s, const char *log);
 
 /* One accept from such a log. */
 struct topology_accept {
