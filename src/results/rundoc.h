@@ -92,6 +92,7 @@
 #define RD_Q_DUMP_US "dump_us"
 #define RD_Q_STORED_INTERVAL_MS "stored_interval_ms"
 #define RD_Q_DUMPS "dumps"
+#define RD_Q_SAMPLED_INTERVAL_MS "sampled_interval_ms" /* accept queue: really asked */
 #define RD_Q_CPU_PERCENT "cpu_percent"
 #define RD_Q_SAMPLING_CPU_PERCENT "sampling_cpu_percent" /* all sock_diag sampling */
 #define RD_Q_SOURCE "source"

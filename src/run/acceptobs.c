@@ -249,6 +249,7 @@ static void on_sock(const struct diag_sock *d, void *arg)
 
 int acceptobs_poll(struct acceptobs *o, struct acceptobs_queues *q, char *err, size_t errlen)
 {
+    struct diag_queues lq;
     uint64_t dump_ns, cpu0 = clock_thread_cpu_ns();
     size_t w = 0;
 
@@ -263,25 +264,33 @@ int acceptobs_poll(struct acceptobs *o, struct acceptobs_queues *q, char *err, s
         o->st.gap_ns_max = o->start_ns - o->last_start_ns;
     o->listen_families = 0;
     /* TIME_WAIT is left out: a server that closes first leaves one per
-     * connection for a minute, which would make every dump as long as the
-     * last minute's connections (one closed that fast left the queue with
+     * connection for a minute (one closed that fast left the queue with
      * its listener open, which says accepted too). Once the listeners are
      * known, only their families are asked: a server on 127.0.0.1 has
-     * nothing in IPv6. */
+     * nothing in IPv6. The listeners are asked after the walk, not in it
+     * (the kernel would walk the machine's whole listening hash first,
+     * diag.h): a listener that closes unhashes itself before its queued
+     * children go, so a child that vanished from this walk while the
+     * listener is still there afterwards was not taken by the close. */
     if (diag_each(o->diag,
                   o->families == 1   ? AF_INET
                   : o->families == 2 ? AF_INET6
                                      : 0,
                   o->port,
-                  (1u << TCP_LISTEN) | (1u << TCP_SYN_RECV) | (1u << TCP_ESTABLISHED) |
-                      (1u << TCP_CLOSE_WAIT) | (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) |
-                      (1u << TCP_CLOSING) | (1u << TCP_LAST_ACK),
-                  on_sock, o, err, errlen) < 0) {
+                  (1u << TCP_SYN_RECV) | (1u << TCP_ESTABLISHED) | (1u << TCP_CLOSE_WAIT) |
+                      (1u << TCP_FIN_WAIT1) | (1u << TCP_FIN_WAIT2) | (1u << TCP_CLOSING) |
+                      (1u << TCP_LAST_ACK),
+                  on_sock, o, err, errlen) < 0 ||
+        diag_queues(o->diag, o->port, false, &lq, err, errlen) < 0) {
         /* nothing is concluded from a failed dump: no socket is gone */
         o->st.errors++;
         o->last_start_ns = o->start_ns;
         return -1;
     }
+    o->q.listeners = lq.listeners;
+    o->q.accept_len = lq.accept_len;
+    o->q.accept_limit = lq.accept_limit;
+    o->listen_families = lq.families;
     o->end_ns = clock_now_ns();
     if (!o->families && o->listen_families)
         o->families = o->listen_families;

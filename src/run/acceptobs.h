@@ -13,11 +13,11 @@
  * port's sockets tells, per child, "still queued" or "accepted"; a poll
  * every interval brackets each accept between two dumps.
  *
- * Each poll is one dump (listeners, request sockets, children, filtered by
- * local port in the kernel): it gives the accept queue, the SYN queue and
- * every child's state at once. Its cost is a walk of the established hash;
- * in a namespace with a private hash (netns.h) that is only the run's own
- * sockets.
+ * Each poll is one walk (request sockets and children, filtered by local
+ * port in the kernel), then the listeners (diag_queues): it gives the SYN
+ * queue, every child's state and the accept queue. Its cost is the walk of
+ * the established hash; in a namespace with a private hash (netns.h) that
+ * is only the run's own sockets, about 0.2 us each (diag.h).
  *
  * Usage: acceptobs_new, then acceptobs_poll every interval while the
  * server runs (and once after it stopped); then acceptobs_socks lists

@@ -83,11 +83,19 @@ static json_t *samples_json(const struct queue_series *q)
 
 static json_t *queue_json(const struct run_data *rd)
 {
-    return json_pack(
-        "{s:I, s:I, s:I, s:I, s:s, s:o}", RD_Q_LIMIT, (json_int_t)rd->queue_limit, RD_Q_MAX,
-        (json_int_t)rd->queue.max, RD_Q_LISTENERS, (json_int_t)rd->listeners, RD_Q_INTERVAL_MS,
-        (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, RD_Q_SOURCE,
-        rd->has_server ? "tcp_info" : "sock_diag", RD_Q_SAMPLES, samples_json(&rd->queue));
+    /* interval_ms: the samples' spacing as stored; sampled_interval_ms:
+     * how often the sampler really asked (the time sampled over the
+     * samples taken), the figure to hold beside syn_queue.interval_ms */
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:s, s:o}", RD_Q_LIMIT,
+                     (json_int_t)rd->queue_limit, RD_Q_MAX, (json_int_t)rd->queue.max,
+                     RD_Q_LISTENERS, (json_int_t)rd->listeners, RD_Q_INTERVAL_MS,
+                     (json_int_t)rd->cfg->sample.accept_queue_ms * rd->queue.stride, RD_Q_DUMPS,
+                     (json_int_t)rd->queue_dumps, RD_Q_SAMPLED_INTERVAL_MS,
+                     rd->queue_dumps && rd->sample_span_ns
+                         ? (double)rd->sample_span_ns / 1e6 / (double)rd->queue_dumps
+                         : 0.0,
+                     RD_Q_SOURCE, rd->has_server ? "tcp_info" : "sock_diag", RD_Q_SAMPLES,
+                     samples_json(&rd->queue));
 }
 
 static json_t *syn_queue_json(const struct run_data *rd)

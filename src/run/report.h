@@ -48,6 +48,7 @@ struct run_data {
     uint64_t ext_accepted_in_drain;
     struct queue_series queue; /* the accept queue */
     bool has_queue;            /* sampled (always with the built-in server) */
+    uint64_t queue_dumps;      /* accept queue samples taken (ticks the sampler ran) */
     struct queue_series syn_queue;
     bool has_syn_queue;              /* sock_diag saw the listener */
     uint64_t syn_dumps, syn_cost_ns; /* SYN queue samples and what they cost */

@@ -283,6 +283,7 @@ struct point {
     uint64_t tick_ns;     /* the sampling interval */
     uint64_t next_syn_ns; /* when the SYN queue may be sampled again */
     uint64_t next_obs_ns; /* when the accept observer may dump again */
+    int listen_family;    /* the built-in server's (-1 not yet known, 0 both) */
 };
 
 static uint32_t since_start_ms(const struct point *pt, uint64_t now)
@@ -290,36 +291,45 @@ static uint32_t since_start_ms(const struct point *pt, uint64_t now)
     return now > pt->start_ns ? (uint32_t)((now - pt->start_ns) / NS_PER_MS) : 0;
 }
 
-/* What the SYN queue dump (and the accept observer) may cost: a dump
- * that walks the established hash is taken no more often than every
- * COST_SHARE times its own CPU time, so it stays under 0.72% of a CPU,
- * and with the cheaper listener dumps between (20-40 us a tick) all of
- * sampling stays under 1%, whatever the hash it walks. */
-#define COST_SHARE 140
-
 /* One sampling tick: the accept queue from TCP_INFO on the built-in
  * server's listeners (cheapest, and exact for them); for any other
  * listener in the namespace, one sock_diag dump of its port gives the
  * accept queue, the SYN queue and every child socket (acceptobs: what the
  * server accepted, and when). The SYN queue of the built-in server is a
- * sock_diag dump too. In a namespace with its own established hash these
- * dumps cost tens of microseconds and happen every tick; on a shared hash
- * they are spaced by their cost (COST_SHARE). A target with no local
- * listener leaves every series empty. */
+ * sock_diag walk of request sockets alone. Both walk the namespace's
+ * established hash, at about 0.2 us a socket (diag.h): every tick while
+ * that costs up to about 1% of the tick, else spaced by its cost
+ * (diag_walk_spacing_ns); the ticks between ask the listener alone. A
+ * target with no local listener leaves every series empty. */
 /* Counts one SYN queue sample that cost cost_ns of CPU and spaces the
  * next one by that cost. */
 static void syn_sampled(struct point *pt, uint64_t t_ms, unsigned syn_recv, uint64_t cost_ns,
                         uint64_t *next_ns)
 {
-    uint64_t after = clock_now_ns();
-
     pt->rd->has_syn_queue = true;
     pt->rd->syn_dumps++;
     pt->rd->syn_cost_ns += cost_ns;
     queue_series_add(&pt->rd->syn_queue, t_ms, syn_recv);
-    /* due again at the next tick, unless the dump is dear */
-    *next_ns =
-        after + (cost_ns * COST_SHARE > pt->tick_ns ? cost_ns * COST_SHARE - pt->tick_ns / 2 : 0);
+    *next_ns = clock_now_ns() + diag_walk_spacing_ns(cost_ns, pt->tick_ns);
+}
+
+/* The family of the built-in server's listeners (request sockets have
+ * their listener's), 0 for both. */
+static int builtin_family(const struct point *pt)
+{
+    int family = -1;
+
+    for (unsigned i = 0; i < server_listeners(pt->srv); i++) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+
+        if (getsockname(server_listen_fd(pt->srv, i), (struct sockaddr *)&ss, &len) < 0)
+            return 0;
+        if (family >= 0 && family != ss.ss_family)
+            return 0;
+        family = ss.ss_family;
+    }
+    return family > 0 ? family : 0;
 }
 
 static void sample_queues(struct point *pt)
@@ -346,11 +356,17 @@ static void sample_queues(struct point *pt)
         }
         rd->queue_limit = limit_sum;
         queue_series_add(&rd->queue, t_ms, total);
-        cpu0 = clock_thread_cpu_ns();
-        if (pt->diag && syn_due &&
-            diag_queues(pt->diag, pt->port, true, &q, ignored, sizeof(ignored)) == 0 &&
-            q.listeners > 0)
-            syn_sampled(pt, t_ms, q.syn_recv, clock_thread_cpu_ns() - cpu0, &pt->next_syn_ns);
+        rd->queue_dumps++;
+        if (pt->diag && syn_due) {
+            unsigned syn_recv;
+
+            if (pt->listen_family < 0)
+                pt->listen_family = builtin_family(pt);
+            cpu0 = clock_thread_cpu_ns();
+            if (diag_syn_queue(pt->diag, pt->listen_family, pt->port, &syn_recv, ignored,
+                               sizeof(ignored)) == 0)
+                syn_sampled(pt, t_ms, syn_recv, clock_thread_cpu_ns() - cpu0, &pt->next_syn_ns);
+        }
         return;
     }
     if (pt->obs && now >= pt->next_obs_ns) {
@@ -365,6 +381,7 @@ static void sample_queues(struct point *pt)
             rd->queue_limit = oq.accept_limit;
             rd->listeners = oq.listeners;
             queue_series_add(&rd->queue, t_ms, oq.accept_len);
+            rd->queue_dumps++;
             syn_sampled(pt, t_ms, oq.syn_recv, st.last_cpu_ns, &pt->next_obs_ns);
             return;
         }
@@ -379,6 +396,7 @@ static void sample_queues(struct point *pt)
         rd->queue_limit = q.accept_limit;
         rd->listeners = q.listeners;
         queue_series_add(&rd->queue, t_ms, q.accept_len);
+        rd->queue_dumps++;
         if (syn_due)
             syn_sampled(pt, t_ms, q.syn_recv, clock_thread_cpu_ns() - cpu0, &pt->next_syn_ns);
         else
@@ -1259,7 +1277,8 @@ int runner_run_point(const struct config *cfg, const json_t *params, const struc
     struct point pt = {.cfg = cfg,
                        .opts = opts,
                        .n = cfg->client.threads ? cfg->client.threads : 1,
-                       .target_ns = -1};
+                       .target_ns = -1,
+                       .listen_family = -1};
     int rc = -1;
 
     *run = NULL;
