@@ -1,11 +1,11 @@
 /* nginx's truth, with the packets as the referee: Debian's nginx, made
  * genuinely backlog-bound (tests/servers/nginx-paced.conf.in: one worker at
  * 20 requests a second that stops calling accept() while it holds ten), at
- * 2.5x its pace behind backlog 8, with a tcpdump started in the point's
- * namespace by hooks.before. Every connection's class and SYN retransmits
- * from --connections are held against what the capture shows on its
- * 4-tuple. nginx comes from Debian (scripts/setup.sh installs nginx-light
- * and tcpdump). */
+ * 2.5x its pace behind backlog 8, tcp_abort_on_overflow 0 and 1, with a
+ * tcpdump started in each point's namespace by hooks.before. Every
+ * connection's class and SYN retransmits from --connections are held
+ * against what the capture shows on its 4-tuple. nginx and tcpdump come
+ * from Debian (scripts/setup.sh installs nginx-light and tcpdump). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,11 +52,131 @@ static json_t *read_records(const char *path)
     return all;
 }
 
-/* nginx at 2.5x its pace: several classes, each checked on the wire.
+/* What one point's records and capture showed. */
+struct tally {
+    size_t judged, agree, not_judged, syn_ok, records, timed, early, took_answered, never_quiet;
+    size_t resets, resets_on_wire;
+    unsigned client_rsts;
+};
+
+/* Holds point pt's records against its capture (see the test below);
+ * returns false when tcpdump did not vouch for the capture, after checking
+ * what holds without it. */
+static bool check_point(const json_t *run, const json_t *records, int pt, struct tally *t)
+{
+    char name[64];
+    struct pcapref *ref;
+    const json_t *rec, *obs = json_object_get(run, "accept_observed");
+    double precision = json_number_value(json_object_get(obs, "precision_ms"));
+    size_t i, ports = 0, known = 0;
+
+    memset(t, 0, sizeof(*t));
+    assert_true(json_is_true(json_object_get(obs, "complete")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(run, "hooks"), "exit")),
+                        "exited 0");
+    snprintf(name, sizeof(name), "nginx-p%d.pcap", pt);
+    ref = pcapref_read(harness_path(name), pcapref_server_port(run));
+    assert_non_null(ref);
+    /* what holds even if packets were lost: every client port in the
+     * capture is one of the point's records */
+    for (long p = 0; p < 65536; p++)
+        ports += ref->port[p].syns > 0;
+    json_array_foreach(records, i, rec) {
+        long p = (long)json_integer_value(json_object_get(rec, "port"));
+
+        if (json_integer_value(json_object_get(rec, "point")) != pt)
+            continue;
+        t->records++;
+        known += p > 0 && p < 65536 && ref->port[p].syns > 0;
+    }
+    assert_int_equal(t->records, 200);
+    assert_int_equal(ports, known);
+    assert_true(ports > 0);
+    snprintf(name, sizeof(name), "nginx-p%d-hook.log", pt);
+    if (pcapref_capture_lost(harness_path(name))) {
+        fprintf(stderr,
+                "nginx point %d: tcpdump did not vouch for its capture (kernel drops, see "
+                "%s): the per-packet comparison is skipped\n",
+                pt, harness_path(name));
+        free(ref);
+        return false;
+    }
+    assert_string_equal(ref->source, "127.0.0.1");
+    json_array_foreach(records, i, rec) {
+        long p = (long)json_integer_value(json_object_get(rec, "port"));
+        const char *outcome = json_string_value(json_object_get(rec, "outcome"));
+        const json_t *accept_ms = json_object_get(rec, "accept_ms");
+        const struct pcapref_conn *c;
+        bool served, took;
+
+        if (json_integer_value(json_object_get(rec, "point")) != pt)
+            continue;
+        assert_true(p > 0 && p < 65536);
+        c = &ref->port[p];
+        assert_false(c->other_source);
+        served = is(rec, "established") || is(rec, "accepted_late");
+        took = pcapref_server_took(c);
+        t->client_rsts += c->client_rsts;
+        if (c->syns == 1 + json_integer_value(json_object_get(rec, "syn_retransmits")))
+            t->syn_ok++;
+        else
+            fprintf(stderr, "port %ld (%s): %u SYNs in the capture, syn_retransmits %lld\n", p,
+                    outcome, c->syns, json_integer_value(json_object_get(rec, "syn_retransmits")));
+        /* a reset is the server's RST, with no answer before it */
+        if (is(rec, "reset")) {
+            t->resets++;
+            t->resets_on_wire += c->server_rst && !took;
+        }
+        /* the server cannot answer before it accepted: the first answer or
+         * close in the capture (on the schedule's clock, through the first
+         * SYN's time) is not before accept_ms, within its precision */
+        if (json_is_number(accept_ms) && took) {
+            double origin =
+                c->first_syn * 1000.0 - json_number_value(json_object_get(rec, "start_ms"));
+            double answered = c->server_first * 1000.0 - origin;
+
+            t->timed++;
+            if (answered < json_number_value(accept_ms) - precision - 5.0) {
+                t->early++;
+                fprintf(stderr, "port %ld: answered at %.1f ms, accept_ms %.1f\n", p, answered,
+                        json_number_value(accept_ms));
+            }
+        }
+        if (json_is_null(json_object_get(rec, "connect_ms")))
+            continue;
+        if (!served && !is(rec, "never_accepted") && !is(rec, "greeting_timeout")) {
+            t->not_judged++; /* reset, error: not a claim about accept() */
+            continue;
+        }
+        t->judged++;
+        if ((served && took) || (is(rec, "never_accepted") && !took))
+            t->agree++;
+        else
+            fprintf(stderr, "disagree: port %ld qbench %s, capture: server %s\n", p, outcome,
+                    took ? "answered or closed" : "silent");
+        t->took_answered += served && took;
+        t->never_quiet += is(rec, "never_accepted") && !took;
+    }
+    free(ref);
+    fprintf(stderr,
+            "nginx point %d: qbench agrees with the capture on %zu of %zu completed handshakes "
+            "(%zu served or late with the server's answer or close, %zu never_accepted silent; "
+            "%zu not judged: reset or error); SYNs = 1 + syn_retransmits on %zu of %zu; "
+            "%zu of %zu resets the server's RST; %u client RSTs; %zu of %zu answers after "
+            "accept_ms\n",
+            pt, t->agree, t->judged, t->took_answered, t->never_quiet, t->not_judged, t->syn_ok,
+            t->records, t->resets_on_wire, t->resets, t->client_rsts, t->timed - t->early,
+            t->timed);
+    return true;
+}
+
+/* nginx at 2.5x its pace, with tcp_abort_on_overflow 0 and then 1: several
+ * classes, each checked on the wire.
  *  - a connection qbench calls served (established) or accepted_late has,
  *    on its 4-tuple, the server's answer or the server's close: only an
  *    nginx that accept()ed it sends those;
  *  - one it calls never_accepted has neither (an RST at most: the kernel's);
+ *  - a reset got the server's RST and nothing before it;
  *  - every connection's SYNs in the capture are 1 + its syn_retransmits,
  *    failed handshakes included;
  *  - the client side sent no RST at all (qbench closes without one, and
@@ -66,16 +186,10 @@ static json_t *read_records(const char *path)
  *    (a greeting_timeout, an unknown fate, counts against). */
 static void test_nginx_classes_agree_with_the_capture(void **state)
 {
-    char text[2048], out[256], recs[256], pcap[300], hooklog[300];
+    char text[2048], out[256], recs[256];
     const char *cfg;
-    json_t *doc, *records, *rec;
-    const json_t *run, *obs;
-    struct pcapref *ref;
-    size_t i, completed = 0, judged = 0, agree = 0, not_judged = 0, syn_ok = 0, early = 0;
-    size_t never_quiet = 0, took_answered = 0, timed = 0;
-    long port;
-    double precision;
-    unsigned client_rsts = 0;
+    json_t *doc, *records;
+    bool vouched = true;
 
     (void)state;
     harness_require_netns();
@@ -91,6 +205,7 @@ static void test_nginx_classes_agree_with_the_capture(void **state)
              "  \"backlog\": 8},"
              " \"client\": {\"rate\": 50, \"connections\": 200, \"request\": \"GET / "
              "HTTP/1.0\\r\\n\\r\\n\", \"greeting_timeout_ms\": 500, \"connect_timeout_ms\": 4000},"
+             " \"sweep\": {\"sysctl.net.ipv4.tcp_abort_on_overflow\": [0, 1]},"
              " " PCAPREF_HOOK ", \"output\": \"%s\"}",
              QBENCH_SOURCE_DIR, out);
     cfg = harness_file("nginx-cfg.json", text);
@@ -98,134 +213,54 @@ static void test_nginx_classes_agree_with_the_capture(void **state)
         0)
         fail_msg("run failed: %s", harness_stderr());
     doc = harness_load(out);
-    run = harness_run(doc, 0);
-    harness_assert_outcomes_add_up(run);
-    assert_int_equal(harness_int(run, "outcomes.attempted"), 200);
-    /* backlog-bound: the queue filled to the backlog, SYNs were dropped */
-    assert_true(harness_int(run, "accept_queue.max") >= 8);
-    assert_true(harness_kernel(run, "ListenOverflows") > 0);
-    /* several classes: served first, then late (the queue's wait is longer
-     * than the client's 500 ms), and SYNs that never got in */
-    fprintf(stderr,
-            "nginx: established %lld, accepted_late %lld, never_accepted %lld, timeout %lld, "
-            "reset %lld, greeting_timeout %lld\n",
-            harness_int(run, "outcomes.established"), harness_int(run, "outcomes.accepted_late"),
-            harness_int(run, "outcomes.never_accepted"), harness_int(run, "outcomes.timeout"),
-            harness_int(run, "outcomes.reset"), harness_int(run, "outcomes.greeting_timeout"));
-    assert_true(harness_int(run, "outcomes.established") >= 5);
-    assert_true(harness_int(run, "outcomes.accepted_late") >= 20);
-    assert_true(harness_int(run, "outcomes.timeout") >= 5);
-    obs = json_object_get(run, "accept_observed");
-    assert_true(json_is_true(json_object_get(obs, "complete")));
-    precision = json_real_value(json_object_get(obs, "precision_ms"));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(run, "hooks"), "exit")),
-                        "exited 0");
-
     records = read_records(recs);
-    assert_int_equal(json_array_size(records), 200);
-    port = pcapref_server_port(run);
-    assert_true(port > 0);
-    snprintf(pcap, sizeof(pcap), "%s/nginx-p1.pcap", harness_dir());
-    snprintf(hooklog, sizeof(hooklog), "%s/nginx-p1-hook.log", harness_dir());
-    ref = pcapref_read(pcap, port);
-    assert_non_null(ref);
-    /* what holds even if packets were lost: every client port in the
-     * capture is one of the records' */
-    {
-        size_t ports = 0, known = 0;
+    assert_int_equal(json_array_size(records), 400);
+    for (int pt = 1; pt <= 2; pt++) {
+        const json_t *run = harness_run(doc, (size_t)pt - 1);
+        struct tally t;
 
-        for (long p = 0; p < 65536; p++)
-            ports += ref->port[p].syns > 0;
-        json_array_foreach(records, i, rec) {
-            long p = (long)json_integer_value(json_object_get(rec, "port"));
-
-            known += p > 0 && p < 65536 && ref->port[p].syns > 0;
-        }
-        assert_int_equal(ports, known);
-        assert_true(ports > 0);
-    }
-    if (pcapref_capture_lost(hooklog)) {
+        assert_int_equal(harness_param(run, "sysctl.net.ipv4.tcp_abort_on_overflow"), pt - 1);
+        harness_assert_outcomes_add_up(run);
+        assert_int_equal(harness_int(run, "outcomes.attempted"), 200);
+        /* backlog-bound: the queue filled to the backlog, SYNs were dropped */
+        assert_true(harness_int(run, "accept_queue.max") >= 8);
+        assert_true(harness_kernel(run, "ListenOverflows") > 0);
         fprintf(stderr,
-                "nginx: tcpdump did not vouch for its capture (kernel drops, see %s): "
-                "the per-packet comparison is skipped\n",
-                hooklog);
-        free(ref);
-        json_decref(records);
-        json_decref(doc);
-        skip();
-    }
-    assert_string_equal(ref->source, "127.0.0.1");
-
-    json_array_foreach(records, i, rec) {
-        long p = (long)json_integer_value(json_object_get(rec, "port"));
-        const struct pcapref_conn *c;
-        bool served = is(rec, "established") || is(rec, "accepted_late");
-        bool took;
-        const json_t *accept_ms = json_object_get(rec, "accept_ms");
-
-        assert_true(p > 0 && p < 65536);
-        c = &ref->port[p];
-        assert_false(c->other_source);
-        took = pcapref_server_took(c);
-        client_rsts += c->client_rsts;
-        if (c->syns == 1 + json_integer_value(json_object_get(rec, "syn_retransmits")))
-            syn_ok++;
-        else
-            fprintf(stderr, "port %ld (%s): %u SYNs in the capture, syn_retransmits %lld\n", p,
-                    json_string_value(json_object_get(rec, "outcome")), c->syns,
-                    json_integer_value(json_object_get(rec, "syn_retransmits")));
-        /* the server cannot answer before it accepted: the first answer or
-         * close in the capture (on the schedule's clock, through the first
-         * SYN's time) is not before accept_ms, within its precision */
-        if (json_is_number(accept_ms) && took) {
-            double origin =
-                c->first_syn * 1000.0 - json_number_value(json_object_get(rec, "start_ms"));
-            double answered = c->server_first * 1000.0 - origin;
-
-            timed++;
-            if (answered < json_number_value(accept_ms) - precision - 5.0) {
-                early++;
-                fprintf(stderr, "port %ld: answered at %.1f ms, accept_ms %.1f\n", p, answered,
-                        json_number_value(accept_ms));
-            }
-        }
-        if (json_is_null(json_object_get(rec, "connect_ms")))
-            continue;
-        completed++;
-        if (!served && !is(rec, "never_accepted") && !is(rec, "greeting_timeout")) {
-            not_judged++; /* reset, error: not a claim about accept() */
+                "nginx point %d: established %lld, accepted_late %lld, never_accepted %lld, "
+                "timeout %lld, reset %lld, greeting_timeout %lld\n",
+                pt, harness_int(run, "outcomes.established"),
+                harness_int(run, "outcomes.accepted_late"),
+                harness_int(run, "outcomes.never_accepted"), harness_int(run, "outcomes.timeout"),
+                harness_int(run, "outcomes.reset"), harness_int(run, "outcomes.greeting_timeout"));
+        /* several classes: served first, then late (the queue's wait is
+         * longer than the client's 500 ms), SYNs that never got in, and
+         * with abort_on_overflow the RSTs of final ACKs that overflowed */
+        assert_true(harness_int(run, "outcomes.established") >= 5);
+        assert_true(harness_int(run, "outcomes.accepted_late") >= 20);
+        assert_true(harness_int(run, "outcomes.timeout") >= 5);
+        if (pt == 2)
+            assert_true(harness_int(run, "outcomes.reset") >= 1);
+        if (!check_point(run, records, pt, &t)) {
+            vouched = false;
             continue;
         }
-        judged++;
-        if ((served && took) || (is(rec, "never_accepted") && !took))
-            agree++;
-        else
-            fprintf(stderr, "disagree: port %ld qbench %s, capture: server %s\n", p,
-                    json_string_value(json_object_get(rec, "outcome")),
-                    took ? "answered or closed" : "silent");
-        took_answered += served && took;
-        never_quiet += is(rec, "never_accepted") && !took;
+        assert_true(t.judged >= 100);
+        if (t.agree * 100 < t.judged * 99)
+            fail_msg("point %d: agreement %zu of %zu is below 99%%", pt, t.agree, t.judged);
+        /* per connection, what the packets prove */
+        assert_int_equal(t.took_answered + t.never_quiet,
+                         t.judged - (size_t)harness_int(run, "outcomes.greeting_timeout"));
+        assert_int_equal(t.syn_ok, t.records);
+        assert_int_equal(t.resets_on_wire, t.resets);
+        assert_int_equal(t.client_rsts, 0);
+        assert_int_equal(t.early, 0);
+        assert_true(t.timed >= 100);
     }
-    fprintf(stderr,
-            "nginx: qbench agrees with the capture on %zu of %zu completed handshakes "
-            "(%zu served or late with the server's answer or close, %zu never_accepted silent; "
-            "%zu not judged: reset or error); SYNs = 1 + syn_retransmits on %zu of %zu; "
-            "%u client RSTs; %zu of %zu answers after accept_ms\n",
-            agree, judged, took_answered, never_quiet, not_judged, syn_ok, json_array_size(records),
-            client_rsts, timed - early, timed);
-    assert_true(judged >= 100);
-    if (agree * 100 < judged * 99)
-        fail_msg("agreement %zu of %zu is below 99%%", agree, judged);
-    /* per connection, what the packets prove */
-    assert_int_equal(took_answered + never_quiet,
-                     judged - harness_int(run, "outcomes.greeting_timeout"));
-    assert_int_equal(syn_ok, json_array_size(records));
-    assert_int_equal(client_rsts, 0);
-    assert_int_equal(early, 0);
-    assert_true(timed >= 100);
-    free(ref);
     json_decref(records);
     json_decref(doc);
+    /* said above, per point: not a silent pass */
+    if (!vouched)
+        skip();
 }
 
 int main(void)
