@@ -63,6 +63,71 @@ static bool parse(const char *line, char *src, long *sport, char *dst, long *dpo
     return *sport >= 0 && *sport < 65536 && *dport >= 0 && *dport < 65536;
 }
 
+/* The SYN's "seq N". */
+static long long seq_of(const char *line)
+{
+    const char *q = strstr(line, ", seq ");
+
+    return q ? atoll(q + 6) : -1;
+}
+
+/* The connection a packet of this client port belongs to: its latest, or a
+ * new one when a client SYN (isn >= 0) comes with a new sequence number or
+ * the port has none yet. */
+static struct pcapref_conn *conn_for(struct pcapref *ref, long port, long long isn)
+{
+    struct pcapref_conn *c = ref->last[port] ? &ref->conns[ref->last[port] - 1] : NULL;
+
+    if (c && (isn < 0 || (c->syns > 0 && c->isn == (unsigned long)isn)))
+        return c;
+    if (ref->nconns % 256 == 0) {
+        struct pcapref_conn *v = realloc(ref->conns, (ref->nconns + 256) * sizeof(*ref->conns));
+
+        if (!v)
+            return NULL;
+        ref->conns = v;
+    }
+    c = &ref->conns[ref->nconns++];
+    memset(c, 0, sizeof(*c));
+    c->port = port;
+    c->isn = isn >= 0 ? (unsigned long)isn : 0;
+    if (ref->last[port])
+        ref->conns[ref->last[port] - 1].next = ref->nconns;
+    else
+        ref->first[port] = ref->nconns;
+    ref->last[port] = ref->nconns;
+    return c;
+}
+
+const struct pcapref_conn *pcapref_conn(const struct pcapref *ref, long port, size_t nth)
+{
+    size_t i;
+
+    if (port <= 0 || port >= 65536)
+        return NULL;
+    for (i = ref->first[port]; i && nth; nth--)
+        i = ref->conns[i - 1].next;
+    return i ? &ref->conns[i - 1] : NULL;
+}
+
+size_t pcapref_conns_on(const struct pcapref *ref, long port)
+{
+    size_t n = 0;
+
+    if (port <= 0 || port >= 65536)
+        return 0;
+    for (size_t i = ref->first[port]; i; i = ref->conns[i - 1].next)
+        n++;
+    return n;
+}
+
+void pcapref_free(struct pcapref *ref)
+{
+    if (ref)
+        free(ref->conns);
+    free(ref);
+}
+
 struct pcapref *pcapref_read(const char *path, long server_port)
 {
     char cmd[1024], line[2048];
@@ -80,7 +145,7 @@ struct pcapref *pcapref_read(const char *path, long server_port)
     snprintf(cmd, sizeof(cmd), "tcpdump -nn -tt -r '%s' 2>/dev/null", path);
     p = popen(cmd, "r");
     if (!p) {
-        free(ref);
+        pcapref_free(ref);
         return NULL;
     }
     while (fgets(line, sizeof(line), p)) {
@@ -98,7 +163,13 @@ struct pcapref *pcapref_read(const char *path, long server_port)
         ref->packets++;
         t = atof(line);
         from_client = dport == server_port;
-        c = &ref->port[from_client ? sport : dport];
+        c = conn_for(ref, from_client ? sport : dport,
+                     from_client && !strcmp(flags, "S") ? seq_of(line) : -1);
+        if (!c) {
+            pcapref_free(ref);
+            pclose(p);
+            return NULL;
+        }
         if (!ref->source[0])
             snprintf(ref->source, sizeof(ref->source), "%s", from_client ? src : dst);
         else if (strcmp(ref->source, from_client ? src : dst) != 0)
@@ -120,7 +191,7 @@ struct pcapref *pcapref_read(const char *path, long server_port)
     }
     if (pclose(p) != 0 && ref->packets == 0) {
         fprintf(stderr, "pcapref: tcpdump could not read %s\n", path);
-        free(ref);
+        pcapref_free(ref);
         return NULL;
     }
     return ref;
