@@ -200,9 +200,16 @@ static bool check_point(const json_t *run, const json_t *records, int pt, struct
 
             t->timed++;
             if (answered < json_number_value(accept_ms) - precision - 5.0) {
+                char *line = json_dumps(rec, JSON_COMPACT);
+
                 t->early++;
-                fprintf(stderr, "port %ld: answered at %.1f ms, accept_ms %.1f\n", p, answered,
-                        json_number_value(accept_ms));
+                fprintf(stderr,
+                        "port %ld: answered at %.1f ms, accept_ms %.1f (precision %.1f ms, "
+                        "capture clock - schedule clock %.3f ms)\n  %s\n",
+                        p, answered, json_number_value(accept_ms), precision, origin,
+                        line ? line : "");
+                free(line);
+                show_packets(pcap, p);
             }
         }
         if (json_is_null(json_object_get(rec, "connect_ms")))
@@ -226,7 +233,7 @@ static bool check_point(const json_t *run, const json_t *records, int pt, struct
         t->never_quiet += is(rec, "never_accepted") && !took;
     }
     pcapref_free(ref);
-    if (t->agree < t->judged) {
+    if (t->agree < t->judged || t->early) {
         char *causes = json_dumps(obs, JSON_COMPACT);
 
         fprintf(stderr, "nginx point %d: accept_observed %s\n", pt, causes ? causes : "");
