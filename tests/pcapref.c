@@ -63,6 +63,25 @@ static bool parse(const char *line, char *src, long *sport, char *dst, long *dpo
     return *sport >= 0 && *sport < 65536 && *dport >= 0 && *dport < 65536;
 }
 
+/* One packet into what a connection (or a port's all) looked like. */
+static void add(struct pcapref_conn *c, bool from_client, const char *flags, long length, double t)
+{
+    if (from_client) {
+        if (!strcmp(flags, "S") && c->syns++ == 0)
+            c->first_syn = t;
+        c->client_fin |= strchr(flags, 'F') != NULL;
+        c->client_rsts += strchr(flags, 'R') != NULL;
+        c->client_data |= length > 0;
+    } else {
+        c->synacks += !strcmp(flags, "S.");
+        c->server_fin |= strchr(flags, 'F') != NULL;
+        c->server_rst |= strchr(flags, 'R') != NULL;
+        c->server_data += length > 0;
+        if ((length > 0 || strchr(flags, 'F')) && c->server_first == 0)
+            c->server_first = t;
+    }
+}
+
 /* The SYN's "seq N". */
 static long long seq_of(const char *line)
 {
@@ -163,6 +182,7 @@ struct pcapref *pcapref_read(const char *path, long server_port)
         ref->packets++;
         t = atof(line);
         from_client = dport == server_port;
+        ref->port[from_client ? sport : dport].port = from_client ? sport : dport;
         c = conn_for(ref, from_client ? sport : dport,
                      from_client && !strcmp(flags, "S") ? seq_of(line) : -1);
         if (!c) {
@@ -173,21 +193,9 @@ struct pcapref *pcapref_read(const char *path, long server_port)
         if (!ref->source[0])
             snprintf(ref->source, sizeof(ref->source), "%s", from_client ? src : dst);
         else if (strcmp(ref->source, from_client ? src : dst) != 0)
-            c->other_source = true;
-        if (from_client) {
-            if (!strcmp(flags, "S") && c->syns++ == 0)
-                c->first_syn = t;
-            c->client_fin |= strchr(flags, 'F') != NULL;
-            c->client_rsts += strchr(flags, 'R') != NULL;
-            c->client_data |= length > 0;
-        } else {
-            c->synacks += !strcmp(flags, "S.");
-            c->server_fin |= strchr(flags, 'F') != NULL;
-            c->server_rst |= strchr(flags, 'R') != NULL;
-            c->server_data += length > 0;
-            if ((length > 0 || strchr(flags, 'F')) && c->server_first == 0)
-                c->server_first = t;
-        }
+            c->other_source = ref->port[c->port].other_source = true;
+        add(c, from_client, flags, length, t);
+        add(&ref->port[c->port], from_client, flags, length, t);
     }
     if (pclose(p) != 0 && ref->packets == 0) {
         fprintf(stderr, "pcapref: tcpdump could not read %s\n", path);

@@ -7,8 +7,8 @@
  * left no state behind, as when the server closes first): a client SYN with
  * a new sequence number starts the port's next connection, and a record is
  * matched by its port and its rank among the records of that port (by
- * start_ms). One client address is assumed (qbench's default, 127.0.0.1): a
- * port seen from two addresses is flagged. */
+ * start_ms); port[] adds up every connection of a port. One client address is assumed (qbench's
+ * default, 127.0.0.1): a port seen from two addresses is flagged. */
 #ifndef QB_PCAPREF_H
 #define QB_PCAPREF_H
 
@@ -47,8 +47,9 @@ struct pcapref_conn {
 struct pcapref {
     long server_port;
     size_t packets;
-    size_t unparsed; /* lines of tcpdump's output that were not a TCP packet */
-    char source[64]; /* the first client address seen */
+    size_t unparsed;                 /* lines of tcpdump's output that were not a TCP packet */
+    char source[64];                 /* the first client address seen */
+    struct pcapref_conn port[65536]; /* all connections of a port together */
     size_t nconns;
     struct pcapref_conn *conns; /* in the order of their first packet */
     size_t first[65536];        /* 1 + index of a port's first connection (0: none) */

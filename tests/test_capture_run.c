@@ -190,7 +190,7 @@ static void test_the_capture_holds_every_connection_of_the_records(void **state)
         fail_msg("%zu client ports got an RST the records do not call a reset", stray);
     free(recs);
 out:
-    free(w);
+    pcapref_free(w);
     free(want);
     free(is_reset);
     json_decref(doc);
@@ -235,7 +235,7 @@ static void test_every_repeat_has_its_own_capture(void **state)
         /* 5 connections: at least a handshake and a close each */
         assert_true(w->packets >= 5 * 6);
         assert_int_equal(harness_int(cap, "packets"), (long long)w->packets);
-        free(w);
+        pcapref_free(w);
     }
     json_decref(doc);
 }
