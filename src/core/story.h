@@ -60,6 +60,9 @@ struct story_gave_up {
     uint64_t giveup_ns;
     uint64_t release_ns;     /* the client let go of the socket (0: not yet) */
     uint8_t late_seen;       /* what the client read after giving up (STORY_LATE_*) */
+    uint64_t late_ns;        /* when it read it (0: nothing) */
+    uint64_t unacked_ns;     /* last seen with bytes the server had not acknowledged (0: never) */
+    bool released_unacked;   /* let go with such bytes: its kernel still presents them */
     bool client_reset;       /* the client's close was an RST */
     uint8_t outcome;         /* out: its final class (enum outcome) */
     bool accepted;           /* out: accepted late (else never accepted) */

@@ -25,6 +25,9 @@
 /* After the greeting, how long to wait for the server's FIN before closing
  * anyway (the server closes right after greeting; this is a safety net). */
 #define DRAIN_TIMEOUT_S 1.0
+/* CONN_LATE: how many more watches a connection gets while the server
+ * has not acknowledged its bytes (see conn_timeout) */
+#define LATE_EXTENSIONS 4
 #define GRACE_S 1.0
 
 /* CONN_LATE: the greeting did not come in time and the client has given up
@@ -41,7 +44,8 @@ struct conn {
     uint64_t connect_ns;    /* handshake complete, 0 before */
     uint64_t first_byte_ns; /* greeting read, 0 before */
     unsigned syn_retrans;
-    uint32_t gave_up_idx; /* its entry in gave_up, UINT32_MAX if none */
+    unsigned late_extensions; /* CONN_LATE: watches added (LATE_EXTENSIONS) */
+    uint32_t gave_up_idx;     /* its entry in gave_up, UINT32_MAX if none */
     int fd;
     enum conn_state state;
     unsigned gen; /* counts releases: a slot reused since is another conn */
@@ -116,8 +120,9 @@ static double lifetime_s(const struct config *cfg)
 {
     double greeting = cfg->client.expect_greeting ? cfg->client.greeting_timeout_ms / 1000.0 : 0;
     /* server.command: the watch for a late accept after giving up */
-    double watch =
-        cfg->ncommand && cfg->client.expect_greeting ? (greeting < 30.0 ? greeting : 30.0) : 0;
+    double watch = cfg->ncommand && cfg->client.expect_greeting
+                       ? (greeting < 30.0 ? greeting : 30.0) * (1 + LATE_EXTENSIONS)
+                       : 0;
 
     return cfg->client.connect_timeout_ms / 1000.0 + greeting + watch + DRAIN_TIMEOUT_S;
 }
@@ -175,8 +180,14 @@ static void conn_release(struct conn *k)
     deadline_leave(&k->wait);
     if (k->gave_up_idx != UINT32_MAX) {
         struct story_gave_up *g = &c->gave_up[k->gave_up_idx];
+        unsigned unacked;
 
         g->release_ns = clock_now_ns();
+        if (k->fd >= 0 && k->state == CONN_LATE && kstats_socket_unacked(k->fd, &unacked) == 0 &&
+            unacked > 0) {
+            g->unacked_ns = g->release_ns;
+            g->released_unacked = true;
+        }
         g->client_reset = c->close_reset && k->fd >= 0;
         k->gave_up_idx = UINT32_MAX;
     }
@@ -339,8 +350,10 @@ static void conn_gave_up(struct conn *k)
 /* What the client read on a connection it had given up on. */
 static void late_seen(struct conn *k, uint8_t what)
 {
-    if (k->gave_up_idx != UINT32_MAX && !k->c->gave_up[k->gave_up_idx].late_seen)
+    if (k->gave_up_idx != UINT32_MAX && !k->c->gave_up[k->gave_up_idx].late_seen) {
         k->c->gave_up[k->gave_up_idx].late_seen = what;
+        k->c->gave_up[k->gave_up_idx].late_ns = clock_now_ns();
+    }
 }
 
 /* Arms a phase's timer for its earliest deadline, or stops it. */
@@ -506,6 +519,25 @@ static void on_conn_event(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 /* k's wait in its state has timed out. */
+/* The watch of a connection given up on ends, but the server has not
+ * acknowledged its request or its FIN: it has no socket for it (a cookie
+ * connection whose final ACK the full queue dropped), yet the client's
+ * kernel keeps presenting those bytes, and one of them can still make the
+ * connection, which the server may then accept and close between two
+ * dumps. So the watch goes on, a few times, to see what the server does;
+ * the last moment the bytes were unacknowledged bounds the accept. */
+static bool late_unacked(struct conn *k)
+{
+    unsigned unacked;
+
+    if (k->late_extensions >= LATE_EXTENSIONS || k->gave_up_idx == UINT32_MAX ||
+        kstats_socket_unacked(k->fd, &unacked) < 0 || unacked == 0)
+        return false;
+    k->late_extensions++;
+    k->c->gave_up[k->gave_up_idx].unacked_ns = clock_now_ns();
+    return true;
+}
+
 static void conn_timeout(struct conn *k)
 {
     unsigned gen = k->gen;
@@ -524,7 +556,9 @@ static void conn_timeout(struct conn *k)
         return;
     if (k->state == CONN_GREETING)
         conn_gave_up(k);
-    else if (k->state == was) /* a late answer began a drain of its own */
+    else if (k->state == CONN_LATE && late_unacked(k))
+        wait_in(k, CONN_LATE, EV_READ); /* watch again */
+    else if (k->state == was)           /* a late answer began a drain of its own */
         conn_release(k);
 }
 
@@ -600,6 +634,7 @@ static void conn_start(struct client *c, uint64_t due, uint64_t now)
     k->connect_ns = 0;
     k->first_byte_ns = 0;
     k->syn_retrans = 0;
+    k->late_extensions = 0;
     k->gave_up_idx = UINT32_MAX;
     k->state = CONN_CONNECTING;
     rc = connect(fd, (struct sockaddr *)&c->dst, c->dstlen);

@@ -141,7 +141,16 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
         }
         return; /* still queued when the polls ended, or reset: unknown */
     }
-    if (!x->v.complete || !c->connect_ns)
+    if (!c->connect_ns)
+        return;
+    /* no dump saw a child, yet the client read an answer or a close: a
+     * child accepted and closed between two dumps (the server had none
+     * while the client's bytes went unacknowledged) */
+    if (c->late_ns) {
+        accepted(r, FATE_CAUSE_CLIENT_READ, c->unacked_ns, c->late_ns, c);
+        return;
+    }
+    if (!x->v.complete)
         return;
     if (request && request->gone_ns) {
         r->verdict = FATE_NEVER_ACCEPTED;
@@ -151,7 +160,7 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
     /* no server socket in any dump while the client held the connection
      * established: the polls must have covered that time, with at least
      * one dump inside it (it lasted longer than the longest gap) */
-    if (!request && c->release_ns && x->v.first_poll_ns <= c->connect_ns &&
+    if (!request && c->release_ns && !c->released_unacked && x->v.first_poll_ns <= c->connect_ns &&
         x->v.last_poll_ns >= c->release_ns && c->release_ns - c->connect_ns > x->v.gap_ns_max) {
         r->verdict = FATE_NEVER_ACCEPTED;
         r->cause = FATE_CAUSE_NO_SERVER_SOCKET;
@@ -168,6 +177,7 @@ const char *fate_cause_name(enum fate_cause c)
         [FATE_CAUSE_LISTENER_CLOSED] = "listener_closed",
         [FATE_CAUSE_REQUEST_EXPIRED] = "request_expired",
         [FATE_CAUSE_NO_SERVER_SOCKET] = "no_server_socket",
+        [FATE_CAUSE_CLIENT_READ] = "client_read",
     };
 
     return (unsigned)c < FATE_CAUSE_COUNT ? names[c] : "unknown";

@@ -18,7 +18,14 @@
  *                   went away without a child (SYN-ACK retransmits ran
  *                   out); or no server socket at all in any dump while the
  *                   client held an established connection (a half-open
- *                   connection: its final ACK dropped, its request gone);
+ *                   connection: its final ACK dropped, its request gone),
+ *                   unless the client let it go with bytes unacknowledged
+ *                   (then its kernel goes on presenting them, and a cookie
+ *                   connection can still be made and accepted, too briefly
+ *                   for any dump to see);
+ *   accepted too    when no dump saw a child but the client, after giving
+ *                   up, read the server's answer or orderly close: only an
+ *                   application that accepted it sends those;
  *   unknown         anything else (a hole in the polls, a child still
  *                   queued when the watch ended, a reset that may have
  *                   followed an accept): never guessed.
@@ -48,6 +55,7 @@ enum fate_cause {
     FATE_CAUSE_LISTENER_CLOSED,  /* never: still queued when the listener closed */
     FATE_CAUSE_REQUEST_EXPIRED,  /* never: a request socket went away without a child */
     FATE_CAUSE_NO_SERVER_SOCKET, /* never: no server socket in any dump (half-open) */
+    FATE_CAUSE_CLIENT_READ,      /* accepted: no dump saw its child, the client read its answer */
     FATE_CAUSE_COUNT
 };
 
@@ -70,6 +78,9 @@ struct fate_conn {
     uint64_t release_ns; /* the client let the socket go (0: unknown: the polls end) */
     bool client_reset;   /* the client reset it (an RST of its own) */
     bool saw_reset;      /* the client read an RST from the server's side */
+    uint64_t late_ns;    /* the client read an answer or an orderly close after giving up (0: no) */
+    uint64_t unacked_ns; /* the client last saw bytes of its unacknowledged: no child then */
+    bool released_unacked; /* let go with bytes unacknowledged: the orphan still presents them */
 };
 
 struct fate_result {

@@ -100,6 +100,16 @@ int kstats_listen_queue(int fd, unsigned *length, unsigned *limit)
     return 0;
 }
 
+int kstats_socket_unacked(int fd, unsigned *unacked)
+{
+    struct tcp_info ti;
+
+    if (tcp_info_of(fd, &ti) < 0)
+        return -1;
+    *unacked = ti.tcpi_unacked;
+    return 0;
+}
+
 int kstats_socket_state(int fd, unsigned *retrans, unsigned *state)
 {
     struct tcp_info ti;

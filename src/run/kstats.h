@@ -41,4 +41,8 @@ int kstats_socket_retrans(int fd, unsigned *retrans);
  * client had closed or reset it while it waited in the queue. */
 int kstats_socket_state(int fd, unsigned *retrans, unsigned *state);
 
+/* tcpi_unacked of a connected socket: segments sent (data, FIN) that the
+ * peer has not acknowledged. */
+int kstats_socket_unacked(int fd, unsigned *unacked);
+
 #endif

@@ -1021,13 +1021,17 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
     qsort_r(order, total, sizeof(*order), cmp_start_desc, all);
     for (size_t k = 0; k < total; k++) {
         struct story_gave_up *g = &all[order[k]];
-        struct fate_conn c = {g->src,
-                              g->start_ns,
-                              g->connect_ns,
-                              0,
-                              g->release_ns,
-                              g->client_reset,
-                              g->late_seen == STORY_LATE_RESET};
+        struct fate_conn c = {
+            g->src,
+            g->start_ns,
+            g->connect_ns,
+            0,
+            g->release_ns,
+            g->client_reset,
+            g->late_seen == STORY_LATE_RESET,
+            g->late_seen == STORY_LATE_DATA || g->late_seen == STORY_LATE_EOF ? g->late_ns : 0,
+            g->unacked_ns,
+            g->released_unacked};
         struct fate_result r;
 
         fate_of(pt->fates, &c, &r);
@@ -1102,8 +1106,8 @@ static int join_fates(struct point *pt, struct story_gave_up *all, size_t total,
 /* records: when the kernel showed an established connection accepted. */
 static uint64_t accept_of_record(void *arg, const struct client_record *c)
 {
-    struct fate_conn fc = {c->src,    c->start_ns, c->connect_ns, c->first_byte_ns,
-                           c->end_ns, false,       false};
+    struct fate_conn fc = {
+        c->src, c->start_ns, c->connect_ns, c->first_byte_ns, c->end_ns, false, false, 0, 0, false};
     struct fate_result fr;
 
     fate_of(arg, &fc, &fr);
