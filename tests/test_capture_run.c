@@ -337,7 +337,7 @@ static void test_a_targets_namespace_is_captured_where_the_server_is(void **stat
             fail_msg("%zu of %zu records disagree with the capture", bad, n);
         free(recs);
     }
-    free(w);
+    pcapref_free(w);
     json_decref(doc);
     topology_destroy(&t);
 }
