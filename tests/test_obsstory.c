@@ -43,22 +43,24 @@ static json_t *observer(double origin, long long skew_ms)
     json_t *s = json_array();
     long long k = skew_ms * 1000;
 
-    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, I, I, n]", CLIENT, 1000,
+    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, I, I, n, b]", CLIENT, 1000,
                                        ACCEPTOBS_CHILD, ACCEPTOBS_GONE_ACCEPTED, 1, 0, 0,
                                        (json_int_t)(1000 + k), (json_int_t)(5000 + k),
-                                       (json_int_t)(2990000 + k), (json_int_t)(3000000 + k)));
-    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, n, n, I]", CLIENT, 1001,
+                                       (json_int_t)(2990000 + k), (json_int_t)(3000000 + k), 0));
+    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, n, n, I, b]", CLIENT, 1001,
                                        ACCEPTOBS_REQUEST, ACCEPTOBS_GONE_QUEUED, 3, 0, 1,
                                        (json_int_t)(100000 + k), (json_int_t)(105000 + k),
-                                       (json_int_t)(1200000 + k)));
-    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, I, n, n]", CLIENT, 1002,
+                                       (json_int_t)(1200000 + k), 1));
+    json_array_append_new(s, json_pack("[s, i, i, i, i, i, i, I, I, I, n, n, b]", CLIENT, 1002,
                                        ACCEPTOBS_CHILD, ACCEPTOBS_ALIVE, 1, 0, 0,
                                        (json_int_t)(201000 + k), (json_int_t)(205000 + k),
-                                       (json_int_t)(3990000 + k)));
-    return json_pack("{s:s, s:f, s:{s:b, s:I, s:I, s:I, s:o}}", "schema", OBSDOC_SCHEMA,
-                     "origin_epoch_s", origin, "accepts", "complete", 1, "first_poll_us",
-                     (json_int_t)(k), "last_poll_us", (json_int_t)(4000000 + k), "gap_us_max",
-                     (json_int_t)10000, "sockets", s);
+                                       (json_int_t)(3990000 + k), 0));
+    return json_pack("{s:s, s:f, s:{s:b, s:I, s:I, s:I, s:[s,s,s,s,s,s,s,s,s,s,s,s,s], s:o}}",
+                     "schema", OBSDOC_SCHEMA, "origin_epoch_s", origin, "accepts", "complete", 1,
+                     "first_poll_us", (json_int_t)(k), "last_poll_us", (json_int_t)(4000000 + k),
+                     "gap_us_max", (json_int_t)10000, "fields", "peer", "port", "kind", "end",
+                     "last_state", "closed_by_owner", "synack_retrans", "before_us", "first_us",
+                     "queued_us", "accepted_us", "gone_us", "born_request", "sockets", s);
 }
 
 static long long out_of(const json_t *run, const char *cls)
@@ -248,6 +250,30 @@ static void test_a_skew_not_known_well_enough_is_not_joined(void **state)
     json_decref(obs);
 }
 
+/* An observer older than born_request cannot say which children were
+ * requests first: no offset is measured, and the join is the one within
+ * the allowance. */
+static void test_an_older_observer_is_not_measured(void **state)
+{
+    char err[ERRBUF_LEN];
+    json_t *run = shard_run(1000.0, 4, true), *obs = observer(1000.0, 0);
+    json_t *socks = json_object_get(json_object_get(obs, "accepts"), "sockets");
+    const json_t *off;
+
+    (void)state;
+    json_array_remove(json_object_get(json_object_get(obs, "accepts"), "fields"), 12);
+    for (size_t i = 0; i < json_array_size(socks); i++)
+        json_array_remove(json_array_get(socks, i), 12);
+    json_object_set_new(run, "latency_us", json_object());
+    assert_int_equal(obsstory_join(run, &run, 1, &obs, 1, err, sizeof(err)), 0);
+    check_verdicts(run, 0);
+    off = json_array_get(json_object_get(json_object_get(run, "story"), "clock_offset_ms"), 0);
+    assert_int_equal(json_integer_value(json_object_get(off, "pairs")), 0);
+    assert_true(json_is_null(json_object_get(off, "offset_ms")));
+    json_decref(run);
+    json_decref(obs);
+}
+
 /* Where the join cannot be trusted, nothing moves and the run says why. */
 static void test_what_cannot_be_joined_stays_unknown(void **state)
 {
@@ -292,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_the_offset_is_bounded_by_causality),
         cmocka_unit_test(test_a_skew_beyond_the_allowance_is_measured_and_corrected),
         cmocka_unit_test(test_a_skew_not_known_well_enough_is_not_joined),
+        cmocka_unit_test(test_an_older_observer_is_not_measured),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

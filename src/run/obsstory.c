@@ -163,9 +163,7 @@ static bool load_view(const json_t *obs, double origin, struct acceptobs_sock **
         s->queued_ns = at_ns(shift, json_array_get(r, 9));
         s->accepted_ns = at_ns(shift, json_array_get(r, 10));
         s->gone_ns = at_ns(shift, json_array_get(r, 11));
-        /* older documents do not say: only a request still is one */
-        s->born_request = json_array_size(r) > 12 ? json_is_true(json_array_get(r, 12))
-                                                  : s->kind == ACCEPTOBS_REQUEST;
+        s->born_request = json_is_true(json_array_get(r, 12));
     }
     v->socks = *socks;
     v->n = n;
@@ -347,6 +345,14 @@ static int measure_offsets(const struct conn *c, size_t n, const struct fate_vie
     return 0;
 }
 
+static bool observer_says_births(const json_t *obs)
+{
+    const char *f = json_string_value(
+        json_array_get(json_object_get(json_object_get(obs, "accepts"), "fields"), 12));
+
+    return f && strcmp(f, "born_request") == 0;
+}
+
 static uint64_t moved(uint64_t t, int64_t by)
 {
     return t ? (uint64_t)((int64_t)t + by) : 0;
@@ -381,14 +387,15 @@ static bool align_clocks(struct conn *c, size_t n, const struct obsstory_offset 
                                             (json_int_t)0, "offset_ms", "corrected", 0));
             continue;
         }
-        row =
-            json_pack("{s:I, s:I, s:I, s:f, s:f, s:b}", "shard", (json_int_t)s, "pairs",
-                      (json_int_t)o->pairs, "lower_pairs", (json_int_t)o->lower_pairs, "offset_ms",
-                      ms_of(o->offset_ns), "max_ms", ms_of(o->max_ns), "corrected", correct);
+        row = json_pack("{s:I, s:I, s:I, s:f, s:b}", "shard", (json_int_t)s, "pairs",
+                        (json_int_t)o->pairs, "lower_pairs", (json_int_t)o->lower_pairs, "max_ms",
+                        ms_of(o->max_ns), "corrected", correct);
         /* without a request seen before its handshake completed, only the
-         * upper bound is known */
+         * upper bound is known; a value only where the bounds pin it */
         json_object_set_new(row, "min_ms",
                             o->lower_known ? json_real(ms_of(o->min_ns)) : json_null());
+        json_object_set_new(row, "offset_ms",
+                            precise ? json_real(ms_of(o->offset_ns)) : json_null());
         json_array_append_new(offsets, row);
         if (beyond && !precise && ok) {
             if (o->lower_known)
@@ -542,7 +549,12 @@ int obsstory_join(json_t *run, json_t *const *shard_runs, size_t nshards, json_t
     }
     offs = calloc(nshards ? nshards : 1, sizeof(*offs));
     offsets = json_array();
-    if (!offs || !offsets || measure_offsets(c, n, &v, shard_runs, nshards, offs) < 0) {
+    /* an observer older than born_request does not say which children were
+     * requests first, whose first sighting bounds nothing from above: no
+     * measurement then (pairs 0 for every shard) */
+    if (!offs || !offsets ||
+        (observer_says_births(observers[0]) &&
+         measure_offsets(c, n, &v, shard_runs, nshards, offs) < 0)) {
         rc = errbuf_set(err, errlen, "out of memory joining the observer's accepts");
         goto out;
     }
