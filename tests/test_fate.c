@@ -112,6 +112,38 @@ static void test_a_queued_child_gone_with_its_listener_was_never_accepted(void *
     fate_index_free(x);
 }
 
+/* The listener's close resets what is still queued: a FIN or an answer the
+ * client read came from an application that took the child after the last
+ * dump saw it queued (nginx, under load: accepted, read the client's FIN and
+ * closed, all within 1 ms, then stopped before the next dump). */
+static void test_a_close_the_client_read_is_an_accept_even_as_the_listener_closes(void **state)
+{
+    struct acceptobs_sock s = child(40000, 100);
+    struct diag_sock queued = dsock(TCP_CLOSE_WAIT, 0);
+    struct fate_view v = {&s, 1, 0, 5000 * MS, 10 * MS, true};
+    struct fate_conn c = conn(40000, 95, 3000);
+    struct fate_result r;
+    struct fate_index *x;
+
+    (void)state;
+    acceptobs_sighting(&s, &queued, 2900 * MS, 2901 * MS);
+    acceptobs_vanished(&s, 0, 4000 * MS);
+    c.late_ns = 2950 * MS;
+    x = fate_index_new(&v);
+    fate_of(x, &c, &r);
+    assert_int_equal(r.verdict, FATE_ACCEPTED);
+    assert_int_equal(r.cause, FATE_CAUSE_CLIENT_READ);
+    assert_true(r.accept_ns >= 2900 * MS && r.accept_ns <= 2950 * MS);
+    fate_index_free(x);
+    /* a reset is what the listener's close sends: no accept in that */
+    c.saw_reset = true;
+    x = fate_index_new(&v);
+    fate_of(x, &c, &r);
+    assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
+    assert_int_equal(r.cause, FATE_CAUSE_LISTENER_CLOSED);
+    fate_index_free(x);
+}
+
 static void test_accept_time_and_precision_come_from_the_dumps(void **state)
 {
     struct acceptobs_sock s = child(40000, 100);
@@ -405,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_inode_or_an_owner_state_means_accepted),
         cmocka_unit_test(test_sightings_bracket_the_accept),
         cmocka_unit_test(test_a_queued_child_gone_with_its_listener_was_never_accepted),
+        cmocka_unit_test(test_a_close_the_client_read_is_an_accept_even_as_the_listener_closes),
         cmocka_unit_test(test_accept_time_and_precision_come_from_the_dumps),
         cmocka_unit_test(test_the_answer_bounds_the_accept),
         cmocka_unit_test(test_left_the_queue_is_an_accept_unless_reset),

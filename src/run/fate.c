@@ -125,6 +125,14 @@ void fate_of(struct fate_index *x, const struct fate_conn *c, struct fate_result
                      s->queued_ns ? s->queued_ns : s->before_ns, s->accepted_ns, c);
             return;
         }
+        /* a child still queued when its listener closes is reset, never
+         * closed in order: an answer or a FIN the client read came from an
+         * application that took it after the last dump that saw it queued */
+        if (s->end == ACCEPTOBS_GONE_NO_LISTENER && c->late_ns && !c->saw_reset) {
+            accepted(r, FATE_CAUSE_CLIENT_READ, s->queued_ns ? s->queued_ns : s->before_ns,
+                     s->gone_ns && s->gone_ns < c->late_ns ? s->gone_ns : c->late_ns, c);
+            return;
+        }
         if (s->end == ACCEPTOBS_GONE_NO_LISTENER) {
             r->verdict = FATE_NEVER_ACCEPTED;
             r->cause = FATE_CAUSE_LISTENER_CLOSED;

@@ -23,9 +23,11 @@
  *                   (then its kernel goes on presenting them, and a cookie
  *                   connection can still be made and accepted, too briefly
  *                   for any dump to see);
- *   accepted too    when no dump saw a child but the client, after giving
- *                   up, read the server's answer or orderly close: only an
- *                   application that accepted it sends those;
+ *   accepted too    when no dump saw a child, or the last saw it queued
+ *                   before the listener closed, but the client, after
+ *                   giving up, read the server's answer or orderly close:
+ *                   only an application that accepted it sends those (the
+ *                   listener's close resets what is queued);
  *   unknown         anything else (a hole in the polls, a child still
  *                   queued when the watch ended, a reset that may have
  *                   followed an accept): never guessed.
@@ -55,7 +57,8 @@ enum fate_cause {
     FATE_CAUSE_LISTENER_CLOSED,  /* never: still queued when the listener closed */
     FATE_CAUSE_REQUEST_EXPIRED,  /* never: a request socket went away without a child */
     FATE_CAUSE_NO_SERVER_SOCKET, /* never: no server socket in any dump (half-open) */
-    FATE_CAUSE_CLIENT_READ,      /* accepted: no dump saw its child, the client read its answer */
+    FATE_CAUSE_CLIENT_READ,      /* accepted: no dump saw it accepted, the client read its answer
+                                  * or orderly close */
     FATE_CAUSE_COUNT
 };
 
