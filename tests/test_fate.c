@@ -66,6 +66,18 @@ static struct fate_conn conn(uint16_t port, uint64_t start_ms, uint64_t release_
     return c;
 }
 
+/* The fate of one connection against a view of its own. */
+static struct fate_result fate_once(const struct fate_view *v, const struct fate_conn *c)
+{
+    struct fate_index *x = fate_index_new(v);
+    struct fate_result r;
+
+    assert_non_null(x);
+    fate_of(x, c, &r);
+    fate_index_free(x);
+    return r;
+}
+
 static void test_inode_or_an_owner_state_means_accepted(void **state)
 {
     (void)state;
@@ -100,16 +112,13 @@ static void test_a_queued_child_gone_with_its_listener_was_never_accepted(void *
     struct fate_view v = {&s, 1, 0, 5000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     acceptobs_sighting(&s, &queued, 100 * MS, 101 * MS);
     acceptobs_vanished(&s, 0, 4000 * MS);
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_LISTENER_CLOSED);
-    fate_index_free(x);
 }
 
 /* The listener's close resets what is still queued: a FIN or an answer the
@@ -123,25 +132,20 @@ static void test_a_close_the_client_read_is_an_accept_even_as_the_listener_close
     struct fate_view v = {&s, 1, 0, 5000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     acceptobs_sighting(&s, &queued, 2900 * MS, 2901 * MS);
     acceptobs_vanished(&s, 0, 4000 * MS);
     c.late_ns = 2950 * MS;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_CLIENT_READ);
     assert_true(r.accept_ns >= 2900 * MS && r.accept_ns <= 2950 * MS);
-    fate_index_free(x);
     /* a reset is what the listener's close sends: no accept in that */
     c.saw_reset = true;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_LISTENER_CLOSED);
-    fate_index_free(x);
 }
 
 static void test_accept_time_and_precision_come_from_the_dumps(void **state)
@@ -173,17 +177,14 @@ static void test_the_answer_bounds_the_accept(void **state)
     struct fate_view v = {&s, 1, 0, 9000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     s.accepted_ns = 100 * MS; /* seen accepted at once: accept in [90, 100] ms */
     c.connect_ns = 96 * MS;
     c.answer_ns = 98 * MS;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.accept_ns, 97 * MS);
     assert_int_equal(r.precision_ns, 1 * MS);
-    fate_index_free(x);
 }
 
 static void test_left_the_queue_is_an_accept_unless_reset(void **state)
@@ -192,21 +193,16 @@ static void test_left_the_queue_is_an_accept_unless_reset(void **state)
     struct fate_view v = {&s, 1, 0, 9000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     s.queued_ns = 1000 * MS;
     acceptobs_vanished(&s, 1, 1010 * MS);
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_LEFT_QUEUE);
-    fate_index_free(x);
     c.saw_reset = true; /* accepted and closed unread, or reset: cannot tell */
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_UNKNOWN);
-    fate_index_free(x);
 }
 
 static void test_no_server_socket_is_never_accepted_only_with_full_view(void **state)
@@ -223,22 +219,16 @@ static void test_no_server_socket_is_never_accepted_only_with_full_view(void **s
     assert_int_equal(r.cause, FATE_CAUSE_NO_SERVER_SOCKET);
     fate_index_free(x);
     v.complete = false; /* a failed dump: a hole where it may have been */
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_UNKNOWN);
-    fate_index_free(x);
     v.complete = true;
     v.gap_ns_max = 4000 * MS; /* no dump need have fallen while it was held */
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_UNKNOWN);
-    fate_index_free(x);
     v.gap_ns_max = 10 * MS;
     v.first_poll_ns = 200 * MS; /* the polls began after its handshake */
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_UNKNOWN);
-    fate_index_free(x);
 }
 
 static void test_a_request_gone_without_child_expired(void **state)
@@ -247,16 +237,13 @@ static void test_a_request_gone_without_child_expired(void **state)
     struct fate_view v = {&s, 1, 0, 9000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     s.kind = ACCEPTOBS_REQUEST;
     acceptobs_vanished(&s, 1, 2100 * MS);
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_REQUEST_EXPIRED);
-    fate_index_free(x);
 }
 
 static void test_each_connection_finds_its_own_child(void **state)
@@ -292,32 +279,25 @@ static void test_a_child_born_of_a_retransmitted_fin_is_accepted(void **state)
     struct fate_view v = {&s, 1, 0, 9000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     s.queued_ns = 4400 * MS;
     s.accepted_ns = 4600 * MS;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_FILE);
-    fate_index_free(x);
     /* a reset frees the tuple at once: a later child is not its own */
     c.client_reset = true;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_NO_SERVER_SOCKET);
-    fate_index_free(x);
     /* beyond what the client's kernel retransmits for, not its own either */
     c.client_reset = false;
     s.before_ns = 3000 * MS + FATE_ORPHAN_HOLD_NS + 90 * MS;
     s.first_ns = s.before_ns + 10 * MS;
     v.last_poll_ns = s.first_ns + 9000 * MS;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
-    fate_index_free(x);
 }
 
 /* A request the server forgot (SYN-ACK retries ran out) ends the
@@ -329,17 +309,14 @@ static void test_an_expired_request_ends_the_wait_for_a_child(void **state)
     struct fate_view v = {s, 2, 0, 9000 * MS, 10 * MS, true};
     struct fate_conn c = conn(40000, 95, 3000);
     struct fate_result r;
-    struct fate_index *x;
 
     (void)state;
     s[0].kind = ACCEPTOBS_REQUEST;
     acceptobs_vanished(&s[0], 1, 3100 * MS);
     s[1].accepted_ns = 6010 * MS;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_NEVER_ACCEPTED);
     assert_int_equal(r.cause, FATE_CAUSE_REQUEST_EXPIRED);
-    fate_index_free(x);
 }
 
 /* The kernel's side, for real: a queued child has no file, an accepted one
@@ -425,10 +402,8 @@ static void test_unacknowledged_bytes_keep_the_connection_open(void **state)
     /* the same from the client alone, with a hole in the dumps */
     fate_index_free(x);
     v.complete = false;
-    x = fate_index_new(&v);
-    fate_of(x, &c, &r);
+    r = fate_once(&v, &c);
     assert_int_equal(r.verdict, FATE_ACCEPTED);
-    fate_index_free(x);
 }
 
 int main(void)
