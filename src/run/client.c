@@ -167,7 +167,7 @@ static void conn_read_rest(struct conn *k)
     if (k->fd < 0 || k->c->close_reset || k->state == CONN_CONNECTING)
         return;
     while ((n = recv(k->fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-        if (k->state == CONN_LATE || k->state == CONN_DRAIN)
+        if (k->state == CONN_LATE) /* a drain's give-up saw its answer already */
             late_seen(k, STORY_LATE_DATA);
 }
 
