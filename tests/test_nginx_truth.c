@@ -281,7 +281,7 @@ static void test_nginx_classes_agree_with_the_capture(void **state)
     snprintf(text, sizeof(text),
              "{\"sysctl\": {\"net.ipv4.tcp_synack_retries\": 0, \"net.ipv4.tcp_syn_retries\": 1},"
              " \"server\": {\"command\": [\"nginx\", \"-p\", \"{dir}\", \"-c\", "
-             "\"{dir}/nginx.conf\", \"-e\", \"{dir}/error.log\", \"-g\", \"daemon off;\"],"
+             "\"{dir}/nginx.conf\", \"-e\", \"stderr\", \"-g\", \"daemon off;\"],"
              "  \"files\": {\"nginx.conf\": \"%s/tests/servers/nginx-paced.conf.in\"},"
              "  \"backlog\": 8},"
              " \"client\": {\"rate\": 50, \"connections\": 200, \"request\": \"GET / "
