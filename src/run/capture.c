@@ -350,6 +350,7 @@ json_t *capture_finish(struct capture *c)
     }
     if (!r.error[0] && c->error[0])
         snprintf(r.error, sizeof(r.error), "%s", c->error);
+    errbuf_printable(r.error); /* libpcap's words and a path reach the terminal */
     secs = c->end_ns > c->begin_ns ? (double)(c->end_ns - c->begin_ns) / 1e9 : 0.0;
     r.file = c->sf.path;
     r.filter = c->filter;
